@@ -1,0 +1,1 @@
+//! alerts: placeholder until its issue lands.

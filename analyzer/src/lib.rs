@@ -1,0 +1,1 @@
+//! analyzer: placeholder until its issue lands.

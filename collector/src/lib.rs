@@ -1,0 +1,1 @@
+//! collector: placeholder until its issue lands.

@@ -1,0 +1,1 @@
+//! sla: placeholder until its issue lands.

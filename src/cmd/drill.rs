@@ -1,0 +1,8 @@
+//! `warroom drill` (not built yet: its issue is still open).
+
+#[derive(clap::Args)]
+pub struct Args {}
+
+pub async fn run(_a: Args) -> anyhow::Result<()> {
+    anyhow::bail!("`drill` is not built yet")
+}

@@ -1,0 +1,9 @@
+//! One module per `warroom` subcommand.
+pub mod bench;
+pub mod bench_ingest;
+pub mod bench_sim;
+pub mod collect;
+pub mod drill;
+pub mod patrol;
+pub mod sim;
+pub mod up;

@@ -1,0 +1,8 @@
+//! `warroom up` (not built yet: its issue is still open).
+
+#[derive(clap::Args)]
+pub struct Args {}
+
+pub async fn run(_a: Args) -> anyhow::Result<()> {
+    anyhow::bail!("`up` is not built yet")
+}

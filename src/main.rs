@@ -1,0 +1,45 @@
+//! The `warroom` binary: parses flags and wires the crates together. No logic of
+//! its own lives here; each subcommand is one file under `cmd/`.
+
+mod cmd;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "warroom", version, about = "War-room command system for payment platforms: watch, diagnose, heal.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run payments-sim under load (optionally with faults and a control plane) and report.
+    Sim(cmd::sim::Args),
+    /// Benchmarks: `sim`, `ledger`, `ingest`.
+    #[command(subcommand)]
+    Bench(cmd::bench::Bench),
+    /// Run the collector alone.
+    Collect(cmd::collect::Args),
+    /// Inject a fault into the whole stack and measure detection, diagnosis and recovery.
+    Drill(cmd::drill::Args),
+    /// Run everything in one process: payments-sim, collector, analyzer, healer, dashboard.
+    Up(cmd::up::Args),
+    /// Inspect the whole system before a big sale and write a report.
+    Patrol(cmd::patrol::Args),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async move {
+        match cli.command {
+            Command::Sim(a) => cmd::sim::run(a).await,
+            Command::Bench(b) => cmd::bench::run(b).await,
+            Command::Collect(a) => cmd::collect::run(a).await,
+            Command::Drill(a) => cmd::drill::run(a).await,
+            Command::Up(a) => cmd::up::run(a).await,
+            Command::Patrol(a) => cmd::patrol::run(a).await,
+        }
+    })
+}
