@@ -1,0 +1,55 @@
+//! Storage behind one trait: the embedded default (`embedded`) and ClickHouse
+//! (`clickhouse`). The pipeline writes batches that are already durable in the
+//! write-ahead buffer; a store error leaves them there to be retried.
+
+use digest::{ChangeEvent, DigestRecord, Micros, TraceId};
+use std::future::Future;
+use std::pin::Pin;
+
+/// A boxed future, so `Store` can be used as `Arc<dyn Store>`.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The backend cannot be reached right now (retry later; data stays buffered).
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// The backend refused the request (schema, SQL, bad value).
+    #[error("store refused the request: {0}")]
+    Refused(String),
+    #[error("store I/O: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A time-range query with optional filters (all `None` = no filter).
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize, serde::Serialize)]
+pub struct RecordQuery {
+    /// Inclusive start, microseconds since the epoch.
+    pub from_us: Micros,
+    /// Exclusive end, microseconds since the epoch.
+    pub to_us: Micros,
+    pub service: Option<String>,
+    pub operation: Option<String>,
+    pub code: Option<String>,
+    pub scene: Option<String>,
+    pub shadow: Option<bool>,
+    /// At most this many records (newest first when cut).
+    pub limit: usize,
+}
+
+pub trait Store: Send + Sync + 'static {
+    /// Writes call records. Must be idempotent for a repeated batch only in the
+    /// sense that callers drop duplicates before; stores need not deduplicate.
+    fn insert<'a>(&'a self, records: &'a [DigestRecord]) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// Writes change events.
+    fn insert_events<'a>(&'a self, events: &'a [ChangeEvent]) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// Every record of one trace, ordered by time.
+    fn trace(&self, trace_id: TraceId) -> BoxFuture<'_, Result<Vec<DigestRecord>, StoreError>>;
+    /// Records in a time range matching the filters, ordered by time.
+    fn query<'a>(&'a self, q: &'a RecordQuery) -> BoxFuture<'a, Result<Vec<DigestRecord>, StoreError>>;
+    /// Change events in `[from_us, to_us)`, ordered by time.
+    fn events(&self, from_us: Micros, to_us: Micros) -> BoxFuture<'_, Result<Vec<ChangeEvent>, StoreError>>;
+    /// Number of call records stored.
+    fn count(&self) -> BoxFuture<'_, Result<u64, StoreError>>;
+}
