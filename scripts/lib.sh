@@ -77,3 +77,33 @@ XML
   export WARROOM_CLICKHOUSE_URL="http://127.0.0.1:$http"
   echo "ClickHouse on $WARROOM_CLICKHOUSE_URL" >&2
 }
+
+# need_pip MODULE PACKAGE: install a Python package with pip when its module is missing.
+need_pip() {
+  python3 -c "import $1" 2>/dev/null && return 0
+  echo "installing Python package: $2" >&2
+  python3 -m pip install -q "$2" >&2 || true
+  python3 -c "import $1" 2>/dev/null || { echo "could not install $2" >&2; return 1; }
+}
+
+# start_smtp DIR: a real SMTP server (aiosmtpd) on a free loopback port that delivers every
+# message into the Maildir DIR/maildir; exports WARROOM_SMTP_ADDR and WARROOM_SMTP_MAILDIR.
+start_smtp() {
+  local dir=$1 port
+  mkdir -p "$dir"
+  port=$(free_port)
+  python3 -m aiosmtpd -n -l "127.0.0.1:$port" -c aiosmtpd.handlers.Mailbox "$dir/maildir" \
+    >"$dir/smtp.log" 2>&1 &
+  server_pids+=("$!")
+  for _ in $(seq 1 100); do
+    python3 -c "import socket; socket.create_connection(('127.0.0.1',$port),0.2).close()" 2>/dev/null && break
+    sleep 0.1
+  done
+  if ! python3 -c "import socket; socket.create_connection(('127.0.0.1',$port),0.2).close()" 2>/dev/null; then
+    echo "SMTP server did not start; its log:" >&2; tail -20 "$dir/smtp.log" >&2 || true
+    return 1
+  fi
+  export WARROOM_SMTP_ADDR="127.0.0.1:$port"
+  export WARROOM_SMTP_MAILDIR="$dir/maildir"
+  echo "SMTP on $WARROOM_SMTP_ADDR, mail in $WARROOM_SMTP_MAILDIR" >&2
+}
