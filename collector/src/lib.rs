@@ -4,4 +4,10 @@
 //! (embedded default or ClickHouse).
 //!
 //! Must not: depend on the analyzer or any crate above it; lose a record it acknowledged.
+pub mod error;
+pub mod pipeline;
+pub mod sources;
 pub mod store;
+
+pub use error::{IngestError, OpenError};
+pub use pipeline::{Pipeline, Receipt};
