@@ -1,0 +1,8 @@
+//! Ingest sources: everything that turns bytes from outside into digest records
+//! and change events. Each source is pure decoding or a small driver; the
+//! pipeline (validation, write-ahead buffer, stores) lies downstream.
+
+pub mod otlp;
+pub mod otlp_json;
+pub mod otlp_proto;
+pub mod sofa;
