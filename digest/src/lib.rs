@@ -11,8 +11,10 @@
 pub mod codec;
 pub mod histogram;
 pub mod ids;
+pub mod layer;
 pub mod record;
 pub mod rollup;
+pub mod sink;
 pub mod time;
 
 pub use codec::{
@@ -20,8 +22,10 @@ pub use codec::{
 };
 pub use histogram::Histogram;
 pub use ids::{IdError, SpanId, TraceId};
+pub use layer::DigestLayer;
 pub use record::{ChangeEvent, ChangeKind, DigestRecord, Keys, SpanKind};
 pub use rollup::{RollupBuilder, SecondRollup, SeriesKey, SeriesStats};
+pub use sink::{Sink, SinkStats};
 pub use time::{
     format_rfc3339, parse_rfc3339, Clock, ManualClock, Micros, SharedClock, SystemClock,
 };

@@ -1,0 +1,380 @@
+//! The `tracing-subscriber` layer that turns finished call spans into digest lines.
+//!
+//! A call span is any span with target [`TARGET`] (`"digest"`). Its fields map onto
+//! the v1 record: `kind`, `service`, `operation`, `peer`, `instance`, `zone`, `scene`,
+//! `channel`, `version`, `code`, `error` (strings); `shadow`, `success` (bools);
+//! `trace_id` (u128), `span_id`, `parent_span_id` (u64, 0 = none); `amount_cents`,
+//! `sql_count` (integers); `key.<name>` (a business key such as `key.merchant`); and
+//! `extra_us`, simulated time added to the measured duration. Fields may be declared
+//! `Empty` and recorded later (`code`, `success`, …); each is taken once.
+//!
+//! `time` is the clock at span creation and `duration_us` the clock at close minus
+//! that (plus `extra_us`). The line is written straight from the fields into one
+//! buffer — no intermediate record — and handed to the [`Sink`]. Spans lacking a
+//! required field (`trace_id`, `span_id`, a valid `kind`, `service`, `operation`) are
+//! counted in [`DigestLayer::invalid`] and produce nothing.
+
+use crate::record::SpanKind;
+use crate::sink::Sink;
+use crate::time::{write_rfc3339, SharedClock};
+use std::cell::RefCell;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
+use tracing::subscriber::Interest;
+use tracing::{Metadata, Subscriber};
+use tracing_subscriber::layer::{Context, Layer};
+use tracing_subscriber::registry::LookupSpan;
+
+/// Target of the spans this layer turns into digests.
+pub const TARGET: &str = "digest";
+
+/// Turns closed `digest` spans into v1 lines.
+pub struct DigestLayer {
+    sink: Arc<dyn Sink>,
+    clock: SharedClock,
+    instance: String,
+    invalid: Arc<AtomicU64>,
+}
+
+impl DigestLayer {
+    /// `instance` is written when a span does not name its own.
+    pub fn new(sink: Arc<dyn Sink>, clock: SharedClock, instance: impl Into<String>) -> Self {
+        Self {
+            sink,
+            clock,
+            instance: instance.into(),
+            invalid: Arc::new(AtomicU64::new(0)),
+        }
+    }
+    /// A counter of spans dropped for lacking a required field.
+    pub fn invalid(&self) -> Arc<AtomicU64> {
+        self.invalid.clone()
+    }
+}
+
+/// A registry with only the digest layer: what a process installs to write digests.
+pub fn subscriber(layer: DigestLayer) -> impl Subscriber + Send + Sync {
+    use tracing_subscriber::layer::SubscriberExt;
+    tracing_subscriber::registry().with(layer)
+}
+
+// Bits of `CallData::seen`, so every field is taken once.
+const F_KIND: u32 = 1;
+const F_SERVICE: u32 = 1 << 1;
+const F_OPERATION: u32 = 1 << 2;
+const F_TRACE: u32 = 1 << 3;
+const F_SPAN: u32 = 1 << 4;
+const F_PARENT: u32 = 1 << 5;
+const F_SUCCESS: u32 = 1 << 6;
+const F_SHADOW: u32 = 1 << 7;
+const F_INSTANCE: u32 = 1 << 8;
+const F_EXTRA: u32 = 1 << 9;
+const F_AMOUNT: u32 = 1 << 10;
+const F_SQL: u32 = 1 << 11;
+const F_PEER: u32 = 1 << 12;
+const F_ZONE: u32 = 1 << 13;
+const F_SCENE: u32 = 1 << 14;
+const F_CHANNEL: u32 = 1 << 15;
+const F_VERSION: u32 = 1 << 16;
+const F_CODE: u32 = 1 << 17;
+const F_ERROR: u32 = 1 << 18;
+
+/// What a live call span has collected.
+struct CallData {
+    start_us: u64,
+    seen: u32,
+    kind: Option<SpanKind>,
+    trace: u128,
+    span: u64,
+    parent: u64,
+    success: bool,
+    shadow: bool,
+    extra_us: u64,
+    service: String,
+    /// `,"field":value` fragments, ready to paste into the line.
+    body: Vec<u8>,
+    /// `"name":"value"` fragments joined by commas, for the `keys` object.
+    keys: Vec<u8>,
+}
+
+fn string_field(name: &str) -> Option<u32> {
+    Some(match name {
+        "operation" => F_OPERATION,
+        "peer" => F_PEER,
+        "instance" => F_INSTANCE,
+        "zone" => F_ZONE,
+        "scene" => F_SCENE,
+        "channel" => F_CHANNEL,
+        "version" => F_VERSION,
+        "code" => F_CODE,
+        "error" => F_ERROR,
+        _ => return None,
+    })
+}
+
+/// Appends `s` as a JSON string.
+fn json_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b >= 0x20 && b != b'"' && b != b'\\' {
+            continue;
+        }
+        out.extend_from_slice(&bytes[start..i]);
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            _ => {
+                let mut s = String::new();
+                let _ = write!(s, "\\u{:04x}", b);
+                out.extend_from_slice(s.as_bytes());
+            }
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+fn push_u64(out: &mut Vec<u8>, v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    let mut v = v;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+impl CallData {
+    fn new(start_us: u64) -> Self {
+        Self {
+            start_us,
+            seen: 0,
+            kind: None,
+            trace: 0,
+            span: 0,
+            parent: 0,
+            success: false,
+            shadow: false,
+            extra_us: 0,
+            service: String::new(),
+            body: Vec::with_capacity(320),
+            keys: Vec::with_capacity(96),
+        }
+    }
+    fn first(&mut self, bit: u32) -> bool {
+        let new = self.seen & bit == 0;
+        self.seen |= bit;
+        new
+    }
+    fn str_field(&mut self, name: &str, v: &str) {
+        if name == "kind" {
+            if self.first(F_KIND) {
+                self.kind = v.parse().ok();
+            }
+        } else if name == "service" {
+            if self.first(F_SERVICE) {
+                self.service.push_str(v);
+            }
+        } else if let Some(bit) = string_field(name) {
+            if self.first(bit) {
+                self.body.extend_from_slice(b",\"");
+                self.body.extend_from_slice(name.as_bytes());
+                self.body.extend_from_slice(b"\":");
+                json_str(&mut self.body, v);
+            }
+        } else if let Some(key) = name.strip_prefix("key.") {
+            if !self.keys.is_empty() {
+                self.keys.push(b',');
+            }
+            json_str(&mut self.keys, key);
+            self.keys.push(b':');
+            json_str(&mut self.keys, v);
+        }
+    }
+    fn u64_field(&mut self, name: &str, v: u64) {
+        match name {
+            "span_id" if self.first(F_SPAN) => self.span = v,
+            "parent_span_id" if self.first(F_PARENT) => self.parent = v,
+            "trace_id" if self.first(F_TRACE) => self.trace = v as u128,
+            "extra_us" if self.first(F_EXTRA) => self.extra_us = v,
+            "amount_cents" if self.first(F_AMOUNT) => {
+                self.body.extend_from_slice(b",\"amount_cents\":");
+                push_u64(&mut self.body, v);
+            }
+            "sql_count" if self.first(F_SQL) => {
+                self.body.extend_from_slice(b",\"sql_count\":");
+                push_u64(&mut self.body, v.min(u32::MAX as u64));
+            }
+            _ => {
+                if name.starts_with("key.") || string_field(name).is_some() {
+                    self.str_field(name, v.to_string().as_str());
+                }
+            }
+        }
+    }
+    /// Writes the whole line into `out`; `None` if a required field is missing.
+    fn finish(&self, end_us: u64, default_instance: &str, out: &mut Vec<u8>) -> Option<()> {
+        let kind = self.kind?;
+        if self.trace == 0
+            || self.span == 0
+            || self.service.is_empty()
+            || self.seen & F_OPERATION == 0
+        {
+            return None;
+        }
+        out.extend_from_slice(b"{\"time\":\"");
+        write_rfc3339(out, self.start_us);
+        out.extend_from_slice(b"\",\"trace_id\":\"");
+        crate::ids::TraceId(self.trace).write_hex(out);
+        out.extend_from_slice(b"\",\"span_id\":\"");
+        crate::ids::SpanId(self.span).write_hex(out);
+        if self.parent != 0 {
+            out.extend_from_slice(b"\",\"parent_span_id\":\"");
+            crate::ids::SpanId(self.parent).write_hex(out);
+        }
+        out.extend_from_slice(b"\",\"kind\":\"");
+        out.extend_from_slice(kind.as_str().as_bytes());
+        out.extend_from_slice(b"\",\"service\":");
+        json_str(out, &self.service);
+        if self.seen & F_INSTANCE == 0 && !default_instance.is_empty() {
+            out.extend_from_slice(b",\"instance\":");
+            json_str(out, default_instance);
+        }
+        out.extend_from_slice(b",\"duration_us\":");
+        push_u64(out, end_us.saturating_sub(self.start_us) + self.extra_us);
+        out.extend_from_slice(b",\"success\":");
+        out.extend_from_slice(if self.success { b"true" } else { b"false" });
+        if self.shadow {
+            out.extend_from_slice(b",\"shadow\":true");
+        }
+        out.extend_from_slice(&self.body);
+        if !self.keys.is_empty() {
+            out.extend_from_slice(b",\"keys\":{");
+            out.extend_from_slice(&self.keys);
+            out.push(b'}');
+        }
+        out.extend_from_slice(b"}\n");
+        Some(())
+    }
+}
+
+impl Visit for CallData {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.str_field(field.name(), value);
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        match field.name() {
+            "success" if self.first(F_SUCCESS) => self.success = value,
+            "shadow" if self.first(F_SHADOW) => self.shadow = value,
+            _ => {}
+        }
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.u64_field(field.name(), value);
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        let name = field.name();
+        if name == "amount_cents" {
+            if self.first(F_AMOUNT) {
+                self.body.extend_from_slice(b",\"amount_cents\":");
+                if value < 0 {
+                    self.body.push(b'-');
+                }
+                push_u64(&mut self.body, value.unsigned_abs());
+            }
+        } else if value >= 0 {
+            self.u64_field(name, value as u64);
+        }
+    }
+    fn record_u128(&mut self, field: &Field, value: u128) {
+        if field.name() == "trace_id" && self.first(F_TRACE) {
+            self.trace = value;
+        }
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        let name = field.name();
+        if name == "kind"
+            || name == "service"
+            || string_field(name).is_some()
+            || name.starts_with("key.")
+        {
+            let s = format!("{value:?}");
+            self.str_field(name, &s);
+        }
+    }
+}
+
+thread_local! {
+    static LINE: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(1024));
+}
+
+impl<S> Layer<S> for DigestLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn register_callsite(&self, meta: &'static Metadata<'static>) -> Interest {
+        if meta.is_span() && meta.target() == TARGET {
+            Interest::always()
+        } else {
+            Interest::never()
+        }
+    }
+
+    fn enabled(&self, meta: &Metadata<'_>, _ctx: Context<'_, S>) -> bool {
+        meta.is_span() && meta.target() == TARGET
+    }
+
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        if attrs.metadata().target() != TARGET {
+            return;
+        }
+        let mut data = CallData::new(self.clock.now_us());
+        attrs.record(&mut data);
+        if let Some(span) = ctx.span(id) {
+            span.extensions_mut().insert(data);
+        }
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        if let Some(span) = ctx.span(id) {
+            if let Some(data) = span.extensions_mut().get_mut::<CallData>() {
+                values.record(data);
+            }
+        }
+    }
+
+    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(&id) else { return };
+        let Some(data) = span.extensions_mut().remove::<CallData>() else {
+            return;
+        };
+        let end = self.clock.now_us();
+        LINE.with(|buf| {
+            let mut out = buf.borrow_mut();
+            out.clear();
+            match data.finish(end, &self.instance, &mut out) {
+                Some(()) => self.sink.line(&data.service, &out),
+                None => {
+                    self.invalid.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,100 @@
+use super::*;
+use crate::codec::decode_record;
+use crate::sink::MemorySink;
+use crate::time::ManualClock;
+use crate::{SpanId, TraceId};
+
+fn setup() -> (
+    Arc<MemorySink>,
+    ManualClock,
+    tracing::Dispatch,
+    Arc<AtomicU64>,
+) {
+    let sink = Arc::new(MemorySink::new());
+    let clock = ManualClock::new(1_767_225_600_000_000);
+    let layer = DigestLayer::new(sink.clone(), Arc::new(clock.clone()), "host-1");
+    let invalid = layer.invalid();
+    let dispatch = tracing::Dispatch::new(subscriber(layer));
+    (sink, clock, dispatch, invalid)
+}
+
+#[test]
+fn closed_span_becomes_a_v1_line() {
+    let (sink, clock, dispatch, invalid) = setup();
+    tracing::dispatcher::with_default(&dispatch, || {
+        let span = tracing::info_span!(target: "digest", "call",
+            kind = "client", service = "cashier", operation = "trade.createOrder",
+            peer = "trade", zone = "zone-a", scene = "quick_pay", channel = "SDK",
+            shadow = true, version = "1.2.0", trace_id = 0xabcu128, span_id = 7u64,
+            parent_span_id = 3u64, amount_cents = 1999i64, key.user = "u\"1",
+            key.merchant = "m2", code = tracing::field::Empty,
+            success = tracing::field::Empty, error = tracing::field::Empty,
+            extra_us = tracing::field::Empty);
+        clock.advance_us(250);
+        span.record("code", "BANK_DECLINED");
+        span.record("success", false);
+        span.record("error", "BankError");
+        span.record("extra_us", 1000u64);
+        // A second record of the same field is ignored: fields are taken once.
+        span.record("success", true);
+        drop(span);
+    });
+    assert_eq!(invalid.load(Ordering::Relaxed), 0);
+    let lines = sink.lines();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0].0, "cashier");
+    let rec = decode_record(&lines[0].1).expect("layer writes v1");
+    assert_eq!(rec.time_us, 1_767_225_600_000_000);
+    assert_eq!(rec.trace_id, TraceId(0xabc));
+    assert_eq!(rec.span_id, SpanId(7));
+    assert_eq!(rec.parent_span_id, Some(SpanId(3)));
+    assert_eq!(rec.kind, crate::SpanKind::Client);
+    assert_eq!(rec.instance, "host-1");
+    assert_eq!(rec.duration_us, 1250);
+    assert!(!rec.success);
+    assert!(rec.shadow);
+    assert_eq!(rec.code, "BANK_DECLINED");
+    assert_eq!(rec.error.as_deref(), Some("BankError"));
+    assert_eq!(rec.key("user"), Some("u\"1"));
+    assert_eq!(rec.key("merchant"), Some("m2"));
+    assert_eq!(rec.amount_cents, Some(1999));
+    assert_eq!(rec.scene, "quick_pay");
+    assert_eq!(rec.version, "1.2.0");
+}
+
+#[test]
+fn spans_missing_required_fields_are_counted_not_written() {
+    let (sink, _clock, dispatch, invalid) = setup();
+    tracing::dispatcher::with_default(&dispatch, || {
+        // no span_id
+        let s = tracing::info_span!(target: "digest", "call", kind = "server",
+            service = "trade", operation = "x", trace_id = 1u128);
+        drop(s);
+        // bad kind
+        let s = tracing::info_span!(target: "digest", "call", kind = "sideways",
+            service = "trade", operation = "x", trace_id = 1u128, span_id = 1u64);
+        drop(s);
+        // other targets are not digests at all
+        let s = tracing::info_span!(target: "other", "call", kind = "server",
+            service = "trade", operation = "x", trace_id = 1u128, span_id = 1u64);
+        drop(s);
+    });
+    assert!(sink.lines().is_empty());
+    assert_eq!(invalid.load(Ordering::Relaxed), 2);
+}
+
+#[test]
+fn root_server_span_has_no_parent_and_default_success_false() {
+    let (sink, _clock, dispatch, _) = setup();
+    tracing::dispatcher::with_default(&dispatch, || {
+        let s = tracing::info_span!(target: "digest", "call", kind = "server",
+            service = "trade", operation = "trade.createOrder", trace_id = u128::MAX,
+            span_id = u64::MAX, instance = "trade-7");
+        drop(s);
+    });
+    let rec = decode_record(&sink.lines()[0].1).unwrap();
+    assert_eq!(rec.parent_span_id, None);
+    assert_eq!(rec.instance, "trade-7");
+    assert!(!rec.success);
+    assert_eq!(rec.trace_id, TraceId(u128::MAX));
+}
