@@ -185,8 +185,10 @@ fn required(o: &Map<String, Value>, key: &'static str) -> Result<String, SofaErr
 /// Parses `2018-05-20 17:03:20.708` (zone from `opts`) or an RFC 3339 stamp.
 fn parse_time(s: &str, opts: &SofaOptions, field: &'static str) -> Result<Micros, SofaError> {
     let bad = |_| SofaError::new(field, format!("not a timestamp: {s:?}"));
-    let has_zone =
-        s.len() > 19 && (s.ends_with('Z') || s.ends_with('z') || s[19..].contains(['+', '-']));
+    let has_zone = s.len() > 19
+        && (s.ends_with('Z')
+            || s.ends_with('z')
+            || s.as_bytes()[19..].iter().any(|b| matches!(b, b'+' | b'-')));
     if has_zone {
         return parse_rfc3339(s).map_err(bad);
     }
