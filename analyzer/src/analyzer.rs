@@ -1,0 +1,335 @@
+//! The `Analyzer`: takes rollups, records and change events, and at each
+//! `tick()` (at the clock's now) re-judges every view, rebuilds the topology,
+//! runs the diagnosis and updates the incidents. Not internally synchronized:
+//! share it as `Arc<parking_lot::Mutex<Analyzer>>` (see [`SharedAnalyzer`]).
+
+use crate::anomaly::{self, Baseline, ChangeLog, Health};
+use crate::config::AnalyzerConfig;
+use crate::diagnosis::{Candidate, Inputs};
+use crate::error::AnalyzerError;
+use crate::hotspot::HotSpots;
+use crate::impact::{FailureLog, Impact};
+use crate::incident::{IncidentBook, IncidentStep, TickView};
+use crate::topology::{Membership, Topology};
+use crate::versions::Versions;
+use crate::window::{Retention, View, ViewKey, Windows};
+use digest::{ChangeEvent, DigestRecord, RollupBuilder, SecondRollup, SharedClock, SpanKind};
+use serde::Serialize;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+/// The analyzer behind a lock, as the binary and the dashboard share it.
+pub type SharedAnalyzer = Arc<parking_lot::Mutex<Analyzer>>;
+
+/// What the analyzer took in and refused.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct IngestCounters {
+    pub rollups: u64,
+    pub rollups_refused: u64,
+    pub records: u64,
+    pub records_late: u64,
+    pub records_future: u64,
+    pub events: u64,
+    pub ticks: u64,
+}
+
+pub struct Analyzer {
+    pub(crate) cfg: AnalyzerConfig,
+    clock: SharedClock,
+    pub(crate) windows: Windows,
+    pub(crate) hot: HotSpots,
+    versions: Versions,
+    failures: FailureLog,
+    members: Membership,
+    pub(crate) changes: ChangeLog,
+    pub(crate) topo: Topology,
+    pub(crate) health: HashMap<ViewKey, Health>,
+    since: HashMap<ViewKey, u64>,
+    baselines: HashMap<ViewKey, Baseline>,
+    baseline_second: u64,
+    max_data_s: u64,
+    pending: RollupBuilder,
+    pending_n: u64,
+    pub(crate) candidates: Vec<Candidate>,
+    pub(crate) incidents: IncidentBook,
+    counters: IngestCounters,
+    episode_detected_us: Option<u64>,
+    pub(crate) now_us: u64,
+}
+
+impl Analyzer {
+    pub fn new(cfg: AnalyzerConfig, clock: SharedClock) -> Result<Self, AnalyzerError> {
+        cfg.validate()?;
+        let retention = Retention {
+            seconds_1s: cfg.retention_1s,
+            buckets_10s: cfg.retention_10s,
+            buckets_1m: cfg.retention_1m,
+        };
+        let now_us = clock.now_us();
+        Ok(Self {
+            windows: Windows::new(retention, cfg.lateness_s),
+            hot: HotSpots::new(cfg.hot_k, 64),
+            versions: Versions::default(),
+            failures: FailureLog::new(cfg.retention_1s),
+            members: Membership::default(),
+            changes: ChangeLog::new(10_000),
+            topo: Topology::default(),
+            health: HashMap::new(),
+            since: HashMap::new(),
+            baselines: HashMap::new(),
+            baseline_second: u64::MAX,
+            max_data_s: 0,
+            pending: RollupBuilder::default(),
+            pending_n: 0,
+            candidates: Vec::new(),
+            incidents: IncidentBook::new(cfg.incident_history),
+            counters: IngestCounters::default(),
+            episode_detected_us: None,
+            now_us,
+            cfg,
+            clock,
+        })
+    }
+
+    pub fn shared(self) -> SharedAnalyzer {
+        Arc::new(parking_lot::Mutex::new(self))
+    }
+
+    pub fn config(&self) -> &AnalyzerConfig {
+        &self.cfg
+    }
+
+    fn now_s(&self) -> u64 {
+        self.clock.now_us() / 1_000_000
+    }
+
+    /// Merges one per-second rollup (a collector's partial, or a whole second).
+    /// Returns false if it was refused as too late or too far ahead (counted).
+    pub fn ingest_rollup(&mut self, r: &SecondRollup) -> bool {
+        let now_s = self.now_s();
+        if !self.windows.ingest(r, now_s) {
+            self.counters.rollups_refused += 1;
+            return false;
+        }
+        self.counters.rollups += 1;
+        self.max_data_s = self.max_data_s.max(r.second);
+        for k in r.series.keys() {
+            if k.kind == SpanKind::Server && !k.shadow && !k.scene.is_empty() {
+                self.members.see_scene(&k.scene, &k.service, r.second);
+            }
+        }
+        true
+    }
+
+    /// Takes one accepted raw record for what rollups cannot carry: business
+    /// keys (hot spots), versions, instances, failed payments and users
+    /// (impact). O(number of keys) amortized. Does NOT feed the windows — the
+    /// rollups do; use [`Analyzer::ingest_raw`] when there is no collector.
+    pub fn ingest_record(&mut self, r: &DigestRecord) -> bool {
+        let now_s = self.now_s();
+        let s = r.time_us / 1_000_000;
+        if s + self.cfg.lateness_s < now_s {
+            self.counters.records_late += 1;
+            return false;
+        }
+        if s > now_s + 2 {
+            self.counters.records_future += 1;
+            return false;
+        }
+        self.counters.records += 1;
+        self.hot.add(r);
+        self.versions.add(r);
+        self.failures.add(r);
+        if !r.shadow {
+            self.members.see_instance(&r.service, &r.instance, s);
+        }
+        true
+    }
+
+    /// A record with no collector in front: feeds [`Analyzer::ingest_record`]
+    /// and an internal per-second rollup that the next `tick()` merges (the
+    /// open second included, so evaluation is sub-second).
+    pub fn ingest_raw(&mut self, r: &DigestRecord) -> bool {
+        if !self.ingest_record(r) {
+            return false;
+        }
+        self.pending.add(r);
+        self.pending_n += 1;
+        true
+    }
+
+    /// Takes a change event (deploy, config, rule, switch, rollback).
+    pub fn ingest_event(&mut self, e: &ChangeEvent) {
+        self.counters.events += 1;
+        self.changes.add(e.clone());
+    }
+
+    /// Adds a step (by the healer or a commander) to an incident.
+    pub fn add_incident_step(&mut self, id: u64, step: IncidentStep) -> bool {
+        self.incidents.add_step(id, step)
+    }
+
+    pub fn counters(&self) -> IngestCounters {
+        self.counters
+    }
+
+    /// The current ranked candidates (empty when all is well).
+    pub fn candidates(&self) -> &[Candidate] {
+        &self.candidates
+    }
+
+    pub fn incidents(&self) -> &IncidentBook {
+        &self.incidents
+    }
+
+    /// The health of every view at the last tick.
+    pub fn health(&self) -> &HashMap<ViewKey, Health> {
+        &self.health
+    }
+
+    pub fn topology(&self) -> &Topology {
+        &self.topo
+    }
+
+    /// The damage from `from_us` to the newest data.
+    pub fn impact_since(&self, from_us: u64) -> Impact {
+        self.failures
+            .since(from_us, self.max_data_s.max(self.now_s()))
+    }
+
+    /// Newest second with data (never ahead of the clock).
+    pub fn watermark_s(&self) -> u64 {
+        let now_s = self.now_s();
+        if self.max_data_s == 0 {
+            now_s
+        } else {
+            self.max_data_s.min(now_s)
+        }
+    }
+
+    /// Evaluates everything at the clock's now.
+    pub fn tick(&mut self) {
+        self.counters.ticks += 1;
+        let now_us = self.clock.now_us();
+        self.now_us = now_us;
+        let now_s = now_us / 1_000_000;
+        if self.pending_n > 0 {
+            self.pending_n = 0;
+            for r in self.pending.take_all() {
+                if self.ingest_rollup(&r) {
+                    self.counters.rollups -= 1; // internal, not a collector rollup
+                }
+            }
+        }
+        let wm = self.watermark_s();
+        let open_frac = if wm == now_s {
+            (now_us % 1_000_000) as f64 / 1_000_000.0
+        } else {
+            1.0
+        };
+        if self.baseline_second != now_s {
+            self.baseline_second = now_s;
+            self.baselines.clear();
+            for (k, t) in self.windows.iter() {
+                self.baselines
+                    .insert(k.clone(), anomaly::baseline(t, now_s, &self.cfg));
+            }
+            if now_s % 60 == 0 {
+                self.windows.expire(now_s);
+            }
+        }
+        let mut health = HashMap::with_capacity(self.baselines.len());
+        for (k, t) in self.windows.iter() {
+            let base = self.baselines.get(k).copied().unwrap_or_default();
+            health.insert(
+                k.clone(),
+                anomaly::evaluate(k, t, &base, wm, open_frac, &self.cfg),
+            );
+        }
+        // Track since when each view is unhealthy.
+        self.since
+            .retain(|k, _| health.get(k).is_some_and(|h| h.unhealthy() || h.drop));
+        let mut names = BTreeSet::new();
+        let mut any_bad = false;
+        for (k, h) in &health {
+            if !(h.unhealthy() || h.drop) {
+                continue;
+            }
+            self.since.entry(k.clone()).or_insert(now_us);
+            if k.shadow {
+                continue;
+            }
+            if h.unhealthy() {
+                any_bad = true;
+            }
+            match &k.view {
+                View::Service { service } => {
+                    names.insert(service.clone());
+                }
+                View::Bank { bank } => {
+                    names.insert(bank.clone());
+                }
+                View::Link { from, to } => {
+                    names.insert(format!("{from}→{to}"));
+                }
+                _ => {}
+            }
+        }
+        self.health = health;
+        self.topo = Topology::build(&self.windows, &self.members, wm, 10, &names);
+        let inputs = Inputs {
+            health: &self.health,
+            since: &self.since,
+            topo: &self.topo,
+            hot: &self.hot,
+            versions: &self.versions,
+            changes: &self.changes,
+            cfg: &self.cfg,
+            now_us,
+            wm_s: wm,
+        };
+        self.candidates = inputs.diagnose();
+        let flagged = any_bad || !self.candidates.is_empty();
+        if flagged && self.episode_detected_us.is_none() {
+            self.episode_detected_us = Some(now_us);
+        }
+        let detected = self.episode_detected_us.unwrap_or(now_us);
+        // Start: the first failed payment near the episode, else the detection.
+        let first_fail = self
+            .failures
+            .since(detected.saturating_sub(3_000_000), wm)
+            .first_failure_us;
+        let start = if first_fail > 0 {
+            first_fail.min(detected)
+        } else {
+            detected
+        };
+        let failures = &self.failures;
+        let view = TickView {
+            now_us,
+            candidates: &self.candidates,
+            any_unhealthy: any_bad,
+            detected_us: detected,
+            start_us: start,
+            recover_after_us: self.cfg.recover_after_s * 1_000_000,
+            supersede_after_us: self.cfg.supersede_after_s * 1_000_000,
+            min_confidence: 0.5,
+        };
+        self.incidents
+            .update(&view, |from| failures.since(from, wm));
+        if !flagged && self.incidents.open.is_empty() {
+            self.episode_detected_us = None;
+        }
+    }
+
+    /// Records a step for the drill and the healer: shorthand for a step now.
+    pub fn note(&mut self, id: u64, actor: &str, action: &str, detail: &str) -> bool {
+        let step = IncidentStep {
+            time_us: self.clock.now_us(),
+            actor: actor.to_string(),
+            action: action.to_string(),
+            detail: detail.to_string(),
+        };
+        self.add_incident_step(id, step)
+    }
+}

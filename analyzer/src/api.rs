@@ -1,0 +1,143 @@
+//! The JSON API bodies, one axum-free function per endpoint (the dashboard
+//! mounts them): `/api/topology`, `/api/services`, `/api/hotspots`,
+//! `/api/incidents`. (`/api/slo` lives in the `sla` crate.)
+
+use crate::analyzer::{Analyzer, IngestCounters};
+use crate::anomaly::{ChangeRef, Health};
+use crate::diagnosis::Candidate;
+use crate::hotspot::HotKey;
+use crate::incident::Incident;
+use crate::topology::TopologySnapshot;
+use crate::window::{StatsSummary, View, ViewKey, WindowCounters};
+use serde::Serialize;
+
+/// `GET /api/topology`.
+pub fn topology(a: &Analyzer) -> TopologySnapshot {
+    a.topo.snapshot()
+}
+
+/// One row of `/api/services` (and of its scenes, banks and zones).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ViewRow {
+    #[serde(flatten)]
+    pub key: ViewKey,
+    pub healthy: bool,
+    /// The last 10 seconds.
+    pub last_10s: StatsSummary,
+    /// The last minute.
+    pub last_1m: StatsSummary,
+    /// The judgement at the last tick.
+    pub health: Option<Health>,
+}
+
+/// `GET /api/services`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServicesSnapshot {
+    pub now_us: u64,
+    pub services: Vec<ViewRow>,
+    pub operations: Vec<ViewRow>,
+    pub edges: Vec<ViewRow>,
+    pub scenes: Vec<ViewRow>,
+    pub banks: Vec<ViewRow>,
+    pub zones: Vec<ViewRow>,
+    pub counters: IngestCounters,
+    pub windows: WindowCounters,
+}
+
+pub fn services(a: &Analyzer) -> ServicesSnapshot {
+    let wm = a.watermark_s();
+    let mut keys: Vec<&ViewKey> = a.windows.keys().collect();
+    keys.sort();
+    let mut snap = ServicesSnapshot {
+        now_us: a.now_us,
+        services: Vec::new(),
+        operations: Vec::new(),
+        edges: Vec::new(),
+        scenes: Vec::new(),
+        banks: Vec::new(),
+        zones: Vec::new(),
+        counters: a.counters(),
+        windows: a.windows.counters,
+    };
+    for k in keys {
+        let h = a.health.get(k).cloned();
+        let row = ViewRow {
+            key: k.clone(),
+            healthy: h.as_ref().is_none_or(|h| !h.unhealthy()),
+            last_10s: a
+                .windows
+                .range(k, wm.saturating_sub(9), wm + 1, wm)
+                .summary(10.0),
+            last_1m: a
+                .windows
+                .range(k, wm.saturating_sub(59), wm + 1, wm)
+                .summary(60.0),
+            health: h,
+        };
+        match k.view {
+            View::Service { .. } => snap.services.push(row),
+            View::Operation { .. } => snap.operations.push(row),
+            View::Link { .. } => snap.edges.push(row),
+            View::Edge { .. } | View::ServiceZone { .. } => {}
+            View::Scene { .. } => snap.scenes.push(row),
+            View::Bank { .. } => snap.banks.push(row),
+            View::Zone { .. } => snap.zones.push(row),
+        }
+    }
+    snap
+}
+
+/// `GET /api/hotspots`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HotspotsSnapshot {
+    /// Seconds the shares are read over.
+    pub window_s: u64,
+    /// Keys by share, at most 5 per (scope, key name), real and shadow apart.
+    pub keys: Vec<HotKey>,
+    /// Keys judged hot (share ≥ hot_share and surged), real traffic only.
+    pub hot: Vec<HotKey>,
+}
+
+pub fn hotspots(a: &Analyzer) -> HotspotsSnapshot {
+    let wm = a.watermark_s();
+    let keys = a.hot.top(wm, a.cfg.hot_recent_s, 5);
+    let hot = keys
+        .iter()
+        .filter(|k| {
+            !k.shadow
+                && k.key != "user"
+                && k.count >= a.cfg.min_volume
+                && k.share >= a.cfg.hot_share
+                && k.share >= a.cfg.hot_surge_factor * k.baseline_share
+        })
+        .cloned()
+        .collect();
+    HotspotsSnapshot {
+        window_s: a.cfg.hot_recent_s,
+        keys,
+        hot,
+    }
+}
+
+/// `GET /api/incidents`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IncidentsSnapshot {
+    pub now_us: u64,
+    pub open: Vec<Incident>,
+    /// Most recent first.
+    pub closed: Vec<Incident>,
+    /// The diagnosis at the last tick.
+    pub candidates: Vec<Candidate>,
+    /// The last 20 change events, newest first.
+    pub changes: Vec<ChangeRef>,
+}
+
+pub fn incidents(a: &Analyzer) -> IncidentsSnapshot {
+    IncidentsSnapshot {
+        now_us: a.now_us,
+        open: a.incidents.open.clone(),
+        closed: a.incidents.closed.iter().rev().cloned().collect(),
+        candidates: a.candidates.clone(),
+        changes: a.changes.recent(20).map(ChangeRef::of).collect(),
+    }
+}
