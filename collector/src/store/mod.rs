@@ -2,6 +2,10 @@
 //! (`clickhouse`). The pipeline writes batches that are already durable in the
 //! write-ahead buffer; a store error leaves them there to be retried.
 
+pub mod clickhouse;
+pub mod clickhouse_schema;
+pub mod embedded;
+
 use digest::{ChangeEvent, DigestRecord, Micros, TraceId};
 use std::future::Future;
 use std::pin::Pin;
@@ -43,13 +47,52 @@ pub trait Store: Send + Sync + 'static {
     /// sense that callers drop duplicates before; stores need not deduplicate.
     fn insert<'a>(&'a self, records: &'a [DigestRecord]) -> BoxFuture<'a, Result<(), StoreError>>;
     /// Writes change events.
-    fn insert_events<'a>(&'a self, events: &'a [ChangeEvent]) -> BoxFuture<'a, Result<(), StoreError>>;
+    fn insert_events<'a>(
+        &'a self,
+        events: &'a [ChangeEvent],
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
     /// Every record of one trace, ordered by time.
     fn trace(&self, trace_id: TraceId) -> BoxFuture<'_, Result<Vec<DigestRecord>, StoreError>>;
     /// Records in a time range matching the filters, ordered by time.
-    fn query<'a>(&'a self, q: &'a RecordQuery) -> BoxFuture<'a, Result<Vec<DigestRecord>, StoreError>>;
+    fn query<'a>(
+        &'a self,
+        q: &'a RecordQuery,
+    ) -> BoxFuture<'a, Result<Vec<DigestRecord>, StoreError>>;
     /// Change events in `[from_us, to_us)`, ordered by time.
-    fn events(&self, from_us: Micros, to_us: Micros) -> BoxFuture<'_, Result<Vec<ChangeEvent>, StoreError>>;
+    fn events(
+        &self,
+        from_us: Micros,
+        to_us: Micros,
+    ) -> BoxFuture<'_, Result<Vec<ChangeEvent>, StoreError>>;
     /// Number of call records stored.
     fn count(&self) -> BoxFuture<'_, Result<u64, StoreError>>;
+
+    /// Writes call records that are write-ahead batch `seq` (or batches up to it).
+    /// A store that remembers `seq` atomically with the data can report it from
+    /// [`Store::applied_seq`], so a restart replays nothing twice.
+    fn insert_batch<'a>(
+        &'a self,
+        seq: u64,
+        records: &'a [DigestRecord],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let _ = seq;
+        self.insert(records)
+    }
+    /// Writes change events of write-ahead batch `seq`.
+    fn insert_events_batch<'a>(
+        &'a self,
+        seq: u64,
+        events: &'a [ChangeEvent],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let _ = seq;
+        self.insert_events(events)
+    }
+    /// The highest write-ahead sequence known to be stored, if the store tracks it.
+    fn applied_seq(&self) -> Option<u64> {
+        None
+    }
+    /// A short name for stats (`embedded`, `clickhouse`).
+    fn name(&self) -> &'static str {
+        "store"
+    }
 }

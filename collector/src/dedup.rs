@@ -1,0 +1,77 @@
+//! Drops retried duplicates by `(trace_id, span_id, kind)` with bounded memory:
+//! two generations of keys; when the young one fills, the old one is forgotten.
+//! A duplicate is caught as long as its first copy is among the last
+//! `capacity`..`2 × capacity` distinct keys seen.
+
+use digest::{DigestRecord, SpanId, SpanKind, TraceId};
+use std::collections::HashSet;
+
+type Key = (TraceId, SpanId, SpanKind);
+
+/// Bounded duplicate filter.
+pub struct Dedup {
+    young: HashSet<Key>,
+    old: HashSet<Key>,
+    capacity: usize,
+}
+
+impl Dedup {
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            young: HashSet::with_capacity(capacity.min(1 << 16)),
+            old: HashSet::new(),
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// True when the record is new (remember it), false for a duplicate.
+    pub fn first_time(&mut self, r: &DigestRecord) -> bool {
+        let k = r.dedup_key();
+        if self.old.contains(&k) || self.young.contains(&k) {
+            return false;
+        }
+        if self.young.len() >= self.capacity {
+            self.old = std::mem::take(&mut self.young);
+        }
+        self.young.insert(k);
+        true
+    }
+
+    /// Keys remembered right now (at most `2 × capacity`).
+    pub fn len(&self) -> usize {
+        self.young.len() + self.old.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(t: u128, s: u64, kind: SpanKind) -> DigestRecord {
+        DigestRecord {
+            trace_id: TraceId(t),
+            span_id: SpanId(s),
+            kind,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn drops_repeats_and_stays_bounded() {
+        let mut d = Dedup::new(100);
+        assert!(d.first_time(&rec(1, 1, SpanKind::Server)));
+        assert!(!d.first_time(&rec(1, 1, SpanKind::Server)));
+        // Same ids, other side of the call: not a duplicate.
+        assert!(d.first_time(&rec(1, 1, SpanKind::Client)));
+        for i in 0..10_000u64 {
+            d.first_time(&rec(2, i + 1, SpanKind::Server));
+            assert!(d.len() <= 200);
+        }
+        // Recent keys are still remembered.
+        assert!(!d.first_time(&rec(2, 10_000, SpanKind::Server)));
+    }
+}

@@ -1,0 +1,210 @@
+//! The collector's self-metrics: plain atomic counters, rendered as Prometheus
+//! text at `GET /metrics` and as JSON fields of `GET /api/stats`.
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+/// Reasons a line is rejected, as counted (`reason` label).
+pub const REJECT_REASONS: [&str; 6] = [
+    "malformed_json",
+    "missing_field",
+    "invalid_field",
+    "line_too_long",
+    "wrong_type",
+    "unsupported",
+];
+
+/// Index of a reason label in [`REJECT_REASONS`] (unknown labels count as `unsupported`).
+pub fn reason_index(label: &str) -> usize {
+    REJECT_REASONS
+        .iter()
+        .position(|r| *r == label)
+        .unwrap_or(REJECT_REASONS.len() - 1)
+}
+
+#[derive(Default)]
+pub struct Metrics {
+    pub records_accepted: AtomicU64,
+    pub events_accepted: AtomicU64,
+    pub rejected: [AtomicU64; REJECT_REASONS.len()],
+    pub bytes_in: AtomicU64,
+    pub requests: AtomicU64,
+    pub refused_busy: AtomicU64,
+    pub refused_buffer_full: AtomicU64,
+    pub refused_too_large: AtomicU64,
+    pub duplicates_dropped: AtomicU64,
+    pub records_written: AtomicU64,
+    pub events_written: AtomicU64,
+    pub store_errors: AtomicU64,
+    pub replayed_records: AtomicU64,
+    pub late_records: AtomicU64,
+    pub rollups_published: AtomicU64,
+    pub pending_records: AtomicU64,
+    pub wal_fsyncs: AtomicU64,
+    /// Age of the oldest unstored batch when last looked at (microseconds).
+    pub store_lag_us: AtomicU64,
+}
+
+impl Metrics {
+    pub fn reject(&self, label: &str, n: u64) {
+        self.rejected[reason_index(label)].fetch_add(n, Relaxed);
+    }
+    pub fn rejected_total(&self) -> u64 {
+        self.rejected.iter().map(|c| c.load(Relaxed)).sum()
+    }
+}
+
+/// Values that live outside the counters (gauges read at scrape time).
+pub struct Gauges {
+    pub records_stored: u64,
+    pub wal_unconfirmed_bytes: u64,
+    pub wal_unconfirmed_batches: u64,
+    pub subscribers: u64,
+    pub subscriber_missed: u64,
+    pub dedup_keys: u64,
+}
+
+/// Prometheus text exposition (version 0.0.4).
+pub fn render(m: &Metrics, g: &Gauges) -> String {
+    let mut o = String::with_capacity(4096);
+    let mut c = |name: &str, help: &str, kind: &str, v: u64| {
+        let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}");
+    };
+    c(
+        "warroom_collector_records_accepted_total",
+        "Digest records acknowledged (durable in the write-ahead buffer).",
+        "counter",
+        m.records_accepted.load(Relaxed),
+    );
+    c(
+        "warroom_collector_events_accepted_total",
+        "Change events acknowledged.",
+        "counter",
+        m.events_accepted.load(Relaxed),
+    );
+    c(
+        "warroom_collector_bytes_in_total",
+        "Request body bytes received (before gzip decompression).",
+        "counter",
+        m.bytes_in.load(Relaxed),
+    );
+    c(
+        "warroom_collector_requests_total",
+        "Ingest requests received.",
+        "counter",
+        m.requests.load(Relaxed),
+    );
+    c(
+        "warroom_collector_duplicates_dropped_total",
+        "Records dropped as retried duplicates of (trace_id, span_id, kind).",
+        "counter",
+        m.duplicates_dropped.load(Relaxed),
+    );
+    c(
+        "warroom_collector_records_written_total",
+        "Records written to the store by this process.",
+        "counter",
+        m.records_written.load(Relaxed),
+    );
+    c(
+        "warroom_collector_store_errors_total",
+        "Failed store writes (retried; data stays buffered).",
+        "counter",
+        m.store_errors.load(Relaxed),
+    );
+    c(
+        "warroom_collector_replayed_records_total",
+        "Records replayed from the write-ahead buffer at start.",
+        "counter",
+        m.replayed_records.load(Relaxed),
+    );
+    c(
+        "warroom_collector_late_records_total",
+        "Records for a second already published (sent in a later partial).",
+        "counter",
+        m.late_records.load(Relaxed),
+    );
+    c(
+        "warroom_collector_rollups_published_total",
+        "Per-second rollups published to subscribers.",
+        "counter",
+        m.rollups_published.load(Relaxed),
+    );
+    c(
+        "warroom_collector_records_stored",
+        "Records held by the store.",
+        "gauge",
+        g.records_stored,
+    );
+    c(
+        "warroom_collector_buffer_pending_records",
+        "Records acknowledged but not yet confirmed by the store (buffer depth).",
+        "gauge",
+        m.pending_records.load(Relaxed),
+    );
+    c(
+        "warroom_collector_buffer_bytes",
+        "Unconfirmed bytes in the write-ahead buffer.",
+        "gauge",
+        g.wal_unconfirmed_bytes,
+    );
+    c(
+        "warroom_collector_buffer_batches",
+        "Unconfirmed batches in the write-ahead buffer.",
+        "gauge",
+        g.wal_unconfirmed_batches,
+    );
+    let lag = m.store_lag_us.load(Relaxed) as f64 / 1e6;
+    let _ = writeln!(
+        o,
+        "# HELP warroom_collector_store_lag_seconds Age of the oldest batch waiting for the store (0 when none).\n# TYPE warroom_collector_store_lag_seconds gauge\nwarroom_collector_store_lag_seconds {lag}"
+    );
+    let mut c = |name: &str, help: &str, kind: &str, v: u64| {
+        let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}");
+    };
+    c(
+        "warroom_collector_subscribers",
+        "Downstream subscriptions open.",
+        "gauge",
+        g.subscribers,
+    );
+    c(
+        "warroom_collector_subscriber_missed_total",
+        "Messages lagging subscribers missed.",
+        "counter",
+        g.subscriber_missed,
+    );
+    c(
+        "warroom_collector_dedup_keys",
+        "Keys held by the duplicate filter.",
+        "gauge",
+        g.dedup_keys,
+    );
+    let _ = writeln!(
+        o,
+        "# HELP warroom_collector_refused_total Requests refused whole, by reason.\n# TYPE warroom_collector_refused_total counter"
+    );
+    for (r, v) in [
+        ("busy", &m.refused_busy),
+        ("buffer_full", &m.refused_buffer_full),
+        ("too_large", &m.refused_too_large),
+    ] {
+        let _ = writeln!(
+            o,
+            "warroom_collector_refused_total{{reason=\"{r}\"}} {}",
+            v.load(Relaxed)
+        );
+    }
+    let _ = writeln!(
+        o,
+        "# HELP warroom_collector_rejected_total Lines rejected, by reason.\n# TYPE warroom_collector_rejected_total counter"
+    );
+    for (i, r) in REJECT_REASONS.iter().enumerate() {
+        let _ = writeln!(
+            o,
+            "warroom_collector_rejected_total{{reason=\"{r}\"}} {}",
+            m.rejected[i].load(Relaxed)
+        );
+    }
+    o
+}
