@@ -30,7 +30,11 @@ pub enum Verdict {
     /// Do not serve it: fail with business `code` and error class `error`, after
     /// `delay_us` (0 for a fast failure such as a flow limit or an open breaker;
     /// the timeout for a timeout).
-    Reject { code: String, error: String, delay_us: u64 },
+    Reject {
+        code: String,
+        error: String,
+        delay_us: u64,
+    },
 }
 
 impl Verdict {
@@ -63,11 +67,15 @@ pub trait Guard: Send + Sync + 'static {
         Verdict::PASS
     }
     /// After serving `site` (breaker statistics). `duration_us` includes delays.
+    /// Call it once for each call `enter` passed, and not for refused calls.
     fn exit(&self, _site: &CallSite<'_>, _success: bool, _duration_us: u64) {}
     /// Before calling out to `bank` (bank outages, bank latency/error faults).
     fn bank(&self, _bank: &str, _site: &CallSite<'_>) -> Verdict {
         Verdict::PASS
     }
+    /// After a bank call that `bank` let through (breakers on `bank:NAME`).
+    /// Like `exit`, call it only for calls the guard passed.
+    fn bank_exit(&self, _bank: &str, _site: &CallSite<'_>, _success: bool, _duration_us: u64) {}
     /// Is a degradable feature (`marketing`, `risk.async`, …) switched on?
     fn feature_enabled(&self, _feature: &str) -> bool {
         true

@@ -1,0 +1,280 @@
+//! Lock-free sliding windows driven by the caller's clock: Sentinel's leap array
+//! (two 500 ms buckets per second) for QPS, a pacing slot for the rate limiter,
+//! and per-value token buckets (sharded) for hot-parameter limits.
+
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+
+const BUCKETS: usize = 2;
+
+/// A sliding window of `BUCKETS` buckets; each bucket packs its window index
+/// (high 32 bits) and its count (low 32 bits) into one atomic, so a reset and an
+/// increment can never interleave.
+#[derive(Debug)]
+pub struct SlidingWindow {
+    bucket_us: u64,
+    buckets: [AtomicU64; BUCKETS],
+}
+
+impl SlidingWindow {
+    /// A window of `interval_us` split into two buckets.
+    pub fn new(interval_us: u64) -> Self {
+        Self {
+            bucket_us: (interval_us / BUCKETS as u64).max(1),
+            buckets: [AtomicU64::new(0), AtomicU64::new(0)],
+        }
+    }
+
+    fn index(&self, now_us: u64) -> u32 {
+        // +1 so that a zeroed bucket never looks current at time 0.
+        ((now_us / self.bucket_us) as u32).wrapping_add(1)
+    }
+
+    /// Calls counted in the window ending at `now_us`.
+    pub fn sum(&self, now_us: u64) -> u64 {
+        let cur = self.index(now_us);
+        let mut total = 0;
+        for b in &self.buckets {
+            let v = b.load(Ordering::Acquire);
+            let idx = (v >> 32) as u32;
+            if cur.wrapping_sub(idx) < BUCKETS as u32 {
+                total += v & 0xFFFF_FFFF;
+            }
+        }
+        total
+    }
+
+    /// Counts `n` calls at `now_us`.
+    pub fn add(&self, now_us: u64, n: u64) {
+        let cur = self.index(now_us);
+        let slot = &self.buckets[cur as usize % BUCKETS];
+        let mut v = slot.load(Ordering::Acquire);
+        loop {
+            let idx = (v >> 32) as u32;
+            let next = if idx == cur {
+                let c = (v & 0xFFFF_FFFF).saturating_add(n).min(0xFFFF_FFFF);
+                ((cur as u64) << 32) | c
+            } else if cur.wrapping_sub(idx) < u32::MAX / 2 {
+                ((cur as u64) << 32) | n.min(0xFFFF_FFFF)
+            } else {
+                return; // the clock stepped back past this bucket: drop the sample
+            };
+            match slot.compare_exchange_weak(v, next, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => return,
+                Err(seen) => v = seen,
+            }
+        }
+    }
+
+    /// Calls per second over the window.
+    pub fn rate(&self, now_us: u64) -> f64 {
+        self.sum(now_us) as f64 * 1e6 / (self.bucket_us * BUCKETS as u64) as f64
+    }
+}
+
+/// Sentinel's rate limiter (`controlBehavior` 2): calls are spaced `1/count`
+/// seconds apart; a call that would wait longer than the queue allows is refused.
+#[derive(Debug)]
+pub struct Pacer {
+    last_passed_us: AtomicU64,
+}
+
+impl Default for Pacer {
+    fn default() -> Self {
+        Self {
+            last_passed_us: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Pacer {
+    /// `Some(wait_us)` when the call may pass after waiting, `None` when refused.
+    pub fn acquire(&self, now_us: u64, per_s: f64, max_queue_us: u64) -> Option<u64> {
+        if per_s <= 0.0 {
+            return None;
+        }
+        let cost = (1e6 / per_s).round() as u64;
+        let mut last = self.last_passed_us.load(Ordering::Acquire);
+        loop {
+            let expected = last.saturating_add(cost);
+            let (next, wait) = if expected <= now_us {
+                (now_us, 0)
+            } else {
+                (expected, expected - now_us)
+            };
+            if wait > max_queue_us {
+                return None;
+            }
+            match self.last_passed_us.compare_exchange_weak(
+                last,
+                next,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return Some(wait),
+                Err(seen) => last = seen,
+            }
+        }
+    }
+}
+
+/// Calls in flight on a resource (flow grade 0, pool exhaustion).
+#[derive(Debug, Default)]
+pub struct InFlight(AtomicI64);
+
+impl InFlight {
+    pub fn get(&self) -> i64 {
+        self.0.load(Ordering::Acquire)
+    }
+    /// Enters if fewer than `limit` are in flight.
+    pub fn try_enter(&self, limit: i64) -> bool {
+        let mut v = self.0.load(Ordering::Acquire);
+        loop {
+            if v >= limit {
+                return false;
+            }
+            match self
+                .0
+                .compare_exchange_weak(v, v + 1, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return true,
+                Err(seen) => v = seen,
+            }
+        }
+    }
+    pub fn enter(&self) {
+        self.0.fetch_add(1, Ordering::AcqRel);
+    }
+    /// Leaves; never goes below zero (an exit whose enter was not counted).
+    pub fn exit(&self) {
+        let _ = self
+            .0
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| {
+                (v > 0).then(|| v - 1)
+            });
+    }
+}
+
+const SHARDS: usize = 16;
+/// Values tracked per shard before the shard's idle buckets are dropped.
+const SHARD_CAP: usize = 4096;
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    refilled_us: u64,
+}
+
+/// Token buckets per key value (hot-parameter rules): each value holds up to
+/// `capacity` tokens and regains `per_s` a second.
+#[derive(Debug)]
+pub struct KeyedBuckets {
+    shards: Vec<Mutex<HashMap<String, Bucket>>>,
+}
+
+impl Default for KeyedBuckets {
+    fn default() -> Self {
+        Self {
+            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+        }
+    }
+}
+
+fn shard_of(value: &str) -> usize {
+    // FNV-1a: cheap, stable, no allocation.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in value.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    (h as usize) % SHARDS
+}
+
+impl KeyedBuckets {
+    /// Takes one token for `value`; `false` when its bucket is empty.
+    pub fn try_take(&self, value: &str, now_us: u64, per_s: f64, capacity: f64) -> bool {
+        let mut map = self.shards[shard_of(value)].lock();
+        if let Some(b) = map.get_mut(value) {
+            let dt = now_us.saturating_sub(b.refilled_us) as f64 / 1e6;
+            b.tokens = (b.tokens + dt * per_s).min(capacity);
+            b.refilled_us = b.refilled_us.max(now_us);
+            if b.tokens >= 1.0 {
+                b.tokens -= 1.0;
+                return true;
+            }
+            return false;
+        }
+        if capacity < 1.0 {
+            return false;
+        }
+        if map.len() >= SHARD_CAP {
+            // Drop buckets that have refilled completely: they hold no state.
+            map.retain(|_, b| {
+                (b.tokens + now_us.saturating_sub(b.refilled_us) as f64 / 1e6 * per_s) < capacity
+            });
+            if map.len() >= SHARD_CAP {
+                map.clear();
+            }
+        }
+        map.insert(
+            value.to_string(),
+            Bucket {
+                tokens: capacity - 1.0,
+                refilled_us: now_us,
+            },
+        );
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_slides() {
+        let w = SlidingWindow::new(1_000_000);
+        w.add(0, 3);
+        w.add(400_000, 2);
+        assert_eq!(w.sum(499_999), 5);
+        w.add(600_000, 4);
+        assert_eq!(w.sum(900_000), 9);
+        // At 1.0 s the first bucket (0..0.5 s) has left the window.
+        assert_eq!(w.sum(1_000_000), 4);
+        assert_eq!(w.sum(1_500_000), 0);
+        w.add(1_500_000, 1);
+        assert_eq!(w.sum(1_500_000), 1);
+    }
+
+    #[test]
+    fn pacer_spaces_calls() {
+        let p = Pacer::default();
+        assert_eq!(p.acquire(1_000_000, 10.0, 0), Some(0));
+        assert_eq!(p.acquire(1_000_000, 10.0, 0), None);
+        assert_eq!(p.acquire(1_000_000, 10.0, 150_000), Some(100_000));
+        assert_eq!(p.acquire(1_300_000, 10.0, 0), Some(0));
+    }
+
+    #[test]
+    fn buckets_refill() {
+        let b = KeyedBuckets::default();
+        assert!(b.try_take("m1", 0, 2.0, 2.0));
+        assert!(b.try_take("m1", 0, 2.0, 2.0));
+        assert!(!b.try_take("m1", 0, 2.0, 2.0));
+        assert!(b.try_take("m2", 0, 2.0, 2.0));
+        assert!(b.try_take("m1", 500_000, 2.0, 2.0));
+        assert!(!b.try_take("m1", 500_000, 2.0, 2.0));
+    }
+
+    #[test]
+    fn in_flight_never_negative() {
+        let f = InFlight::default();
+        f.exit();
+        assert_eq!(f.get(), 0);
+        assert!(f.try_enter(1));
+        assert!(!f.try_enter(1));
+        f.exit();
+        assert!(f.try_enter(1));
+    }
+}

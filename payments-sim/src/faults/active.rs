@@ -1,0 +1,254 @@
+//! The faults of a run: each with absolute start and end on the run's clock, its
+//! resolved target and magnitudes, and what it records as ground truth (when it
+//! started, ended or was removed, and when it first touched a call).
+
+use super::spec::FaultSpec;
+use super::{defaults, FaultError, FaultKind, Target};
+use crate::control::window::InFlight;
+use digest::{format_rfc3339, Micros};
+use parking_lot::{Mutex, RwLock};
+use serde::Serialize;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+
+/// One fault in a run.
+#[derive(Debug)]
+pub struct Fault {
+    pub id: u64,
+    pub kind: FaultKind,
+    pub target: Target,
+    pub spec: FaultSpec,
+    pub start_us: Micros,
+    pub end_us: Option<Micros>,
+    /// Extra latency, timeout, queue wait or ledger delay, in µs.
+    pub delay_us: u64,
+    /// Share of affected calls that fail.
+    pub rate: f64,
+    pub factor: f64,
+    pub share: f64,
+    pub pool: u32,
+    removed_us: AtomicU64,
+    first_affected_us: AtomicU64,
+    /// Bad release: announced as a deploy; rolled back through the control API;
+    /// its automatic end handled.
+    pub(crate) announced: AtomicBool,
+    pub(crate) rolled_back: AtomicBool,
+    pub(crate) end_handled: AtomicBool,
+    /// Bad release: (version before, bad version), fixed when it deploys.
+    pub(crate) release: OnceLock<(String, String)>,
+    pub(crate) in_flight: InFlight,
+}
+
+impl Fault {
+    fn new(id: u64, spec: FaultSpec, base_us: Micros) -> Result<Self, FaultError> {
+        let target = spec.resolve()?;
+        let start_us = base_us + (spec.start_s * 1e6) as u64;
+        let end_us = spec.duration_s.map(|d| start_us + (d * 1e6) as u64);
+        use FaultKind::*;
+        let delay_ms = spec.delay_ms.unwrap_or(match spec.kind {
+            Latency => defaults::LATENCY_MS,
+            Timeout => defaults::TIMEOUT_MS,
+            BadRelease => defaults::RELEASE_LATENCY_MS,
+            PoolExhaustion => defaults::POOL_WAIT_MS,
+            SlowLedger => defaults::SLOW_LEDGER_MS,
+            _ => 0,
+        });
+        let rate = spec.rate.unwrap_or(match spec.kind {
+            Errors => defaults::ERROR_RATE,
+            BadRelease => defaults::RELEASE_ERROR_RATE,
+            _ => 1.0,
+        });
+        Ok(Self {
+            id,
+            kind: spec.kind,
+            target,
+            start_us,
+            end_us,
+            delay_us: delay_ms * 1000,
+            rate,
+            factor: spec.factor.unwrap_or(defaults::SURGE_FACTOR),
+            share: spec.share.unwrap_or(defaults::HOT_SHARE),
+            pool: spec.pool.unwrap_or(defaults::POOL_SIZE),
+            spec,
+            removed_us: AtomicU64::new(0),
+            first_affected_us: AtomicU64::new(0),
+            announced: AtomicBool::new(false),
+            rolled_back: AtomicBool::new(false),
+            end_handled: AtomicBool::new(false),
+            release: OnceLock::new(),
+            in_flight: InFlight::default(),
+        })
+    }
+
+    /// The end that applies: the scheduled end, or the removal if earlier.
+    pub fn effective_end_us(&self) -> Option<Micros> {
+        let removed = self.removed_us.load(Ordering::Acquire);
+        match (self.end_us, removed) {
+            (e, 0) => e,
+            (Some(e), r) => Some(e.min(r)),
+            (None, r) => Some(r),
+        }
+    }
+
+    pub fn is_active(&self, now_us: Micros) -> bool {
+        now_us >= self.start_us && self.effective_end_us().is_none_or(|e| now_us < e)
+    }
+
+    /// Notes that the fault changed a call at `now_us` (first time only).
+    pub fn touch(&self, now_us: Micros) {
+        if self.first_affected_us.load(Ordering::Relaxed) == 0 {
+            let _ = self.first_affected_us.compare_exchange(
+                0,
+                now_us.max(1),
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            );
+        }
+    }
+
+    /// Does this fault hit a served call of `service`/`operation`?
+    pub fn hits_service(&self, service: &str, operation: &str) -> bool {
+        match &self.target {
+            Target::Service {
+                service: s,
+                operation: op,
+            } => s == service && op.as_deref().is_none_or(|o| o == operation),
+            _ => false,
+        }
+    }
+
+    pub fn hits_bank(&self, bank: &str) -> bool {
+        matches!(&self.target, Target::Bank { bank: b } if b == bank)
+    }
+
+    /// The bad release's version, once deployed and not rolled back.
+    pub fn bad_version(&self) -> Option<&str> {
+        if self.rolled_back.load(Ordering::Acquire) {
+            return None;
+        }
+        self.release.get().map(|(_, bad)| bad.as_str())
+    }
+
+    pub fn ground_truth(&self) -> GroundTruth {
+        let first = self.first_affected_us.load(Ordering::Acquire);
+        let end = self.effective_end_us();
+        GroundTruth {
+            id: self.id,
+            kind: self.kind,
+            target: self.target.to_string(),
+            start_us: self.start_us,
+            end_us: end,
+            first_affected_us: (first != 0).then_some(first),
+            start: format_rfc3339(self.start_us),
+            end: end.map(format_rfc3339),
+            rolled_back: self.rolled_back.load(Ordering::Acquire),
+            spec: self.spec.clone(),
+        }
+    }
+}
+
+/// What a drill knows that the analyzer must find out: one entry per fault.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroundTruth {
+    pub id: u64,
+    pub kind: FaultKind,
+    pub target: String,
+    pub start_us: Micros,
+    /// Scheduled end or removal; absent while it runs open-ended.
+    pub end_us: Option<Micros>,
+    /// The first call the fault changed, if any yet.
+    pub first_affected_us: Option<Micros>,
+    pub start: String,
+    pub end: Option<String>,
+    /// A bad release rolled back through the control API.
+    pub rolled_back: bool,
+    pub spec: FaultSpec,
+}
+
+/// The faults of a run.
+#[derive(Debug, Default)]
+pub struct FaultSet {
+    live: RwLock<Arc<[Arc<Fault>]>>,
+    history: Mutex<Vec<Arc<Fault>>>,
+    any: AtomicBool,
+    next_id: AtomicU64,
+}
+
+impl FaultSet {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Is any fault installed (active or scheduled)? One atomic load.
+    #[inline]
+    pub fn any(&self) -> bool {
+        self.any.load(Ordering::Acquire)
+    }
+
+    /// The installed faults (cheap: one reference count).
+    pub fn snapshot(&self) -> Arc<[Arc<Fault>]> {
+        self.live.read().clone()
+    }
+
+    fn build(&self, specs: Vec<FaultSpec>, base_us: Micros) -> Result<Vec<Arc<Fault>>, FaultError> {
+        // Validate all before taking ids, so a bad list changes nothing.
+        for s in &specs {
+            s.resolve()?;
+        }
+        specs
+            .into_iter()
+            .map(|s| {
+                let id = self.next_id.fetch_add(1, Ordering::AcqRel) + 1;
+                Fault::new(id, s, base_us).map(Arc::new)
+            })
+            .collect()
+    }
+
+    /// Adds faults whose times count from `base_us`.
+    pub fn add(
+        &self,
+        specs: Vec<FaultSpec>,
+        base_us: Micros,
+    ) -> Result<Vec<Arc<Fault>>, FaultError> {
+        let new = self.build(specs, base_us)?;
+        let mut live = self.live.write();
+        let mut all: Vec<_> = live.iter().cloned().collect();
+        all.extend(new.iter().cloned());
+        self.history.lock().extend(new.iter().cloned());
+        self.any.store(!all.is_empty(), Ordering::Release);
+        *live = all.into();
+        Ok(new)
+    }
+
+    /// Replaces all faults: the old ones end at `now_us` (if still running).
+    pub fn replace(
+        &self,
+        specs: Vec<FaultSpec>,
+        base_us: Micros,
+        now_us: Micros,
+    ) -> Result<Vec<Arc<Fault>>, FaultError> {
+        let new = self.build(specs, base_us)?;
+        let mut live = self.live.write();
+        for f in live.iter() {
+            let _ = f.removed_us.compare_exchange(
+                0,
+                now_us.max(1),
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            );
+        }
+        self.history.lock().extend(new.iter().cloned());
+        self.any.store(!new.is_empty(), Ordering::Release);
+        *live = new.clone().into();
+        Ok(new)
+    }
+
+    /// Every fault ever installed in this run, in order, with what happened.
+    pub fn ground_truth(&self) -> Vec<GroundTruth> {
+        self.history
+            .lock()
+            .iter()
+            .map(|f| f.ground_truth())
+            .collect()
+    }
+}

@@ -1,0 +1,145 @@
+//! Fault injection: what can break (kinds and their targets), how a fault is
+//! written (`KIND[:TARGET][@START_S[+DURATION_S]]` or a JSON body), and the set of
+//! faults live in a run with its ground truth for drills.
+//!
+//! Faults never announce themselves: their starts and ends are kept only in
+//! [`FaultSet::ground_truth`], never as change events. A bad release is the one
+//! exception by nature: a release is a deploy, and deploys are announced.
+
+mod active;
+mod spec;
+
+pub use active::{Fault, FaultSet, GroundTruth};
+pub use spec::{parse_fault, FaultSpec};
+
+use serde::{Deserialize, Serialize};
+
+/// Default targets and magnitudes when a spec leaves them out.
+pub mod defaults {
+    /// latency / errors / timeout without a target hit this service.
+    pub const SERVICE: &str = "payment-engine";
+    /// bank-outage without a target takes down this bank.
+    pub const BANK: &str = "bank-a";
+    /// bad-release / pool-exhaustion without a target hit this service.
+    pub const RELEASE_SERVICE: &str = "payment";
+    pub const POOL_SERVICE: &str = "accounting";
+    /// hot-merchant without a target makes this merchant hot.
+    pub const MERCHANT: &str = "m-hot";
+    /// zone-outage without a target takes down this zone.
+    pub const ZONE: &str = "zone-b";
+    pub const LATENCY_MS: u64 = 300;
+    pub const ERROR_RATE: f64 = 0.5;
+    pub const TIMEOUT_MS: u64 = 1000;
+    pub const SURGE_FACTOR: f64 = 3.0;
+    pub const HOT_SHARE: f64 = 0.5;
+    pub const RELEASE_ERROR_RATE: f64 = 0.3;
+    pub const RELEASE_LATENCY_MS: u64 = 100;
+    pub const POOL_SIZE: u32 = 2;
+    pub const POOL_WAIT_MS: u64 = 200;
+    pub const SLOW_LEDGER_MS: u64 = 50;
+}
+
+/// What breaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FaultKind {
+    Latency,
+    Errors,
+    Timeout,
+    BankOutage,
+    Surge,
+    HotMerchant,
+    BadRelease,
+    PoolExhaustion,
+    SlowLedger,
+    ZoneOutage,
+}
+
+impl FaultKind {
+    pub const ALL: [FaultKind; 10] = [
+        Self::Latency,
+        Self::Errors,
+        Self::Timeout,
+        Self::BankOutage,
+        Self::Surge,
+        Self::HotMerchant,
+        Self::BadRelease,
+        Self::PoolExhaustion,
+        Self::SlowLedger,
+        Self::ZoneOutage,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Latency => "latency",
+            Self::Errors => "errors",
+            Self::Timeout => "timeout",
+            Self::BankOutage => "bank-outage",
+            Self::Surge => "surge",
+            Self::HotMerchant => "hot-merchant",
+            Self::BadRelease => "bad-release",
+            Self::PoolExhaustion => "pool-exhaustion",
+            Self::SlowLedger => "slow-ledger",
+            Self::ZoneOutage => "zone-outage",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for FaultKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a fault hits.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Target {
+    /// A service, or one operation of it.
+    Service {
+        service: String,
+        operation: Option<String>,
+    },
+    /// A bank channel (`bank:NAME`).
+    Bank {
+        bank: String,
+    },
+    Zone {
+        zone: String,
+    },
+    Merchant {
+        merchant: String,
+    },
+    /// The whole run (surge, slow ledger).
+    Global,
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Service {
+                service,
+                operation: Some(op),
+            } => write!(f, "{service}:{op}"),
+            Target::Service {
+                service,
+                operation: None,
+            } => f.write_str(service),
+            Target::Bank { bank } => write!(f, "bank:{bank}"),
+            Target::Zone { zone } => f.write_str(zone),
+            Target::Merchant { merchant } => f.write_str(merchant),
+            Target::Global => f.write_str("*"),
+        }
+    }
+}
+
+/// Why a fault spec was refused; `field` names the part that is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("fault {spec:?}: {field}: {reason}")]
+pub struct FaultError {
+    pub spec: String,
+    pub field: String,
+    pub reason: String,
+}
