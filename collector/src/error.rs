@@ -14,7 +14,9 @@ pub enum IngestError {
         retry_after_s: u64,
     },
     /// The write-ahead buffer on disk is full (store far behind); HTTP 503.
-    #[error("write-ahead buffer full ({bytes} bytes, limit {limit}); retry after {retry_after_s}s")]
+    #[error(
+        "write-ahead buffer full ({bytes} bytes, limit {limit}); retry after {retry_after_s}s"
+    )]
     BufferFull {
         bytes: u64,
         limit: u64,
