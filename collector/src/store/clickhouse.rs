@@ -1,0 +1,390 @@
+//! `ClickHouseStore`: the [`Store`] on a ClickHouse server over HTTP, through the
+//! `clickhouse` crate (RowBinary, LZ4, validation off for 18.16). The database
+//! and tables are created on first use (`IF NOT EXISTS`), so the collector may
+//! start while ClickHouse is still down: every operation then fails with
+//! [`StoreError::Unavailable`], the pipeline keeps the batch in its write-ahead
+//! buffer, and the next try after ClickHouse returns writes it.
+
+use super::clickhouse_schema::{create_tables, EventRow, RecordRow, EVENTS, RECORDS};
+use super::{BoxFuture, RecordQuery, Store, StoreError};
+use digest::{ChangeEvent, DigestRecord, Micros, TraceId};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Where the store writes. TOML/JSON keys are the field names.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClickHouseConfig {
+    /// HTTP interface, e.g. `http://127.0.0.1:8123`.
+    pub url: String,
+    /// Database name (created if missing): letters, digits and `_` only.
+    #[serde(default = "default_database")]
+    pub database: String,
+    #[serde(default)]
+    pub user: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+fn default_database() -> String {
+    "warroom".to_string()
+}
+
+impl ClickHouseConfig {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            database: default_database(),
+            user: None,
+            password: None,
+        }
+    }
+
+    /// Checks the fields; the error names the bad one.
+    pub fn validate(&self) -> Result<(), StoreError> {
+        if !(self.url.starts_with("http://") || self.url.starts_with("https://")) {
+            return Err(StoreError::Refused(format!(
+                "clickhouse `url` must start with http:// or https://, got {:?}",
+                self.url
+            )));
+        }
+        let db_ok = !self.database.is_empty()
+            && self.database.len() <= 64
+            && self
+                .database
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            && !self.database.as_bytes()[0].is_ascii_digit();
+        if !db_ok {
+            return Err(StoreError::Refused(format!(
+                "clickhouse `database` must be letters, digits and `_` (not starting with a digit), got {:?}",
+                self.database
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The ClickHouse backend.
+pub struct ClickHouseStore {
+    cfg: ClickHouseConfig,
+    /// Bound to the database (tables are referred to by bare name).
+    client: ::clickhouse::Client,
+    /// Not bound to a database (for `CREATE DATABASE`).
+    root: ::clickhouse::Client,
+    schema_ready: AtomicBool,
+    low_cardinality: AtomicBool,
+}
+
+/// Maps a client error: network trouble and timeouts mean "try again later".
+fn map_err(e: ::clickhouse::error::Error) -> StoreError {
+    use ::clickhouse::error::Error as E;
+    match e {
+        E::Network(_) | E::TimedOut => StoreError::Unavailable(e.to_string()),
+        other => {
+            let text = other.to_string();
+            // 5xx answers while the server starts or shuts down are transient too.
+            if text.contains("Connection refused")
+                || text.contains("connection closed")
+                || text.contains("shutting down")
+            {
+                StoreError::Unavailable(text)
+            } else {
+                StoreError::Refused(text)
+            }
+        }
+    }
+}
+
+impl ClickHouseStore {
+    /// A store that creates its schema on first use; never fails for a down server.
+    pub fn new(cfg: ClickHouseConfig) -> Result<Self, StoreError> {
+        cfg.validate()?;
+        let mut root = ::clickhouse::Client::default()
+            .with_url(cfg.url.clone())
+            .with_validation(false)
+            .with_compression(::clickhouse::Compression::Lz4);
+        if let Some(u) = &cfg.user {
+            root = root.with_user(u.clone());
+        }
+        if let Some(p) = &cfg.password {
+            root = root.with_password(p.clone());
+        }
+        let client = root.clone().with_database(cfg.database.clone());
+        Ok(Self {
+            cfg,
+            client,
+            root,
+            schema_ready: AtomicBool::new(false),
+            low_cardinality: AtomicBool::new(false),
+        })
+    }
+
+    /// A store whose schema exists now; `Unavailable` when the server is down.
+    pub async fn open(cfg: ClickHouseConfig) -> Result<Self, StoreError> {
+        let s = Self::new(cfg)?;
+        s.ensure_schema().await?;
+        Ok(s)
+    }
+
+    pub fn config(&self) -> &ClickHouseConfig {
+        &self.cfg
+    }
+
+    /// Whether the tables use `LowCardinality(String)` (known once the schema exists).
+    pub fn uses_low_cardinality(&self) -> bool {
+        self.low_cardinality.load(Ordering::Relaxed)
+    }
+
+    /// `CREATE DATABASE/TABLE IF NOT EXISTS`, once per process (retried until it works).
+    pub async fn ensure_schema(&self) -> Result<(), StoreError> {
+        if self.schema_ready.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        self.root
+            .query(&format!(
+                "CREATE DATABASE IF NOT EXISTS {}",
+                self.cfg.database
+            ))
+            .execute()
+            .await
+            .map_err(map_err)?;
+        // LowCardinality where the server takes it (18.16 only with
+        // allow_experimental_low_cardinality_type=1), plain String otherwise.
+        let mut lc = true;
+        for sql in create_tables("LowCardinality(String)") {
+            if let Err(e) = self.client.query(&sql).execute().await {
+                match map_err(e) {
+                    StoreError::Refused(_) => {
+                        lc = false;
+                        break;
+                    }
+                    other => return Err(other),
+                }
+            }
+        }
+        if !lc {
+            for sql in create_tables("String") {
+                self.client.query(&sql).execute().await.map_err(map_err)?;
+            }
+        }
+        // The tables may predate this process: read the real type back.
+        let kind_type: String = self
+            .client
+            .query("SELECT type FROM system.columns WHERE database = ? AND table = ? AND name = 'kind'")
+            .bind(self.cfg.database.as_str())
+            .bind(RECORDS)
+            .fetch_one()
+            .await
+            .map_err(map_err)?;
+        self.low_cardinality
+            .store(kind_type.starts_with("LowCardinality"), Ordering::Relaxed);
+        self.schema_ready.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// Drops the daily partitions wholly before `cutoff_us` (retention; 18.16
+    /// has no TTL). Returns how many partitions of both tables were dropped.
+    pub async fn drop_days_before(&self, cutoff_us: Micros) -> Result<usize, StoreError> {
+        self.ensure_schema().await?;
+        let day = digest::format_rfc3339(cutoff_us);
+        let cutoff: u32 = day[0..10].replace('-', "").parse().unwrap_or(0);
+        let mut dropped = 0;
+        for table in [RECORDS, EVENTS] {
+            let parts: Vec<String> = self
+                .client
+                .query(
+                    "SELECT DISTINCT partition FROM system.parts \
+                     WHERE database = ? AND table = ? AND active",
+                )
+                .bind(self.cfg.database.as_str())
+                .bind(table)
+                .fetch_all()
+                .await
+                .map_err(map_err)?;
+            for p in parts {
+                let Ok(n) = p.trim_matches('\'').parse::<u32>() else {
+                    continue;
+                };
+                if n < cutoff {
+                    self.client
+                        .query(&format!("ALTER TABLE {table} DROP PARTITION {n}"))
+                        .execute()
+                        .await
+                        .map_err(map_err)?;
+                    dropped += 1;
+                }
+            }
+        }
+        Ok(dropped)
+    }
+
+    async fn insert_records(&self, records: &[DigestRecord]) -> Result<(), StoreError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        self.ensure_schema().await?;
+        let mut ins = self
+            .client
+            .insert::<RecordRow>(RECORDS)
+            .await
+            .map_err(map_err)?;
+        for r in records {
+            ins.write(&RecordRow::from_record(r))
+                .await
+                .map_err(map_err)?;
+        }
+        ins.end().await.map_err(map_err)
+    }
+
+    async fn insert_event_rows(&self, events: &[ChangeEvent]) -> Result<(), StoreError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        self.ensure_schema().await?;
+        let mut ins = self
+            .client
+            .insert::<EventRow>(EVENTS)
+            .await
+            .map_err(map_err)?;
+        for e in events {
+            ins.write(&EventRow::from_event(e)).await.map_err(map_err)?;
+        }
+        ins.end().await.map_err(map_err)
+    }
+
+    async fn fetch_records(
+        &self,
+        q: ::clickhouse::query::Query,
+    ) -> Result<Vec<DigestRecord>, StoreError> {
+        let rows: Vec<RecordRow> = q.fetch_all().await.map_err(map_err)?;
+        rows.into_iter()
+            .map(|r| {
+                r.into_record().map_err(|e| {
+                    StoreError::Refused(format!("stored row is not a valid record: {e}"))
+                })
+            })
+            .collect()
+    }
+
+    async fn trace_records(&self, trace_id: TraceId) -> Result<Vec<DigestRecord>, StoreError> {
+        self.ensure_schema().await?;
+        let q = self
+            .client
+            .query(&format!(
+                "SELECT ?fields FROM {RECORDS} WHERE trace_id = ? ORDER BY time_us, span_id"
+            ))
+            .bind(trace_id.to_hex().as_str());
+        self.fetch_records(q).await
+    }
+
+    async fn range(&self, q: &RecordQuery) -> Result<Vec<DigestRecord>, StoreError> {
+        self.ensure_schema().await?;
+        let mut sql = format!(
+            "SELECT ?fields FROM {RECORDS} WHERE ts >= toDateTime(?) AND ts <= toDateTime(?) \
+             AND time_us >= ? AND time_us < ?"
+        );
+        let filters: [(&str, Option<&String>); 4] = [
+            ("service", q.service.as_ref()),
+            ("operation", q.operation.as_ref()),
+            ("code", q.code.as_ref()),
+            ("scene", q.scene.as_ref()),
+        ];
+        for (col, v) in &filters {
+            if v.is_some() {
+                sql.push_str(&format!(" AND {col} = ?"));
+            }
+        }
+        if q.shadow.is_some() {
+            sql.push_str(" AND shadow = ?");
+        }
+        sql.push_str(" ORDER BY time_us DESC, span_id DESC");
+        if q.limit > 0 {
+            sql.push_str(&format!(" LIMIT {}", q.limit));
+        }
+        let from_s = (q.from_us / 1_000_000).min(u32::MAX as u64);
+        let to_s = (q.to_us / 1_000_000).min(u32::MAX as u64);
+        let mut query = self
+            .client
+            .query(&sql)
+            .bind(from_s)
+            .bind(to_s)
+            .bind(q.from_us)
+            .bind(q.to_us);
+        for (_, v) in filters {
+            if let Some(v) = v {
+                query = query.bind(v.as_str());
+            }
+        }
+        if let Some(s) = q.shadow {
+            query = query.bind(s as u8);
+        }
+        let mut out = self.fetch_records(query).await?;
+        out.reverse();
+        Ok(out)
+    }
+
+    async fn event_range(
+        &self,
+        from_us: Micros,
+        to_us: Micros,
+    ) -> Result<Vec<ChangeEvent>, StoreError> {
+        self.ensure_schema().await?;
+        let rows: Vec<EventRow> = self
+            .client
+            .query(&format!(
+                "SELECT ?fields FROM {EVENTS} WHERE time_us >= ? AND time_us < ? ORDER BY time_us"
+            ))
+            .bind(from_us)
+            .bind(to_us)
+            .fetch_all()
+            .await
+            .map_err(map_err)?;
+        rows.into_iter()
+            .map(|r| {
+                r.into_event().map_err(|e| {
+                    StoreError::Refused(format!("stored row is not a valid event: {e}"))
+                })
+            })
+            .collect()
+    }
+
+    async fn record_count(&self) -> Result<u64, StoreError> {
+        self.ensure_schema().await?;
+        self.client
+            .query(&format!("SELECT toUInt64(count()) FROM {RECORDS}"))
+            .fetch_one::<u64>()
+            .await
+            .map_err(map_err)
+    }
+}
+
+impl Store for ClickHouseStore {
+    fn insert<'a>(&'a self, records: &'a [DigestRecord]) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(self.insert_records(records))
+    }
+    fn insert_events<'a>(
+        &'a self,
+        events: &'a [ChangeEvent],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(self.insert_event_rows(events))
+    }
+    fn trace(&self, trace_id: TraceId) -> BoxFuture<'_, Result<Vec<DigestRecord>, StoreError>> {
+        Box::pin(self.trace_records(trace_id))
+    }
+    fn query<'a>(
+        &'a self,
+        q: &'a RecordQuery,
+    ) -> BoxFuture<'a, Result<Vec<DigestRecord>, StoreError>> {
+        Box::pin(self.range(q))
+    }
+    fn events(
+        &self,
+        from_us: Micros,
+        to_us: Micros,
+    ) -> BoxFuture<'_, Result<Vec<ChangeEvent>, StoreError>> {
+        Box::pin(self.event_range(from_us, to_us))
+    }
+    fn count(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
+        Box::pin(self.record_count())
+    }
+}
