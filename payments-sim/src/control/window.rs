@@ -27,7 +27,8 @@ impl SlidingWindow {
     }
 
     fn index(&self, now_us: u64) -> u32 {
-        // +1 so that a zeroed bucket never looks current at time 0.
+        // +1 so that a zeroed bucket never looks current at time 0. (Wraps after
+        // 2^32 buckets: 68 years of 500 ms buckets.)
         ((now_us / self.bucket_us) as u32).wrapping_add(1)
     }
 
@@ -55,7 +56,7 @@ impl SlidingWindow {
             let next = if idx == cur {
                 let c = (v & 0xFFFF_FFFF).saturating_add(n).min(0xFFFF_FFFF);
                 ((cur as u64) << 32) | c
-            } else if cur.wrapping_sub(idx) < u32::MAX / 2 {
+            } else if idx < cur {
                 ((cur as u64) << 32) | n.min(0xFFFF_FFFF)
             } else {
                 return; // the clock stepped back past this bucket: drop the sample
