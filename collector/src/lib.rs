@@ -7,10 +7,14 @@
 //! `preagg` → `store`) → `bus` (subscriptions for the analyzer).
 //!
 //! Must not: depend on the analyzer or any crate above it; lose a record it acknowledged.
+pub mod bench;
 pub mod bus;
 pub mod config;
 pub mod dedup;
 pub mod error;
+pub mod gen;
+pub mod http;
+pub mod lines;
 pub mod metrics;
 pub mod pipeline;
 pub mod preagg;

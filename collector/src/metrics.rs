@@ -4,29 +4,21 @@
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-/// Reasons a line is rejected, as counted (`reason` label).
-pub const REJECT_REASONS: [&str; 6] = [
+/// Reasons a line is rejected that are always listed (others appear when seen,
+/// e.g. the OTLP decoder's `invalid_trace_id`).
+pub const REJECT_REASONS: [&str; 5] = [
     "malformed_json",
     "missing_field",
     "invalid_field",
     "line_too_long",
     "wrong_type",
-    "unsupported",
 ];
-
-/// Index of a reason label in [`REJECT_REASONS`] (unknown labels count as `unsupported`).
-pub fn reason_index(label: &str) -> usize {
-    REJECT_REASONS
-        .iter()
-        .position(|r| *r == label)
-        .unwrap_or(REJECT_REASONS.len() - 1)
-}
 
 #[derive(Default)]
 pub struct Metrics {
     pub records_accepted: AtomicU64,
     pub events_accepted: AtomicU64,
-    pub rejected: [AtomicU64; REJECT_REASONS.len()],
+    rejected: parking_lot::Mutex<std::collections::BTreeMap<String, u64>>,
     pub bytes_in: AtomicU64,
     pub requests: AtomicU64,
     pub refused_busy: AtomicU64,
@@ -46,11 +38,22 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn reject(&self, label: &str, n: u64) {
-        self.rejected[reason_index(label)].fetch_add(n, Relaxed);
+    /// Counts `n` rejected lines (or spans) for `reason`.
+    pub fn reject(&self, reason: &str, n: u64) {
+        if n > 0 {
+            *self.rejected.lock().entry(reason.to_string()).or_default() += n;
+        }
     }
     pub fn rejected_total(&self) -> u64 {
-        self.rejected.iter().map(|c| c.load(Relaxed)).sum()
+        self.rejected.lock().values().sum()
+    }
+    /// Rejections by reason (the fixed reasons always present).
+    pub fn rejected_by_reason(&self) -> std::collections::BTreeMap<String, u64> {
+        let mut m = self.rejected.lock().clone();
+        for r in REJECT_REASONS {
+            m.entry(r.to_string()).or_default();
+        }
+        m
     }
 }
 
@@ -199,12 +202,8 @@ pub fn render(m: &Metrics, g: &Gauges) -> String {
         o,
         "# HELP warroom_collector_rejected_total Lines rejected, by reason.\n# TYPE warroom_collector_rejected_total counter"
     );
-    for (i, r) in REJECT_REASONS.iter().enumerate() {
-        let _ = writeln!(
-            o,
-            "warroom_collector_rejected_total{{reason=\"{r}\"}} {}",
-            m.rejected[i].load(Relaxed)
-        );
+    for (r, v) in m.rejected_by_reason() {
+        let _ = writeln!(o, "warroom_collector_rejected_total{{reason=\"{r}\"}} {v}");
     }
     o
 }

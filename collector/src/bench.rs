@@ -1,0 +1,393 @@
+//! Ingest benchmarks behind `warroom bench ingest`: parse + validate +
+//! pre-aggregate over all cores (the fast scanner against the `serde_json`
+//! reference decoder on the same lines), and HTTP ingest end to end through a
+//! real listener over loopback (a minimal keep-alive HTTP/1.1 client).
+
+use crate::preagg::{merge_rollups, Preagg};
+use crate::scan::{scan_record, RecordView};
+use bytes::Bytes;
+use digest::{decode_line, Line, RollupBuilder};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// What one parse run did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ParseReport {
+    pub lines: u64,
+    pub bytes: u64,
+    pub rejected: u64,
+    pub threads: usize,
+    pub secs: f64,
+    pub lines_per_s: f64,
+    pub bytes_per_s: f64,
+    /// Seconds and series the rollups came to (a check that work was done).
+    pub rollup_seconds: usize,
+    pub rollup_records: u64,
+}
+
+/// Splits `data` into `n` chunks at line boundaries.
+pub fn chunks(data: &[u8], n: usize) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in 1..=n {
+        let mut end = if i == n {
+            data.len()
+        } else {
+            data.len() * i / n
+        };
+        if end < start {
+            end = start;
+        }
+        if i < n {
+            end = memchr::memchr(b'\n', &data[end..]).map_or(data.len(), |p| end + p + 1);
+        }
+        out.push(&data[start..end]);
+        start = end;
+    }
+    out
+}
+
+fn run_threads<F, T>(data: &[u8], threads: usize, f: F) -> (Vec<T>, f64)
+where
+    F: Fn(&[u8]) -> T + Sync,
+    T: Send,
+{
+    let parts = chunks(data, threads.max(1));
+    let t0 = Instant::now();
+    let out = std::thread::scope(|s| {
+        let hs: Vec<_> = parts.iter().map(|c| s.spawn(|| f(c))).collect();
+        hs.into_iter()
+            .map(|h| h.join().expect("bench thread"))
+            .collect::<Vec<T>>()
+    });
+    (out, t0.elapsed().as_secs_f64())
+}
+
+fn report(
+    data: &[u8],
+    threads: usize,
+    secs: f64,
+    parts: Vec<(u64, u64, Vec<digest::SecondRollup>)>,
+) -> ParseReport {
+    let lines: u64 = parts.iter().map(|p| p.0).sum();
+    let rejected: u64 = parts.iter().map(|p| p.1).sum();
+    let merged = merge_rollups(parts.into_iter().flat_map(|p| p.2));
+    ParseReport {
+        lines,
+        bytes: data.len() as u64,
+        rejected,
+        threads,
+        secs,
+        lines_per_s: lines as f64 / secs,
+        bytes_per_s: data.len() as f64 / secs,
+        rollup_seconds: merged.len(),
+        rollup_records: merged.iter().map(|r| r.total_count()).sum(),
+    }
+}
+
+/// The hot path: fast scanner (reference decoder for unusual lines) + pre-aggregation.
+pub fn parse_fast(data: &[u8], threads: usize) -> ParseReport {
+    let (parts, secs) = run_threads(data, threads, |chunk| {
+        let mut agg = Preagg::new();
+        let (mut lines, mut rejected) = (0u64, 0u64);
+        for line in chunk.split(|&b| b == b'\n') {
+            if line.is_empty() {
+                continue;
+            }
+            lines += 1;
+            match scan_record(line) {
+                Some(v) => agg.add(&v),
+                None => match decode_line(line) {
+                    Ok(Line::Record(r)) => agg.add(&RecordView::of(&r)),
+                    Ok(Line::Event(_)) => {}
+                    Err(_) => rejected += 1,
+                },
+            }
+        }
+        (lines, rejected, agg.take_all())
+    });
+    report(data, threads, secs, parts)
+}
+
+/// The baseline: `digest::decode_line` (serde_json) + `digest::RollupBuilder`.
+pub fn parse_reference(data: &[u8], threads: usize) -> ParseReport {
+    let (parts, secs) = run_threads(data, threads, |chunk| {
+        let mut agg = RollupBuilder::default();
+        let (mut lines, mut rejected) = (0u64, 0u64);
+        for line in chunk.split(|&b| b == b'\n') {
+            if line.is_empty() {
+                continue;
+            }
+            lines += 1;
+            match decode_line(line) {
+                Ok(Line::Record(r)) => agg.add(&r),
+                Ok(Line::Event(_)) => {}
+                Err(_) => rejected += 1,
+            }
+        }
+        (lines, rejected, agg.take_all())
+    });
+    report(data, threads, secs, parts)
+}
+
+/// A reply from the minimal client.
+#[derive(Debug)]
+pub struct HttpReply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl HttpReply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A minimal keep-alive HTTP/1.1 client (one connection), enough for load and
+/// crash tests without pulling in a client library.
+pub struct Conn {
+    s: tokio::net::TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Conn {
+    pub async fn connect(addr: SocketAddr) -> std::io::Result<Conn> {
+        let s = tokio::net::TcpStream::connect(addr).await?;
+        s.set_nodelay(true)?;
+        Ok(Conn { s, buf: Vec::new() })
+    }
+
+    /// Sends one request and reads the whole reply.
+    pub async fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> std::io::Result<HttpReply> {
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: collector\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        for (k, v) in headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str("\r\n");
+        self.s.write_all(head.as_bytes()).await?;
+        self.s.write_all(body).await?;
+        self.read_reply().await
+    }
+
+    async fn read_reply(&mut self) -> std::io::Result<HttpReply> {
+        let bad = |m: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, m.to_string());
+        let head_end = loop {
+            if let Some(p) = memchr::memmem::find(&self.buf, b"\r\n\r\n") {
+                break p;
+            }
+            let mut tmp = [0u8; 8192];
+            let n = self.s.read(&mut tmp).await?;
+            if n == 0 {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "connection closed",
+                ));
+            }
+            self.buf.extend_from_slice(&tmp[..n]);
+        };
+        let head = String::from_utf8_lossy(&self.buf[..head_end]).to_string();
+        let mut lines = head.split("\r\n");
+        let status = lines
+            .next()
+            .and_then(|l| l.split(' ').nth(1))
+            .and_then(|s| s.parse::<u16>().ok())
+            .ok_or_else(|| bad("bad status line"))?;
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+            .collect();
+        let len = headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+            .and_then(|(_, v)| v.parse::<usize>().ok())
+            .ok_or_else(|| bad("no content-length"))?;
+        let total = head_end + 4 + len;
+        while self.buf.len() < total {
+            let mut tmp = [0u8; 8192];
+            let n = self.s.read(&mut tmp).await?;
+            if n == 0 {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "connection closed",
+                ));
+            }
+            self.buf.extend_from_slice(&tmp[..n]);
+        }
+        let body = self.buf[head_end + 4..total].to_vec();
+        self.buf.drain(..total);
+        Ok(HttpReply {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+/// What an HTTP load run did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct HttpReport {
+    pub connections: usize,
+    pub lines_per_request: usize,
+    pub secs: f64,
+    /// Lines the collector acknowledged (200 replies).
+    pub acked_lines: u64,
+    pub lines_per_s: f64,
+    pub bytes_per_s: f64,
+    pub requests: u64,
+    pub refused_429: u64,
+    pub refused_503: u64,
+    pub errors: u64,
+}
+
+/// Offsets of each line's trace id in a v1 body made by our encoder
+/// (`{"time":"<27 chars>","trace_id":"` is 50 bytes).
+fn trace_id_offsets(body: &[u8]) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', body) {
+        if body[start..end].starts_with(b"{\"time\":\"") && body.len() > start + 58 {
+            out.push(start + 50);
+        }
+        start = end + 1;
+    }
+    out
+}
+
+/// Posts `bodies` round robin over `connections` for `duration`. Every request
+/// gets fresh trace ids (a counter stamped into each line), so nothing is a
+/// duplicate. On 429/503 the client waits a little and resends.
+pub async fn drive_http(
+    addr: SocketAddr,
+    bodies: Vec<Bytes>,
+    connections: usize,
+    duration: Duration,
+) -> std::io::Result<HttpReport> {
+    let lines_per_request = bodies
+        .first()
+        .map_or(0, |b| memchr::memchr_iter(b'\n', b).count());
+    let bodies: Arc<Vec<(Bytes, Vec<usize>)>> = Arc::new(
+        bodies
+            .into_iter()
+            .map(|b| {
+                let o = trace_id_offsets(&b);
+                (b, o)
+            })
+            .collect(),
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let stamp = Arc::new(AtomicU64::new(1));
+    let c = Arc::new([(); 6].map(|_| AtomicU64::new(0)));
+    let t0 = Instant::now();
+    let mut tasks = Vec::new();
+    for k in 0..connections.max(1) {
+        let (bodies, stop, stamp, c) = (bodies.clone(), stop.clone(), stamp.clone(), c.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut conn = Conn::connect(addr).await?;
+            let mut i = k;
+            let mut buf = Vec::new();
+            while !stop.load(Relaxed) {
+                let (body, offs) = &bodies[i % bodies.len()];
+                i += 1;
+                buf.clear();
+                buf.extend_from_slice(body);
+                let s = format!("{:08x}", stamp.fetch_add(1, Relaxed) as u32);
+                for &o in offs {
+                    buf[o..o + 8].copy_from_slice(s.as_bytes());
+                }
+                loop {
+                    let r = conn
+                        .request(
+                            "POST",
+                            "/v1/digest",
+                            &[("Content-Type", "application/x-ndjson")],
+                            &buf,
+                        )
+                        .await?;
+                    c[0].fetch_add(1, Relaxed);
+                    match r.status {
+                        200 => {
+                            c[1].fetch_add(offs.len() as u64, Relaxed);
+                            c[2].fetch_add(buf.len() as u64, Relaxed);
+                            break;
+                        }
+                        429 | 503 => {
+                            c[if r.status == 429 { 3 } else { 4 }].fetch_add(1, Relaxed);
+                            if stop.load(Relaxed) {
+                                break;
+                            }
+                            tokio::time::sleep(Duration::from_millis(5)).await;
+                        }
+                        _ => {
+                            c[5].fetch_add(1, Relaxed);
+                            break;
+                        }
+                    }
+                }
+            }
+            Ok::<(), std::io::Error>(())
+        }));
+    }
+    tokio::time::sleep(duration).await;
+    stop.store(true, Relaxed);
+    for t in tasks {
+        t.await.map_err(std::io::Error::other)??;
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    let acked = c[1].load(Relaxed);
+    Ok(HttpReport {
+        connections,
+        lines_per_request,
+        secs,
+        acked_lines: acked,
+        lines_per_s: acked as f64 / secs,
+        bytes_per_s: c[2].load(Relaxed) as f64 / secs,
+        requests: c[0].load(Relaxed),
+        refused_429: c[3].load(Relaxed),
+        refused_503: c[4].load(Relaxed),
+        errors: c[5].load(Relaxed),
+    })
+}
+
+/// Peak resident memory of this process (`VmHWM`), in bytes, when Linux tells.
+pub fn peak_rss_bytes() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let l = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    l.split_whitespace()
+        .nth(1)?
+        .parse::<u64>()
+        .ok()
+        .map(|kb| kb * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_and_reference_count_the_same() {
+        let data = crate::gen::lines(3_000, 1, 1_800_000_000_000_000, 1000);
+        let a = parse_fast(&data, 2);
+        let b = parse_reference(&data, 2);
+        assert_eq!((a.lines, a.rejected, a.rollup_records), (3_000, 0, 3_000));
+        assert_eq!((b.lines, b.rollup_seconds), (a.lines, a.rollup_seconds));
+        assert_eq!(chunks(&data, 3).concat(), data);
+        assert_eq!(trace_id_offsets(&data).len(), 3_000);
+        assert_eq!(&data[38..50], b"\"trace_id\":\"");
+    }
+}

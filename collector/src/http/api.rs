@@ -1,0 +1,109 @@
+//! Read endpoints: `GET /api/stats`, `GET /api/traces/{trace_id}`,
+//! `GET /api/records` and the Prometheus text at `GET /metrics`.
+
+use crate::metrics::render;
+use crate::store::RecordQuery;
+use crate::Pipeline;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use digest::{encode_record, DigestRecord, TraceId};
+use std::sync::atomic::Ordering::Relaxed;
+
+pub(crate) async fn stats(State(p): State<Pipeline>) -> Response {
+    let g = p.gauges().await;
+    let m = p.metrics();
+    Json(serde_json::json!({
+        "records_stored": g.records_stored,
+        "records_rejected": m.rejected_total(),
+        "records_accepted": m.records_accepted.load(Relaxed),
+        "events_accepted": m.events_accepted.load(Relaxed),
+        "records_written": m.records_written.load(Relaxed),
+        "duplicates_dropped": m.duplicates_dropped.load(Relaxed),
+        "rejected_by_reason": m.rejected_by_reason(),
+        "buffer_pending_records": m.pending_records.load(Relaxed),
+        "buffer_bytes": g.wal_unconfirmed_bytes,
+        "buffer_batches": g.wal_unconfirmed_batches,
+        "store": p.store().name(),
+        "store_lag_s": m.store_lag_us.load(Relaxed) as f64 / 1e6,
+        "store_errors": m.store_errors.load(Relaxed),
+        "replayed_records": m.replayed_records.load(Relaxed),
+        "late_records": m.late_records.load(Relaxed),
+        "rollups_published": m.rollups_published.load(Relaxed),
+        "refused_busy": m.refused_busy.load(Relaxed),
+        "refused_buffer_full": m.refused_buffer_full.load(Relaxed),
+        "refused_too_large": m.refused_too_large.load(Relaxed),
+        "bytes_in": m.bytes_in.load(Relaxed),
+        "subscribers": g.subscribers,
+        "subscriber_missed": g.subscriber_missed,
+    }))
+    .into_response()
+}
+
+/// Records as a JSON array of v1 objects (the same fields as the lines).
+fn records_json(records: &[DigestRecord]) -> Response {
+    let mut out = Vec::with_capacity(records.len() * 480 + 2);
+    out.push(b'[');
+    for (i, r) in records.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        encode_record(&mut out, r);
+        out.pop(); // the newline
+    }
+    out.push(b']');
+    ([(header::CONTENT_TYPE, "application/json")], out).into_response()
+}
+
+fn bad_request(msg: String) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        Json(serde_json::json!({"error": msg})),
+    )
+        .into_response()
+}
+
+fn store_failed(e: crate::StoreError) -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(serde_json::json!({"error": e.to_string()})),
+    )
+        .into_response()
+}
+
+pub(crate) async fn trace(State(p): State<Pipeline>, Path(id): Path<String>) -> Response {
+    let id = match TraceId::parse(&id) {
+        Ok(t) => t,
+        Err(e) => return bad_request(format!("bad trace id {id:?}: {e}")),
+    };
+    match p.store().trace(id).await {
+        Ok(r) => records_json(&r),
+        Err(e) => store_failed(e),
+    }
+}
+
+pub(crate) async fn records(
+    State(p): State<Pipeline>,
+    Query(mut q): Query<RecordQuery>,
+) -> Response {
+    if q.to_us == 0 {
+        q.to_us = u64::MAX;
+    }
+    if q.limit == 0 || q.limit > 10_000 {
+        q.limit = 10_000;
+    }
+    match p.store().query(&q).await {
+        Ok(r) => records_json(&r),
+        Err(e) => store_failed(e),
+    }
+}
+
+pub(crate) async fn metrics(State(p): State<Pipeline>) -> Response {
+    let g = p.gauges().await;
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        render(p.metrics(), &g),
+    )
+        .into_response()
+}

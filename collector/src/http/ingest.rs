@@ -1,0 +1,261 @@
+//! Ingest handlers: `POST /v1/digest`, `POST /v1/events`, `POST /v1/traces`.
+//! Bodies are bounded before and after gzip; errors become 400/413/415/429/503.
+
+use crate::error::IngestError;
+use crate::lines::{parse_lines, Accept, BodyError, LineError};
+use crate::sources::otlp::{self, OtlpFormat};
+use crate::Pipeline;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use bytes::Bytes;
+use std::io::Read;
+use std::sync::atomic::Ordering::Relaxed;
+
+/// Why a body could not be read.
+pub(crate) enum BodyRead {
+    TooLarge(usize),
+    BadGzip(String),
+    Unsupported(String),
+    Io(String),
+}
+
+impl BodyRead {
+    fn status(&self) -> StatusCode {
+        match self {
+            Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unsupported(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::BadGzip(_) | Self::Io(_) => StatusCode::BAD_REQUEST,
+        }
+    }
+    fn message(&self) -> String {
+        match self {
+            Self::TooLarge(l) => format!("body larger than {l} bytes"),
+            Self::BadGzip(e) => format!("bad gzip body: {e}"),
+            Self::Unsupported(e) => {
+                format!("unsupported Content-Encoding {e:?} (use gzip or none)")
+            }
+            Self::Io(e) => format!("cannot read body: {e}"),
+        }
+    }
+}
+
+/// Reads the body within `max` bytes, decompressing gzip (also bounded by `max`).
+pub(crate) async fn read_body(
+    p: &Pipeline,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Bytes, BodyRead> {
+    let max = p.config().limits.max_body_bytes;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > max) {
+        return Err(BodyRead::TooLarge(max));
+    }
+    let raw = axum::body::to_bytes(body, max).await.map_err(|e| {
+        // The only error besides transport ones is the length limit.
+        let msg = e.to_string();
+        if msg.contains("length limit") {
+            BodyRead::TooLarge(max)
+        } else {
+            BodyRead::Io(msg)
+        }
+    })?;
+    p.metrics().bytes_in.fetch_add(raw.len() as u64, Relaxed);
+    let enc = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match enc.as_str() {
+        "" | "identity" => Ok(raw),
+        "gzip" | "x-gzip" => {
+            let mut out = Vec::with_capacity(raw.len() * 4);
+            let mut d = flate2::read::MultiGzDecoder::new(&raw[..]).take(max as u64 + 1);
+            d.read_to_end(&mut out)
+                .map_err(|e| BodyRead::BadGzip(e.to_string()))?;
+            if out.len() > max {
+                return Err(BodyRead::TooLarge(max));
+            }
+            Ok(Bytes::from(out))
+        }
+        other => Err(BodyRead::Unsupported(other.to_string())),
+    }
+}
+
+fn error_reply(status: StatusCode, message: String, retry_after: Option<u64>) -> Response {
+    let mut r = (
+        status,
+        Json(serde_json::json!({"error": message, "retry_after_s": retry_after})),
+    )
+        .into_response();
+    if let Some(s) = retry_after {
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(s));
+    }
+    r
+}
+
+/// The edge's mapping of a refused batch to HTTP.
+pub(crate) fn ingest_error_reply(e: &IngestError) -> Response {
+    let status = match e {
+        IngestError::Busy { .. } => StatusCode::TOO_MANY_REQUESTS,
+        _ => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    error_reply(status, e.to_string(), e.retry_after_s())
+}
+
+#[derive(serde::Serialize)]
+struct Reply {
+    accepted: usize,
+    rejected: u64,
+    errors: Vec<LineError>,
+}
+
+async fn lines_endpoint(p: Pipeline, headers: HeaderMap, body: Body, accept: Accept) -> Response {
+    p.metrics().requests.fetch_add(1, Relaxed);
+    let bytes = match read_body(&p, &headers, body).await {
+        Ok(b) => b,
+        Err(e) => {
+            if matches!(e, BodyRead::TooLarge(_)) {
+                p.metrics().refused_too_large.fetch_add(1, Relaxed);
+            }
+            return error_reply(e.status(), e.message(), None);
+        }
+    };
+    let parsed = match parse_lines(&bytes, &p.config().limits, accept) {
+        Ok(x) => x,
+        Err(e @ BodyError::TooManyLines { .. }) => {
+            p.metrics().refused_too_large.fetch_add(1, Relaxed);
+            return error_reply(StatusCode::PAYLOAD_TOO_LARGE, e.to_string(), None);
+        }
+    };
+    drop(bytes);
+    let accepted = parsed.records.len() + parsed.events.len();
+    if !parsed.records.is_empty() {
+        if let Err(e) = p.ingest_encoded(parsed.record_lines, parsed.records) {
+            return ingest_error_reply(&e);
+        }
+    }
+    if !parsed.events.is_empty() {
+        // Records (if any) are already acknowledged; a refusal here is reported
+        // for the events alone, which the client resends.
+        if let Err(e) = p.ingest_events(parsed.events).await {
+            return ingest_error_reply(&e);
+        }
+    }
+    for (reason, n) in &parsed.rejected_by_reason {
+        p.metrics().reject(reason, *n);
+    }
+    let status = if accepted == 0 && parsed.rejected > 0 {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    (
+        status,
+        Json(Reply {
+            accepted,
+            rejected: parsed.rejected,
+            errors: parsed.errors,
+        }),
+    )
+        .into_response()
+}
+
+pub(crate) async fn post_digest(
+    State(p): State<Pipeline>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    lines_endpoint(p, headers, body, Accept::Digest).await
+}
+
+pub(crate) async fn post_events(
+    State(p): State<Pipeline>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    lines_endpoint(p, headers, body, Accept::Events).await
+}
+
+fn otlp_reply(r: otlp::OtlpResponse) -> Response {
+    let mut resp = Response::new(Body::from(r.body));
+    *resp.status_mut() =
+        StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(r.content_type),
+    );
+    if let Some(s) = r.retry_after_s {
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(s));
+    }
+    resp
+}
+
+/// OTLP/HTTP traces, protobuf or JSON, decoded by `sources::otlp`.
+pub(crate) async fn post_traces(
+    State(p): State<Pipeline>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    p.metrics().requests.fetch_add(1, Relaxed);
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let format = match OtlpFormat::from_content_type(ct) {
+        Ok(f) => f,
+        Err(e) => return otlp_reply(e.response(OtlpFormat::Json)),
+    };
+    let bytes = match read_body(&p, &headers, body).await {
+        Ok(b) => b,
+        Err(e) => {
+            let code = if matches!(e, BodyRead::TooLarge(_)) {
+                8
+            } else {
+                3
+            };
+            return otlp_reply(otlp::status_response(
+                e.status().as_u16(),
+                code,
+                &e.message(),
+                format,
+                None,
+            ));
+        }
+    };
+    let batch = match otlp::decode_otlp(&bytes, format) {
+        Ok(b) => b,
+        Err(e) => {
+            p.metrics().reject("otlp_malformed", 1);
+            return otlp_reply(e.response(format));
+        }
+    };
+    if !batch.records.is_empty() {
+        if let Err(e) = p.ingest_records(batch.records.clone()).await {
+            let status = if matches!(e, IngestError::Busy { .. }) {
+                429
+            } else {
+                503
+            };
+            let after = e.retry_after_s().unwrap_or(1) as u32;
+            return otlp_reply(otlp::throttled_response(
+                status,
+                after,
+                &e.to_string(),
+                format,
+            ));
+        }
+    }
+    for (reason, n) in &batch.rejected_by_reason {
+        p.metrics().reject(reason, *n);
+    }
+    otlp_reply(otlp::export_response(&batch, format))
+}
