@@ -5,7 +5,6 @@
 
 use crate::preagg::{merge_rollups, Preagg};
 use crate::scan::{scan_record, RecordView};
-use bytes::Bytes;
 use digest::{decode_line, Line, RollupBuilder};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
@@ -274,14 +273,14 @@ fn trace_id_offsets(body: &[u8]) -> Vec<usize> {
 /// duplicate. On 429/503 the client waits a little and resends.
 pub async fn drive_http(
     addr: SocketAddr,
-    bodies: Vec<Bytes>,
+    bodies: Vec<Vec<u8>>,
     connections: usize,
     duration: Duration,
 ) -> std::io::Result<HttpReport> {
     let lines_per_request = bodies
         .first()
         .map_or(0, |b| memchr::memchr_iter(b'\n', b).count());
-    let bodies: Arc<Vec<(Bytes, Vec<usize>)>> = Arc::new(
+    let bodies: Arc<Vec<(Vec<u8>, Vec<usize>)>> = Arc::new(
         bodies
             .into_iter()
             .map(|b| {

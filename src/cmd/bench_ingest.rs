@@ -1,8 +1,156 @@
-//! `warroom bench_ingest` (not built yet: its issue is still open).
+//! `warroom bench ingest`: parse + validate + pre-aggregate throughput over all
+//! cores (fast scanner vs the serde_json reference on the same lines), and with
+//! `--http`, HTTP ingest end to end through a real listener with the write-ahead
+//! buffer on.
+
+use collector::bench::{drive_http, parse_fast, parse_reference, peak_rss_bytes};
+use collector::{EmbeddedConfig, EmbeddedStore, FsyncPolicy, Pipeline, PipelineConfig};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// v1 digest lines to read (default: generate realistic ~440-byte lines).
+    #[arg(long)]
+    pub input: Option<PathBuf>,
+    /// Lines to generate when no input is given.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub lines: usize,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Passes over the data; the best is reported.
+    #[arg(long, default_value_t = 3)]
+    pub rounds: usize,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Also measure HTTP ingest end to end over loopback (WAL on, embedded store).
+    #[arg(long)]
+    pub http: bool,
+    /// Seconds the HTTP load runs.
+    #[arg(long, default_value_t = 5)]
+    pub http_secs: u64,
+    /// Concurrent client connections for the HTTP load.
+    #[arg(long, default_value_t = 4)]
+    pub connections: usize,
+    /// Lines per HTTP request.
+    #[arg(long, default_value_t = 2_000)]
+    pub batch: usize,
+    /// fsync policy of the write-ahead buffer under HTTP load.
+    #[arg(long, default_value = "batch")]
+    pub fsync: FsyncPolicy,
+}
 
-pub async fn run(_a: Args) -> anyhow::Result<()> {
-    anyhow::bail!("`bench_ingest` is not built yet")
+fn best(mut f: impl FnMut() -> collector::bench::ParseReport, rounds: usize) -> collector::bench::ParseReport {
+    let mut best = f();
+    for _ in 1..rounds.max(1) {
+        let r = f();
+        if r.lines_per_s > best.lines_per_s {
+            best = r;
+        }
+    }
+    best
+}
+
+pub async fn run(a: Args) -> anyhow::Result<()> {
+    let threads = a
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let data = match &a.input {
+        Some(p) => std::fs::read(p)?,
+        None => collector::gen::lines(a.lines, 42, digest::Clock::now_us(&digest::SystemClock), 100_000),
+    };
+    let (fast, reference) = tokio::task::spawn_blocking({
+        let rounds = a.rounds;
+        move || {
+            let fast = best(|| parse_fast(&data, threads), rounds);
+            let reference = best(|| parse_reference(&data, threads), rounds);
+            (fast, reference)
+        }
+    })
+    .await?;
+    let ratio = fast.lines_per_s / reference.lines_per_s;
+    let http = if a.http { Some(http_bench(&a).await?) } else { None };
+    let out = serde_json::json!({
+        "lines": fast.lines,
+        "bytes": fast.bytes,
+        "avg_line_bytes": fast.bytes / fast.lines.max(1),
+        "threads": threads,
+        "lines_per_s": fast.lines_per_s.round(),
+        "bytes_per_s": fast.bytes_per_s.round(),
+        "rejected": fast.rejected,
+        "baseline": {
+            "name": "serde_json reference decoder (digest::decode_line) + digest::RollupBuilder",
+            "lines_per_s": reference.lines_per_s.round(),
+            "bytes_per_s": reference.bytes_per_s.round(),
+        },
+        "ratio_vs_baseline": (ratio * 100.0).round() / 100.0,
+        "http": http,
+    });
+    if a.json {
+        println!("{out}");
+    } else {
+        println!(
+            "parse+validate+aggregate: {:.0} lines/s, {:.1} MB/s on {threads} threads ({} lines, {} B/line)",
+            fast.lines_per_s,
+            fast.bytes_per_s / 1e6,
+            fast.lines,
+            fast.bytes / fast.lines.max(1)
+        );
+        println!(
+            "baseline serde_json:       {:.0} lines/s  (ratio {ratio:.2}x)",
+            reference.lines_per_s
+        );
+        if let Some(h) = out.get("http").filter(|h| !h.is_null()) {
+            println!("http: {h}");
+        }
+    }
+    Ok(())
+}
+
+async fn http_bench(a: &Args) -> anyhow::Result<serde_json::Value> {
+    let dir = std::env::temp_dir().join(format!("warroom-bench-ingest-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let clock: digest::SharedClock = Arc::new(digest::SystemClock);
+    let store = Arc::new(EmbeddedStore::open(
+        &dir.join("store"),
+        EmbeddedConfig::default(),
+        clock.clone(),
+    )?);
+    let cfg = PipelineConfig {
+        data_dir: dir.clone(),
+        fsync: a.fsync,
+        ..PipelineConfig::default()
+    };
+    let pipeline = Pipeline::open(cfg, store, clock)?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(collector::http::serve(listener, pipeline.clone(), async {
+        let _ = stop_rx.await;
+    }));
+    let start = digest::Clock::now_us(&digest::SystemClock);
+    let bodies: Vec<Vec<u8>> = (0..64)
+        .map(|i| collector::gen::lines(a.batch, 1000 + i, start, 200_000))
+        .collect();
+    let report = drive_http(addr, bodies, a.connections, Duration::from_secs(a.http_secs)).await?;
+    pipeline.flush().await;
+    let stored = pipeline.store().count().await?;
+    let written = pipeline
+        .metrics()
+        .records_written
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let _ = stop_tx.send(());
+    let _ = server.await;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(serde_json::json!({
+        "report": report,
+        "fsync": format!("{:?}", a.fsync),
+        "records_written": written,
+        "records_stored_after": stored,
+        "lost": report.acked_lines.saturating_sub(written),
+        "peak_rss_bytes": peak_rss_bytes(),
+    }))
 }
