@@ -67,14 +67,14 @@ pub trait Guard: Send + Sync + 'static {
         Verdict::PASS
     }
     /// After serving `site` (breaker statistics). `duration_us` includes delays.
-    /// Call it once for each call `enter` passed, and not for refused calls.
+    /// Call it once for every call `enter` saw, refused or not.
     fn exit(&self, _site: &CallSite<'_>, _success: bool, _duration_us: u64) {}
     /// Before calling out to `bank` (bank outages, bank latency/error faults).
     fn bank(&self, _bank: &str, _site: &CallSite<'_>) -> Verdict {
         Verdict::PASS
     }
-    /// After a bank call that `bank` let through (breakers on `bank:NAME`).
-    /// Like `exit`, call it only for calls the guard passed.
+    /// After every bank call `bank` saw, refused or not (breakers on
+    /// `bank:NAME`), like `exit`.
     fn bank_exit(&self, _bank: &str, _site: &CallSite<'_>, _success: bool, _duration_us: u64) {}
     /// Is a degradable feature (`marketing`, `risk.async`, …) switched on?
     fn feature_enabled(&self, _feature: &str) -> bool {

@@ -3,10 +3,12 @@
 //! immutable compiled snapshot and faults from a short list, with no allocation
 //! except for a refusal's code strings and the values the trait returns owned.
 //!
-//! Contract with the services: `exit` is called once for each call whose
-//! `enter` returned `Pass` (not for refused calls); `bank_exit` likewise for
-//! `bank`. Calls the steering itself fails (injected errors, timeouts) are
-//! recorded in the breakers here.
+//! Contract with the services: `exit` is called once for every call `enter`
+//! saw, refused or not (`success` false when refused); `bank_exit` likewise
+//! for `bank`. A call refused by a rule (flow, hot parameter, open breaker) is
+//! not a served call: its exit is cancelled against the refusal, as Sentinel
+//! never exits a blocked entry. A call failed by a fault is a served call that
+//! failed, and counts in the breakers like any other failure.
 
 use super::steering::Steering;
 use crate::faults::{Fault, FaultKind, Target};
@@ -39,6 +41,12 @@ fn chance(p: f64) -> bool {
     })
 }
 
+fn is_pool_for(f: &Fault, site: &CallSite<'_>, now: u64) -> bool {
+    f.kind == FaultKind::PoolExhaustion
+        && f.is_active(now)
+        && f.hits_service(site.service, site.operation)
+}
+
 fn reject(code: &str, error: &str, delay_us: u64) -> Verdict {
     Verdict::Reject {
         code: code.to_string(),
@@ -51,64 +59,69 @@ impl Steering {
     /// Faults on a served call. `Err` is a refusal.
     fn fault_enter(&self, site: &CallSite<'_>, now: u64, mut delay: u64) -> Result<u64, Verdict> {
         let faults = self.faults.snapshot();
+        let refusal = self.fault_refusal(&faults, site, now, &mut delay);
+        // Pools last: a call refused before reaching a pool never takes a slot.
+        let mut refused = refusal.is_some();
+        let mut out = refusal;
+        for f in faults.iter().filter(|f| is_pool_for(f, site, now)) {
+            if refused {
+                f.refused.note();
+            } else if !f.in_flight.try_enter(f.pool as i64) {
+                f.touch(now);
+                f.refused.note();
+                refused = true;
+                out = Some(reject(
+                    "THREAD_POOL_FULL",
+                    "RejectedExecutionException",
+                    delay + f.delay_us,
+                ));
+            }
+        }
+        match out {
+            Some(v) => Err(v),
+            None => Ok(delay),
+        }
+    }
+
+    fn fault_refusal(
+        &self,
+        faults: &[std::sync::Arc<Fault>],
+        site: &CallSite<'_>,
+        now: u64,
+        delay: &mut u64,
+    ) -> Option<Verdict> {
         for f in faults.iter().filter(|f| f.is_active(now)) {
+            let hits = f.hits_service(site.service, site.operation);
             match f.kind {
                 FaultKind::ZoneOutage => {
                     if matches!(&f.target, Target::Zone { zone } if zone == site.zone) {
                         f.touch(now);
-                        return Err(reject("ZONE_UNAVAILABLE", "ConnectException", 0));
+                        return Some(reject("ZONE_UNAVAILABLE", "ConnectException", 0));
                     }
                 }
-                FaultKind::Latency if f.hits_service(site.service, site.operation) => {
+                FaultKind::Latency if hits => {
                     f.touch(now);
-                    delay += f.delay_us;
+                    *delay += f.delay_us;
                 }
-                FaultKind::Errors if f.hits_service(site.service, site.operation) => {
-                    if chance(f.rate) {
-                        f.touch(now);
-                        return Err(reject("SYSTEM_ERROR", "InternalError", delay));
-                    }
-                }
-                FaultKind::Timeout if f.hits_service(site.service, site.operation) => {
-                    if chance(f.rate) {
-                        f.touch(now);
-                        return Err(reject("TIMEOUT", "TimeoutException", delay + f.delay_us));
-                    }
-                }
-                FaultKind::BadRelease
-                    if f.hits_service(site.service, site.operation)
-                        && f.bad_version().is_some() =>
-                {
+                FaultKind::Errors if hits && chance(f.rate) => {
                     f.touch(now);
-                    delay += f.delay_us;
+                    return Some(reject("SYSTEM_ERROR", "InternalError", *delay));
+                }
+                FaultKind::Timeout if hits && chance(f.rate) => {
+                    f.touch(now);
+                    return Some(reject("TIMEOUT", "TimeoutException", *delay + f.delay_us));
+                }
+                FaultKind::BadRelease if hits && f.bad_version().is_some() => {
+                    f.touch(now);
+                    *delay += f.delay_us;
                     if chance(f.rate) {
-                        return Err(reject("SYSTEM_ERROR", "NullPointerException", delay));
+                        return Some(reject("SYSTEM_ERROR", "NullPointerException", *delay));
                     }
                 }
                 _ => {}
             }
         }
-        // Pools last, so a pool slot taken here is always released by `exit`.
-        let mut taken: [Option<&Fault>; 4] = [None; 4];
-        for f in faults.iter().filter(|f| f.is_active(now)) {
-            if f.kind == FaultKind::PoolExhaustion && f.hits_service(site.service, site.operation) {
-                if !f.in_flight.try_enter(f.pool as i64) {
-                    f.touch(now);
-                    for t in taken.iter().flatten() {
-                        t.in_flight.exit();
-                    }
-                    return Err(reject(
-                        "THREAD_POOL_FULL",
-                        "RejectedExecutionException",
-                        delay + f.delay_us,
-                    ));
-                }
-                if let Some(slot) = taken.iter_mut().find(|s| s.is_none()) {
-                    *slot = Some(f);
-                }
-            }
-        }
-        Ok(delay)
+        None
     }
 
     fn fault_bank(&self, bank: &str, now: u64, mut delay: u64) -> Result<u64, Verdict> {
@@ -165,7 +178,19 @@ impl Steering {
         if let Some(c) = &compiled {
             match c.enter(service, op, site, now) {
                 Verdict::Pass { delay_us } => delay = delay_us,
-                refused => return refused,
+                refused => {
+                    if faults_on && bank.is_none() {
+                        for f in self
+                            .faults
+                            .snapshot()
+                            .iter()
+                            .filter(|f| is_pool_for(f, site, now))
+                        {
+                            f.refused.note();
+                        }
+                    }
+                    return refused;
+                }
             }
         }
         if !faults_on {
@@ -178,12 +203,7 @@ impl Steering {
         };
         match outcome {
             Ok(delay_us) => Verdict::Pass { delay_us },
-            Err(v) => {
-                if let (Some(c), Verdict::Reject { delay_us, .. }) = (&compiled, &v) {
-                    c.exit(service, op, false, *delay_us, now);
-                }
-                v
-            }
+            Err(v) => v,
         }
     }
 

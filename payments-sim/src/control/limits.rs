@@ -7,7 +7,7 @@ use super::breaker::Breaker;
 use super::rules::{
     count_of, param_index, split_resource, DegradeRule, FlowRule, ParamFlowRule, PARAM_KEYS,
 };
-use super::window::{InFlight, KeyedBuckets, Pacer, SlidingWindow};
+use super::window::{InFlight, KeyedBuckets, Pacer, Refusals, SlidingWindow};
 use crate::guard::{CallSite, Verdict};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -51,6 +51,7 @@ struct Guards {
     flow: Vec<FlowLimiter>,
     param: Vec<ParamLimiter>,
     breakers: Vec<Arc<Breaker>>,
+    refused: Refusals,
 }
 
 impl Guards {
@@ -159,6 +160,16 @@ impl Compiled {
         if gs[0].is_none() && gs[1].is_none() {
             return Verdict::PASS;
         }
+        let v = self.check(gs, site, now_us);
+        if matches!(v, Verdict::Reject { .. }) {
+            for g in gs.iter().flatten() {
+                g.refused.note();
+            }
+        }
+        v
+    }
+
+    fn check(&self, gs: [Option<&Guards>; 2], site: &CallSite<'_>, now_us: u64) -> Verdict {
         for g in gs.iter().flatten() {
             for p in &g.param {
                 let Some(v) = key_value(site, p.key) else {
@@ -225,9 +236,13 @@ impl Compiled {
         Verdict::Pass { delay_us }
     }
 
-    /// Records the end of a call that `enter` let through.
+    /// Records the end of a call (the services call it for refused calls too;
+    /// those are cancelled against the refusals `enter` noted).
     pub fn exit(&self, service: &str, op: &str, success: bool, duration_us: u64, now_us: u64) {
         for g in self.guards(service, op).iter().flatten() {
+            if !success && g.refused.take() {
+                continue;
+            }
             for f in &g.flow {
                 if !f.qps {
                     f.in_flight.exit();

@@ -157,6 +157,25 @@ impl InFlight {
     }
 }
 
+/// Refused calls whose `exit` has not come yet. The services call `exit` for
+/// every call, refused or not; a refused call must not count as a served one,
+/// so each refusal cancels one later failed exit. (Failed exits are alike, so
+/// which one is cancelled does not change any count.)
+#[derive(Debug, Default)]
+pub struct Refusals(AtomicU64);
+
+impl Refusals {
+    pub fn note(&self) {
+        self.0.fetch_add(1, Ordering::AcqRel);
+    }
+    /// Cancels one pending refusal, if any.
+    pub fn take(&self) -> bool {
+        self.0
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| v.checked_sub(1))
+            .is_ok()
+    }
+}
+
 const SHARDS: usize = 16;
 /// Values tracked per shard before the shard's idle buckets are dropped.
 const SHARD_CAP: usize = 4096;

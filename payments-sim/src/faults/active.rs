@@ -4,7 +4,7 @@
 
 use super::spec::FaultSpec;
 use super::{defaults, FaultError, FaultKind, Target};
-use crate::control::window::InFlight;
+use crate::control::window::{InFlight, Refusals};
 use digest::{format_rfc3339, Micros};
 use parking_lot::{Mutex, RwLock};
 use serde::Serialize;
@@ -37,6 +37,8 @@ pub struct Fault {
     /// Bad release: (version before, bad version), fixed when it deploys.
     pub(crate) release: OnceLock<(String, String)>,
     pub(crate) in_flight: InFlight,
+    /// Pool exhaustion: refused calls whose exit is still to come.
+    pub(crate) refused: Refusals,
 }
 
 impl Fault {
@@ -77,6 +79,7 @@ impl Fault {
             end_handled: AtomicBool::new(false),
             release: OnceLock::new(),
             in_flight: InFlight::default(),
+            refused: Refusals::default(),
         })
     }
 
