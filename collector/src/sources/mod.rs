@@ -6,3 +6,6 @@ pub mod otlp;
 pub mod otlp_json;
 pub mod otlp_proto;
 pub mod sofa;
+pub mod tail;
+pub mod tail_checkpoint;
+pub mod tail_sink;
