@@ -1,0 +1,99 @@
+//! Incidents: the live list, and the incident room — timeline, impact, the plan's
+//! steps with Approve / Reject (commanders; shown disabled to viewers), reconciliation.
+
+use crate::api::{self, Live, Session};
+use crate::components::{health_class, text, JsonTable, KeyValues};
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+use serde_json::{json, Value};
+
+#[component]
+pub fn IncidentList() -> impl IntoView {
+    let live = expect_context::<Live>();
+    let rows = move || {
+        let list = live.incidents.get().as_array().cloned().unwrap_or_default();
+        if list.is_empty() {
+            return view! { <p class="empty">"No incidents."</p> }.into_any();
+        }
+        list.into_iter()
+            .map(|i| {
+                let id = text(i.get("id").unwrap_or(&Value::Null));
+                let status = i.get("status").cloned().unwrap_or(Value::Null);
+                view! {
+                    <li class=format!("incident {}", health_class(&status))>
+                        <A href=format!("/incidents/{id}")>{format!("{id} · {}", text(i.get("title").unwrap_or(&Value::Null)))}</A>
+                        <span class="status">{text(&status)}</span>
+                        <span class="sub">{text(i.get("root_cause").unwrap_or(&Value::Null))}</span>
+                    </li>
+                }
+            })
+            .collect_view()
+            .into_any()
+    };
+    view! { <section class="panel"><h2>"Incidents"</h2><ul id="incident-list" class="incidents">{rows}</ul></section> }
+}
+
+#[component]
+pub fn IncidentRoom() -> impl IntoView {
+    let live = expect_context::<Live>();
+    let session = expect_context::<Session>();
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    // Re-read whenever the live incident list changes.
+    let data = LocalResource::new(move || {
+        live.incidents.track();
+        let id = id();
+        async move { api::get(&format!("/api/incidents/{id}")).await }
+    });
+    let message = RwSignal::new(String::new());
+    let act = move |verb: &'static str| {
+        let id = id();
+        leptos::task::spawn_local(async move {
+            let body = if verb == "reject" {
+                json!({"reason": "rejected from the incident room"})
+            } else {
+                json!({})
+            };
+            match api::post(&format!("/api/incidents/{id}/{verb}"), &body).await {
+                Ok(_) => message.set(format!("{verb}: done")),
+                Err(e) => message.set(format!("{verb}: {e}")),
+            }
+            data.refetch();
+        });
+    };
+    let room = move || match data.get() {
+        None => view! { <p class="empty">"Loading…"</p> }.into_any(),
+        Some(Err(e)) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+        Some(Ok(i)) => {
+            let get = |k: &str| i.get(k).cloned().unwrap_or(Value::Null);
+            let plan = get("plan");
+            let steps = plan.get("steps").cloned().unwrap_or(Value::Null);
+            let can = session.is_commander();
+            view! {
+                <section class="panel">
+                    <h2 id="incident-title">{format!("{} · {}", text(&get("id")), text(&get("title")))}</h2>
+                    <p class=format!("status {}", health_class(&get("status")))>{text(&get("status"))}</p>
+                    <p>"Root cause: " <strong id="root-cause">{text(&get("root_cause"))}</strong></p>
+                </section>
+                <section class="panel"><h2>"Timeline"</h2><JsonTable rows=get("timeline") /></section>
+                <section class="panel"><h2>"Impact"</h2><KeyValues obj=get("impact") /></section>
+                <section class="panel">
+                    <h2>{format!("Plan {}", text(plan.get("name").unwrap_or(&Value::Null)))}</h2>
+                    <p>{format!("approval: {} · status: {}", text(plan.get("approval").unwrap_or(&Value::Null)),
+                        text(plan.get("status").unwrap_or(&Value::Null)))}</p>
+                    <JsonTable rows=steps empty="No plan matched." />
+                    <div class="actions">
+                        <button id="approve" disabled=!can on:click=move |_| act("approve")>"Approve"</button>
+                        <button id="reject" class="secondary" disabled=!can on:click=move |_| act("reject")>"Reject"</button>
+                        {(!can).then(|| view! { <span class="sub">"Approving needs the commander role."</span> })}
+                    </div>
+                    <p id="action-result">{move || message.get()}</p>
+                </section>
+                <section class="panel"><h2>"Reconciliation"</h2><KeyValues obj=get("reconciliation") /></section>
+            }
+            .into_any()
+        }
+    };
+    view! { <div id="incident-room">{room}</div> }
+}
