@@ -273,8 +273,37 @@ async fn schema_is_idempotent_and_retention_drops_days() {
     let (store, db) = open(&url, "schema").await;
     let mut cfg = ClickHouseConfig::new(&url);
     cfg.database = db.clone();
-    let again = ClickHouseStore::open(cfg).await.unwrap();
+    let again = ClickHouseStore::open(cfg.clone()).await.unwrap();
     assert_eq!(again.uses_low_cardinality(), store.uses_low_cardinality());
+    assert_eq!(store.name(), "clickhouse");
+
+    // The write-ahead sequence is stored with the rows: a reopened store knows it.
+    assert_eq!(store.applied_seq(), Some(0));
+    store
+        .insert_batch(7, &[minimal_record(9, "x", SpanKind::Server)])
+        .await
+        .unwrap();
+    store.insert_events_batch(8, &events()[..1]).await.unwrap();
+    assert_eq!(store.applied_seq(), Some(8));
+    let reopened = ClickHouseStore::open(cfg.clone()).await.unwrap();
+    assert_eq!(reopened.applied_seq(), Some(8));
+    assert_eq!(
+        ClickHouseStore::new(cfg).unwrap().applied_seq(),
+        None,
+        "unknown until opened"
+    );
+    let c = clickhouse::Client::default()
+        .with_url(&url)
+        .with_database(&db)
+        .with_validation(false);
+    c.query("TRUNCATE TABLE digest_records")
+        .execute()
+        .await
+        .unwrap();
+    c.query("TRUNCATE TABLE change_events")
+        .execute()
+        .await
+        .unwrap();
     let day = 86_400_000_000u64;
     let mut old = minimal_record(1, "cashier", SpanKind::Server);
     old.time_us = T0 - 3 * day;

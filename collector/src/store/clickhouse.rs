@@ -8,7 +8,7 @@
 use super::clickhouse_schema::{create_tables, EventRow, RecordRow, EVENTS, RECORDS};
 use super::{BoxFuture, RecordQuery, Store, StoreError};
 use digest::{ChangeEvent, DigestRecord, Micros, TraceId};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// Where the store writes. TOML/JSON keys are the field names.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
@@ -73,6 +73,8 @@ pub struct ClickHouseStore {
     root: ::clickhouse::Client,
     schema_ready: AtomicBool,
     low_cardinality: AtomicBool,
+    /// Highest `wal_seq` stored (read when the schema is ensured, then kept up).
+    applied: AtomicU64,
 }
 
 /// Maps a client error: network trouble and timeouts mean "try again later".
@@ -116,6 +118,7 @@ impl ClickHouseStore {
             root,
             schema_ready: AtomicBool::new(false),
             low_cardinality: AtomicBool::new(false),
+            applied: AtomicU64::new(0),
         })
     }
 
@@ -178,6 +181,15 @@ impl ClickHouseStore {
             .map_err(map_err)?;
         self.low_cardinality
             .store(kind_type.starts_with("LowCardinality"), Ordering::Relaxed);
+        for table in [RECORDS, EVENTS] {
+            let max: u64 = self
+                .client
+                .query(&format!("SELECT toUInt64(max(wal_seq)) FROM {table}"))
+                .fetch_one()
+                .await
+                .map_err(map_err)?;
+            self.applied.fetch_max(max, Ordering::AcqRel);
+        }
         self.schema_ready.store(true, Ordering::Release);
         Ok(())
     }
@@ -218,7 +230,7 @@ impl ClickHouseStore {
         Ok(dropped)
     }
 
-    async fn insert_records(&self, records: &[DigestRecord]) -> Result<(), StoreError> {
+    async fn insert_records(&self, seq: u64, records: &[DigestRecord]) -> Result<(), StoreError> {
         if records.is_empty() {
             return Ok(());
         }
@@ -229,14 +241,16 @@ impl ClickHouseStore {
             .await
             .map_err(map_err)?;
         for r in records {
-            ins.write(&RecordRow::from_record(r))
+            ins.write(&RecordRow::from_record(r, seq))
                 .await
                 .map_err(map_err)?;
         }
-        ins.end().await.map_err(map_err)
+        ins.end().await.map_err(map_err)?;
+        self.applied.fetch_max(seq, Ordering::AcqRel);
+        Ok(())
     }
 
-    async fn insert_event_rows(&self, events: &[ChangeEvent]) -> Result<(), StoreError> {
+    async fn insert_event_rows(&self, seq: u64, events: &[ChangeEvent]) -> Result<(), StoreError> {
         if events.is_empty() {
             return Ok(());
         }
@@ -247,9 +261,13 @@ impl ClickHouseStore {
             .await
             .map_err(map_err)?;
         for e in events {
-            ins.write(&EventRow::from_event(e)).await.map_err(map_err)?;
+            ins.write(&EventRow::from_event(e, seq))
+                .await
+                .map_err(map_err)?;
         }
-        ins.end().await.map_err(map_err)
+        ins.end().await.map_err(map_err)?;
+        self.applied.fetch_max(seq, Ordering::AcqRel);
+        Ok(())
     }
 
     async fn fetch_records(
@@ -360,13 +378,37 @@ impl ClickHouseStore {
 
 impl Store for ClickHouseStore {
     fn insert<'a>(&'a self, records: &'a [DigestRecord]) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(self.insert_records(records))
+        Box::pin(self.insert_records(0, records))
     }
     fn insert_events<'a>(
         &'a self,
         events: &'a [ChangeEvent],
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(self.insert_event_rows(events))
+        Box::pin(self.insert_event_rows(0, events))
+    }
+    fn insert_batch<'a>(
+        &'a self,
+        seq: u64,
+        records: &'a [DigestRecord],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(self.insert_records(seq, records))
+    }
+    fn insert_events_batch<'a>(
+        &'a self,
+        seq: u64,
+        events: &'a [ChangeEvent],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(self.insert_event_rows(seq, events))
+    }
+    /// Known once the schema has been ensured ([`ClickHouseStore::open`]);
+    /// `None` before, so a store opened while ClickHouse was down replays all.
+    fn applied_seq(&self) -> Option<u64> {
+        self.schema_ready
+            .load(Ordering::Acquire)
+            .then(|| self.applied.load(Ordering::Acquire))
+    }
+    fn name(&self) -> &'static str {
+        "clickhouse"
     }
     fn trace(&self, trace_id: TraceId) -> BoxFuture<'_, Result<Vec<DigestRecord>, StoreError>> {
         Box::pin(self.trace_records(trace_id))

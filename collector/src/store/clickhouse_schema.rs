@@ -4,7 +4,9 @@
 //! `Array(String)` columns (no Map), `UInt8` for booleans, daily partitions
 //! (retention drops them; no TTL), and `LowCardinality(String)` for the small
 //! dimensions only where the server accepts it (else plain `String`; both read
-//! and write the same in RowBinary).
+//! and write the same in RowBinary). Each row carries the write-ahead batch it
+//! came in (`wal_seq`), written in the same INSERT as the data, so the highest
+//! one stored tells a restarted pipeline what not to replay.
 
 use digest::{ChangeEvent, ChangeKind, DigestRecord, SpanId, SpanKind, TraceId};
 use serde::{Deserialize, Serialize};
@@ -42,7 +44,8 @@ pub fn create_tables(lc: &str) -> [String; 2] {
                 key_names Array(String),
                 key_values Array(String),
                 amount_cents Nullable(Int64),
-                sql_count Nullable(UInt32)
+                sql_count Nullable(UInt32),
+                wal_seq UInt64
             ) ENGINE = MergeTree()
             PARTITION BY toYYYYMMDD(ts)
             ORDER BY (service, time_us)"
@@ -55,7 +58,8 @@ pub fn create_tables(lc: &str) -> [String; 2] {
                 service {lc},
                 version String,
                 detail String,
-                actor String
+                actor String,
+                wal_seq UInt64
             ) ENGINE = MergeTree()
             PARTITION BY toYYYYMMDD(ts)
             ORDER BY (time_us, service)"
@@ -89,6 +93,8 @@ pub struct RecordRow {
     pub key_values: Vec<String>,
     pub amount_cents: Option<i64>,
     pub sql_count: Option<u32>,
+    /// Write-ahead batch the row came in (0 when written outside a batch).
+    pub wal_seq: u64,
 }
 
 /// Seconds for a `DateTime` column (saturating: DateTime ends in 2106).
@@ -97,7 +103,7 @@ fn secs(us: u64) -> u32 {
 }
 
 impl RecordRow {
-    pub fn from_record(r: &DigestRecord) -> Self {
+    pub fn from_record(r: &DigestRecord, wal_seq: u64) -> Self {
         Self {
             ts: secs(r.time_us),
             time_us: r.time_us,
@@ -122,6 +128,7 @@ impl RecordRow {
             key_values: r.keys.values().cloned().collect(),
             amount_cents: r.amount_cents,
             sql_count: r.sql_count,
+            wal_seq,
         }
     }
 
@@ -172,10 +179,11 @@ pub struct EventRow {
     pub version: String,
     pub detail: String,
     pub actor: String,
+    pub wal_seq: u64,
 }
 
 impl EventRow {
-    pub fn from_event(e: &ChangeEvent) -> Self {
+    pub fn from_event(e: &ChangeEvent, wal_seq: u64) -> Self {
         Self {
             ts: secs(e.time_us),
             time_us: e.time_us,
@@ -184,6 +192,7 @@ impl EventRow {
             version: e.version.clone(),
             detail: e.detail.clone(),
             actor: e.by.clone(),
+            wal_seq,
         }
     }
 
