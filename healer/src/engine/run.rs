@@ -1,0 +1,280 @@
+//! Driving incidents forward on each tick: approval timeouts and escalation, applying
+//! steps (stage by stage with a hold and a check), verification, and undo on failure.
+
+use super::{Engine, Probe, Run};
+use crate::audit::{stamp, AuditEntry};
+use crate::executor::{Applied, ExecutorKind};
+use crate::incident::{ActionRecord, IncidentState, TimelineKind};
+use crate::plan::Action;
+use serde_json::Value;
+
+impl Engine {
+    /// Moves every open incident as far as the clock allows. Call it often (e.g. every
+    /// 100 ms, or after each step of a test's clock).
+    pub async fn tick(&mut self, probe: &dyn Probe) {
+        let ids: Vec<u64> = self
+            .incidents
+            .values()
+            .filter(|i| i.state.is_open())
+            .map(|i| i.id)
+            .collect();
+        for id in ids {
+            self.advance(id, probe).await;
+        }
+    }
+
+    async fn advance(&mut self, id: u64, probe: &dyn Probe) {
+        let now = self.clock.now_us();
+        let state = self.incidents[&id].state;
+        match state {
+            IncidentState::AwaitingApproval => {
+                let run = self.runs.get_mut(&id).expect("run");
+                if now < run.deadline {
+                    return;
+                }
+                let inc = self.incidents.get_mut(&id).expect("incident");
+                if !run.escalated {
+                    run.escalated = true;
+                    run.deadline = now + run.plan.approval_timeout_us;
+                    inc.escalated_to = Some(run.plan.escalate_to.clone());
+                    inc.note(
+                        now,
+                        TimelineKind::Escalated,
+                        format!("no decision in time: escalated to {}", run.plan.escalate_to),
+                        None,
+                    );
+                } else {
+                    inc.state = IncidentState::Abandoned;
+                    inc.note(
+                        now,
+                        TimelineKind::Abandoned,
+                        "no decision after escalation: nothing changed".into(),
+                        None,
+                    );
+                }
+            }
+            IncidentState::Running => loop {
+                let run = self.runs.get_mut(&id).expect("run");
+                if let Some(h) = run.hold_until {
+                    if now < h {
+                        return;
+                    }
+                    let (step, stage) = last_stage(run);
+                    let trigger = self.incidents[&id].trigger.clone();
+                    if !probe.stage_ok(&trigger, &stage) {
+                        let why = format!("step {step} stage `{}` did not hold", stage.describe());
+                        self.fail(id, why).await;
+                        return;
+                    }
+                    run.hold_until = None;
+                    self.incidents.get_mut(&id).expect("incident").note(
+                        now,
+                        TimelineKind::StageVerified,
+                        stage.describe(),
+                        None,
+                    );
+                    continue;
+                }
+                if run.next_step >= run.steps.len() {
+                    run.deadline = now + run.plan.verify_within_us;
+                    let inc = self.incidents.get_mut(&id).expect("incident");
+                    inc.state = IncidentState::Verifying;
+                    // Fall through to verify at once: the fix may already show.
+                    return Box::pin(self.advance(id, probe)).await;
+                }
+                let (step, stage) = (run.next_step, run.next_stage);
+                let (kind, stages) = run.steps[step].clone();
+                let action = stages[stage].clone();
+                if stages.len() > 1 {
+                    run.hold_until = Some(now + run.plan.stage_hold_us);
+                }
+                if stage + 1 < stages.len() {
+                    run.next_stage += 1;
+                } else {
+                    run.next_step += 1;
+                    run.next_stage = 0;
+                }
+                if let Err(e) = self.apply(id, step, kind, action).await {
+                    self.fail(id, e).await;
+                    return;
+                }
+            },
+            IncidentState::Verifying => {
+                let trigger = self.incidents[&id].trigger.clone();
+                if probe.cleared(&trigger) {
+                    let inc = self.incidents.get_mut(&id).expect("incident");
+                    inc.note(
+                        now,
+                        TimelineKind::Verified,
+                        "the triggering condition cleared".into(),
+                        None,
+                    );
+                    inc.note(now, TimelineKind::Recovered, "recovered".into(), None);
+                    inc.recovered_us = Some(now);
+                    inc.state = IncidentState::Recovered;
+                } else if now >= self.runs[&id].deadline {
+                    let within = self.runs[&id].plan.verify_within_us as f64 / 1e6;
+                    self.fail(id, format!("the condition did not clear within {within} s"))
+                        .await;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    async fn apply(
+        &mut self,
+        id: u64,
+        step: usize,
+        kind: ExecutorKind,
+        action: Action,
+    ) -> Result<(), String> {
+        let now = self.clock.now_us();
+        let result = if self.cfg.dry_run {
+            Ok(Applied {
+                before: Value::Null,
+                after: Value::Null,
+            })
+        } else {
+            match self.executors.get(kind).cloned() {
+                None => Err(format!("no {kind:?} executor configured")),
+                Some(ex) => ex.apply(&action).await.map_err(|e| e.to_string()),
+            }
+        };
+        let inc = self.incidents.get_mut(&id).expect("incident");
+        let by = inc.approved_by.clone().unwrap_or_default();
+        let plan = inc.plan.clone().unwrap_or_default();
+        let (ok, error, before, after) = match &result {
+            Ok(a) => (true, None, a.before.clone(), a.after.clone()),
+            Err(e) => (false, Some(e.clone()), Value::Null, Value::Null),
+        };
+        let _ = self.audit.append(AuditEntry {
+            time: stamp(now),
+            incident: id,
+            plan,
+            step,
+            phase: "apply".into(),
+            executor: format!("{kind:?}").to_lowercase(),
+            action: action.clone(),
+            by,
+            dry_run: self.cfg.dry_run,
+            ok,
+            error: error.clone(),
+            before,
+            after,
+        });
+        match result {
+            Ok(applied) => {
+                let dry = if self.cfg.dry_run { " (dry run)" } else { "" };
+                inc.note(
+                    now,
+                    TimelineKind::Action,
+                    format!("{}{dry}", action.describe()),
+                    None,
+                );
+                inc.actions.push(ActionRecord {
+                    step,
+                    action: action.clone(),
+                    at_us: now,
+                    undone: false,
+                });
+                self.runs
+                    .get_mut(&id)
+                    .expect("run")
+                    .applied
+                    .push((step, kind, action, applied));
+                Ok(())
+            }
+            Err(e) => {
+                inc.note(
+                    now,
+                    TimelineKind::ActionFailed,
+                    format!("{}: {e}", action.describe()),
+                    None,
+                );
+                Err(format!("{} failed: {e}", action.describe()))
+            }
+        }
+    }
+
+    /// Undoes every applied action, newest first, and escalates.
+    async fn fail(&mut self, id: u64, why: String) {
+        let now = self.clock.now_us();
+        let applied = std::mem::take(&mut self.runs.get_mut(&id).expect("run").applied);
+        let mut undo_failed = false;
+        for (step, kind, action, a) in applied.into_iter().rev() {
+            let result = if self.cfg.dry_run {
+                Ok(Value::Null)
+            } else {
+                match self.executors.get(kind).cloned() {
+                    None => Err(format!("no {kind:?} executor configured")),
+                    Some(ex) => ex.undo(&action, &a).await.map_err(|e| e.to_string()),
+                }
+            };
+            let inc = self.incidents.get_mut(&id).expect("incident");
+            let _ = self.audit.append(AuditEntry {
+                time: stamp(now),
+                incident: id,
+                plan: inc.plan.clone().unwrap_or_default(),
+                step,
+                phase: "undo".into(),
+                executor: format!("{kind:?}").to_lowercase(),
+                action: action.clone(),
+                by: "healer".into(),
+                dry_run: self.cfg.dry_run,
+                ok: result.is_ok(),
+                error: result.as_ref().err().cloned(),
+                before: a.after.clone(),
+                after: result.clone().unwrap_or(Value::Null),
+            });
+            match result {
+                Ok(_) => {
+                    inc.note(now, TimelineKind::Undone, action.describe(), None);
+                    if let Some(r) = inc
+                        .actions
+                        .iter_mut()
+                        .rev()
+                        .find(|r| r.action == action && !r.undone)
+                    {
+                        r.undone = true;
+                    }
+                }
+                Err(e) => {
+                    undo_failed = true;
+                    inc.note(
+                        now,
+                        TimelineKind::ActionFailed,
+                        format!("undo {}: {e}", action.describe()),
+                        None,
+                    );
+                }
+            }
+        }
+        let to = self.runs[&id].plan.escalate_to.clone();
+        let inc = self.incidents.get_mut(&id).expect("incident");
+        let tail = if undo_failed {
+            "; an undo FAILED, check the audit log"
+        } else {
+            ""
+        };
+        inc.note(
+            now,
+            TimelineKind::Escalated,
+            format!("{why}: undone and escalated to {to}{tail}"),
+            None,
+        );
+        inc.escalated_to = Some(to);
+        inc.state = IncidentState::RolledBack;
+    }
+}
+
+fn last_stage(run: &Run) -> (usize, Action) {
+    // The stage just applied is the one before (next_step, next_stage).
+    let (s, st) = if run.next_stage > 0 {
+        (run.next_step, run.next_stage - 1)
+    } else {
+        let s = run.next_step - 1;
+        (s, run.steps[s].1.len() - 1)
+    };
+    (s, run.steps[s].1[st].clone())
+}

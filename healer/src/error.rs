@@ -1,0 +1,38 @@
+//! The one error type of the healer crate, named by what failed.
+
+/// What went wrong in a plan, an approval, or the audit log.
+#[derive(Debug, thiserror::Error)]
+pub enum HealerError {
+    /// A plan is invalid; `field` names the culprit (e.g. `steps[2].flow_limit.qps`).
+    #[error("plan `{plan}`: `{field}`: {reason}")]
+    Plan {
+        plan: String,
+        field: String,
+        reason: String,
+    },
+    /// No incident with this id.
+    #[error("no incident {0}")]
+    UnknownIncident(u64),
+    /// The incident is not waiting for a decision.
+    #[error("incident {id} is {state}, not awaiting approval")]
+    NotAwaitingApproval { id: u64, state: String },
+    /// The audit log could not be written.
+    #[error("audit log {path}: {source}")]
+    Audit {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+pub(crate) fn plan_err(
+    plan: &str,
+    field: impl Into<String>,
+    reason: impl Into<String>,
+) -> HealerError {
+    HealerError::Plan {
+        plan: plan.into(),
+        field: field.into(),
+        reason: reason.into(),
+    }
+}

@@ -1,0 +1,59 @@
+//! The built-in plans, one TOML file each under `healer/plans/`, covering every
+//! payments-sim fault: bank outage/errors/timeouts (fail the channel over), surge (limit
+//! the entry), overload (degrade marketing and async risk), hot merchant (hot-parameter
+//! limit + buffered accounting), bad release (roll back), zone outage (staged cut-over),
+//! latency and service errors (breakers), pool exhaustion and slow ledger.
+
+use super::{parse_plan, Plan};
+
+/// `(file name, TOML)` of every built-in plan.
+pub const BUILTIN: [(&str, &str); 10] = [
+    (
+        "bank-failover.toml",
+        include_str!("../../plans/bank-failover.toml"),
+    ),
+    (
+        "surge-limit-entry.toml",
+        include_str!("../../plans/surge-limit-entry.toml"),
+    ),
+    (
+        "overload-degrade.toml",
+        include_str!("../../plans/overload-degrade.toml"),
+    ),
+    (
+        "pool-exhaustion.toml",
+        include_str!("../../plans/pool-exhaustion.toml"),
+    ),
+    (
+        "hot-merchant.toml",
+        include_str!("../../plans/hot-merchant.toml"),
+    ),
+    (
+        "bad-release-rollback.toml",
+        include_str!("../../plans/bad-release-rollback.toml"),
+    ),
+    (
+        "zone-cutover.toml",
+        include_str!("../../plans/zone-cutover.toml"),
+    ),
+    (
+        "latency-breaker.toml",
+        include_str!("../../plans/latency-breaker.toml"),
+    ),
+    (
+        "slow-ledger.toml",
+        include_str!("../../plans/slow-ledger.toml"),
+    ),
+    (
+        "errors-breaker.toml",
+        include_str!("../../plans/errors-breaker.toml"),
+    ),
+];
+
+/// Every built-in plan, parsed (they are checked by the tests, so this cannot fail).
+pub fn builtin_plans() -> Vec<Plan> {
+    BUILTIN
+        .iter()
+        .map(|(f, t)| parse_plan(t).unwrap_or_else(|e| panic!("built-in plan {f}: {e}")))
+        .collect()
+}
