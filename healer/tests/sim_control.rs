@@ -1,0 +1,200 @@
+//! The sim and Sentinel executors against payments-sim's REAL control Router (issue 3),
+//! served on a loopback port: every built-in plan's actions are accepted by the real API,
+//! change what they say, and undo back to exactly the state before; Sentinel's
+//! `setRules`/`getRules` round-trip; a wrong token is refused.
+
+use digest::{ManualClock, SharedClock};
+use healer::executor::sentinel::SentinelExecutor;
+use healer::executor::sim::SimExecutor;
+use healer::*;
+use payments_sim::control::{api, Steering};
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+const TOKEN: &str = "drill-token";
+
+async fn serve_sim() -> (String, Arc<Steering>) {
+    let clock: SharedClock = Arc::new(ManualClock::new(1_795_785_000_000_000));
+    let steering = Arc::new(Steering::new(clock, Steering::discard_events()));
+    let app = api::router(steering.clone(), TOKEN).unwrap();
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+    (format!("http://{addr}"), steering)
+}
+
+fn snapshot(s: &Steering) -> Value {
+    json!({
+        "flow": s.rules_json(payments_sim::control::RuleType::Flow),
+        "param": s.rules_json(payments_sim::control::RuleType::Param),
+        "degrade": s.rules_json(payments_sim::control::RuleType::Degrade),
+        "switches": s.switches(),
+        "channels": s.channels(),
+        "zones": s.zones(),
+        "ledger": s.ledger(),
+    })
+}
+
+fn target_for(p: &Plan) -> Trigger {
+    let t = p.trigger.target.as_deref().unwrap_or("service:x");
+    let target = match t {
+        "bank:*" => "bank:bank-a".to_string(),
+        "merchant:*" => "merchant:m-hot".to_string(),
+        "zone:*" => "zone:zone-b".to_string(),
+        "service:*" => "service:payment-engine".to_string(),
+        other => other.to_string(),
+    };
+    Trigger::diagnosis(p.trigger.kind.as_deref().unwrap_or(""), &target, 0)
+}
+
+#[tokio::test]
+async fn every_builtin_action_applies_and_undoes_on_the_real_control_api() {
+    let (url, steering) = serve_sim().await;
+    let sim = SimExecutor::new(&url, TOKEN, &["bank-a", "bank-b"], &["zone-a", "zone-b"]);
+    let start = snapshot(&steering);
+    for plan in builtin_plans() {
+        let t = target_for(&plan);
+        let mut done = Vec::new();
+        for step in &plan.steps {
+            for stage in &step.stages {
+                let a = stage.instantiate(&t).unwrap();
+                if matches!(a, Action::Rollback { .. }) {
+                    continue; // versions: covered below (needs a deployed version)
+                }
+                let applied = sim
+                    .apply(&a)
+                    .await
+                    .unwrap_or_else(|e| panic!("{}: {}: {e}", plan.name, a.describe()));
+                assert_ne!(
+                    applied.before,
+                    applied.after,
+                    "{}: {} changed nothing",
+                    plan.name,
+                    a.describe()
+                );
+                done.push((a, applied));
+            }
+        }
+        for (a, applied) in done.iter().rev() {
+            sim.undo(a, applied)
+                .await
+                .unwrap_or_else(|e| panic!("undo {}: {e}", a.describe()));
+        }
+        assert_eq!(
+            snapshot(&steering),
+            start,
+            "{} left the control plane changed",
+            plan.name
+        );
+    }
+    // Specific effects, read from the sim itself.
+    let a = Action::ChannelWeight {
+        bank: "bank-a".into(),
+        weight: 0,
+    };
+    let applied = sim.apply(&a).await.unwrap();
+    assert_eq!(
+        json!(steering.channels()),
+        json!([{"bank": "bank-a", "weight": 0}, {"bank": "bank-b", "weight": 100}])
+    );
+    sim.undo(&a, &applied).await.unwrap();
+    assert_eq!(json!(steering.channels()), json!([]));
+    let a = Action::LedgerStrategy {
+        account: "merchant:m-hot".into(),
+        strategy: "buffered".into(),
+    };
+    let applied = sim.apply(&a).await.unwrap();
+    assert_eq!(
+        json!(steering.ledger()),
+        json!({"merchant:m-hot": "buffered"})
+    );
+    sim.undo(&a, &applied).await.unwrap();
+    assert_eq!(json!(steering.ledger()), json!({}));
+}
+
+#[tokio::test]
+async fn rollback_goes_through_the_versions_endpoint() {
+    let (url, steering) = serve_sim().await;
+    steering.set_builtin_versions([("payment".to_string(), "2.3.0".to_string())]);
+    steering
+        .put_versions(
+            [("payment".to_string(), Some("2.4.0".to_string()))].into(),
+            "deployer",
+        )
+        .unwrap();
+    let sim = SimExecutor::new(&url, TOKEN, &[], &[]);
+    let a = Action::Rollback {
+        service: "payment".into(),
+        version: None,
+    };
+    let applied = sim.apply(&a).await.unwrap();
+    assert_eq!(steering.current_version("payment"), "2.3.0");
+    assert_eq!(applied.before["payment"], "2.4.0");
+    sim.undo(&a, &applied).await.unwrap();
+    assert_eq!(steering.current_version("payment"), "2.4.0");
+}
+
+#[tokio::test]
+async fn sentinel_executor_round_trips_through_payments_sim() {
+    let (url, steering) = serve_sim().await;
+    let s = SentinelExecutor::new(&url, Some(TOKEN));
+    for a in [
+        Action::FlowLimit {
+            resource: "cashier".into(),
+            qps: 400.0,
+        },
+        Action::ParamLimit {
+            resource: "payment".into(),
+            param: "merchant".into(),
+            value: "m-hot".into(),
+            qps: 50.0,
+            others_qps: 100000.0,
+        },
+        Action::CircuitBreaker {
+            resource: "payment-engine".into(),
+            grade: "error_ratio".into(),
+            threshold: 0.5,
+            window_s: 5,
+        },
+    ] {
+        let applied = s.apply(&a).await.unwrap();
+        let ty = healer::executor::rules::rule_type(&a).unwrap();
+        assert_eq!(applied.after, s.get_rules(ty).await.unwrap());
+        assert_eq!(
+            applied.after.as_array().unwrap().len(),
+            1,
+            "{}",
+            applied.after
+        );
+        s.undo(&a, &applied).await.unwrap();
+        assert_eq!(s.get_rules(ty).await.unwrap(), json!([]));
+    }
+    // Read back identically what was pushed.
+    let a = Action::FlowLimit {
+        resource: "trade:pay".into(),
+        qps: 12.5,
+    };
+    s.apply(&a).await.unwrap();
+    assert_eq!(
+        steering.rules_json(payments_sim::control::RuleType::Flow),
+        json!([{"resource": "trade:pay", "grade": 1, "count": 12.5}])
+    );
+    // Wrong token: refused, nothing changed.
+    let bad = SentinelExecutor::new(&url, Some("nope"));
+    let e = bad
+        .apply(&Action::FlowLimit {
+            resource: "x".into(),
+            qps: 1.0,
+        })
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("401"), "{e}");
+    assert_eq!(
+        steering
+            .rules_json(payments_sim::control::RuleType::Flow)
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
