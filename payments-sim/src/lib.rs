@@ -1,4 +1,37 @@
-//! payments-sim: the observed payment system (placeholder until its issue lands).
+//! payments-sim: the observed payment system — cashier, trade (acquiring) with
+//! business-type plugins, payment service, payment engine (bank card, balance,
+//! credit), accounting core (double-entry ledger, hot-account strategies), clearing,
+//! bank gateway (virtual banks from data files, routing by weight and health), risk
+//! (sync core check, degradable async check) and marketing (degradable coupons);
+//! its load generator; reconciliation; and (issue 3) faults and control plane.
+//!
+//! Every call writes digests through `tracing` spans and `digest`'s layer (server,
+//! client and integrator records, W3C `traceparent` across every hop). Two run modes
+//! share handlers and digests: in-process and HTTP ([`Mode`]).
+//!
+//! Must not: depend on any war-room crate but `digest` (the watched system never
+//! depends on its watchers); block the payment path on observability.
+
+pub mod bank;
+pub mod bench;
+pub mod config;
 pub mod control;
+pub mod ctx;
+pub mod error;
 pub mod faults;
 pub mod guard;
+pub mod ledger;
+pub mod loadgen;
+pub mod msg;
+pub mod recon;
+pub mod rpc;
+mod services;
+pub mod sim;
+pub mod store;
+pub mod world;
+
+pub use config::{Delays, LedgerConfig, SimConfig};
+pub use error::SimError;
+pub use loadgen::{run_load, LoadConfig, LoadReport};
+pub use recon::{Mismatch, ReconReport};
+pub use sim::{Mode, PayOutcome, PaymentInput, Sim, SimBuilder};

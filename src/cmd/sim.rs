@@ -1,8 +1,153 @@
-//! `warroom sim` (not built yet: its issue is still open).
+//! `warroom sim`: runs payments-sim under load and prints one JSON report.
+//! Glue only: flags → sinks, guard and `SimBuilder` → `run_load` → reconcile → JSON.
+
+use anyhow::Context;
+use digest::sink::{FanoutSink, FileSink, FileSinkConfig, HttpShipper, HttpShipperConfig};
+use digest::Sink;
+use payments_sim::guard::{Guard, NoGuard};
+use payments_sim::{run_load, Delays, LoadConfig, Mode, SimBuilder, SimConfig};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Target payments per second (open loop).
+    #[arg(long, default_value_t = 200.0)]
+    pub tps: f64,
+    /// Seconds of load.
+    #[arg(long, default_value_t = 10.0)]
+    pub duration: f64,
+    /// Seconds to ramp up to --tps.
+    #[arg(long, default_value_t = 0.0)]
+    pub ramp: f64,
+    /// Write rolling `<service>-digest.log` files here.
+    #[arg(long)]
+    pub digest_dir: Option<PathBuf>,
+    /// Ship digests to a collector (`http://host:port`, posts to /v1/digest and /v1/events).
+    #[arg(long)]
+    pub collector: Option<String>,
+    /// Share of payments that are shadow (full-link stress test) traffic, 0..=1.
+    #[arg(long, default_value_t = 0.0)]
+    pub shadow_fraction: f64,
+    /// Flash sale: share of payments to the hot merchant `m-hot`, 0..=1.
+    #[arg(long, default_value_t = 0.0)]
+    pub hot_merchant_share: f64,
+    /// `in-process` (direct calls) or `http` (each service on its own loopback port).
+    #[arg(long, default_value = "in-process")]
+    pub mode: String,
+    /// `real` (wait out bank latency) or `virtual` (add it to durations without waiting).
+    #[arg(long, default_value = "real")]
+    pub delays: String,
+    /// A payments-sim TOML config (see README); flags above override its fields.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Seed of the load mix.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Print the report as JSON (the only format).
+    #[arg(long)]
+    pub json: bool,
+}
 
-pub async fn run(_a: Args) -> anyhow::Result<()> {
-    anyhow::bail!("`sim` is not built yet")
+/// The one place the guard is chosen (faults and control plane plug in here).
+fn make_guard(_a: &Args, _sink: &Option<Arc<dyn Sink>>) -> anyhow::Result<Arc<dyn Guard>> {
+    Ok(Arc::new(NoGuard))
+}
+
+fn make_sink(a: &Args) -> anyhow::Result<Option<Arc<dyn Sink>>> {
+    let mut sinks: Vec<Arc<dyn Sink>> = Vec::new();
+    if let Some(dir) = &a.digest_dir {
+        let s = FileSink::start(FileSinkConfig {
+            dir: dir.clone(),
+            ..Default::default()
+        })
+        .context("--digest-dir")?;
+        sinks.push(Arc::new(s));
+    }
+    if let Some(url) = &a.collector {
+        let s = HttpShipper::start(HttpShipperConfig {
+            url: url.clone(),
+            ..Default::default()
+        })
+        .context("--collector")?;
+        sinks.push(Arc::new(s));
+    }
+    Ok(match sinks.len() {
+        0 => None,
+        1 => sinks.pop(),
+        _ => Some(Arc::new(FanoutSink(sinks))),
+    })
+}
+
+pub async fn run(a: Args) -> anyhow::Result<()> {
+    let mut cfg = match &a.config {
+        Some(p) => SimConfig::from_toml(
+            &std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+        )
+        .with_context(|| format!("config {}", p.display()))?,
+        None => SimConfig::default(),
+    };
+    cfg.delays = match a.delays.as_str() {
+        "real" => Delays::Real,
+        "virtual" => Delays::Virtual,
+        o => anyhow::bail!("--delays: {o:?} is not `real` or `virtual`"),
+    };
+    let mode = match a.mode.as_str() {
+        "in-process" => Mode::InProcess,
+        "http" => Mode::Http,
+        o => anyhow::bail!("--mode: {o:?} is not `in-process` or `http`"),
+    };
+    let load = LoadConfig {
+        tps: a.tps,
+        duration_s: a.duration,
+        ramp_s: a.ramp,
+        shadow_fraction: a.shadow_fraction,
+        hot_merchant_share: a.hot_merchant_share,
+        seed: a.seed,
+        ..LoadConfig::default()
+    };
+    load.validate().context("load flags")?;
+    let sink = make_sink(&a)?;
+    let guard = make_guard(&a, &sink)?;
+    let mut b = SimBuilder::new().config(cfg).mode(mode).guard(guard);
+    if let Some(s) = &sink {
+        b = b.sink(s.clone());
+    }
+    let sim = Arc::new(b.build().await?);
+    let rep = run_load(&sim, &load).await?;
+    let recon = sim.reconcile().await;
+    let (written, dropped) = match &sink {
+        Some(s) => {
+            s.flush(Duration::from_secs(30));
+            let st = s.stats();
+            (st.delivered, st.dropped)
+        }
+        None => (0, 0),
+    };
+    let sample: Vec<_> = recon.real.iter().chain(&recon.shadow).take(20).collect();
+    let out = serde_json::json!({
+        "achieved_tps": rep.achieved_tps,
+        "success_rate": rep.success_rate,
+        "p50_ms": rep.p50_ms,
+        "p99_ms": rep.p99_ms,
+        "payments": rep.payments,
+        "digests_written": written,
+        "digests_dropped": dropped,
+        "reconciliation_mismatches": recon.total(),
+        "reconciliation": {
+            "orders_checked": recon.orders_checked,
+            "real": recon.real.len(),
+            "shadow": recon.shadow.len(),
+            "sample": sample,
+        },
+        "shadow_payments": rep.shadow_payments,
+        "shed": rep.shed,
+        "elapsed_s": rep.elapsed_s,
+        "codes": rep.codes,
+        "mode": a.mode,
+    });
+    println!("{out}");
+    sim.shutdown();
+    Ok(())
 }

@@ -31,12 +31,6 @@ pub(crate) struct Batch {
     pub upto: u64,
 }
 
-impl Batch {
-    pub fn is_empty(&self) -> bool {
-        self.lines.is_empty() && self.event_count == 0
-    }
-}
-
 pub(crate) struct Queue {
     state: Mutex<State>,
     cv: Condvar,

@@ -1,0 +1,186 @@
+//! The virtual banks behind the bank gateway. Each bank's message template,
+//! result codes and their mapping to platform codes, latency and outcome rates are
+//! DATA (`payments-sim/banks/*.toml`, built in; another directory can be loaded).
+//! Each bank keeps its own book of transactions (what it believes it charged),
+//! which reconciliation compares with orders and ledger.
+
+mod router;
+mod spec;
+
+pub use router::Router;
+pub use spec::{BankSpec, Responses};
+
+use crate::ctx::rand_below;
+use crate::error::SimError;
+use crate::store::Shards;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The built-in bank data files.
+pub const BUILTIN: [(&str, &str); 4] = [
+    ("bank-a.toml", include_str!("../../banks/bank-a.toml")),
+    ("bank-b.toml", include_str!("../../banks/bank-b.toml")),
+    ("bank-c.toml", include_str!("../../banks/bank-c.toml")),
+    (
+        "bank-sandbox.toml",
+        include_str!("../../banks/bank-sandbox.toml"),
+    ),
+];
+
+/// Loads the built-in banks.
+pub fn builtin_specs() -> Result<Vec<BankSpec>, SimError> {
+    BUILTIN.iter().map(|(f, s)| BankSpec::parse(f, s)).collect()
+}
+
+/// Loads every `*.toml` of `dir` (sorted by name).
+pub fn load_specs(dir: &Path) -> Result<Vec<BankSpec>, SimError> {
+    let rd = std::fs::read_dir(dir).map_err(|e| SimError::BankData {
+        file: dir.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    let mut files: Vec<_> = rd
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    let mut out = Vec::new();
+    for f in files {
+        let s = std::fs::read_to_string(&f).map_err(|e| SimError::BankData {
+            file: f.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        out.push(BankSpec::parse(&f.display().to_string(), &s)?);
+    }
+    if out.is_empty() {
+        return Err(SimError::BankData {
+            file: dir.display().to_string(),
+            reason: "no *.toml bank files".into(),
+        });
+    }
+    Ok(out)
+}
+
+/// What the bank believes happened to one payment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BankTxn {
+    pub amount_cents: i64,
+    /// The bank's own result code.
+    pub bank_code: String,
+    pub charged: bool,
+    pub shadow: bool,
+}
+
+/// How a bank answered.
+#[derive(Debug, Clone)]
+pub struct BankAnswer {
+    /// The bank's own code.
+    pub bank_code: &'static str,
+    /// The platform code it maps to.
+    pub code: &'static str,
+    pub latency_us: u64,
+    /// The request message as rendered from the bank's template.
+    pub message_len: usize,
+    /// The result callback reached the platform.
+    pub callback: bool,
+}
+
+/// One virtual bank.
+pub struct VirtualBank {
+    pub spec: BankSpec,
+    book: Shards<u64, BankTxn>,
+    /// Test hook: drop the result callback of these payment ids.
+    drop_callbacks: parking_lot::Mutex<Vec<u64>>,
+    calls: AtomicU64,
+    shadow_calls: AtomicU64,
+}
+
+impl VirtualBank {
+    pub fn new(spec: BankSpec) -> Self {
+        Self {
+            spec,
+            book: Shards::new(),
+            drop_callbacks: parking_lot::Mutex::new(Vec::new()),
+            calls: AtomicU64::new(0),
+            shadow_calls: AtomicU64::new(0),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    /// Processes a charge: renders the message, decides the outcome, books it.
+    pub fn charge(
+        &self,
+        payment_id: u64,
+        merchant: &str,
+        amount_cents: i64,
+        shadow: bool,
+    ) -> BankAnswer {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        if shadow {
+            self.shadow_calls.fetch_add(1, Ordering::Relaxed);
+        }
+        let message = self.spec.render(payment_id, merchant, amount_cents);
+        let r = rand_below(1_000_000) as u32;
+        let (bank_code, charged) = if r < self.spec.error_per_million {
+            (self.spec.responses.error.as_str(), false)
+        } else if r < self.spec.error_per_million + self.spec.decline_per_million {
+            (self.spec.responses.decline.as_str(), false)
+        } else {
+            (self.spec.responses.success.as_str(), true)
+        };
+        let code = self.spec.map_code(bank_code);
+        self.book.insert(
+            payment_id,
+            BankTxn {
+                amount_cents,
+                bank_code: bank_code.to_string(),
+                charged,
+                shadow,
+            },
+        );
+        let callback = {
+            let mut d = self.drop_callbacks.lock();
+            match d.iter().position(|p| *p == payment_id) {
+                Some(i) => {
+                    d.swap_remove(i);
+                    false
+                }
+                None => true,
+            }
+        };
+        let latency_us = self.spec.latency_base_us
+            + if self.spec.latency_jitter_us > 0 {
+                rand_below(self.spec.latency_jitter_us)
+            } else {
+                0
+            };
+        BankAnswer {
+            bank_code: self.spec.intern(bank_code),
+            code,
+            latency_us,
+            message_len: message.len(),
+            callback,
+        }
+    }
+
+    /// Test hook: the bank will not deliver the result callback of `payment_id`.
+    pub fn drop_callback_of(&self, payment_id: u64) {
+        self.drop_callbacks.lock().push(payment_id);
+    }
+
+    /// The bank's book: payment id → transaction.
+    pub fn book(&self) -> BTreeMap<u64, BankTxn> {
+        self.book.snapshot()
+    }
+
+    /// Calls received (all, and shadow ones).
+    pub fn calls(&self) -> (u64, u64) {
+        (
+            self.calls.load(Ordering::Relaxed),
+            self.shadow_calls.load(Ordering::Relaxed),
+        )
+    }
+}

@@ -1,0 +1,86 @@
+//! The routing engine: picks a bank channel for a card payment by weight among
+//! healthy channels. Weights come from the guard (control plane) when it has
+//! them, else from the banks' data. Health is a score per bank (0..=1000) that
+//! system errors and lost callbacks pull down and successes restore; a bank under
+//! 300 gets no traffic unless every candidate is unhealthy. Shadow traffic is
+//! routed to sandbox banks only, real traffic never to them.
+
+use super::VirtualBank;
+use crate::ctx::rand_below;
+use crate::guard::Guard;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+const UNHEALTHY: u32 = 300;
+
+pub struct Router {
+    pub banks: Vec<Arc<VirtualBank>>,
+    health: Vec<AtomicU32>,
+}
+
+impl Router {
+    pub fn new(banks: Vec<Arc<VirtualBank>>) -> Self {
+        let health = banks.iter().map(|_| AtomicU32::new(1000)).collect();
+        Self { banks, health }
+    }
+
+    /// Index of the bank to use, or `None` if no channel is open.
+    pub fn choose(&self, guard: &dyn Guard, shadow: bool) -> Option<usize> {
+        let override_w = guard.channel_weights();
+        let weight = |i: usize| -> u32 {
+            let b = &self.banks[i];
+            if b.spec.sandbox != shadow {
+                return 0;
+            }
+            match &override_w {
+                Some(ws) => ws
+                    .iter()
+                    .find(|w| w.bank == b.spec.name)
+                    .map(|w| w.weight)
+                    .unwrap_or(0),
+                None => b.spec.weight,
+            }
+        };
+        let n = self.banks.len();
+        let healthy = |i: usize| self.health[i].load(Ordering::Relaxed) >= UNHEALTHY;
+        let mut ws: Vec<u32> = (0..n)
+            .map(|i| if healthy(i) { weight(i) } else { 0 })
+            .collect();
+        if ws.iter().all(|w| *w == 0) {
+            ws = (0..n).map(weight).collect();
+        }
+        let total: u64 = ws.iter().map(|w| *w as u64).sum();
+        if total == 0 {
+            return None;
+        }
+        let mut r = rand_below(total);
+        for (i, w) in ws.iter().enumerate() {
+            if r < *w as u64 {
+                return Some(i);
+            }
+            r -= *w as u64;
+        }
+        None
+    }
+
+    /// Feeds one outcome into the bank's health score.
+    pub fn observe(&self, i: usize, system_failure: bool) {
+        let h = &self.health[i];
+        let cur = h.load(Ordering::Relaxed);
+        let next = if system_failure {
+            cur - cur / 8
+        } else {
+            cur + (1000 - cur) / 32 + u32::from(cur < 1000)
+        };
+        h.store(next.min(1000), Ordering::Relaxed);
+    }
+
+    /// Health score of bank `i` (0..=1000).
+    pub fn health(&self, i: usize) -> u32 {
+        self.health[i].load(Ordering::Relaxed)
+    }
+
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.banks.iter().position(|b| b.spec.name == name)
+    }
+}

@@ -1,0 +1,235 @@
+//! Benchmarks of the payment system itself (the `warroom bench sim|ledger` numbers):
+//! saturation throughput in one process with digests encoded to a discarding sink
+//! versus no digests at all, and hot-account throughput per ledger strategy.
+
+use crate::config::{Delays, SimConfig};
+use crate::guard::{LedgerStrategy, NoGuard};
+use crate::ledger::{AccountId, Ledger};
+use crate::loadgen::{saturate, LoadConfig};
+use crate::sim::SimBuilder;
+use digest::sink::DiscardSink;
+use digest::Sink;
+use serde::Serialize;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Options of the saturation benchmark.
+#[derive(Debug, Clone)]
+pub struct SimBenchOpts {
+    /// Seconds per measured run (each mode runs `rounds` times, best kept).
+    pub seconds: f64,
+    pub rounds: u32,
+    /// Concurrent closed-loop payers.
+    pub workers: usize,
+}
+
+impl Default for SimBenchOpts {
+    fn default() -> Self {
+        Self {
+            seconds: 3.0,
+            rounds: 2,
+            workers: 256,
+        }
+    }
+}
+
+/// Result of the saturation benchmark.
+#[derive(Debug, Clone, Serialize)]
+pub struct SimBenchReport {
+    /// Payments/s with every digest made and encoded (to a discarding sink).
+    pub payments_per_s: f64,
+    /// Payments/s with no digests.
+    pub payments_per_s_no_digest: f64,
+    /// `payments_per_s / payments_per_s_no_digest`.
+    pub ratio: f64,
+    /// Digest cost as a share of throughput: `1 - ratio`.
+    pub digest_cost: f64,
+    pub digest_lines_per_payment: f64,
+    pub digest_bytes_per_payment: f64,
+    pub success_rate: f64,
+    pub workers: usize,
+    pub seconds: f64,
+    pub delays: Delays,
+}
+
+fn bench_config() -> SimConfig {
+    SimConfig {
+        // Bank latency is simulated time: waiting it out would measure the timer.
+        delays: Delays::Virtual,
+        ..SimConfig::default()
+    }
+}
+
+async fn one_run(opts: &SimBenchOpts, sink: Option<Arc<DiscardSink>>) -> (f64, u64, f64) {
+    let mut b = SimBuilder::new().config(bench_config());
+    if let Some(s) = &sink {
+        b = b.sink(s.clone() as Arc<dyn Sink>);
+    }
+    let sim = Arc::new(b.build().await.expect("the bench config is valid"));
+    let load = LoadConfig::default();
+    // Warm-up: account maps, allocator.
+    let _ = saturate(&sim, &load, opts.workers, Duration::from_millis(300)).await;
+    let rep = saturate(
+        &sim,
+        &load,
+        opts.workers,
+        Duration::from_secs_f64(opts.seconds),
+    )
+    .await;
+    (rep.achieved_tps, rep.payments, rep.success_rate)
+}
+
+/// Runs the saturation benchmark: no digests and digests, alternating, best of `rounds`.
+pub async fn bench_sim(opts: &SimBenchOpts) -> SimBenchReport {
+    let mut best_off = 0.0f64;
+    let mut best_on = 0.0f64;
+    let mut lines_per = 0.0;
+    let mut bytes_per = 0.0;
+    let mut success = 0.0;
+    for _ in 0..opts.rounds.max(1) {
+        let (tps, _, _) = one_run(opts, None).await;
+        best_off = best_off.max(tps);
+        let sink = Arc::new(DiscardSink::new());
+        let before = (sink.stats().lines, sink.bytes());
+        let (tps, n, ok) = one_run(opts, Some(sink.clone())).await;
+        if tps > best_on {
+            best_on = tps;
+            let st = sink.stats();
+            // Lines of the measured run only are not separable from warm-up; use the
+            // whole sink over all payments made by both phases.
+            let total_payments = n.max(1) as f64;
+            let _ = before;
+            lines_per = st.lines as f64 / (total_payments + tps * 0.3).max(1.0);
+            bytes_per = sink.bytes() as f64 / st.lines.max(1) as f64 * lines_per;
+            success = ok;
+        }
+    }
+    let ratio = if best_off > 0.0 {
+        best_on / best_off
+    } else {
+        0.0
+    };
+    SimBenchReport {
+        payments_per_s: best_on,
+        payments_per_s_no_digest: best_off,
+        ratio,
+        digest_cost: 1.0 - ratio,
+        digest_lines_per_payment: lines_per,
+        digest_bytes_per_payment: bytes_per,
+        success_rate: success,
+        workers: opts.workers,
+        seconds: opts.seconds,
+        delays: Delays::Virtual,
+    }
+}
+
+/// Options of the hot-account benchmark.
+#[derive(Debug, Clone)]
+pub struct LedgerBenchOpts {
+    /// Concurrent payers, each with its own account, all paying one merchant.
+    pub payers: usize,
+    pub seconds: f64,
+    /// Modelled row-lock hold time per posting.
+    pub hold_us: u64,
+    pub split_ways: u32,
+}
+
+impl Default for LedgerBenchOpts {
+    fn default() -> Self {
+        Self {
+            payers: 512,
+            seconds: 2.0,
+            hold_us: 1000,
+            split_ways: 16,
+        }
+    }
+}
+
+/// One strategy's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct StrategyResult {
+    pub payments_per_s: f64,
+    pub payments: u64,
+    /// Seconds from the first posting until the merchant balance was settled.
+    pub seconds: f64,
+    /// The merchant balance equals the sum of postings.
+    pub balance_ok: bool,
+}
+
+/// Result of the hot-account benchmark.
+#[derive(Debug, Clone, Serialize)]
+pub struct LedgerBenchReport {
+    pub lock: StrategyResult,
+    pub buffered: StrategyResult,
+    pub split: StrategyResult,
+    /// `buffered / lock` and `split / lock` throughput.
+    pub buffered_over_lock: f64,
+    pub split_over_lock: f64,
+    pub payers: usize,
+    pub hold_us: u64,
+    pub split_ways: u32,
+}
+
+async fn ledger_run(opts: &LedgerBenchOpts, strategy: LedgerStrategy) -> StrategyResult {
+    let mut cfg = SimConfig::default().ledger;
+    cfg.hold_us = opts.hold_us;
+    cfg.split_ways = opts.split_ways;
+    cfg.merchant_strategy = strategy;
+    let ledger = Arc::new(Ledger::new(cfg, false, Arc::new(NoGuard)));
+    let next = Arc::new(AtomicU64::new(1));
+    let posted = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs_f64(opts.seconds);
+    let mut tasks = tokio::task::JoinSet::new();
+    for payer in 0..opts.payers {
+        let ledger = ledger.clone();
+        let next = next.clone();
+        let posted = posted.clone();
+        tasks.spawn(async move {
+            while Instant::now() < deadline {
+                let id = next.fetch_add(1, Ordering::Relaxed);
+                let r = ledger
+                    .post(
+                        id,
+                        AccountId::User(payer as u32),
+                        AccountId::Merchant(1),
+                        100,
+                    )
+                    .await;
+                if r.is_ok() {
+                    posted.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+    // Buffered postings count once applied: settle before stopping the clock.
+    let balance = ledger.balance(AccountId::Merchant(1)).await;
+    let secs = start.elapsed().as_secs_f64();
+    let n = posted.load(Ordering::Relaxed);
+    StrategyResult {
+        payments_per_s: n as f64 / secs,
+        payments: n,
+        seconds: secs,
+        balance_ok: balance == n as i64 * 100,
+    }
+}
+
+/// Runs the hot-account benchmark for `lock`, `buffered` and `split`.
+pub async fn bench_ledger(opts: &LedgerBenchOpts) -> LedgerBenchReport {
+    let lock = ledger_run(opts, LedgerStrategy::Lock).await;
+    let buffered = ledger_run(opts, LedgerStrategy::Buffered).await;
+    let split = ledger_run(opts, LedgerStrategy::Split).await;
+    let base = lock.payments_per_s.max(f64::MIN_POSITIVE);
+    LedgerBenchReport {
+        buffered_over_lock: buffered.payments_per_s / base,
+        split_over_lock: split.payments_per_s / base,
+        lock,
+        buffered,
+        split,
+        payers: opts.payers,
+        hold_us: opts.hold_us,
+        split_ways: opts.split_ways,
+    }
+}

@@ -1,0 +1,34 @@
+//! Accounting core: posts a paid payment in the double-entry ledger (the shadow
+//! ledger for shadow traffic): the pay tool's source account against the merchant.
+
+use crate::ledger::AccountId;
+use crate::msg::{PayRequest, PayTool, Reply};
+use crate::world::Hop;
+
+pub async fn post(hop: &mut Hop<'_>, req: &PayRequest) -> Reply {
+    let debit = match req.tool {
+        PayTool::Balance => AccountId::User(req.user),
+        PayTool::Credit => AccountId::Credit(req.user),
+        PayTool::BankCard => {
+            let idx = req.bank.as_deref().and_then(|b| hop.w.router.index_of(b));
+            match idx {
+                Some(i) => AccountId::BankClearing(i as u16),
+                None => return Reply::fail("UNKNOWN_BANK", Some("BadRequest")),
+            }
+        }
+    };
+    let credit = AccountId::Merchant(req.merchant);
+    if !hop.span.is_none() {
+        let ns = if hop.ctx.shadow { "shadow:" } else { "" };
+        hop.span.record("key.account", credit.name(ns).as_str());
+    }
+    match hop
+        .w
+        .ledger_for(hop.ctx.shadow)
+        .post(req.payment_id, debit, credit, req.amount_cents)
+        .await
+    {
+        Ok(_) => Reply::ok(),
+        Err(e) => Reply::fail(e.code(), None),
+    }
+}

@@ -1,0 +1,28 @@
+//! Payment engine: pays with the chosen pay tool. A bank card goes through the bank
+//! gateway and then books the bank clearing account against the merchant; balance
+//! and credit book the user's account against the merchant directly.
+
+use crate::msg::{Op, PayRequest, PayTool, Reply};
+use crate::world::Hop;
+
+pub async fn pay(hop: &mut Hop<'_>, req: &PayRequest) -> Reply {
+    match req.tool {
+        PayTool::BankCard => {
+            let r = hop.call(Op::GatewayCharge, req).await;
+            if !r.is_ok() {
+                return r;
+            }
+            let mut post = req.clone();
+            post.bank = r.bank.clone();
+            let mut p = hop.call(Op::AccountingPost, &post).await;
+            p.bank = r.bank;
+            p.virtual_us = 0;
+            p
+        }
+        PayTool::Balance | PayTool::Credit => {
+            let mut r = hop.call(Op::AccountingPost, req).await;
+            r.virtual_us = 0;
+            r
+        }
+    }
+}

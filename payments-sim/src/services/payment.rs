@@ -1,0 +1,29 @@
+//! Payment service: the core sync risk check, the (degradable) coupon, the
+//! (degradable) async risk check for large amounts, then the payment engine.
+
+use crate::msg::{Op, PayRequest, Reply, Service};
+use crate::world::{call_from, Hop};
+
+pub async fn pay(hop: &mut Hop<'_>, req: &PayRequest) -> Reply {
+    let r = hop.call(Op::RiskCheck, req).await;
+    if !r.is_ok() {
+        return r;
+    }
+    if req.coupon && hop.w.guard.feature_enabled("marketing") {
+        // Non-core: a failed coupon call does not fail the payment.
+        let _ = hop.call(Op::MarketingUseCoupon, req).await;
+    }
+    if req.amount_cents >= hop.w.cfg.risk_async_min_cents
+        && hop.w.guard.feature_enabled("risk.async")
+    {
+        let w = hop.w.clone();
+        let ctx = hop.ctx.clone();
+        let req = req.clone();
+        tokio::spawn(async move {
+            let _ = call_from(&w, Service::Payment, &ctx, Op::RiskAsyncCheck, &req).await;
+        });
+    }
+    let mut r = hop.call(Op::EnginePay, req).await;
+    r.virtual_us = 0;
+    r
+}
