@@ -1,0 +1,323 @@
+//! Faults and control rules injected into a real payments-sim (all services in
+//! one process, digests on), phase by phase on a manual clock: each fault
+//! visibly changes the digests it should — codes, durations, keys, versions —
+//! and nothing else, and ends when it should. Issue 3, "Done when".
+
+use digest::sink::MemorySink;
+use digest::{decode_record, ChangeKind, DigestRecord, ManualClock, SpanKind};
+use payments_sim::config::SimConfig;
+use payments_sim::control::{RuleType, Steering};
+use payments_sim::faults::parse_fault;
+use payments_sim::msg::{Biz, PayTool};
+use payments_sim::sim::{Mode, PaymentInput, Sim, SimBuilder};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+const T0: u64 = 1_800_000_000_000_000;
+const S: u64 = 1_000_000;
+
+struct Run {
+    sim: Arc<Sim>,
+    steering: Arc<Steering>,
+    clock: ManualClock,
+    mem: Arc<MemorySink>,
+    seen: usize,
+    n: u32,
+}
+
+async fn run(faults: &[&str]) -> Run {
+    let clock = ManualClock::new(T0);
+    let mem = Arc::new(MemorySink::new());
+    let ev_sink = mem.clone();
+    let steering = Arc::new(Steering::new(
+        Arc::new(clock.clone()),
+        Arc::new(move |e| digest::Sink::event(&*ev_sink, &e)),
+    ));
+    steering
+        .add_faults(faults.iter().map(|f| parse_fault(f).unwrap()).collect())
+        .unwrap();
+    let cfg = SimConfig::from_toml("delays = \"virtual\"\n").unwrap();
+    // The built-in banks, minus their own random declines and errors, so every
+    // failure in these digests is the fault's (or the rule's) doing.
+    let mut banks = payments_sim::bank::builtin_specs().unwrap();
+    for b in &mut banks {
+        b.decline_per_million = 0;
+        b.error_per_million = 0;
+    }
+    let sim = SimBuilder::new()
+        .config(cfg)
+        .banks(banks)
+        .guard(steering.clone())
+        .sink(mem.clone())
+        .clock(Arc::new(clock.clone()))
+        .mode(Mode::InProcess)
+        .build()
+        .await
+        .unwrap();
+    Run {
+        sim: Arc::new(sim),
+        steering,
+        clock,
+        mem,
+        seen: 0,
+        n: 0,
+    }
+}
+
+impl Run {
+    /// Makes `count` card payments at second `at` and returns their digests.
+    async fn phase(&mut self, at: u64, count: u32) -> Vec<DigestRecord> {
+        self.clock.set(T0 + at * S);
+        self.steering.tick();
+        for _ in 0..count {
+            self.n += 1;
+            let p = PaymentInput {
+                user: 1 + self.n % 97,
+                merchant: 1 + self.n % 13,
+                amount_cents: 1_000 + (self.n as i64 % 50) * 10,
+                scene: Arc::from("quick_pay"),
+                channel: Arc::from("SDK"),
+                biz: Biz::Goods,
+                tool: PayTool::BankCard,
+                coupon: false,
+                shadow: false,
+            };
+            self.sim.pay(p).await;
+        }
+        let lines = self.mem.lines();
+        let out = lines[self.seen..]
+            .iter()
+            .map(|(_, l)| decode_record(l).expect("v1 line"))
+            .collect();
+        self.seen = lines.len();
+        out
+    }
+}
+
+fn servers<'a>(
+    recs: &'a [DigestRecord],
+    service: &'a str,
+) -> impl Iterator<Item = &'a DigestRecord> + 'a {
+    recs.iter()
+        .filter(move |r| r.kind == SpanKind::Server && r.service == service)
+}
+
+fn codes(recs: &[DigestRecord]) -> BTreeMap<String, usize> {
+    let mut m = BTreeMap::new();
+    for r in recs.iter().filter(|r| !r.success) {
+        *m.entry(format!("{}:{}", r.service, r.code)).or_default() += 1;
+    }
+    m
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn latency_on_a_service_changes_its_durations_only_while_active() {
+    let mut r = run(&["latency:payment-engine@10+10"]).await;
+    let before = r.phase(1, 40).await;
+    let during = r.phase(12, 40).await;
+    let after = r.phase(25, 40).await;
+    for (name, recs) in [("before", &before), ("during", &during), ("after", &after)] {
+        assert!(
+            codes(recs).is_empty(),
+            "{name}: no failures {:?}",
+            codes(recs)
+        );
+    }
+    let slow = |recs: &[DigestRecord], svc: &str| {
+        servers(recs, svc)
+            .filter(|d| d.duration_us >= 300_000)
+            .count()
+    };
+    assert_eq!(slow(&before, "payment-engine"), 0);
+    assert_eq!(
+        slow(&during, "payment-engine"),
+        servers(&during, "payment-engine").count()
+    );
+    assert!(slow(&during, "payment-engine") > 0);
+    assert_eq!(slow(&after, "payment-engine"), 0);
+    // Services beneath it are not slowed.
+    for svc in ["bank-gateway", "accounting", "risk"] {
+        assert_eq!(slow(&during, svc), 0, "{svc}");
+    }
+    let gt = r.steering.ground_truth();
+    assert_eq!(gt[0].first_affected_us, Some(T0 + 12 * S));
+    assert!(
+        r.mem.events().is_empty(),
+        "a fault does not announce itself"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_bank_outage_and_zone_outage_change_codes_where_they_should() {
+    let mut r = run(&[
+        "errors:payment-engine@10+10",
+        "bank-outage:bank-b@30+10",
+        "zone-outage:zone-b@50+10",
+    ])
+    .await;
+    let base = r.phase(1, 60).await;
+    assert!(codes(&base).is_empty(), "{:?}", codes(&base));
+    let errs = r.phase(12, 60).await;
+    let c = codes(&errs);
+    assert!(
+        c.get("payment-engine:SYSTEM_ERROR")
+            .is_some_and(|n| *n >= 10),
+        "{c:?}"
+    );
+    assert!(
+        c.keys()
+            .all(|k| !k.starts_with("bank-gateway") && !k.starts_with("accounting")),
+        "{c:?}"
+    );
+    let bank = r.phase(32, 80).await;
+    let b_calls: Vec<_> = bank
+        .iter()
+        .filter(|d| d.kind == SpanKind::Integrator && d.peer == "bank-b")
+        .collect();
+    assert!(!b_calls.is_empty(), "bank-b still chosen sometimes");
+    assert!(
+        b_calls.iter().all(|d| d.code == "BANK_UNAVAILABLE"),
+        "{:?}",
+        b_calls[0]
+    );
+    assert!(bank
+        .iter()
+        .filter(|d| d.kind == SpanKind::Integrator && d.peer != "bank-b")
+        .all(|d| d.code != "BANK_UNAVAILABLE"));
+    let zones = r.phase(52, 60).await;
+    for d in zones
+        .iter()
+        .filter(|d| d.kind == SpanKind::Server && d.service == "cashier")
+    {
+        assert_eq!(d.zone == "zone-b", d.code == "ZONE_UNAVAILABLE", "{d:?}");
+    }
+    assert!(zones
+        .iter()
+        .any(|d| d.zone == "zone-b" && d.code == "ZONE_UNAVAILABLE"));
+    let after = r.phase(70, 60).await;
+    assert!(
+        codes(&after).is_empty(),
+        "all faults ended: {:?}",
+        codes(&after)
+    );
+    assert!(r.mem.events().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_release_changes_the_version_and_a_rollback_restores_it() {
+    let mut r = run(&["bad-release:payment@10"]).await;
+    let before = r.phase(1, 40).await;
+    assert!(servers(&before, "payment").all(|d| d.version == "1.0.0"));
+    let during = r.phase(12, 200).await;
+    assert!(servers(&during, "payment").all(|d| d.version == "1.1.0"));
+    assert!(
+        servers(&during, "trade").all(|d| d.version == "1.0.0"),
+        "only the released service"
+    );
+    let failed = servers(&during, "payment")
+        .filter(|d| d.code == "SYSTEM_ERROR")
+        .count();
+    assert!((30..=100).contains(&failed), "about 30% fail: {failed}/200");
+    let ev = r.mem.events();
+    assert_eq!(ev.len(), 1);
+    assert_eq!(
+        (ev[0].event, ev[0].service.as_str(), ev[0].version.as_str()),
+        (ChangeKind::Deploy, "payment", "1.1.0")
+    );
+    assert_eq!(ev[0].time_us, T0 + 12 * S);
+    r.clock.set(T0 + 20 * S);
+    r.steering
+        .put_versions(
+            BTreeMap::from([("payment".into(), Some("1.0.0".into()))]),
+            "healer",
+        )
+        .unwrap();
+    let after = r.phase(21, 60).await;
+    let bad: Vec<_> = servers(&after, "payment")
+        .filter(|d| d.version != "1.0.0" || !d.success)
+        .collect();
+    assert!(bad.is_empty(), "{:?}", bad.first());
+    assert!(codes(&after).is_empty());
+    let ev = r.mem.events();
+    assert_eq!(
+        (ev[1].event, ev[1].by.as_str()),
+        (ChangeKind::Rollback, "healer")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_levers_move_traffic_and_rules_cap_it() {
+    let mut r = run(&[]).await;
+    let base = r.phase(1, 80).await;
+    let peers = |recs: &[DigestRecord]| -> BTreeMap<String, usize> {
+        let mut m = BTreeMap::new();
+        for d in recs.iter().filter(|d| d.kind == SpanKind::Integrator) {
+            *m.entry(d.peer.clone()).or_default() += 1;
+        }
+        m
+    };
+    assert!(peers(&base).len() >= 2, "{:?}", peers(&base));
+    let chans =
+        serde_json::from_value(serde_json::json!([{"bank":"bank-c","weight":100}])).unwrap();
+    r.steering.put_channels(chans, "healer").unwrap();
+    let moved = r.phase(2, 60).await;
+    assert_eq!(
+        peers(&moved).keys().collect::<Vec<_>>(),
+        ["bank-c"],
+        "all card traffic on bank-c"
+    );
+    // A flow rule at the cashier admits 20 of 60 payments made in one instant.
+    r.steering
+        .put_rules_json(
+            RuleType::Flow,
+            br#"[{"resource":"cashier:CashierFacade.pay","count":20}]"#,
+            "healer",
+        )
+        .unwrap();
+    let capped = r.phase(3, 60).await;
+    let cashier: Vec<_> = servers(&capped, "cashier").collect();
+    assert_eq!(
+        cashier.iter().filter(|d| d.code == "FLOW_LIMITED").count(),
+        40
+    );
+    assert_eq!(cashier.iter().filter(|d| d.success).count(), 20);
+    // A hot-parameter rule on merchant caps one merchant only.
+    r.steering
+        .put_rules_json(RuleType::Flow, b"[]", "healer")
+        .unwrap();
+    r.steering
+        .put_rules_json(
+            RuleType::Param,
+            br#"[{"resource":"trade:TradeService.createOrder","paramIdx":1,"count":1}]"#,
+            "healer",
+        )
+        .unwrap();
+    let hot = r.phase(5, 52).await;
+    let limited: Vec<_> = servers(&hot, "trade")
+        .filter(|d| d.code == "PARAM_FLOW_LIMITED")
+        .collect();
+    // 13 merchants, 4 payments each: one passes per merchant.
+    assert_eq!(limited.len(), 52 - 13);
+    // Switches: marketing off means no coupon calls even when asked.
+    r.steering
+        .put_switches(
+            BTreeMap::from([("marketing".into(), Some(false))]),
+            "healer",
+        )
+        .unwrap();
+    assert!(!payments_sim::guard::Guard::feature_enabled(
+        &*r.sim.guard(),
+        "marketing"
+    ));
+    let kinds: Vec<_> = r.mem.events().iter().map(|e| e.event).collect();
+    assert_eq!(
+        kinds,
+        [
+            ChangeKind::Config,
+            ChangeKind::Rule,
+            ChangeKind::Rule,
+            ChangeKind::Rule,
+            ChangeKind::Switch
+        ]
+    );
+}
