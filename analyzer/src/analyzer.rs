@@ -313,6 +313,7 @@ impl Analyzer {
             start_us: start,
             recover_after_us: self.cfg.recover_after_s * 1_000_000,
             supersede_after_us: self.cfg.supersede_after_s * 1_000_000,
+            refine_us: 2_000_000,
             min_confidence: 0.5,
         };
         self.incidents

@@ -46,6 +46,9 @@ pub struct Incident {
     pub last_seen_us: u64,
     pub impact: Impact,
     pub steps: Vec<IncidentStep>,
+    /// Earlier root causes of this incident, replaced within `refine` seconds
+    /// of being named by a better-supported one.
+    pub revisions: Vec<RootCause>,
 }
 
 impl Incident {
@@ -66,6 +69,8 @@ pub struct TickView<'a> {
     pub start_us: u64,
     pub recover_after_us: u64,
     pub supersede_after_us: u64,
+    /// How long after naming a cause it may still be refined in place.
+    pub refine_us: u64,
     /// Minimum confidence to open an incident.
     pub min_confidence: f64,
 }
@@ -101,7 +106,26 @@ impl IncidentBook {
             .filter(|c| c.confidence >= t.min_confidence)
         {
             let id = top.root_cause.identity();
-            match self.open.iter_mut().find(|i| i.root_cause.identity() == id) {
+            let young = |i: &Incident| {
+                t.now_us.saturating_sub(i.diagnosed_us) <= t.refine_us
+                    && t.candidates[1..]
+                        .iter()
+                        .any(|c| c.root_cause.identity() == i.root_cause.identity())
+            };
+            let pos = self
+                .open
+                .iter()
+                .position(|i| i.root_cause.identity() == id)
+                .or_else(|| self.open.iter().position(young));
+            match pos.map(|p| &mut self.open[p]) {
+                Some(inc) if inc.root_cause.identity() != id => {
+                    // A young diagnosis refined by better evidence in the same episode.
+                    inc.revisions.push(inc.root_cause.clone());
+                    inc.root_cause = top.root_cause.clone();
+                    inc.confidence = top.confidence;
+                    inc.evidence = top.evidence.clone();
+                    inc.diagnosed_us = t.now_us;
+                }
                 Some(inc) => {
                     inc.confidence = top.confidence;
                     inc.evidence = top.evidence.clone();
@@ -122,6 +146,7 @@ impl IncidentBook {
                         last_seen_us: t.now_us,
                         impact: impact(t.start_us),
                         steps: Vec::new(),
+                        revisions: Vec::new(),
                     };
                     self.next_id += 1;
                     self.open.push(inc);

@@ -48,7 +48,9 @@ pub fn baseline(t: &Tiered, now_s: u64, cfg: &AnalyzerConfig) -> Baseline {
     let from = end.saturating_sub(cfg.baseline_s);
     let mut rates = Vec::with_capacity(cfg.baseline_s as usize);
     let mut ratios = Vec::with_capacity(cfg.baseline_s as usize);
-    let mut all = Stats::default();
+    let mut p99s = Vec::with_capacity(cfg.baseline_s as usize);
+    let mut total = 0u64;
+    let mut pooled_errors = 0u64;
     let mut first_seen = None;
     for s in from..end {
         match t.sec.get(s) {
@@ -57,8 +59,10 @@ pub fn baseline(t: &Tiered, now_s: u64, cfg: &AnalyzerConfig) -> Baseline {
                 rates.push(st.count as f64);
                 if st.count >= 5 {
                     ratios.push(st.error_ratio());
+                    p99s.push(st.latency_us.quantile(0.99) as f64);
                 }
-                all.merge(st);
+                total += st.count;
+                pooled_errors += st.errors;
             }
             None if first_seen.is_some() => rates.push(0.0),
             None => {}
@@ -72,10 +76,15 @@ pub fn baseline(t: &Tiered, now_s: u64, cfg: &AnalyzerConfig) -> Baseline {
     let med = median(&mut ratios.clone());
     let mut dev: Vec<f64> = ratios.iter().map(|r| (r - med).abs()).collect();
     let mad = median(&mut dev);
-    let pooled = all.error_ratio();
+    let pooled = if total == 0 {
+        0.0
+    } else {
+        pooled_errors as f64 / total as f64
+    };
     let error_ratio = pooled.min(med + 3.0 * mad);
-    let p99 = all.latency_us.quantile(0.99);
-    let slow_threshold_us = if all.count >= cfg.min_volume {
+    // Median of per-second p99s: one bad second cannot move it.
+    let p99 = median(&mut p99s) as u64;
+    let slow_threshold_us = if total >= cfg.min_volume && !p99s.is_empty() {
         ((p99 as f64 * cfg.slow_factor).max(p99 as f64 + cfg.slow_floor_ms * 1000.0)) as u64
     } else {
         0

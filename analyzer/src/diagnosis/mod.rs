@@ -87,6 +87,33 @@ fn describe(h: &Health) -> Vec<String> {
     ev
 }
 
+/// The same service in another zone is clearly fine: enough calls, and at most
+/// a fifth of the excess errors and slow calls seen in the suspect zone.
+fn clearly_ok(other: &Health, here: &Health, min_volume: u64) -> bool {
+    if other.count < min_volume || other.unhealthy() || other.drop {
+        return false;
+    }
+    // Two-proportion z-test: the suspect zone must be worse beyond doubt.
+    let z = |a: u64, n: u64, b: u64, m: u64| -> f64 {
+        if n == 0 || m == 0 {
+            return 0.0;
+        }
+        let (p1, p2) = (a as f64 / n as f64, b as f64 / m as f64);
+        let p = (a + b) as f64 / (n + m) as f64;
+        let se = (p * (1.0 - p) * (1.0 / n as f64 + 1.0 / m as f64)).sqrt();
+        if se == 0.0 {
+            0.0
+        } else {
+            (p1 - p2) / se
+        }
+    };
+    let worse_errors =
+        here.error_bad && z(here.errors, here.count, other.errors, other.count) >= 4.0;
+    let worse_slow = here.slow_bad && z(here.slow, here.count, other.slow, other.count) >= 4.0;
+    let lost_traffic = here.drop && other.rate >= 0.7 * other.baseline.rate;
+    worse_errors || worse_slow || lost_traffic
+}
+
 impl Inputs<'_> {
     fn h(&self, k: &ViewKey) -> Option<&Health> {
         self.health.get(k)
@@ -170,7 +197,7 @@ impl Inputs<'_> {
                 let bad_here = h.unhealthy() || h.drop;
                 let others_ok = zones.keys().filter(|o| *o != z).all(|o| {
                     self.h(&ViewKey::service_zone(s, o))
-                        .is_none_or(|x| !x.unhealthy() && !x.drop)
+                        .is_some_and(|x| clearly_ok(x, h, self.cfg.min_volume))
                 });
                 if bad_here && others_ok {
                     only_here.push(s.clone());
@@ -181,8 +208,8 @@ impl Inputs<'_> {
                 }
             }
             let zk = ViewKey::real(View::Zone { zone: z.clone() });
-            let zone_drop = self.h(&zk).is_some_and(|h| h.drop);
-            if only_here.len() >= 2 || (zone_drop && !only_here.is_empty()) {
+            let zone_bad = self.h(&zk).is_some_and(|h| h.drop || h.unhealthy());
+            if only_here.len() >= 2 || (zone_bad && !only_here.is_empty()) {
                 evidence.insert(
                     0,
                     format!(
@@ -191,7 +218,7 @@ impl Inputs<'_> {
                         only_here.join(", ")
                     ),
                 );
-                let conf = (0.75 + 0.05 * only_here.len() as f64).min(0.97);
+                let conf = (0.77 + 0.05 * only_here.len() as f64).min(0.97);
                 let codes = self
                     .h(&zk)
                     .map(|h| h.error_codes.clone())
@@ -440,10 +467,13 @@ impl Inputs<'_> {
         out
     }
 
+    /// Hot keys of a service over the open second and over the last two (the
+    /// same windows the health is judged on), so a surging key is seen as soon
+    /// as its effect is.
     fn recent_hot(&self, s: &str) -> Vec<HotKey> {
-        self.hot
-            .top_in_service(s, self.wm_s, self.cfg.hot_recent_s, 3)
-            .into_iter()
+        let mut v = self.hot.top_in_service(s, self.wm_s, 1, 3);
+        v.extend(self.hot.top_in_service(s, self.wm_s, 2, 3));
+        v.into_iter()
             .filter(|k| k.count >= self.cfg.min_errors)
             .collect()
     }
@@ -456,18 +486,26 @@ impl Inputs<'_> {
             if k.key == "bank" || bad_banks.contains(&k.value) {
                 continue;
             }
-            let by_errors = k.errors >= self.cfg.min_errors
+            let by_errors = k.errors >= 2 * self.cfg.min_errors
                 && k.error_share >= 0.6
                 && k.error_share >= 2.0 * k.share;
-            let by_surge = k.share >= self.cfg.hot_share
-                && k.share >= self.cfg.hot_surge_factor * k.baseline_share;
-            let score = if by_surge {
-                k.share
-            } else if by_errors {
-                k.error_share * 0.9
-            } else {
-                continue;
-            };
+            // Share well above its share a minute before, beyond sampling noise.
+            let n = k.count as f64 / k.share.max(1e-9);
+            let p0 = k.baseline_share.max(0.01);
+            let z = (k.share - p0) / (p0 * (1.0 - p0) / n).sqrt();
+            let by_surge = k.count >= self.cfg.min_volume
+                && k.share >= self.cfg.hot_share / 3.0
+                && k.share >= self.cfg.hot_surge_factor * k.baseline_share
+                && z >= 5.0;
+            let bonus = if k.key == "merchant" { 0.01 } else { 0.0 };
+            let score = bonus
+                + if by_surge {
+                    k.share
+                } else if by_errors {
+                    k.error_share * 0.9
+                } else {
+                    continue;
+                };
             let why = if by_surge {
                 format!(
                     "{} carries {} of {s}'s calls ({} a minute before), {} of its failures",
