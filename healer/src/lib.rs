@@ -16,6 +16,7 @@ pub mod engine;
 pub mod error;
 pub mod executor;
 pub mod incident;
+pub mod notice;
 pub mod plan;
 pub mod trigger;
 
@@ -26,5 +27,6 @@ pub use executor::{Applied, ExecError, Executor, ExecutorKind, Executors};
 pub use incident::{
     Incident, IncidentState, IncidentSummary, Reconciliation, TimelineEntry, TimelineKind,
 };
+pub use notice::Notice;
 pub use plan::{builtin_plans, parse_plan, Action, ApprovalMode, Plan};
 pub use trigger::Trigger;

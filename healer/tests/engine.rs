@@ -461,3 +461,74 @@ zone_shift = { from = "nowhere", stages = ["all"] }
         .any(|t| t.kind == TimelineKind::ActionFailed && t.detail.contains("nowhere")));
     assert_eq!(control.get("/control/switches"), json!({}));
 }
+
+/// The SMTP relay started by `scripts/test`; `None` (with a notice) outside it, a failure under CI.
+fn smtp() -> Option<(String, std::path::PathBuf)> {
+    match (
+        std::env::var("WARROOM_SMTP_ADDR"),
+        std::env::var("WARROOM_SMTP_MAILDIR"),
+    ) {
+        (Ok(a), Ok(d)) => Some((a, d.into())),
+        _ => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI=true but WARROOM_SMTP_ADDR/WARROOM_SMTP_MAILDIR are unset: run the tests with scripts/test"
+            );
+            eprintln!("notice: no SMTP server (WARROOM_SMTP_ADDR unset); run scripts/test for the e-mail test");
+            None
+        }
+    }
+}
+
+#[tokio::test]
+async fn approval_requests_and_escalations_reach_people_by_email() {
+    let (mut e, clock, _control, _) = engine(EngineConfig::default(), builtin_plans()).await;
+    let probe = TestProbe::default();
+    let id = e.on_trigger(trigger("overload", "service:accounting", &clock));
+    let n = e.take_notices();
+    assert_eq!(n.len(), 1);
+    assert_eq!(
+        (n[0].kind, n[0].to.as_str()),
+        (TimelineKind::ApprovalRequested, "commander")
+    );
+    assert!(e.take_notices().is_empty(), "each notice once");
+    run_for(&mut e, &clock, &probe, 30_200).await;
+    let n2 = e.take_notices();
+    assert_eq!(n2.len(), 1);
+    assert_eq!(
+        (n2[0].kind, n2[0].to.as_str()),
+        (TimelineKind::Escalated, "duty-manager")
+    );
+    let Some((addr, maildir)) = smtp() else {
+        return;
+    };
+    let marker = format!("pid{}", std::process::id());
+    let cfg = alerts::EmailConfig {
+        smarthost: addr,
+        from: "healer@pay.test".into(),
+        to: vec![format!("duty-manager+{marker}@pay.test")],
+    };
+    for notice in n.iter().chain(n2.iter()) {
+        healer::notice::send_email(&cfg, notice).await.unwrap();
+    }
+    let mut found = Vec::new();
+    for sub in ["new", "cur"] {
+        for f in std::fs::read_dir(maildir.join(sub))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let text = std::fs::read_to_string(f.path()).unwrap_or_default();
+            if text.contains(&marker) {
+                found.push(text);
+            }
+        }
+    }
+    assert_eq!(found.len(), 2, "one e-mail per notice");
+    assert!(found
+        .iter()
+        .any(|m| m.contains(&format!("[incident {id}] escalated"))));
+    assert!(found
+        .iter()
+        .any(|m| m.contains("approval_requested") && m.contains("pool-exhaustion")));
+}

@@ -54,6 +54,12 @@ pub fn body(n: &Notification, external_url: &str) -> String {
 
 /// Sends one notification as one e-mail to every address.
 pub async fn send(cfg: &EmailConfig, n: &Notification, external_url: &str) -> Result<(), String> {
+    send_text(cfg, &subject(n), &body(n, external_url)).await
+}
+
+/// Sends one plain-text e-mail to every address (also used by the healer for approval
+/// requests and escalations).
+pub async fn send_text(cfg: &EmailConfig, subject: &str, body: &str) -> Result<(), String> {
     let (host, port) = cfg
         .smarthost
         .rsplit_once(':')
@@ -65,13 +71,13 @@ pub async fn send(cfg: &EmailConfig, n: &Notification, external_url: &str) -> Re
                 .parse()
                 .map_err(|e| format!("from `{}`: {e}", cfg.from))?,
         )
-        .subject(subject(n))
+        .subject(subject)
         .header(ContentType::TEXT_PLAIN);
     for to in &cfg.to {
         m = m.to(to.parse().map_err(|e| format!("to `{to}`: {e}"))?);
     }
     let msg = m
-        .body(body(n, external_url))
+        .body(body.to_string())
         .map_err(|e| format!("message: {e}"))?;
     let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
         .port(port)

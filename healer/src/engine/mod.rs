@@ -79,6 +79,8 @@ pub struct Engine {
     /// Starts of each plan (for `max_runs_per_hour`).
     started: Vec<(String, Micros)>,
     next_id: u64,
+    /// Per incident, how much of its timeline was already turned into notices.
+    noticed: BTreeMap<u64, usize>,
 }
 
 impl Engine {
@@ -101,6 +103,7 @@ impl Engine {
             runs: BTreeMap::new(),
             started: Vec::new(),
             next_id: 1,
+            noticed: BTreeMap::new(),
         }
     }
 
@@ -357,6 +360,18 @@ impl Engine {
         inc.state = IncidentState::Rejected;
         inc.note(now, TimelineKind::Rejected, reason.into(), Some(by.into()));
         Ok(())
+    }
+
+    /// Notices for people (approval requests, escalations, rejections, abandonments,
+    /// recoveries) that happened since the last call.
+    pub fn take_notices(&mut self) -> Vec<crate::notice::Notice> {
+        let mut out = Vec::new();
+        for inc in self.incidents.values() {
+            let seen = self.noticed.entry(inc.id).or_insert(0);
+            out.extend(crate::notice::notices(inc, *seen));
+            *seen = inc.timeline.len();
+        }
+        out
     }
 
     /// Attaches the reconciliation done after recovery.
