@@ -4,6 +4,8 @@
 use anyhow::Context;
 use digest::sink::{FanoutSink, FileSink, FileSinkConfig, HttpShipper, HttpShipperConfig};
 use digest::Sink;
+use payments_sim::control::Steering;
+use payments_sim::faults::parse_fault;
 use payments_sim::guard::{Guard, NoGuard};
 use payments_sim::{run_load, Delays, LoadConfig, Mode, SimBuilder, SimConfig};
 use std::path::PathBuf;
@@ -48,11 +50,61 @@ pub struct Args {
     /// Print the report as JSON (the only format).
     #[arg(long)]
     pub json: bool,
+    /// Inject a fault: `KIND[:TARGET][@START_S[+DURATION_S]]` (repeatable; see README).
+    #[arg(long = "fault", value_name = "SPEC")]
+    pub faults: Vec<String>,
+    /// Serve the control API (rules, switches, channels, zones, versions, ledger,
+    /// faults, Sentinel's /getRules and /setRules) on this address during the run.
+    #[arg(long, value_name = "ADDR")]
+    pub control: Option<String>,
+    /// Bearer token the control API requires.
+    #[arg(long, env = "WARROOM_CONTROL_TOKEN", hide_env_values = true)]
+    pub control_token: Option<String>,
 }
 
-/// The one place the guard is chosen (faults and control plane plug in here).
-fn make_guard(_a: &Args, _sink: &Option<Arc<dyn Sink>>) -> anyhow::Result<Arc<dyn Guard>> {
-    Ok(Arc::new(NoGuard))
+/// The one place the guard is chosen: with no fault and no control API the
+/// system runs unsteered (`NoGuard`); otherwise a `Steering` (faults + control
+/// plane) whose change events go to the digest sink, and its API if asked.
+async fn make_guard(
+    a: &Args,
+    sink: &Option<Arc<dyn Sink>>,
+    version: &str,
+) -> anyhow::Result<(Arc<dyn Guard>, Option<Arc<Steering>>)> {
+    if a.faults.is_empty() && a.control.is_none() {
+        return Ok((Arc::new(NoGuard), None));
+    }
+    let specs = a
+        .faults
+        .iter()
+        .map(|f| parse_fault(f))
+        .collect::<Result<Vec<_>, _>>()
+        .context("--fault")?;
+    let events = match sink {
+        Some(s) => Steering::events_to(s.clone()),
+        None => Steering::discard_events(),
+    };
+    let steering = Arc::new(Steering::new(Arc::new(digest::SystemClock), events));
+    steering.set_builtin_versions(
+        payments_sim::msg::Service::ALL
+            .iter()
+            .map(|s| (s.name().to_string(), version.to_string())),
+    );
+    steering.add_faults(specs).context("--fault")?;
+    if let Some(addr) = &a.control {
+        let token = a.control_token.as_deref().unwrap_or("");
+        let (bound, _task) = payments_sim::control::api::serve(steering.clone(), token, addr)
+            .await
+            .context("--control")?;
+        eprintln!("control API on http://{bound}");
+    }
+    let ticker = steering.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            ticker.tick();
+        }
+    });
+    Ok((steering.clone(), Some(steering)))
 }
 
 fn make_sink(a: &Args) -> anyhow::Result<Option<Arc<dyn Sink>>> {
@@ -109,7 +161,7 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     };
     load.validate().context("load flags")?;
     let sink = make_sink(&a)?;
-    let guard = make_guard(&a, &sink)?;
+    let (guard, steering) = make_guard(&a, &sink, &cfg.version).await?;
     let mut b = SimBuilder::new().config(cfg).mode(mode).guard(guard);
     if let Some(s) = &sink {
         b = b.sink(s.clone());
@@ -146,6 +198,7 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
         "elapsed_s": rep.elapsed_s,
         "codes": rep.codes,
         "mode": a.mode,
+        "faults": steering.as_ref().map(|s| s.ground_truth()),
     });
     println!("{out}");
     sim.shutdown();

@@ -36,6 +36,38 @@ struct Ctx {
 #[error("the control API needs a non-empty token (--control-token or WARROOM_CONTROL_TOKEN)")]
 pub struct NoToken;
 
+/// Why the control API could not be served.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    NoToken(#[from] NoToken),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+}
+
+/// Serves the control API on `addr` (e.g. `127.0.0.1:9090`) until the task is
+/// aborted; returns the bound address (useful with port 0) and the task.
+pub async fn serve(
+    steering: Arc<Steering>,
+    token: &str,
+    addr: &str,
+) -> Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>), ServeError> {
+    let app = router(steering, token)?;
+    let bind = |source| ServeError::Bind {
+        addr: addr.to_string(),
+        source,
+    };
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(bind)?;
+    let local = listener.local_addr().map_err(bind)?;
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok((local, task))
+}
+
 /// The control API for `steering`, guarded by `token`.
 pub fn router(steering: Arc<Steering>, token: &str) -> Result<Router, NoToken> {
     if token.trim().is_empty() {

@@ -68,6 +68,11 @@ impl Steering {
         }
     }
 
+    /// Change events into a digest sink (file, HTTP shipper to the collector, …).
+    pub fn events_to(sink: Arc<dyn digest::Sink>) -> ChangeSink {
+        Arc::new(move |e| sink.event(&e))
+    }
+
     /// A sink that drops events (for runs that do not watch changes).
     pub fn discard_events() -> ChangeSink {
         Arc::new(|_| {})
