@@ -42,8 +42,10 @@ struct UserEntry {
 /// The user table, read from config.
 pub struct Users {
     by_name: HashMap<String, UserEntry>,
-    /// A valid hash to verify against for unknown names, so a wrong name costs as much as a wrong password.
-    decoy: PasswordHash,
+    /// A valid hash to verify against for unknown names, so a wrong name costs as much as a
+    /// wrong password; made on first use with the costliest configured iteration count.
+    decoy: std::sync::OnceLock<PasswordHash>,
+    decoy_iterations: u32,
 }
 
 /// The generated first admin when no config was given; `warroom up` prints it once.
@@ -56,7 +58,7 @@ pub struct FirstAdmin {
 impl Users {
     /// From a validated config.
     pub fn from_config(cfg: &DashboardConfig) -> Self {
-        let by_name = cfg
+        let by_name: HashMap<String, UserEntry> = cfg
             .users
             .iter()
             .map(|u| {
@@ -65,9 +67,15 @@ impl Users {
                 (u.name.clone(), UserEntry { role: u.role, hash })
             })
             .collect();
+        let decoy_iterations = by_name
+            .values()
+            .map(|u| u.hash.iterations())
+            .max()
+            .unwrap_or(1000);
         Self {
             by_name,
-            decoy: decoy(),
+            decoy: Default::default(),
+            decoy_iterations,
         }
     }
 
@@ -86,7 +94,8 @@ impl Users {
         (
             Self {
                 by_name,
-                decoy: decoy(),
+                decoy: Default::default(),
+                decoy_iterations: password::DEFAULT_ITERATIONS,
             },
             FirstAdmin {
                 name: "admin".into(),
@@ -100,7 +109,11 @@ impl Users {
         match self.by_name.get(name) {
             Some(u) => u.hash.verify(password).then_some(u.role),
             None => {
-                let _ = self.decoy.verify(password);
+                let decoy = self.decoy.get_or_init(|| {
+                    let h = hash_password_with(&password::random_token(8), self.decoy_iterations);
+                    PasswordHash::parse(&h).expect("own format")
+                });
+                let _ = decoy.verify(password);
                 None
             }
         }
@@ -113,12 +126,4 @@ impl Users {
     pub fn is_empty(&self) -> bool {
         self.by_name.is_empty()
     }
-}
-
-fn decoy() -> PasswordHash {
-    PasswordHash::parse(&hash_password_with(
-        &password::random_token(8),
-        password::DEFAULT_ITERATIONS / 4,
-    ))
-    .expect("own format")
 }

@@ -44,6 +44,10 @@ impl PasswordHash {
         })
     }
 
+    pub fn iterations(&self) -> u32 {
+        self.iterations
+    }
+
     pub fn verify(&self, password: &str) -> bool {
         let mut out = [0u8; 32];
         pbkdf2::pbkdf2_hmac::<Sha256>(password.as_bytes(), &self.salt, self.iterations, &mut out);
