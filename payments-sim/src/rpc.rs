@@ -23,14 +23,14 @@ pub struct HttpTransport {
 }
 
 impl HttpTransport {
-    /// `addrs[i]` serves `Service::ALL[i]`.
-    pub fn new(addrs: &[SocketAddr]) -> HttpTransport {
+    /// `urls[i]` (`http://host:port`) serves `Service::ALL[i]`.
+    pub fn new(urls: Vec<String>) -> HttpTransport {
         HttpTransport {
             client: reqwest::Client::builder()
                 .pool_max_idle_per_host(64)
                 .build()
                 .expect("a plain-HTTP client always builds"),
-            urls: addrs.iter().map(|a| format!("http://{a}")).collect(),
+            urls,
         }
     }
 
@@ -113,11 +113,14 @@ pub fn router(w: Arc<World>, svc: Service) -> Router {
         .with_state((w, svc))
 }
 
-/// Binds every service on its own loopback port and serves it.
-pub async fn bind_all(w: &Arc<World>) -> Result<(Vec<SocketAddr>, Vec<JoinHandle<()>>), SimError> {
+/// Binds each of `services` on its own loopback port and serves it.
+pub async fn bind_all(
+    w: &Arc<World>,
+    services: &[Service],
+) -> Result<(Vec<SocketAddr>, Vec<JoinHandle<()>>), SimError> {
     let mut addrs = Vec::new();
     let mut tasks = Vec::new();
-    for svc in Service::ALL {
+    for &svc in services {
         let l = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .map_err(|source| SimError::Bind {

@@ -37,6 +37,8 @@ pub struct SimBuilder {
     mode: Mode,
     banks: Option<Vec<BankSpec>>,
     clock: SharedClock,
+    serve_only: Option<Vec<Service>>,
+    remotes: Vec<(Service, String)>,
 }
 
 impl Default for SimBuilder {
@@ -54,6 +56,8 @@ impl SimBuilder {
             mode: Mode::InProcess,
             banks: None,
             clock: Arc::new(SystemClock),
+            serve_only: None,
+            remotes: Vec::new(),
         }
     }
     pub fn config(mut self, cfg: SimConfig) -> Self {
@@ -86,7 +90,18 @@ impl SimBuilder {
         self
     }
 
-    /// Builds the system; in HTTP mode binds every service's listener.
+    /// HTTP mode: serve only these services in this process (default: all).
+    pub fn serve_only(mut self, services: Vec<Service>) -> Self {
+        self.serve_only = Some(services);
+        self
+    }
+    /// HTTP mode: `svc` runs elsewhere, at base URL `url` (`http://host:port`).
+    pub fn remote(mut self, svc: Service, url: impl Into<String>) -> Self {
+        self.remotes.push((svc, url.into()));
+        self
+    }
+
+    /// Builds the system; in HTTP mode binds every local service's listener.
     pub async fn build(self) -> Result<Sim, SimError> {
         self.cfg.validate()?;
         let specs = match self.banks {
@@ -112,10 +127,38 @@ impl SimBuilder {
                 let _ = world.transport.set(Transport::Local);
             }
             Mode::Http => {
-                let (a, t) = bind_all(&world).await?;
-                let _ = world.transport.set(Transport::Http(HttpTransport::new(&a)));
+                let local: Vec<Service> = match &self.serve_only {
+                    Some(v) => v.clone(),
+                    None => Service::ALL
+                        .into_iter()
+                        .filter(|s| !self.remotes.iter().any(|(r, _)| r == s))
+                        .collect(),
+                };
+                let mut urls: Vec<Option<String>> = vec![None; Service::ALL.len()];
+                for (svc, url) in &self.remotes {
+                    urls[*svc as usize] = Some(url.trim_end_matches('/').to_string());
+                }
+                let (a, t) = bind_all(&world, &local).await?;
+                for (svc, addr) in local.iter().zip(&a) {
+                    urls[*svc as usize] = Some(format!("http://{addr}"));
+                }
+                let mut all = Vec::new();
+                for (i, u) in urls.into_iter().enumerate() {
+                    all.push(u.ok_or_else(|| {
+                        SimError::config(
+                            "remote",
+                            format!(
+                                "{} is neither served here nor remote",
+                                Service::ALL[i].name()
+                            ),
+                        )
+                    })?);
+                }
+                let _ = world
+                    .transport
+                    .set(Transport::Http(HttpTransport::new(all)));
                 servers = t;
-                addrs = a;
+                addrs = local.into_iter().zip(a).collect();
             }
         }
         Ok(Sim {
@@ -158,7 +201,7 @@ pub struct Sim {
     world: Arc<World>,
     sink: Option<Arc<dyn Sink>>,
     servers: Vec<JoinHandle<()>>,
-    addrs: Vec<SocketAddr>,
+    addrs: Vec<(Service, SocketAddr)>,
     next_id: AtomicU64,
 }
 
@@ -248,13 +291,9 @@ impl Sim {
         self.sink.clone()
     }
 
-    /// Listener address of each service in HTTP mode (empty in process).
+    /// Listener address of each service served here in HTTP mode (empty in process).
     pub fn addrs(&self) -> Vec<(&'static str, SocketAddr)> {
-        Service::ALL
-            .iter()
-            .zip(&self.addrs)
-            .map(|(s, a)| (s.name(), *a))
-            .collect()
+        self.addrs.iter().map(|(s, a)| (s.name(), *a)).collect()
     }
 
     pub fn config(&self) -> &SimConfig {
