@@ -107,6 +107,25 @@ impl Sim {
         self.fault = f;
     }
 
+    /// Ends the fault now (a bad release is rolled back, with its event).
+    pub fn clear(&mut self) {
+        if let Fault::BadRelease(s) = self.fault {
+            self.analyzer.ingest_event(&ChangeEvent {
+                time_us: self.now(),
+                event: ChangeKind::Rollback,
+                service: s.to_string(),
+                version: "v2.2".into(),
+                detail: "rollback to 2.2".into(),
+                by: "healer".into(),
+            });
+        }
+        self.fault = Fault::None;
+    }
+
+    pub fn reseed(&mut self, seed: u64) {
+        self.seed = seed | 1;
+    }
+
     /// Runs for `secs` in 100 ms steps, ticking after each; calls `each` after every tick.
     pub fn run(&mut self, secs: f64, mut each: impl FnMut(&mut Sim)) {
         let steps = (secs * 10.0).round() as u64;
