@@ -1,53 +1,124 @@
 //! Judging a verdict against a drill's ground truth: does a root cause name the
 //! injected fault? One table, so the drill and the tests score the same way.
-//! Fault kinds are payments-sim's: `latency`, `errors`, `timeout`,
-//! `bank-outage`, `surge`, `hot-merchant`, `bad-release`, `pool-exhaustion`,
-//! `slow-ledger`, `zone-outage`; the target is a service, `service/operation`,
-//! a bank, a merchant id, a zone, or empty.
+//! Fault kinds and targets are payments-sim's (`--fault KIND[:TARGET]`):
+//! `latency|errors|timeout` on `SERVICE`, `SERVICE:OPERATION` or `bank:NAME`;
+//! `bank-outage` on `BANK` or `bank:BANK`; `surge` (target = factor);
+//! `hot-merchant` on `MERCHANT`; `bad-release` and `pool-exhaustion` on
+//! `SERVICE`; `slow-ledger`; `zone-outage` on `ZONE`. An empty target takes
+//! payments-sim's default.
 
 use crate::diagnosis::{CauseKind, RootCause};
 
-/// Whether `rc` names a fault of `kind` on `target`. `banks` lists the bank
-/// names, so `latency:icbc` is matched as a dependency and not as a service.
-pub fn matches_fault(kind: &str, target: &str, rc: &RootCause, banks: &[&str]) -> bool {
-    let target_service = target.split('/').next().unwrap_or("");
-    let svc = |want: &str| want.is_empty() || rc.service.as_deref() == Some(want);
-    let is_bank = banks.contains(&target_service);
+/// payments-sim's default target per fault kind.
+pub fn default_target(kind: &str) -> &'static str {
     match kind {
-        "bank-outage" => {
-            rc.kind == CauseKind::Dependency && rc.bank.as_deref() == Some(target_service)
+        "latency" | "errors" | "timeout" => "payment-engine",
+        "bank-outage" => "bank-a",
+        "hot-merchant" => "m-hot",
+        "bad-release" => "payment",
+        "pool-exhaustion" => "accounting",
+        "zone-outage" => "zone-b",
+        _ => "",
+    }
+}
+
+/// Whether `rc` names a fault of `kind` on `target`. `banks` lists bank names
+/// that may appear without the `bank:` prefix (e.g. `bank-outage:bank-b`).
+pub fn matches_fault(kind: &str, target: &str, rc: &RootCause, banks: &[&str]) -> bool {
+    let target = if target.is_empty() {
+        default_target(kind)
+    } else {
+        target
+    };
+    let (bank, service) = match target.strip_prefix("bank:") {
+        Some(b) => (Some(b), ""),
+        None => {
+            let s = target.split([':', '/']).next().unwrap_or("");
+            if kind == "bank-outage" || banks.contains(&s) {
+                (Some(s), "")
+            } else {
+                (None, s)
+            }
         }
-        "latency" | "errors" | "timeout" if is_bank => {
-            rc.kind == CauseKind::Dependency && rc.bank.as_deref() == Some(target_service)
+    };
+    let svc = |want: &str| want.is_empty() || rc.service.as_deref() == Some(want);
+    let is_bank = |b: &str| rc.kind == CauseKind::Dependency && rc.bank.as_deref() == Some(b);
+    match (kind, bank) {
+        ("bank-outage" | "latency" | "errors" | "timeout", Some(b)) => is_bank(b),
+        ("latency", None) => rc.kind == CauseKind::Latency && svc(service),
+        ("timeout", None) => {
+            matches!(rc.kind, CauseKind::Latency | CauseKind::Errors) && svc(service)
         }
-        "latency" => matches!(rc.kind, CauseKind::Latency) && svc(target_service),
-        "timeout" => {
-            matches!(rc.kind, CauseKind::Latency | CauseKind::Errors) && svc(target_service)
+        ("errors", None) => rc.kind == CauseKind::Errors && svc(service),
+        ("bad-release", _) => {
+            rc.kind == CauseKind::BadRelease && svc(service) && rc.change.is_some()
         }
-        "errors" => rc.kind == CauseKind::Errors && svc(target_service),
-        "bad-release" => {
-            rc.kind == CauseKind::BadRelease && svc(target_service) && rc.change.is_some()
-        }
-        "hot-merchant" => {
+        ("hot-merchant", _) => {
             rc.kind == CauseKind::HotSpot
-                && rc.key.as_deref().is_some_and(|k| {
-                    k.starts_with("merchant:")
-                        && (target.is_empty() || k == format!("merchant:{target}"))
-                })
+                && rc.key.as_deref() == Some(&format!("merchant:{target}"))
         }
-        "surge" | "pool-exhaustion" => {
-            rc.kind == CauseKind::Overload && (kind == "surge" || svc(target_service))
-        }
-        "slow-ledger" => {
+        ("surge", _) => rc.kind == CauseKind::Overload,
+        ("pool-exhaustion", _) => rc.kind == CauseKind::Overload && svc(service),
+        ("slow-ledger", _) => {
             matches!(rc.kind, CauseKind::Latency | CauseKind::Overload)
-                && rc
-                    .service
-                    .as_deref()
-                    .is_some_and(|s| s.contains("account") || s.contains("ledger"))
+                && rc.service.as_deref() == Some("accounting")
         }
-        "zone-outage" => {
-            rc.kind == CauseKind::Zone && (target.is_empty() || rc.zone.as_deref() == Some(target))
-        }
+        ("zone-outage", _) => rc.kind == CauseKind::Zone && rc.zone.as_deref() == Some(target),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_in_payments_sim_syntax() {
+        let bank = RootCause::bank("bank-b");
+        assert!(matches_fault("latency", "bank:bank-b", &bank, &[]));
+        assert!(matches_fault("bank-outage", "bank-b", &bank, &[]));
+        assert!(
+            !matches_fault("bank-outage", "", &bank, &[]),
+            "default is bank-a"
+        );
+        let eng = RootCause::service(CauseKind::Errors, "payment-engine");
+        assert!(matches_fault("errors", "", &eng, &[]));
+        assert!(matches_fault(
+            "errors",
+            "payment-engine:PayEngine.pay",
+            &eng,
+            &[]
+        ));
+        assert!(
+            !matches_fault("errors", "bank:bank-b", &eng, &[]),
+            "a bank fault is not the engine's"
+        );
+        let mut hot = RootCause::service(CauseKind::HotSpot, "accounting");
+        hot.key = Some("merchant:m-hot".into());
+        assert!(matches_fault("hot-merchant", "", &hot, &[]));
+        assert!(!matches_fault("hot-merchant", "m-7", &hot, &[]));
+        let release = RootCause::service(CauseKind::BadRelease, "payment");
+        assert!(
+            !matches_fault("bad-release", "payment", &release, &[]),
+            "needs its change"
+        );
+        assert!(matches_fault(
+            "zone-outage",
+            "",
+            &RootCause::zone("zone-b"),
+            &[]
+        ));
+        assert!(matches_fault(
+            "surge",
+            "3",
+            &RootCause::service(CauseKind::Overload, "trade"),
+            &[]
+        ));
+        assert!(matches_fault(
+            "slow-ledger",
+            "",
+            &RootCause::service(CauseKind::Latency, "accounting"),
+            &[]
+        ));
     }
 }

@@ -13,7 +13,7 @@ const SERVICES: [&str; 7] = [
     "trade",
     "payment",
     "risk",
-    "pay-engine",
+    "payment-engine",
     "accounting",
     "bank-gateway",
 ];

@@ -131,7 +131,11 @@ fn service_latency_is_blamed_on_the_slow_service() {
 
 #[test]
 fn service_errors_are_blamed_on_the_failing_service() {
-    drill(Fault::Errors("pay-engine", 0.3), "errors", "pay-engine");
+    drill(
+        Fault::Errors("payment-engine", 0.3),
+        "errors",
+        "payment-engine",
+    );
 }
 
 #[test]

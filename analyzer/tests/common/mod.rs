@@ -1,7 +1,7 @@
 //! A synthetic payment system for the analyzer's tests: it writes the digests
 //! payments-sim writes (server, client and integrator records with scene, zone,
 //! version, instance and business keys; root records for payments) for a
-//! cashier → trade → payment → {risk, pay-engine → {bank-gateway → bank,
+//! cashier → trade → payment → {risk, payment-engine → {bank-gateway → bank,
 //! accounting}} call tree, and can break in every way payments-sim can. The
 //! analyzer never sees the fault, only the digests and change events.
 #![allow(dead_code)]
@@ -192,12 +192,12 @@ impl Sim {
         match svc {
             "cashier" => vec![("trade", "trade.create")],
             "trade" => vec![("payment", "payment.pay")],
-            "payment" => vec![("risk", "risk.check"), ("pay-engine", "engine.pay")],
-            "pay-engine" if p.card => vec![
+            "payment" => vec![("risk", "risk.check"), ("payment-engine", "engine.pay")],
+            "payment-engine" if p.card => vec![
                 ("bank-gateway", "gateway.debit"),
                 ("accounting", "ledger.post"),
             ],
-            "pay-engine" => vec![("accounting", "ledger.post")],
+            "payment-engine" => vec![("accounting", "ledger.post")],
             _ => vec![],
         }
     }
