@@ -23,10 +23,22 @@ struct Run {
     mem: Arc<MemorySink>,
     seen: usize,
     n: u32,
+    tool: PayTool,
 }
 
 async fn run(faults: &[&str]) -> Run {
+    run_with(faults, false).await
+}
+
+/// `real_durations`: digests timed by the wall clock (for waits that really
+/// happen, like ledger row-lock holds); fault windows still follow the manual clock.
+async fn run_with(faults: &[&str], real_durations: bool) -> Run {
     let clock = ManualClock::new(T0);
+    let digest_clock: digest::SharedClock = if real_durations {
+        Arc::new(digest::SystemClock)
+    } else {
+        Arc::new(clock.clone())
+    };
     let mem = Arc::new(MemorySink::new());
     let ev_sink = mem.clone();
     let steering = Arc::new(Steering::new(
@@ -49,7 +61,7 @@ async fn run(faults: &[&str]) -> Run {
         .banks(banks)
         .guard(steering.clone())
         .sink(mem.clone())
-        .clock(Arc::new(clock.clone()))
+        .clock(digest_clock)
         .mode(Mode::InProcess)
         .build()
         .await
@@ -61,11 +73,12 @@ async fn run(faults: &[&str]) -> Run {
         mem,
         seen: 0,
         n: 0,
+        tool: PayTool::BankCard,
     }
 }
 
 impl Run {
-    /// Makes `count` card payments at second `at` and returns their digests.
+    /// Makes `count` payments (with `self.tool`) at second `at` and returns their digests.
     async fn phase(&mut self, at: u64, count: u32) -> Vec<DigestRecord> {
         self.clock.set(T0 + at * S);
         self.steering.tick();
@@ -78,7 +91,7 @@ impl Run {
                 scene: Arc::from("quick_pay"),
                 channel: Arc::from("SDK"),
                 biz: Biz::Goods,
-                tool: PayTool::BankCard,
+                tool: self.tool,
                 coupon: false,
                 shadow: false,
             };
@@ -320,4 +333,150 @@ async fn control_levers_move_traffic_and_rules_cap_it() {
             ChangeKind::Switch
         ]
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bank_timeout_and_slow_ledger_change_durations_and_codes() {
+    let mut r = run_with(&["timeout:bank:bank-a@10+10"], true).await;
+    let mut slow =
+        payments_sim::faults::FaultSpec::new(payments_sim::faults::FaultKind::SlowLedger);
+    slow.start_s = 30.0;
+    slow.duration_s = Some(10.0);
+    slow.delay_ms = Some(20);
+    r.steering.add_faults(vec![slow]).unwrap();
+    // Balance payments post to the user's account under its row lock (`lock`).
+    r.tool = PayTool::Balance;
+    let base = r.phase(1, 30).await;
+    r.tool = PayTool::BankCard;
+    let during = r.phase(12, 60).await;
+    let a_calls: Vec<_> = during
+        .iter()
+        .filter(|d| d.kind == SpanKind::Integrator && d.peer == "bank-a")
+        .collect();
+    assert!(!a_calls.is_empty());
+    assert!(
+        a_calls
+            .iter()
+            .all(|d| d.code == "BANK_TIMEOUT" && d.duration_us >= 1_000_000),
+        "{:?}",
+        a_calls[0]
+    );
+    assert!(during
+        .iter()
+        .filter(|d| d.kind == SpanKind::Integrator && d.peer != "bank-a")
+        .all(|d| d.success && d.duration_us < 1_000_000));
+    // Slow ledger: locked postings hold the row 20 ms longer; nothing fails.
+    r.tool = PayTool::Balance;
+    let ledger = r.phase(32, 20).await;
+    let p50 = |recs: &[DigestRecord]| {
+        let mut v: Vec<_> = servers(recs, "accounting").map(|d| d.duration_us).collect();
+        v.sort();
+        v[v.len() / 2]
+    };
+    assert!(
+        p50(&ledger) >= p50(&base) + 20_000,
+        "accounting p50 {} vs {}",
+        p50(&ledger),
+        p50(&base)
+    );
+    assert!(codes(&ledger).is_empty(), "{:?}", codes(&ledger));
+    let after = r.phase(45, 20).await;
+    assert!(
+        p50(&after) < p50(&base) + 20_000,
+        "ended: {} vs {}",
+        p50(&after),
+        p50(&base)
+    );
+    let gt = r.steering.ground_truth();
+    assert_eq!(gt[1].first_affected_us, Some(T0 + 32 * S));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pool_exhaustion_refuses_concurrent_calls_at_its_service() {
+    let mut spec =
+        payments_sim::faults::FaultSpec::new(payments_sim::faults::FaultKind::PoolExhaustion);
+    spec.target = Some("accounting".into());
+    spec.pool = Some(1);
+    let r = run(&[]).await;
+    r.steering.add_faults(vec![spec]).unwrap();
+    r.clock.set(T0 + S);
+    // 60 payments at once, all to one merchant: postings queue on its row lock.
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..60u32 {
+        let sim = r.sim.clone();
+        tasks.spawn(async move {
+            sim.pay(PaymentInput {
+                user: 1 + i,
+                merchant: 7,
+                amount_cents: 1_000,
+                scene: Arc::from("quick_pay"),
+                channel: Arc::from("SDK"),
+                biz: Biz::Goods,
+                tool: PayTool::Balance,
+                coupon: false,
+                shadow: false,
+            })
+            .await
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+    let recs: Vec<_> = r
+        .mem
+        .lines()
+        .iter()
+        .map(|(_, l)| decode_record(l).unwrap())
+        .collect();
+    let c = codes(&recs);
+    assert!(
+        c.get("accounting:THREAD_POOL_FULL").is_some_and(|n| *n > 0),
+        "{c:?}"
+    );
+    assert!(
+        c.keys()
+            .all(|k| !k.starts_with("bank-gateway") && !k.starts_with("risk")),
+        "{c:?}"
+    );
+    assert!(
+        servers(&recs, "accounting").any(|d| d.success),
+        "the pool still serves one at a time"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn surge_and_hot_merchant_change_the_load() {
+    let load = payments_sim::LoadConfig {
+        tps: 60.0,
+        duration_s: 1.0,
+        seed: 3,
+        ..Default::default()
+    };
+    let mut r = run(&[]).await;
+    let quiet = payments_sim::run_load(&r.sim, &load).await.unwrap();
+    r.seen = r.mem.lines().len();
+    r.steering
+        .put_faults(vec![
+            parse_fault("surge:3").unwrap(),
+            parse_fault("hot-merchant:m-hot").unwrap(),
+        ])
+        .unwrap();
+    let loud = payments_sim::run_load(&r.sim, &load).await.unwrap();
+    let ratio = loud.payments as f64 / quiet.payments as f64;
+    assert!(
+        (2.5..=3.5).contains(&ratio),
+        "surge x3: {} vs {}",
+        loud.payments,
+        quiet.payments
+    );
+    let recs: Vec<_> = r.mem.lines()[r.seen..]
+        .iter()
+        .map(|(_, l)| decode_record(l).unwrap())
+        .collect();
+    let cashier: Vec<_> = servers(&recs, "cashier").collect();
+    let hot = cashier
+        .iter()
+        .filter(|d| d.key("merchant") == Some("m-hot"))
+        .count();
+    let share = hot as f64 / cashier.len() as f64;
+    assert!((0.35..=0.65).contains(&share), "hot merchant share {share}");
+    assert!(r.mem.events().is_empty());
 }

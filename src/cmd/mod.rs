@@ -1,5 +1,6 @@
 //! One module per `warroom` subcommand.
 pub mod bench;
+pub mod bench_guard;
 pub mod bench_ingest;
 pub mod bench_sim;
 pub mod collect;

@@ -8,6 +8,7 @@
 //! emit change events for faults (only for control changes and deploys).
 
 pub mod api;
+pub mod bench;
 pub mod breaker;
 pub mod error;
 mod hot;
