@@ -398,7 +398,7 @@ impl<S: TailSink> Tailer<S> {
                     continue;
                 }
                 match format {
-                    Format::Digest => match digest::decode_line(line) {
+                    Format::Digest => match crate::scan::decode_fast(line) {
                         Ok(Line::Record(r)) => batch.records.push(r),
                         Ok(Line::Event(e)) => batch.events.push(e),
                         Err(e) => bad.push(BadLine {
