@@ -52,10 +52,20 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
             Arc::new(EmbeddedStore::open(&a.data_dir.join("store"), sc, clock.clone())?)
         }
     };
-    if !a.tail.is_empty() {
-        anyhow::bail!("--tail is not wired yet in this build (the file tailer is still being built)");
-    }
     let pipeline = Pipeline::open(cfg, store, clock)?;
+    if !a.tail.is_empty() {
+        // Offsets are checkpointed only after the pipeline accepted a batch.
+        let tcfg = collector::sources::tail::TailConfig::new(
+            a.tail.clone(),
+            a.data_dir.join("tail-checkpoints.json"),
+        );
+        let tailer = collector::sources::tail::Tailer::open(tcfg, pipeline.clone())?;
+        tokio::spawn(async move {
+            if let Err(e) = tailer.run(std::future::pending::<()>()).await {
+                eprintln!("tailer stopped: {e}");
+            }
+        });
+    }
     let listener = tokio::net::TcpListener::bind(a.listen).await?;
     // The bound address (useful with port 0), for scripts and tests.
     println!("collector listening on {}", listener.local_addr()?);
