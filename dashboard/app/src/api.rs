@@ -84,11 +84,19 @@ pub async fn get(path: &str) -> Result<Value, ApiErr> {
     send("GET", path, None, None).await
 }
 
+thread_local! {
+    /// The session's CSRF token (memory only), set by [`login`] and [`me`].
+    static CSRF: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+fn remember(me: Me) -> Me {
+    CSRF.with(|c| *c.borrow_mut() = Some(me.csrf.clone()));
+    me
+}
+
 /// POST with the session's CSRF token.
 pub async fn post(path: &str, body: &Value) -> Result<Value, ApiErr> {
-    let csrf = use_context::<Session>()
-        .and_then(|s| s.me.get_untracked())
-        .map(|m| m.csrf);
+    let csrf = CSRF.with(|c| c.borrow().clone());
     send("POST", path, Some(body.to_string()), csrf).await
 }
 
@@ -96,7 +104,12 @@ pub async fn login(user: &str, password: &str) -> Result<Me, ApiErr> {
     let body = serde_json::json!({"user": user, "password": password}).to_string();
     send("POST", "/api/login", Some(body), None)
         .await
-        .map(|v| Me::from_json(&v))
+        .map(|v| remember(Me::from_json(&v)))
+}
+
+/// The current session, if the cookie still names one.
+pub async fn me() -> Result<Me, ApiErr> {
+    get("/api/me").await.map(|v| remember(Me::from_json(&v)))
 }
 
 /// The logged-in user.

@@ -6,7 +6,7 @@ mod api;
 mod components;
 mod pages;
 
-use api::{Live, Me, Session};
+use api::{Live, Session};
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
@@ -26,8 +26,8 @@ fn App() -> impl IntoView {
     let live = Live::new();
     provide_context(live);
     leptos::task::spawn_local(async move {
-        if let Ok(v) = api::get("/api/me").await {
-            session.me.set(Some(Me::from_json(&v)));
+        if let Ok(me) = api::me().await {
+            session.me.set(Some(me));
         }
         session.checked.set(true);
     });

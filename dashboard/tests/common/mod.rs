@@ -47,6 +47,11 @@ pub fn config_text(audit: &std::path::Path) -> String {
 
 /// A dashboard serving `dist` (or a missing folder) on 127.0.0.1:0.
 pub async fn start(dist: Option<PathBuf>) -> Running {
+    start_with(dist, Duration::from_millis(100)).await
+}
+
+/// Same, with the live stream's interval.
+pub async fn start_with(dist: Option<PathBuf>, stream_interval: Duration) -> Running {
     let dir = tempfile::tempdir().unwrap();
     let audit = dir.path().join("audit.jsonl");
     let cfg = DashboardConfig::from_toml_str(&config_text(&audit), "test").unwrap();
@@ -56,7 +61,7 @@ pub async fn start(dist: Option<PathBuf>) -> Running {
         config: Some(cfg),
         dist_dir: dist.unwrap_or_else(|| dir.path().join("no-dist")),
         audit_log: audit.clone(),
-        stream_interval: Duration::from_millis(100),
+        stream_interval,
     };
     let (dashboard, first) =
         Dashboard::new(opts, backend.clone(), Arc::new(clock.clone())).unwrap();
@@ -163,3 +168,4 @@ pub fn feed_second(b: &RecordBackend, second_us: u64, count: u64, fail_every: u6
         }
     }
 }
+pub mod webdriver;
