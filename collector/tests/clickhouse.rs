@@ -569,3 +569,23 @@ async fn server_down_then_back_loses_nothing() {
     );
     let _ = Path::new(&srv.dir);
 }
+
+#[tokio::test]
+async fn a_hung_server_times_out_as_unavailable() {
+    // Accepts connections, never answers.
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    let hold = tokio::spawn(async move {
+        let mut conns = Vec::new();
+        while let Ok((c, _)) = l.accept().await {
+            conns.push(c);
+        }
+    });
+    let mut cfg = ClickHouseConfig::new(format!("http://127.0.0.1:{port}"));
+    cfg.timeout_ms = 300;
+    let store = ClickHouseStore::new(cfg).unwrap();
+    let e = store.insert(&[full_record(1)]).await.unwrap_err();
+    assert!(matches!(e, StoreError::Unavailable(_)), "{e}");
+    assert!(e.to_string().contains("300 ms"), "{e}");
+    hold.abort();
+}

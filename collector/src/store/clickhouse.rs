@@ -23,6 +23,14 @@ pub struct ClickHouseConfig {
     pub user: Option<String>,
     #[serde(default)]
     pub password: Option<String>,
+    /// Any one operation taking longer than this fails as `Unavailable`
+    /// (a hung server must not stall the pipeline forever).
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+}
+
+fn default_timeout_ms() -> u64 {
+    30_000
 }
 
 fn default_database() -> String {
@@ -36,6 +44,7 @@ impl ClickHouseConfig {
             database: default_database(),
             user: None,
             password: None,
+            timeout_ms: default_timeout_ms(),
         }
     }
 
@@ -59,6 +68,11 @@ impl ClickHouseConfig {
                 "clickhouse `database` must be letters, digits and `_` (not starting with a digit), got {:?}",
                 self.database
             )));
+        }
+        if self.timeout_ms == 0 {
+            return Err(StoreError::Refused(
+                "clickhouse `timeout_ms` must be above 0".into(),
+            ));
         }
         Ok(())
     }
@@ -376,29 +390,47 @@ impl ClickHouseStore {
     }
 }
 
+impl ClickHouseStore {
+    /// Runs `fut`, failing as `Unavailable` after `timeout_ms`.
+    async fn timed<T>(
+        &self,
+        what: &str,
+        fut: impl std::future::Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        let limit = std::time::Duration::from_millis(self.cfg.timeout_ms);
+        match tokio::time::timeout(limit, fut).await {
+            Ok(r) => r,
+            Err(_) => Err(StoreError::Unavailable(format!(
+                "clickhouse {what} took longer than {} ms",
+                self.cfg.timeout_ms
+            ))),
+        }
+    }
+}
+
 impl Store for ClickHouseStore {
     fn insert<'a>(&'a self, records: &'a [DigestRecord]) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(self.insert_records(0, records))
+        Box::pin(self.timed("insert", self.insert_records(0, records)))
     }
     fn insert_events<'a>(
         &'a self,
         events: &'a [ChangeEvent],
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(self.insert_event_rows(0, events))
+        Box::pin(self.timed("insert", self.insert_event_rows(0, events)))
     }
     fn insert_batch<'a>(
         &'a self,
         seq: u64,
         records: &'a [DigestRecord],
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(self.insert_records(seq, records))
+        Box::pin(self.timed("insert", self.insert_records(seq, records)))
     }
     fn insert_events_batch<'a>(
         &'a self,
         seq: u64,
         events: &'a [ChangeEvent],
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(self.insert_event_rows(seq, events))
+        Box::pin(self.timed("insert", self.insert_event_rows(seq, events)))
     }
     /// Known once the schema has been ensured ([`ClickHouseStore::open`]);
     /// `None` before, so a store opened while ClickHouse was down replays all.
@@ -411,22 +443,22 @@ impl Store for ClickHouseStore {
         "clickhouse"
     }
     fn trace(&self, trace_id: TraceId) -> BoxFuture<'_, Result<Vec<DigestRecord>, StoreError>> {
-        Box::pin(self.trace_records(trace_id))
+        Box::pin(self.timed("trace lookup", self.trace_records(trace_id)))
     }
     fn query<'a>(
         &'a self,
         q: &'a RecordQuery,
     ) -> BoxFuture<'a, Result<Vec<DigestRecord>, StoreError>> {
-        Box::pin(self.range(q))
+        Box::pin(self.timed("query", self.range(q)))
     }
     fn events(
         &self,
         from_us: Micros,
         to_us: Micros,
     ) -> BoxFuture<'_, Result<Vec<ChangeEvent>, StoreError>> {
-        Box::pin(self.event_range(from_us, to_us))
+        Box::pin(self.timed("events query", self.event_range(from_us, to_us)))
     }
     fn count(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
-        Box::pin(self.record_count())
+        Box::pin(self.timed("count", self.record_count()))
     }
 }
