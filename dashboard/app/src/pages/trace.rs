@@ -75,9 +75,9 @@ pub fn TraceSearch() -> impl IntoView {
                     let w = (r["duration_us"].as_f64().unwrap_or(0.0) / (t1 - t0) * 380.0).max(2.0);
                     let y = 5.0 + i as f64 * row_h;
                     let ok = r["success"].as_bool().unwrap_or(true);
+                    let indent = 4.0 + 10.0 * depth(&s(r, "span_id")).min(12) as f64;
                     let label = format!(
-                        "{}{} {} · {}",
-                        "  ".repeat(depth(&s(r, "span_id"))),
+                        "{} {} · {}",
                         s(r, "service"),
                         s(r, "operation"),
                         s(r, "kind")
@@ -89,7 +89,7 @@ pub fn TraceSearch() -> impl IntoView {
                     );
                     view! {
                         <g class=if ok { "span ok" } else { "span failed" }>
-                            <text x="4" y=y + 17.0 xml:space="preserve">{label}</text>
+                            <text x=indent y=y + 17.0>{label}</text>
                             <rect x=x y=y + 4.0 width=w height=row_h - 8.0 rx="3" />
                             <text x="995" y=y + 17.0 text-anchor="end" class="sub">{right}</text>
                         </g>
