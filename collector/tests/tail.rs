@@ -147,6 +147,11 @@ async fn bad_lines_are_counted_and_spare_their_neighbours() {
     assert_eq!(s.rejected_by_reason.get("missing_field"), Some(&1));
     assert_eq!(s.lines_accepted, 2);
     assert_eq!(s.recent_bad_lines[0].offset, line("a").len() as u64);
+    assert_eq!(
+        *t.shared_stats().lock(),
+        *t.stats(),
+        "the shared copy follows each poll"
+    );
 }
 
 #[tokio::test]

@@ -188,7 +188,12 @@ pub struct Tailer<S: TailSink> {
     /// Checkpoints loaded at start, not yet matched to a file.
     saved: HashMap<(u64, u64), Checkpoint>,
     stats: TailStats,
+    shared: SharedTailStats,
 }
+
+/// A copy of the tailer's stats that other tasks (e.g. `/api/stats`) can read;
+/// refreshed at the end of every poll.
+pub type SharedTailStats = std::sync::Arc<parking_lot::Mutex<TailStats>>;
 
 impl<S: TailSink> Tailer<S> {
     /// Validates the config and loads the checkpoints (a corrupt checkpoint
@@ -209,7 +214,13 @@ impl<S: TailSink> Tailer<S> {
             files: HashMap::new(),
             saved,
             stats: TailStats::default(),
+            shared: SharedTailStats::default(),
         })
+    }
+
+    /// A handle on the stats, refreshed after every poll (read it from any task).
+    pub fn shared_stats(&self) -> SharedTailStats {
+        self.shared.clone()
     }
 
     pub fn stats(&self) -> &TailStats {
@@ -268,6 +279,7 @@ impl<S: TailSink> Tailer<S> {
             self.save()?;
         }
         self.stats.files_followed = self.files.len();
+        *self.shared.lock() = self.stats.clone();
         Ok(report)
     }
 
