@@ -27,6 +27,8 @@ enum Command {
     Up(cmd::up::Args),
     /// Inspect the whole system before a big sale and write a report.
     Patrol(cmd::patrol::Args),
+    /// Read a password on stdin, print its hash for the dashboard config's `[[users]]`.
+    HashPassword(cmd::hash_password::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -40,6 +42,7 @@ fn main() -> anyhow::Result<()> {
             Command::Drill(a) => cmd::drill::run(a).await,
             Command::Up(a) => cmd::up::run(a).await,
             Command::Patrol(a) => cmd::patrol::run(a).await,
+            Command::HashPassword(a) => cmd::hash_password::run(a).await,
         }
     })
 }

@@ -5,6 +5,7 @@ pub mod bench_ingest;
 pub mod bench_sim;
 pub mod collect;
 pub mod drill;
+pub mod hash_password;
 pub mod patrol;
 pub mod sim;
 pub mod up;
