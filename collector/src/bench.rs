@@ -87,15 +87,30 @@ fn report(
     }
 }
 
+/// Non-empty lines of `data` (memchr-driven).
+pub fn split_lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut start = 0;
+    let mut ends = memchr::memchr_iter(b'\n', data);
+    std::iter::from_fn(move || loop {
+        let end = match ends.next() {
+            Some(e) => e,
+            None if start < data.len() => data.len(),
+            None => return None,
+        };
+        let line = &data[start..end];
+        start = end + 1;
+        if !line.is_empty() {
+            return Some(line);
+        }
+    })
+}
+
 /// The hot path: fast scanner (reference decoder for unusual lines) + pre-aggregation.
 pub fn parse_fast(data: &[u8], threads: usize) -> ParseReport {
     let (parts, secs) = run_threads(data, threads, |chunk| {
         let mut agg = Preagg::new();
         let (mut lines, mut rejected) = (0u64, 0u64);
-        for line in chunk.split(|&b| b == b'\n') {
-            if line.is_empty() {
-                continue;
-            }
+        for line in split_lines(chunk) {
             lines += 1;
             match scan_record(line) {
                 Some(v) => agg.add(&v),
@@ -116,10 +131,7 @@ pub fn parse_reference(data: &[u8], threads: usize) -> ParseReport {
     let (parts, secs) = run_threads(data, threads, |chunk| {
         let mut agg = RollupBuilder::default();
         let (mut lines, mut rejected) = (0u64, 0u64);
-        for line in chunk.split(|&b| b == b'\n') {
-            if line.is_empty() {
-                continue;
-            }
+        for line in split_lines(chunk) {
             lines += 1;
             match decode_line(line) {
                 Ok(Line::Record(r)) => agg.add(&r),
@@ -386,6 +398,9 @@ mod tests {
         assert_eq!((a.lines, a.rejected, a.rollup_records), (3_000, 0, 3_000));
         assert_eq!((b.lines, b.rollup_seconds), (a.lines, a.rollup_seconds));
         assert_eq!(chunks(&data, 3).concat(), data);
+        let got: Vec<&[u8]> = split_lines(b"a\n\nbc\nd").collect();
+        assert_eq!(got, vec![&b"a"[..], b"bc", b"d"]);
+        assert_eq!(split_lines(b"x\n").count(), 1);
         assert_eq!(trace_id_offsets(&data).len(), 3_000);
         assert_eq!(&data[38..50], b"\"trace_id\":\"");
     }

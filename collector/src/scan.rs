@@ -133,7 +133,6 @@ fn trim_eol(mut line: &[u8]) -> &[u8] {
 }
 
 struct Cur<'a> {
-    s: &'a str,
     b: &'a [u8],
     i: usize,
 }
@@ -162,18 +161,40 @@ impl<'a> Cur<'a> {
     fn peek(&self) -> Option<u8> {
         self.b.get(self.i).copied()
     }
-    /// A plain string (opening quote next): no escapes, no control characters.
+    /// A plain string (opening quote next): no escapes, no control characters,
+    /// valid UTF-8. Scans eight bytes at a time for the bytes that matter.
     #[inline]
     fn string(&mut self) -> Option<&'a str> {
         self.eat(b'"')?;
         let start = self.i;
-        let rest = &self.b[start..];
-        let end = memchr::memchr(b'"', rest)?;
-        if rest[..end].iter().any(|&c| c == b'\\' || c < 0x20) {
-            return None;
+        let b = self.b;
+        let mut i = start;
+        let mut non_ascii = false;
+        loop {
+            while i + 8 <= b.len() {
+                let w = u64::from_le_bytes(b[i..i + 8].try_into().ok()?);
+                if special(w) != 0 {
+                    break;
+                }
+                i += 8;
+            }
+            match b.get(i)? {
+                b'"' => break,
+                b'\\' => return None,
+                c if *c < 0x20 => return None,
+                c if *c >= 0x80 => non_ascii = true,
+                _ => {}
+            }
+            i += 1;
         }
-        self.i = start + end + 1;
-        self.s.get(start..start + end)
+        self.i = i + 1;
+        let raw = &b[start..i];
+        if non_ascii {
+            std::str::from_utf8(raw).ok()
+        } else {
+            // SAFETY: every byte of `raw` is below 0x80, and ASCII is valid UTF-8.
+            Some(unsafe { std::str::from_utf8_unchecked(raw) })
+        }
     }
     /// Digits of a canonical non-negative integer, at most `max_digits`.
     #[inline]
@@ -261,7 +282,7 @@ impl<'a> Cur<'a> {
                 }
             }
         }
-        self.s.get(start..self.i)
+        std::str::from_utf8(&self.b[start..self.i]).ok()
     }
 }
 
@@ -277,11 +298,74 @@ const F_SUCCESS: u32 = 1 << 7;
 const REQUIRED: u32 =
     F_TIME | F_TRACE | F_SPAN | F_KIND | F_SERVICE | F_OPERATION | F_DURATION | F_SUCCESS;
 
+/// Non-zero when a word holds a `"`, a `\\`, a control byte or a non-ASCII byte
+/// (SWAR: the classic "has zero byte" and "has byte less than" tricks).
+#[inline]
+fn special(w: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let quote = w ^ (ONES * b'"' as u64);
+    let slash = w ^ (ONES * b'\\' as u64);
+    let has_quote = quote.wrapping_sub(ONES) & !quote;
+    let has_slash = slash.wrapping_sub(ONES) & !slash;
+    let below_space = w.wrapping_sub(ONES * 0x20) & !w;
+    (has_quote | has_slash | below_space | w) & HIGH
+}
+
+const HEX: [u8; 256] = {
+    let mut t = [0xffu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// Exactly 16 hex digits (either case) as a u64; `None` otherwise.
+#[inline]
+fn hex16(s: &[u8]) -> Option<u64> {
+    if s.len() != 16 {
+        return None;
+    }
+    let mut v = 0u64;
+    let mut bad = 0u8;
+    for &c in s {
+        let d = HEX[c as usize];
+        bad |= d;
+        v = (v << 4) | (d & 0xf) as u64;
+    }
+    (bad & 0xf0 == 0).then_some(v)
+}
+
+/// What `TraceId::parse` accepts (32 hex digits, not all zero), faster.
+#[inline]
+fn trace_id(s: &str) -> Option<TraceId> {
+    let b = s.as_bytes();
+    if b.len() != 32 {
+        return None;
+    }
+    let v = (hex16(&b[..16])? as u128) << 64 | hex16(&b[16..])? as u128;
+    (v != 0).then_some(TraceId(v))
+}
+
+/// What `SpanId::parse` accepts (16 hex digits, not all zero), faster.
+#[inline]
+fn span_id(s: &str) -> Option<SpanId> {
+    let v = hex16(s.as_bytes())?;
+    (v != 0).then_some(SpanId(v))
+}
+
 /// Scans a plain v1 record line. `None` = not plain (or not valid): use the reference.
 pub fn scan_record(line: &[u8]) -> Option<RecordView<'_>> {
     let b = trim_eol(line);
-    let s = std::str::from_utf8(b).ok()?;
-    let mut c = Cur { s, b, i: 0 };
+    let mut c = Cur { b, i: 0 };
     let mut v = RecordView {
         time_us: 0,
         trace_id: TraceId(0),
@@ -320,11 +404,11 @@ pub fn scan_record(line: &[u8]) -> Option<RecordView<'_>> {
                 F_TIME
             }
             "trace_id" => {
-                v.trace_id = TraceId::parse(c.string()?).ok()?;
+                v.trace_id = trace_id(c.string()?)?;
                 F_TRACE
             }
             "span_id" => {
-                v.span_id = SpanId::parse(c.string()?).ok()?;
+                v.span_id = span_id(c.string()?)?;
                 F_SPAN
             }
             "kind" => {
@@ -358,7 +442,7 @@ pub fn scan_record(line: &[u8]) -> Option<RecordView<'_>> {
                 v.parent_span_id = if p.is_empty() {
                     None
                 } else {
-                    Some(SpanId::parse(p).ok()?)
+                    Some(span_id(p)?)
                 };
                 1 << 8
             }
@@ -469,6 +553,27 @@ mod tests {
             v.to_record(),
             digest::decode_record(GOOD.as_bytes()).unwrap()
         );
+    }
+
+    #[test]
+    fn non_ascii_strings_are_validated() {
+        let zh = GOOD.replace("quick_pay", "快捷支付");
+        let v = scan_record(zh.as_bytes()).expect("UTF-8 scene");
+        assert_eq!(v.scene, "快捷支付");
+        assert_eq!(v.to_record(), digest::decode_record(zh.as_bytes()).unwrap());
+        let mut bad = zh.into_bytes();
+        let at = bad.iter().position(|&b| b >= 0x80).unwrap();
+        bad[at] = 0xff;
+        assert!(scan_record(&bad).is_none());
+        assert!(digest::decode_line(&bad).is_err());
+        // Hex ids: either case, never all zero, exactly the reference's rule.
+        assert_eq!(
+            span_id("00F067AA0BA902B7"),
+            SpanId::parse("00F067AA0BA902B7").ok()
+        );
+        assert_eq!(span_id("0000000000000000"), None);
+        assert_eq!(span_id("00f067aa0ba902bg"), None);
+        assert_eq!(trace_id(&"0".repeat(32)), None);
     }
 
     #[test]

@@ -98,6 +98,11 @@ async fn digest_lines_good_bad_gzip_and_lookup() {
     assert_eq!(get(addr, "/api/traces/nothex").await.status, 400);
     let r = get(addr, &format!("/api/traces/{:032x}", 0x1234u128)).await;
     assert_eq!(json(&r), serde_json::json!([]));
+    let r = get(addr, "/api/records?service=trade&limit=2").await;
+    assert_eq!(json(&r).as_array().unwrap().len(), 2);
+    let r = get(addr, &format!("/api/records?from_us={}&to_us={}", T0 + 2_000, T0 + 3_000)).await;
+    assert_eq!(json(&r).as_array().unwrap().len(), 2, "span 2 of both traces");
+    assert_eq!(get(addr, "/api/records?colour=red").await.status, 400);
     let m = String::from_utf8(get(addr, "/metrics").await.body).unwrap();
     for needle in [
         "warroom_collector_records_accepted_total 8",

@@ -83,16 +83,31 @@ pub(crate) async fn trace(State(p): State<Pipeline>, Path(id): Path<String>) -> 
     }
 }
 
-pub(crate) async fn records(
-    State(p): State<Pipeline>,
-    Query(mut q): Query<RecordQuery>,
-) -> Response {
-    if q.to_us == 0 {
-        q.to_us = u64::MAX;
-    }
-    if q.limit == 0 || q.limit > 10_000 {
-        q.limit = 10_000;
-    }
+/// Query string of `GET /api/records`; every field optional.
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct RecordsParams {
+    from_us: Option<u64>,
+    to_us: Option<u64>,
+    service: Option<String>,
+    operation: Option<String>,
+    code: Option<String>,
+    scene: Option<String>,
+    shadow: Option<bool>,
+    limit: Option<usize>,
+}
+
+pub(crate) async fn records(State(p): State<Pipeline>, Query(x): Query<RecordsParams>) -> Response {
+    let q = RecordQuery {
+        from_us: x.from_us.unwrap_or(0),
+        to_us: x.to_us.unwrap_or(u64::MAX),
+        service: x.service,
+        operation: x.operation,
+        code: x.code,
+        scene: x.scene,
+        shadow: x.shadow,
+        limit: x.limit.unwrap_or(10_000).clamp(1, 10_000),
+    };
     match p.store().query(&q).await {
         Ok(r) => records_json(&r),
         Err(e) => store_failed(e),
