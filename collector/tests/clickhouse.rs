@@ -589,3 +589,53 @@ async fn a_hung_server_times_out_as_unavailable() {
     assert!(e.to_string().contains("300 ms"), "{e}");
     hold.abort();
 }
+
+/// The contract end to end: batches acknowledged while ClickHouse is down wait
+/// in the write-ahead buffer and are written when it returns; a restarted
+/// pipeline replays nothing twice (the rows carry their `wal_seq`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipeline_keeps_batches_while_clickhouse_is_down() {
+    use collector::{Pipeline, PipelineConfig};
+    use std::sync::Arc;
+    let Some(mut srv) = own_server() else { return };
+    let data = srv.dir.join("collector-data");
+    let clock: digest::SharedClock = Arc::new(digest::ManualClock::new(T0));
+    let cfg = PipelineConfig {
+        data_dir: data.clone(),
+        ..PipelineConfig::default()
+    };
+    let store = Arc::new(ClickHouseStore::new(ClickHouseConfig::new(srv.url())).unwrap());
+    let p = Pipeline::open(cfg.clone(), store.clone(), clock.clone()).unwrap();
+    for b in 0..5u64 {
+        let recs: Vec<DigestRecord> = (b * 100..b * 100 + 100)
+            .map(|i| minimal_record(i, "cashier", SpanKind::Server))
+            .collect();
+        let receipt = p
+            .ingest_records(recs)
+            .await
+            .expect("acknowledged while ClickHouse is down");
+        assert_eq!(receipt.accepted, 100);
+    }
+    assert!(matches!(
+        store.count().await.unwrap_err(),
+        StoreError::Unavailable(_)
+    ));
+    tokio::task::block_in_place(|| srv.start());
+    tokio::time::timeout(Duration::from_secs(90), p.flush())
+        .await
+        .expect("everything stored once ClickHouse is back");
+    assert_eq!(store.count().await.unwrap(), 500);
+    drop(p);
+
+    let store2 = Arc::new(
+        ClickHouseStore::open(ClickHouseConfig::new(srv.url()))
+            .await
+            .unwrap(),
+    );
+    assert!(store2.applied_seq().unwrap_or(0) >= 1, "wal_seq read back");
+    let p2 = Pipeline::open(cfg, store2.clone(), clock).unwrap();
+    tokio::time::timeout(Duration::from_secs(60), p2.flush())
+        .await
+        .unwrap();
+    assert_eq!(store2.count().await.unwrap(), 500, "nothing replayed twice");
+}
