@@ -5,7 +5,7 @@
 //! [`StoreError::Unavailable`], the pipeline keeps the batch in its write-ahead
 //! buffer, and the next try after ClickHouse returns writes it.
 
-use super::clickhouse_schema::{create_tables, EventRow, RecordRow, EVENTS, RECORDS};
+use super::clickhouse_schema::{create_tables, EventRow, RecordRow, RecordRowRef, EVENTS, RECORDS};
 use super::{BoxFuture, RecordQuery, Store, StoreError};
 use digest::{ChangeEvent, DigestRecord, Micros, TraceId};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -251,11 +251,11 @@ impl ClickHouseStore {
         self.ensure_schema().await?;
         let mut ins = self
             .client
-            .insert::<RecordRow>(RECORDS)
+            .insert::<RecordRowRef<'_>>(RECORDS)
             .await
             .map_err(map_err)?;
         for r in records {
-            ins.write(&RecordRow::from_record(r, seq))
+            ins.write(&RecordRowRef::of(r, seq))
                 .await
                 .map_err(map_err)?;
         }

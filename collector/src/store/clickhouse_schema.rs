@@ -97,6 +97,66 @@ pub struct RecordRow {
     pub wal_seq: u64,
 }
 
+/// The same row borrowed from a record, for inserts (no string copies but the ids).
+#[derive(Debug, Clone, PartialEq, clickhouse::Row, Serialize)]
+pub struct RecordRowRef<'a> {
+    pub ts: u32,
+    pub time_us: u64,
+    pub trace_id: String,
+    pub span_id: String,
+    pub parent_span_id: String,
+    pub kind: &'a str,
+    pub service: &'a str,
+    pub instance: &'a str,
+    pub zone: &'a str,
+    pub operation: &'a str,
+    pub peer: &'a str,
+    pub duration_us: u64,
+    pub success: u8,
+    pub code: &'a str,
+    pub error: Option<&'a str>,
+    pub scene: &'a str,
+    pub channel: &'a str,
+    pub shadow: u8,
+    pub version: &'a str,
+    pub key_names: Vec<&'a str>,
+    pub key_values: Vec<&'a str>,
+    pub amount_cents: Option<i64>,
+    pub sql_count: Option<u32>,
+    pub wal_seq: u64,
+}
+
+impl<'a> RecordRowRef<'a> {
+    pub fn of(r: &'a DigestRecord, wal_seq: u64) -> Self {
+        Self {
+            ts: secs(r.time_us),
+            time_us: r.time_us,
+            trace_id: r.trace_id.to_hex(),
+            span_id: r.span_id.to_hex(),
+            parent_span_id: r.parent_span_id.map(|p| p.to_hex()).unwrap_or_default(),
+            kind: r.kind.as_str(),
+            service: &r.service,
+            instance: &r.instance,
+            zone: &r.zone,
+            operation: &r.operation,
+            peer: &r.peer,
+            duration_us: r.duration_us,
+            success: r.success as u8,
+            code: &r.code,
+            error: r.error.as_deref(),
+            scene: &r.scene,
+            channel: &r.channel,
+            shadow: r.shadow as u8,
+            version: &r.version,
+            key_names: r.keys.keys().map(String::as_str).collect(),
+            key_values: r.keys.values().map(String::as_str).collect(),
+            amount_cents: r.amount_cents,
+            sql_count: r.sql_count,
+            wal_seq,
+        }
+    }
+}
+
 /// Seconds for a `DateTime` column (saturating: DateTime ends in 2106).
 fn secs(us: u64) -> u32 {
     u32::try_from(us / 1_000_000).unwrap_or(u32::MAX)
