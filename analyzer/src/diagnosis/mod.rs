@@ -489,14 +489,7 @@ impl Inputs<'_> {
             let by_errors = k.errors >= 2 * self.cfg.min_errors
                 && k.error_share >= 0.6
                 && k.error_share >= 2.0 * k.share;
-            // Share well above its share a minute before, beyond sampling noise.
-            let n = k.count as f64 / k.share.max(1e-9);
-            let p0 = k.baseline_share.max(0.01);
-            let z = (k.share - p0) / (p0 * (1.0 - p0) / n).sqrt();
-            let by_surge = k.count >= self.cfg.min_volume
-                && k.share >= self.cfg.hot_share / 3.0
-                && k.share >= self.cfg.hot_surge_factor * k.baseline_share
-                && z >= 5.0;
+            let by_surge = self.surged(&k);
             let bonus = if k.key == "merchant" { 0.01 } else { 0.0 };
             let score = bonus
                 + if by_surge {
@@ -541,43 +534,57 @@ impl Inputs<'_> {
             .map(|k| k.value)
     }
 
-    /// With nothing unhealthy: a key whose share of a scope surged.
+    /// Whether a key's share surged beyond sampling noise (share ≥ hot_share/3,
+    /// ≥ hot_surge_factor × its share a minute before, z ≥ 5).
+    fn surged(&self, k: &HotKey) -> bool {
+        let n = k.count as f64 / k.share.max(1e-9);
+        let p0 = k.baseline_share.max(0.01);
+        let z = (k.share - p0) / (p0 * (1.0 - p0) / n).sqrt();
+        k.count >= self.cfg.min_volume
+            && k.share >= self.cfg.hot_share / 3.0
+            && k.share >= self.cfg.hot_surge_factor * k.baseline_share
+            && z >= 5.0
+    }
+
+    /// With nothing unhealthy: a business key whose share of a scope surged.
     fn quiet_hot_spots(&self) -> Vec<Candidate> {
-        let mut out = Vec::new();
-        for k in self.hot.top(self.wm_s, self.cfg.hot_recent_s, 2) {
-            if k.shadow || k.key == "user" || k.key == "bank" {
+        let mut keys = self.hot.top(self.wm_s, 1, 2);
+        keys.extend(self.hot.top(self.wm_s, 2, 2));
+        let mut best: Option<(f64, HotKey)> = None;
+        for k in keys {
+            if k.shadow || k.key == "user" || k.key == "bank" || !self.surged(&k) {
                 continue;
             }
-            if k.count >= self.cfg.min_volume
-                && k.share >= self.cfg.hot_share
-                && k.share >= self.cfg.hot_surge_factor * k.baseline_share
-                && k.baseline_share > 0.0
-            {
-                let mut rc = RootCause::new(CauseKind::HotSpot);
-                rc.key = Some(k.label());
-                if k.scope == ScopeKind::Service {
-                    rc.service = Some(k.within.clone());
-                }
-                out.push(Candidate {
-                    evidence: vec![format!(
-                        "{} carries {} of {} {} traffic ({} a minute before)",
-                        k.label(),
-                        pct(k.share),
-                        match k.scope {
-                            ScopeKind::Service => "service",
-                            ScopeKind::Scene => "scene",
-                        },
-                        k.within,
-                        pct(k.baseline_share)
-                    )],
-                    root_cause: rc,
-                    confidence: 0.7,
-                    codes: Vec::new(),
-                    slow_share: 0.0,
-                });
+            let score = k.share + if k.key == "merchant" { 0.01 } else { 0.0 };
+            if best.as_ref().is_none_or(|b| score > b.0) {
+                best = Some((score, k));
             }
         }
-        out
+        let Some((_, k)) = best else {
+            return Vec::new();
+        };
+        let mut rc = RootCause::new(CauseKind::HotSpot);
+        rc.key = Some(k.label());
+        if k.scope == ScopeKind::Service {
+            rc.service = Some(k.within.clone());
+        }
+        vec![Candidate {
+            evidence: vec![format!(
+                "{} carries {} of {} {} traffic ({} a minute before)",
+                k.label(),
+                pct(k.share),
+                match k.scope {
+                    ScopeKind::Service => "service",
+                    ScopeKind::Scene => "scene",
+                },
+                k.within,
+                pct(k.baseline_share)
+            )],
+            root_cause: rc,
+            confidence: 0.7,
+            codes: Vec::new(),
+            slow_share: 0.0,
+        }]
     }
 
     /// With nothing unhealthy: a traffic surge, blamed on the entry service that
