@@ -1,7 +1,8 @@
 //! The payment path: [`Guard`] for [`Steering`]. With no rules and no faults
-//! every method is one or two atomic loads; otherwise rules are read from an
-//! immutable compiled snapshot and faults from a short list, with no allocation
-//! except for a refusal's code strings and the values the trait returns owned.
+//! every method is one or two atomic loads; otherwise rules and faults are read
+//! from per-thread cached snapshots (no shared lock or reference count), the
+//! clock is read only when a rule or fault applies, and nothing is allocated
+//! except a refusal's code strings and the values the trait returns owned.
 //!
 //! Contract with the services: `exit` is called once for every call `enter`
 //! saw, refused or not (`success` false when refused); `bank_exit` likewise
@@ -14,16 +15,18 @@ use super::steering::Steering;
 use crate::faults::{Fault, FaultKind, Target};
 use crate::guard::{CallSite, ChannelWeight, Guard, LedgerStrategy, Verdict};
 use std::cell::Cell;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+static SEED: AtomicU64 = AtomicU64::new(0x9E37_79B9_7F4A_7C15);
 
 thread_local! {
-    static RNG: Cell<u64> = Cell::new({
-        let x = &0u8 as *const u8 as u64;
-        (x ^ 0x9E37_79B9_7F4A_7C15).max(1)
-    });
+    static RNG: Cell<u64> = Cell::new(
+        SEED.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed).wrapping_mul(0xBF58_476D_1CE4_E5B9) | 1,
+    );
 }
 
-/// A uniform draw in [0, 1) from a per-thread xorshift (no lock, no allocation).
+/// True with probability `p`, from a per-thread xorshift (no lock, no allocation).
 fn chance(p: f64) -> bool {
     if p >= 1.0 {
         return true;
@@ -55,111 +58,122 @@ fn reject(code: &str, error: &str, delay_us: u64) -> Verdict {
     }
 }
 
-impl Steering {
-    /// Faults on a served call. `Err` is a refusal.
-    fn fault_enter(&self, site: &CallSite<'_>, now: u64, mut delay: u64) -> Result<u64, Verdict> {
-        let faults = self.faults.snapshot();
-        let refusal = self.fault_refusal(&faults, site, now, &mut delay);
-        // Pools last: a call refused before reaching a pool never takes a slot.
-        let mut refused = refusal.is_some();
-        let mut out = refusal;
-        for f in faults.iter().filter(|f| is_pool_for(f, site, now)) {
-            if refused {
-                f.refused.note();
-            } else if !f.in_flight.try_enter(f.pool as i64) {
+/// A fault that refuses a served call, or adds to its delay.
+fn served_fault(f: &Fault, site: &CallSite<'_>, now: u64, delay: &mut u64) -> Option<Verdict> {
+    let hits = || f.hits_service(site.service, site.operation);
+    match f.kind {
+        FaultKind::ZoneOutage => {
+            if matches!(&f.target, Target::Zone { zone } if zone == site.zone) {
                 f.touch(now);
-                f.refused.note();
-                refused = true;
-                out = Some(reject(
-                    "THREAD_POOL_FULL",
-                    "RejectedExecutionException",
-                    delay + f.delay_us,
-                ));
+                return Some(reject("ZONE_UNAVAILABLE", "ConnectException", 0));
+            }
+        }
+        FaultKind::Latency if hits() => {
+            f.touch(now);
+            *delay += f.delay_us;
+        }
+        FaultKind::Errors if hits() && chance(f.rate) => {
+            f.touch(now);
+            return Some(reject("SYSTEM_ERROR", "InternalError", *delay));
+        }
+        FaultKind::Timeout if hits() && chance(f.rate) => {
+            f.touch(now);
+            return Some(reject("TIMEOUT", "TimeoutException", *delay + f.delay_us));
+        }
+        FaultKind::BadRelease if hits() && f.bad_version().is_some() => {
+            f.touch(now);
+            *delay += f.delay_us;
+            if chance(f.rate) {
+                return Some(reject("SYSTEM_ERROR", "NullPointerException", *delay));
+            }
+        }
+        _ => {}
+    }
+    None
+}
+
+/// A fault that refuses a bank call, or adds to its delay.
+fn bank_fault(f: &Fault, bank: &str, now: u64, delay: &mut u64) -> Option<Verdict> {
+    if !f.hits_bank(bank) {
+        return None;
+    }
+    match f.kind {
+        FaultKind::BankOutage => {
+            f.touch(now);
+            Some(reject("BANK_UNAVAILABLE", "ConnectException", *delay))
+        }
+        FaultKind::Latency => {
+            f.touch(now);
+            *delay += f.delay_us;
+            None
+        }
+        FaultKind::Errors if chance(f.rate) => {
+            f.touch(now);
+            Some(reject("BANK_ERROR", "BankSystemError", *delay))
+        }
+        FaultKind::Timeout if chance(f.rate) => {
+            f.touch(now);
+            Some(reject(
+                "BANK_TIMEOUT",
+                "TimeoutException",
+                *delay + f.delay_us,
+            ))
+        }
+        _ => None,
+    }
+}
+
+impl Steering {
+    /// Faults on a call; `rule_refused` means a rule already refused it (only
+    /// the pools' bookkeeping is done then). `Err` is a refusal.
+    fn faults_on_call(
+        &self,
+        faults: &[Arc<Fault>],
+        site: &CallSite<'_>,
+        bank: Option<&str>,
+        now: u64,
+        mut delay: u64,
+        rule_refused: bool,
+    ) -> Result<u64, Option<Verdict>> {
+        let mut out = None;
+        if !rule_refused {
+            for f in faults.iter().filter(|f| f.is_active(now)) {
+                out = match bank {
+                    Some(b) => bank_fault(f, b, now, &mut delay),
+                    None => served_fault(f, site, now, &mut delay),
+                };
+                if out.is_some() {
+                    break;
+                }
+            }
+        }
+        if bank.is_none() {
+            // Pools last: a call refused before reaching a pool never takes a
+            // slot, and its coming exit is cancelled instead.
+            let mut refused = rule_refused || out.is_some();
+            for f in faults.iter().filter(|f| is_pool_for(f, site, now)) {
+                if refused {
+                    f.refused.note();
+                } else if !f.in_flight.try_enter(f.pool as i64) {
+                    f.touch(now);
+                    f.refused.note();
+                    refused = true;
+                    out = Some(reject(
+                        "THREAD_POOL_FULL",
+                        "RejectedExecutionException",
+                        delay + f.delay_us,
+                    ));
+                }
             }
         }
         match out {
-            Some(v) => Err(v),
+            Some(v) => Err(Some(v)),
+            None if rule_refused => Err(None),
             None => Ok(delay),
         }
     }
 
-    fn fault_refusal(
-        &self,
-        faults: &[std::sync::Arc<Fault>],
-        site: &CallSite<'_>,
-        now: u64,
-        delay: &mut u64,
-    ) -> Option<Verdict> {
-        for f in faults.iter().filter(|f| f.is_active(now)) {
-            let hits = f.hits_service(site.service, site.operation);
-            match f.kind {
-                FaultKind::ZoneOutage => {
-                    if matches!(&f.target, Target::Zone { zone } if zone == site.zone) {
-                        f.touch(now);
-                        return Some(reject("ZONE_UNAVAILABLE", "ConnectException", 0));
-                    }
-                }
-                FaultKind::Latency if hits => {
-                    f.touch(now);
-                    *delay += f.delay_us;
-                }
-                FaultKind::Errors if hits && chance(f.rate) => {
-                    f.touch(now);
-                    return Some(reject("SYSTEM_ERROR", "InternalError", *delay));
-                }
-                FaultKind::Timeout if hits && chance(f.rate) => {
-                    f.touch(now);
-                    return Some(reject("TIMEOUT", "TimeoutException", *delay + f.delay_us));
-                }
-                FaultKind::BadRelease if hits && f.bad_version().is_some() => {
-                    f.touch(now);
-                    *delay += f.delay_us;
-                    if chance(f.rate) {
-                        return Some(reject("SYSTEM_ERROR", "NullPointerException", *delay));
-                    }
-                }
-                _ => {}
-            }
-        }
-        None
-    }
-
-    fn fault_bank(&self, bank: &str, now: u64, mut delay: u64) -> Result<u64, Verdict> {
-        for f in self
-            .faults
-            .snapshot()
-            .iter()
-            .filter(|f| f.is_active(now) && f.hits_bank(bank))
-        {
-            match f.kind {
-                FaultKind::BankOutage => {
-                    f.touch(now);
-                    return Err(reject("BANK_UNAVAILABLE", "ConnectException", delay));
-                }
-                FaultKind::Latency => {
-                    f.touch(now);
-                    delay += f.delay_us;
-                }
-                FaultKind::Errors if chance(f.rate) => {
-                    f.touch(now);
-                    return Err(reject("BANK_ERROR", "BankSystemError", delay));
-                }
-                FaultKind::Timeout if chance(f.rate) => {
-                    f.touch(now);
-                    return Err(reject(
-                        "BANK_TIMEOUT",
-                        "TimeoutException",
-                        delay + f.delay_us,
-                    ));
-                }
-                _ => {}
-            }
-        }
-        Ok(delay)
-    }
-
-    /// Rules then faults for one resource pair; a fault's refusal after the
-    /// rules let the call in is recorded as a failed call in the breakers.
+    /// Rules, then faults, for one call (`bank` set for a bank call).
     fn guard_call(
         &self,
         service: &str,
@@ -172,53 +186,67 @@ impl Steering {
         if !rules_on && !faults_on {
             return Verdict::PASS;
         }
-        let now = self.clock.now_us();
-        let compiled = rules_on.then(|| self.compiled.read().clone());
-        let mut delay = 0;
-        if let Some(c) = &compiled {
-            match c.enter(service, op, site, now) {
-                Verdict::Pass { delay_us } => delay = delay_us,
-                refused => {
-                    if faults_on && bank.is_none() {
-                        for f in self
-                            .faults
-                            .snapshot()
-                            .iter()
-                            .filter(|f| is_pool_for(f, site, now))
-                        {
-                            f.refused.note();
-                        }
-                    }
-                    return refused;
-                }
-            }
+        let mut verdict = Verdict::PASS;
+        if rules_on {
+            verdict = self
+                .compiled
+                .with(|c| c.enter(service, op, site, || self.clock.now_us()));
         }
         if !faults_on {
-            return Verdict::Pass { delay_us: delay };
+            return verdict;
         }
+        let now = self.clock.now_us();
         self.poll(now);
-        let outcome = match bank {
-            Some(b) => self.fault_bank(b, now, delay),
-            None => self.fault_enter(site, now, delay),
+        let (delay, rule_refused) = match &verdict {
+            Verdict::Pass { delay_us } => (*delay_us, false),
+            Verdict::Reject { .. } => (0, true),
         };
-        match outcome {
+        match self
+            .faults
+            .with(|fs| self.faults_on_call(fs, site, bank, now, delay, rule_refused))
+        {
             Ok(delay_us) => Verdict::Pass { delay_us },
-            Err(v) => v,
+            Err(Some(v)) => v,
+            Err(None) => verdict,
         }
     }
 
-    fn active(&self, kind: FaultKind) -> impl Iterator<Item = std::sync::Arc<Fault>> + '_ {
+    fn call_exit(
+        &self,
+        service: &str,
+        op: &str,
+        site: &CallSite<'_>,
+        bank: bool,
+        success: bool,
+        duration_us: u64,
+    ) {
+        if self.has_rules.load(Ordering::Acquire) {
+            self.compiled
+                .with(|c| c.exit(service, op, success, duration_us, || self.clock.now_us()));
+        }
+        if !bank && self.faults.any() {
+            let now = self.clock.now_us();
+            self.faults.with(|fs| {
+                for f in fs.iter().filter(|f| is_pool_for(f, site, now)) {
+                    if success || !f.refused.take() {
+                        f.in_flight.exit();
+                    }
+                }
+            });
+        }
+    }
+
+    /// Runs `f` on each active fault of `kind` with the time.
+    fn each_active(&self, kind: FaultKind, mut f: impl FnMut(&Fault, u64)) {
+        if !self.faults.any() {
+            return;
+        }
         let now = self.clock.now_us();
-        let faults = if self.faults.any() {
-            Some(self.faults.snapshot())
-        } else {
-            None
-        };
-        faults
-            .into_iter()
-            .flat_map(|f| f.to_vec())
-            .filter(move |f| f.kind == kind && f.is_active(now))
-            .inspect(move |f| f.touch(now))
+        self.faults.with(|fs| {
+            for x in fs.iter().filter(|x| x.kind == kind && x.is_active(now)) {
+                f(x, now);
+            }
+        });
     }
 }
 
@@ -228,41 +256,22 @@ impl Guard for Steering {
     }
 
     fn exit(&self, site: &CallSite<'_>, success: bool, duration_us: u64) {
-        if self.has_rules.load(Ordering::Acquire) {
-            let now = self.clock.now_us();
-            self.compiled.read().clone().exit(
-                site.service,
-                site.operation,
-                success,
-                duration_us,
-                now,
-            );
-        }
-        if self.faults.any() {
-            let now = self.clock.now_us();
-            for f in self.faults.snapshot().iter() {
-                if f.kind == FaultKind::PoolExhaustion
-                    && f.is_active(now)
-                    && f.hits_service(site.service, site.operation)
-                {
-                    f.in_flight.exit();
-                }
-            }
-        }
+        self.call_exit(
+            site.service,
+            site.operation,
+            site,
+            false,
+            success,
+            duration_us,
+        );
     }
 
     fn bank(&self, bank: &str, site: &CallSite<'_>) -> Verdict {
         self.guard_call("bank", bank, site, Some(bank))
     }
 
-    fn bank_exit(&self, bank: &str, _site: &CallSite<'_>, success: bool, duration_us: u64) {
-        if self.has_rules.load(Ordering::Acquire) {
-            let now = self.clock.now_us();
-            self.compiled
-                .read()
-                .clone()
-                .exit("bank", bank, success, duration_us, now);
-        }
+    fn bank_exit(&self, bank: &str, site: &CallSite<'_>, success: bool, duration_us: u64) {
+        self.call_exit("bank", bank, site, true, success, duration_us);
     }
 
     fn feature_enabled(&self, feature: &str) -> bool {
@@ -278,20 +287,16 @@ impl Guard for Steering {
     }
 
     fn version(&self, service: &str) -> Option<String> {
-        if self.faults.any() {
-            let now = self.clock.now_us();
-            for f in self.faults.snapshot().iter() {
-                if f.kind == FaultKind::BadRelease
-                    && f.is_active(now)
-                    && f.hits_service(service, "")
-                {
-                    if let Some(bad) = f.bad_version() {
-                        return Some(bad.to_string());
-                    }
+        let mut bad = None;
+        self.each_active(FaultKind::BadRelease, |f, now| {
+            if bad.is_none() && f.hits_service(service, "") {
+                bad = f.bad_version().map(str::to_string);
+                if bad.is_some() {
+                    f.touch(now);
                 }
             }
-        }
-        self.state.version(service)
+        });
+        bad.or_else(|| self.state.version(service))
     }
 
     fn ledger_strategy(&self, account: &str) -> Option<LedgerStrategy> {
@@ -299,18 +304,31 @@ impl Guard for Steering {
     }
 
     fn ledger_delay_us(&self) -> u64 {
-        self.active(FaultKind::SlowLedger).map(|f| f.delay_us).sum()
+        let mut d = 0;
+        self.each_active(FaultKind::SlowLedger, |f, now| {
+            f.touch(now);
+            d += f.delay_us;
+        });
+        d
     }
 
     fn load_multiplier(&self) -> f64 {
-        self.active(FaultKind::Surge).map(|f| f.factor).product()
+        let mut m = 1.0;
+        self.each_active(FaultKind::Surge, |f, now| {
+            f.touch(now);
+            m *= f.factor;
+        });
+        m
     }
 
     fn hot_merchant(&self) -> Option<(String, f64)> {
-        self.active(FaultKind::HotMerchant)
-            .find_map(|f| match &f.target {
-                Target::Merchant { merchant } => Some((merchant.clone(), f.share)),
-                _ => None,
-            })
+        let mut hot = None;
+        self.each_active(FaultKind::HotMerchant, |f, now| {
+            if let (None, Target::Merchant { merchant }) = (&hot, &f.target) {
+                f.touch(now);
+                hot = Some((merchant.clone(), f.share));
+            }
+        });
+        hot
     }
 }

@@ -10,7 +10,32 @@ use super::rules::{
 use super::window::{InFlight, KeyedBuckets, Pacer, Refusals, SlidingWindow};
 use crate::guard::{CallSite, Verdict};
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
+
+/// FNV-1a: short service and operation names hash in a few nanoseconds.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h ^= *b as u64;
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type FastMap<V> = HashMap<String, V, BuildHasherDefault<Fnv>>;
 
 /// Sentinel's block exceptions as business code and error class.
 pub const FLOW_LIMITED: (&str, &str) = ("FLOW_LIMITED", "FlowException");
@@ -63,18 +88,18 @@ impl Guards {
 #[derive(Debug, Default)]
 struct ServiceGuards {
     whole: Guards,
-    ops: HashMap<String, Guards>,
+    ops: FastMap<Guards>,
 }
 
 /// The compiled rules.
 #[derive(Debug, Default)]
 pub struct Compiled {
-    services: HashMap<String, ServiceGuards>,
+    services: FastMap<ServiceGuards>,
     /// Breakers by resource name, for the state listing.
     pub breakers: Vec<(String, Arc<Breaker>)>,
 }
 
-fn slot<'a>(map: &'a mut HashMap<String, ServiceGuards>, resource: &str) -> &'a mut Guards {
+fn slot<'a>(map: &'a mut FastMap<ServiceGuards>, resource: &str) -> &'a mut Guards {
     let (service, op) = split_resource(resource);
     let sg = map.entry(service.to_string()).or_default();
     match op {
@@ -93,7 +118,7 @@ fn key_value<'a>(site: &'a CallSite<'_>, key: usize) -> Option<&'a str> {
 
 impl Compiled {
     pub fn build(flow: &[FlowRule], param: &[ParamFlowRule], degrade: &[DegradeRule]) -> Self {
-        let mut services: HashMap<String, ServiceGuards> = HashMap::new();
+        let mut services: FastMap<ServiceGuards> = FastMap::default();
         for r in flow {
             let count = count_of(&r.count);
             let pacer = (r.control_behavior == Some(2)).then(|| {
@@ -155,12 +180,18 @@ impl Compiled {
 
     /// Checks a call against its resources' rules: hot parameters, then flow,
     /// then breakers (Sentinel's slot order). `Pass` may carry a pacing delay.
-    pub fn enter(&self, service: &str, op: &str, site: &CallSite<'_>, now_us: u64) -> Verdict {
+    pub fn enter(
+        &self,
+        service: &str,
+        op: &str,
+        site: &CallSite<'_>,
+        now: impl Fn() -> u64,
+    ) -> Verdict {
         let gs = self.guards(service, op);
         if gs[0].is_none() && gs[1].is_none() {
             return Verdict::PASS;
         }
-        let v = self.check(gs, site, now_us);
+        let v = self.check(gs, site, now());
         if matches!(v, Verdict::Reject { .. }) {
             for g in gs.iter().flatten() {
                 g.refused.note();
@@ -238,8 +269,20 @@ impl Compiled {
 
     /// Records the end of a call (the services call it for refused calls too;
     /// those are cancelled against the refusals `enter` noted).
-    pub fn exit(&self, service: &str, op: &str, success: bool, duration_us: u64, now_us: u64) {
-        for g in self.guards(service, op).iter().flatten() {
+    pub fn exit(
+        &self,
+        service: &str,
+        op: &str,
+        success: bool,
+        duration_us: u64,
+        now: impl Fn() -> u64,
+    ) {
+        let gs = self.guards(service, op);
+        if gs[0].is_none() && gs[1].is_none() {
+            return;
+        }
+        let now_us = now();
+        for g in gs.iter().flatten() {
             if !success && g.refused.take() {
                 continue;
             }

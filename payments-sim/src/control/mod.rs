@@ -14,6 +14,7 @@ pub mod error;
 mod hot;
 pub mod limits;
 pub mod rules;
+pub mod snapshot;
 pub mod state;
 mod steering;
 pub mod window;

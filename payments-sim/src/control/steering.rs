@@ -6,6 +6,7 @@
 use super::error::{parse_json, ControlError};
 use super::limits::Compiled;
 use super::rules::{validate_degrade, validate_flow, validate_param, RuleSet, RuleType};
+use super::snapshot::{self, Published};
 use super::state::{ChannelBody, ControlState};
 use crate::faults::{FaultKind, FaultSet, FaultSpec, GroundTruth};
 use crate::guard::LedgerStrategy;
@@ -31,7 +32,7 @@ pub struct Steering {
     run_start_us: Micros,
     sink: ChangeSink,
     rules: RwLock<RuleSet>,
-    pub(crate) compiled: RwLock<Arc<Compiled>>,
+    pub(crate) compiled: Published<Compiled>,
     pub(crate) has_rules: AtomicBool,
     pub(crate) state: ControlState,
     pub(crate) faults: FaultSet,
@@ -58,7 +59,7 @@ impl Steering {
             run_start_us,
             sink,
             rules: RwLock::new(RuleSet::default()),
-            compiled: RwLock::new(Arc::new(Compiled::default())),
+            compiled: Published::new(Compiled::default(), &snapshot::RULES),
             has_rules: AtomicBool::new(false),
             state: ControlState::default(),
             faults: FaultSet::new(),
@@ -163,7 +164,7 @@ impl Steering {
         let compiled = Compiled::build(&next.flow, &next.param, &next.degrade);
         self.has_rules
             .store(!compiled.is_empty(), Ordering::Release);
-        *self.compiled.write() = Arc::new(compiled);
+        self.compiled.publish(compiled);
         *self.rules.write() = next;
         let services: BTreeSet<&str> = old_res
             .iter()
@@ -189,7 +190,7 @@ impl Steering {
     /// Breaker states by resource (`CLOSED`, `OPEN`, `HALF_OPEN`).
     pub fn breaker_states(&self) -> Vec<(String, super::breaker::BreakerState)> {
         self.compiled
-            .read()
+            .load()
             .breakers
             .iter()
             .map(|(r, b)| (r.clone(), b.state()))
@@ -424,6 +425,25 @@ impl Steering {
     }
 
     pub(crate) fn poll(&self, now: Micros) {
+        if !self.faults.has_releases() {
+            return;
+        }
+        let due = self.faults.with(|fs| {
+            fs.iter().any(|f| {
+                f.kind == FaultKind::BadRelease
+                    && now >= f.start_us
+                    && if f.announced.load(Ordering::Acquire) {
+                        !f.is_active(now)
+                            && !f.rolled_back.load(Ordering::Acquire)
+                            && !f.end_handled.load(Ordering::Acquire)
+                    } else {
+                        f.is_active(now)
+                    }
+            })
+        });
+        if !due {
+            return;
+        }
         for f in self.faults.snapshot().iter() {
             if f.kind != FaultKind::BadRelease || now < f.start_us {
                 continue;

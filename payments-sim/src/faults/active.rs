@@ -4,9 +4,10 @@
 
 use super::spec::FaultSpec;
 use super::{defaults, FaultError, FaultKind, Target};
+use crate::control::snapshot::{self, Published};
 use crate::control::window::{InFlight, Refusals};
 use digest::{format_rfc3339, Micros};
-use parking_lot::{Mutex, RwLock};
+use parking_lot::Mutex;
 use serde::Serialize;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -169,12 +170,27 @@ pub struct GroundTruth {
 }
 
 /// The faults of a run.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct FaultSet {
-    live: RwLock<Arc<[Arc<Fault>]>>,
+    live: Published<Vec<Arc<Fault>>>,
+    writer: Mutex<()>,
     history: Mutex<Vec<Arc<Fault>>>,
     any: AtomicBool,
+    releases: AtomicBool,
     next_id: AtomicU64,
+}
+
+impl Default for FaultSet {
+    fn default() -> Self {
+        Self {
+            live: Published::new(Vec::new(), &snapshot::FAULTS),
+            writer: Mutex::new(()),
+            history: Mutex::new(Vec::new()),
+            any: AtomicBool::new(false),
+            releases: AtomicBool::new(false),
+            next_id: AtomicU64::new(0),
+        }
+    }
 }
 
 impl FaultSet {
@@ -188,9 +204,20 @@ impl FaultSet {
         self.any.load(Ordering::Acquire)
     }
 
-    /// The installed faults (cheap: one reference count).
-    pub fn snapshot(&self) -> Arc<[Arc<Fault>]> {
-        self.live.read().clone()
+    /// Is a bad release installed (it has time-driven deploy and end events)?
+    #[inline]
+    pub fn has_releases(&self) -> bool {
+        self.releases.load(Ordering::Acquire)
+    }
+
+    /// The installed faults (one reference count; not for the payment path).
+    pub fn snapshot(&self) -> Arc<Vec<Arc<Fault>>> {
+        self.live.load()
+    }
+
+    /// Runs `f` on the installed faults from this thread's cache (payment path).
+    pub fn with<R>(&self, f: impl FnOnce(&[Arc<Fault>]) -> R) -> R {
+        self.live.with(|v| f(v))
     }
 
     fn build(&self, specs: Vec<FaultSpec>, base_us: Micros) -> Result<Vec<Arc<Fault>>, FaultError> {
@@ -207,6 +234,15 @@ impl FaultSet {
             .collect()
     }
 
+    fn install(&self, all: Vec<Arc<Fault>>) {
+        self.any.store(!all.is_empty(), Ordering::Release);
+        self.releases.store(
+            all.iter().any(|f| f.kind == FaultKind::BadRelease),
+            Ordering::Release,
+        );
+        self.live.publish(all);
+    }
+
     /// Adds faults whose times count from `base_us`.
     pub fn add(
         &self,
@@ -214,12 +250,11 @@ impl FaultSet {
         base_us: Micros,
     ) -> Result<Vec<Arc<Fault>>, FaultError> {
         let new = self.build(specs, base_us)?;
-        let mut live = self.live.write();
-        let mut all: Vec<_> = live.iter().cloned().collect();
+        let _w = self.writer.lock();
+        let mut all: Vec<_> = self.live.load().iter().cloned().collect();
         all.extend(new.iter().cloned());
         self.history.lock().extend(new.iter().cloned());
-        self.any.store(!all.is_empty(), Ordering::Release);
-        *live = all.into();
+        self.install(all);
         Ok(new)
     }
 
@@ -231,8 +266,8 @@ impl FaultSet {
         now_us: Micros,
     ) -> Result<Vec<Arc<Fault>>, FaultError> {
         let new = self.build(specs, base_us)?;
-        let mut live = self.live.write();
-        for f in live.iter() {
+        let _w = self.writer.lock();
+        for f in self.live.load().iter() {
             let _ = f.removed_us.compare_exchange(
                 0,
                 now_us.max(1),
@@ -241,8 +276,7 @@ impl FaultSet {
             );
         }
         self.history.lock().extend(new.iter().cloned());
-        self.any.store(!new.is_empty(), Ordering::Release);
-        *live = new.clone().into();
+        self.install(new.clone());
         Ok(new)
     }
 
