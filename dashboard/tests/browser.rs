@@ -16,6 +16,7 @@ mod common;
 
 use common::webdriver::{artifacts, available_or_fail, Browser};
 use common::*;
+use std::sync::Arc;
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -25,7 +26,10 @@ fn bundle_or_fail() -> Option<std::path::PathBuf> {
     if dist.join("index.html").is_file() {
         return Some(dist);
     }
-    let msg = format!("browser harness: no bundle in {} (run scripts/build-dashboard)", dist.display());
+    let msg = format!(
+        "browser harness: no bundle in {} (run scripts/build-dashboard)",
+        dist.display()
+    );
     if std::env::var("CI").as_deref() == Ok("true") {
         panic!("{msg}");
     }
@@ -43,9 +47,14 @@ async fn log_in(b: &Browser, url: &str, user: &str) {
 
 /// No element wider than the viewport: the page does not scroll sideways.
 async fn assert_no_sideways_scroll(b: &Browser, what: &str) {
-    let v = b.script("return [document.documentElement.scrollWidth, window.innerWidth]").await;
+    let v = b
+        .script("return [document.documentElement.scrollWidth, window.innerWidth]")
+        .await;
     let (scroll, inner) = (v[0].as_u64().unwrap(), v[1].as_u64().unwrap());
-    assert!(scroll <= inner, "{what}: page is {scroll}px wide in a {inner}px window");
+    assert!(
+        scroll <= inner,
+        "{what}: page is {scroll}px wide in a {inner}px window"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -63,7 +72,10 @@ async fn harness_login_live_figures_topology_trace_and_roles() {
     log_in(&b, &r.url("/"), "ada").await;
     b.wait_text("#tps", WAIT, |t| t == "30").await;
     assert_eq!(b.text("#success-rate").await, "90.00%");
-    assert!(b.text("#mttr").await.contains('—'), "no incident recovered yet");
+    assert!(
+        b.text("#mttr").await.contains('—'),
+        "no incident recovered yet"
+    );
     assert_eq!(b.text("#incidents").await, "0");
     b.wait("#scenes .scene.red", WAIT).await;
     b.screenshot(&shots, "01-overview-1920").await;
@@ -74,33 +86,47 @@ async fn harness_login_live_figures_topology_trace_and_roles() {
     r.clock.advance_secs(1);
     let (_, took) = b.wait_text("#tps", WAIT, |t| t == "75").await;
     eprintln!("#tps updated {took:?} after the data changed");
-    assert!(took < Duration::from_secs(1), "the screen lagged the data by {took:?}");
+    assert!(
+        took < Duration::from_secs(1),
+        "the screen lagged the data by {took:?}"
+    );
     b.screenshot(&shots, "02-overview-live").await;
 
     b.click("nav a[href=\"/topology\"]").await;
     b.wait("#topology", WAIT).await;
     for svc in ["cashier", "trade", "payment", "engine", "bank_icbc"] {
-        b.wait(&format!("#topology [data-node=\"{svc}\"]"), WAIT).await;
+        b.wait(&format!("#topology [data-node=\"{svc}\"]"), WAIT)
+            .await;
     }
     assert_eq!(b.count("#topology line").await, 4, "four call edges");
     b.click("#topology [data-node=\"engine\"]").await;
-    b.wait_text("#node-detail h2", WAIT, |t| t.starts_with("engine")).await;
+    b.wait_text("#node-detail h2", WAIT, |t| t.starts_with("engine"))
+        .await;
     b.screenshot(&shots, "03-topology").await;
     assert_no_sideways_scroll(&b, "topology").await;
 
     b.click("nav a[href=\"/trace\"]").await;
-    b.type_into("#trace-id", &format!("{:032x}", 0x4000_0000_0000_0000_0000_0000_0000_0005u128)).await;
+    b.type_into(
+        "#trace-id",
+        &format!("{:032x}", 0x4000_0000_0000_0000_0000_0000_0000_0005u128),
+    )
+    .await;
     b.click("#trace-search").await;
     b.wait("#waterfall", WAIT).await;
     assert_eq!(b.count("#waterfall g.span").await, 8);
     b.screenshot(&shots, "04-trace").await;
 
     b.click("nav a[href=\"/drills\"]").await;
-    assert_eq!(b.attr("#drill-inject", "disabled").await, false, "an admin may drill");
+    assert_eq!(
+        b.attr("#drill-inject", "disabled").await,
+        false,
+        "an admin may drill"
+    );
     // Through role and CSRF checks to the backend, which has no control plane to call.
     b.type_into("#drill-fault", "bank_outage").await;
     b.click("#drill-inject").await;
-    b.wait_text("#drill-result", WAIT, |t| t.contains("(503)")).await;
+    b.wait_text("#drill-result", WAIT, |t| t.contains("(503)"))
+        .await;
 
     b.resize(1366, 768).await;
     for page in ["/", "/topology", "/incidents", "/sla", "/alerts", "/drills"] {
@@ -135,5 +161,68 @@ async fn harness_login_live_figures_topology_trace_and_roles() {
     assert_eq!(statuses, serde_json::json!(["viewer", 403, 403]));
     b.quit().await;
     let audit = r.audit_text();
-    assert_eq!(audit.matches("\"outcome\":\"denied\"").count(), 2, "{audit}");
+    assert_eq!(
+        audit.matches("\"outcome\":\"denied\"").count(),
+        2,
+        "{audit}"
+    );
+}
+
+/// The incident room in the browser, against a scripted incident standing in for the
+/// healer: a commander sees the root cause, approves the plan, sees it recover and the
+/// MTTR figure update; a viewer sees Approve disabled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn harness_incident_room_approve_as_commander() {
+    if !available_or_fail("browser harness") {
+        return;
+    }
+    let Some(dist) = bundle_or_fail() else { return };
+    let shots = artifacts("incident-room");
+    let r = start_wrapped(Some(dist), Duration::from_millis(250), |rec| {
+        Arc::new(common::scripted::ScriptedIncident::new(rec))
+    })
+    .await;
+    feed_second(&r.backend, T0_US, 20, 4, 0);
+    r.clock.advance_secs(1);
+
+    let b = Browser::start(1920, 1080).await;
+    log_in(&b, &r.url("/incidents/inc-1"), "vera").await;
+    b.wait_text("#root-cause", WAIT, |t| t.contains("bank_icbc"))
+        .await;
+    assert_eq!(
+        b.attr("#approve", "disabled").await,
+        true,
+        "a viewer cannot approve"
+    );
+    b.click("#logout").await;
+    b.wait("#login-user", WAIT).await;
+
+    log_in(&b, &r.url("/"), "cole").await;
+    b.wait_text("#incidents", WAIT, |t| t == "1").await;
+    b.screenshot(&shots, "01-overview-open-incident").await;
+    b.click("nav a[href=\"/topology\"]").await;
+    b.wait("#topology .node.root[data-node=\"bank_icbc\"]", WAIT)
+        .await;
+    b.screenshot(&shots, "02-topology-root-cause").await;
+    b.click("nav a[href=\"/incidents\"]").await;
+    b.click("#incident-list a[href=\"/incidents/inc-1\"]").await;
+    b.wait_text("#root-cause", WAIT, |t| t.contains("bank_icbc"))
+        .await;
+    assert_eq!(b.attr("#approve", "disabled").await, false);
+    b.screenshot(&shots, "03-incident-room").await;
+    b.click("#approve").await;
+    b.wait_text("#action-result", WAIT, |t| t == "approve: done")
+        .await;
+    b.wait_text("#incident-room", WAIT, |t| {
+        t.contains("approved by cole") && t.to_lowercase().contains("mismatches")
+    })
+    .await;
+    b.screenshot(&shots, "04-approved-recovered").await;
+    b.click("nav a[href=\"/\"]").await;
+    b.wait_text("#mttr", WAIT, |t| t == "4.2 s").await;
+    assert_eq!(b.text("#incidents").await, "0");
+    b.screenshot(&shots, "05-overview-mttr").await;
+    b.quit().await;
+    let audit = r.audit_text();
+    assert!(audit.contains("\"user\":\"cole\",\"role\":\"commander\",\"action\":\"approve\",\"target\":\"inc-1\",\"outcome\":\"ok\""), "{audit}");
 }

@@ -20,6 +20,14 @@ pub fn text(v: &Value) -> String {
     }
 }
 
+/// µs since the epoch as RFC 3339 (milliseconds).
+pub fn time_of_us(us: f64) -> String {
+    js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(us / 1000.0))
+        .to_iso_string()
+        .as_string()
+        .unwrap_or_default()
+}
+
 pub fn pct(v: Option<f64>) -> String {
     v.map(|f| format!("{:.2}%", f * 100.0))
         .unwrap_or_else(|| "—".into())
@@ -72,12 +80,16 @@ pub fn JsonTable(rows: Value, #[prop(optional)] empty: &'static str) -> impl Int
                 .iter()
                 .map(|c| {
                     let v = r.get(c).cloned().unwrap_or(Value::Null);
+                    let shown = match v.as_f64() {
+                        Some(us) if c.ends_with("_us") && us > 1e15 => time_of_us(us),
+                        _ => text(&v),
+                    };
                     let cls = if c == "health" || c == "state" || c == "status" {
                         health_class(&v)
                     } else {
                         ""
                     };
-                    view! { <td class=cls>{text(&v)}</td> }
+                    view! { <td class=cls>{shown}</td> }
                 })
                 .collect_view();
             view! { <tr>{cells}</tr> }
@@ -102,18 +114,20 @@ pub fn KeyValues(obj: Value) -> impl IntoView {
     view! { <dl class="kv">{items}</dl> }
 }
 
-/// One north-star figure; `id` is the stable id tests look for.
+/// One north-star figure; `id` is the stable id tests look for; `sub` a small line under it.
 #[component]
 pub fn Figure(
     id: &'static str,
     label: &'static str,
     value: Signal<String>,
     #[prop(optional)] class: Signal<String>,
+    #[prop(optional)] sub: Signal<String>,
 ) -> impl IntoView {
     view! {
         <div class=move || format!("figure {}", class.get())>
             <div class="label">{label}</div>
             <div class="value" id=id>{move || value.get()}</div>
+            <div class="sub">{move || sub.get()}</div>
         </div>
     }
 }

@@ -52,6 +52,15 @@ pub async fn start(dist: Option<PathBuf>) -> Running {
 
 /// Same, with the live stream's interval.
 pub async fn start_with(dist: Option<PathBuf>, stream_interval: Duration) -> Running {
+    start_wrapped(dist, stream_interval, |r| r).await
+}
+
+/// Same, serving a backend built around the RecordBackend.
+pub async fn start_wrapped(
+    dist: Option<PathBuf>,
+    stream_interval: Duration,
+    wrap: impl FnOnce(Arc<RecordBackend>) -> Arc<dyn dashboard::DashboardBackend>,
+) -> Running {
     let dir = tempfile::tempdir().unwrap();
     let audit = dir.path().join("audit.jsonl");
     let cfg = DashboardConfig::from_toml_str(&config_text(&audit), "test").unwrap();
@@ -64,7 +73,7 @@ pub async fn start_with(dist: Option<PathBuf>, stream_interval: Duration) -> Run
         stream_interval,
     };
     let (dashboard, first) =
-        Dashboard::new(opts, backend.clone(), Arc::new(clock.clone())).unwrap();
+        Dashboard::new(opts, wrap(backend.clone()), Arc::new(clock.clone())).unwrap();
     assert!(first.is_none());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -168,4 +177,5 @@ pub fn feed_second(b: &RecordBackend, second_us: u64, count: u64, fail_every: u6
         }
     }
 }
+pub mod scripted;
 pub mod webdriver;

@@ -35,7 +35,11 @@ pub struct Browser {
 
 impl Browser {
     pub async fn start(width: u32, height: u32) -> Browser {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let driver = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
@@ -47,11 +51,19 @@ impl Browser {
         let t0 = Instant::now();
         loop {
             if let Ok(r) = http.get(format!("{base}/status")).send().await {
-                if r.json::<Value>().await.ok().and_then(|v| v["value"]["ready"].as_bool()) == Some(true) {
+                if r.json::<Value>()
+                    .await
+                    .ok()
+                    .and_then(|v| v["value"]["ready"].as_bool())
+                    == Some(true)
+                {
                     break;
                 }
             }
-            assert!(t0.elapsed() < Duration::from_secs(20), "chromedriver did not become ready");
+            assert!(
+                t0.elapsed() < Duration::from_secs(20),
+                "chromedriver did not become ready"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let profile = tempfile::tempdir().unwrap();
@@ -72,9 +84,26 @@ impl Browser {
             "browserName": "chrome",
             "goog:chromeOptions": {"binary": CHROMIUM, "args": args}
         }}});
-        let v: Value = http.post(format!("{base}/session")).json(&caps).send().await.unwrap().json().await.unwrap();
-        let session = v["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {v}")).to_string();
-        let mut b = Browser { driver, base, session, http, _profile: profile };
+        let v: Value = http
+            .post(format!("{base}/session"))
+            .json(&caps)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let session = v["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {v}"))
+            .to_string();
+        let mut b = Browser {
+            driver,
+            base,
+            session,
+            http,
+            _profile: profile,
+        };
         b.resize(width, height).await;
         b
     }
@@ -94,7 +123,8 @@ impl Browser {
     }
 
     pub async fn resize(&mut self, width: u32, height: u32) {
-        self.post("/window/rect", json!({"width": width, "height": height})).await;
+        self.post("/window/rect", json!({"width": width, "height": height}))
+            .await;
     }
 
     pub async fn goto(&self, url: &str) {
@@ -103,8 +133,12 @@ impl Browser {
 
     /// The element id for a CSS selector, if present now.
     pub async fn find(&self, css: &str) -> Option<String> {
-        let v = self.post("/element", json!({"using": "css selector", "value": css})).await;
-        v.as_object().filter(|o| !o.contains_key("error")).and_then(|o| o.values().next()?.as_str().map(String::from))
+        let v = self
+            .post("/element", json!({"using": "css selector", "value": css}))
+            .await;
+        v.as_object()
+            .filter(|o| !o.contains_key("error"))
+            .and_then(|o| o.values().next()?.as_str().map(String::from))
     }
 
     /// Waits up to `timeout` for a selector.
@@ -114,27 +148,44 @@ impl Browser {
             if let Some(e) = self.find(css).await {
                 return e;
             }
-            assert!(t0.elapsed() < timeout, "no {css} after {timeout:?}; page: {}", self.text("body").await);
+            assert!(
+                t0.elapsed() < timeout,
+                "no {css} after {timeout:?}; page: {}",
+                self.text("body").await
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 
     pub async fn text(&self, css: &str) -> String {
         match self.find(css).await {
-            Some(e) => self.call(reqwest::Method::GET, &format!("/element/{e}/text"), None).await.as_str().unwrap_or("").to_string(),
+            Some(e) => self
+                .call(reqwest::Method::GET, &format!("/element/{e}/text"), None)
+                .await
+                .as_str()
+                .unwrap_or("")
+                .to_string(),
             None => String::new(),
         }
     }
 
     /// Waits until the text of `css` satisfies `ok`; returns the text and how long it took.
-    pub async fn wait_text(&self, css: &str, timeout: Duration, ok: impl Fn(&str) -> bool) -> (String, Duration) {
+    pub async fn wait_text(
+        &self,
+        css: &str,
+        timeout: Duration,
+        ok: impl Fn(&str) -> bool,
+    ) -> (String, Duration) {
         let t0 = Instant::now();
         loop {
             let t = self.text(css).await;
             if ok(&t) {
                 return (t, t0.elapsed());
             }
-            assert!(t0.elapsed() < timeout, "{css} still reads {t:?} after {timeout:?}");
+            assert!(
+                t0.elapsed() < timeout,
+                "{css} still reads {t:?} after {timeout:?}"
+            );
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
     }
@@ -147,26 +198,36 @@ impl Browser {
     pub async fn type_into(&self, css: &str, text: &str) {
         let e = self.wait(css, Duration::from_secs(10)).await;
         self.post(&format!("/element/{e}/clear"), json!({})).await;
-        self.post(&format!("/element/{e}/value"), json!({"text": text})).await;
+        self.post(&format!("/element/{e}/value"), json!({"text": text}))
+            .await;
     }
 
     pub async fn attr(&self, css: &str, name: &str) -> Value {
         let e = self.wait(css, Duration::from_secs(10)).await;
-        self.call(reqwest::Method::GET, &format!("/element/{e}/property/{name}"), None).await
+        self.call(
+            reqwest::Method::GET,
+            &format!("/element/{e}/property/{name}"),
+            None,
+        )
+        .await
     }
 
     pub async fn count(&self, css: &str) -> usize {
-        let v = self.post("/elements", json!({"using": "css selector", "value": css})).await;
+        let v = self
+            .post("/elements", json!({"using": "css selector", "value": css}))
+            .await;
         v.as_array().map(|a| a.len()).unwrap_or(0)
     }
 
     pub async fn script(&self, js: &str) -> Value {
-        self.post("/execute/sync", json!({"script": js, "args": []})).await
+        self.post("/execute/sync", json!({"script": js, "args": []}))
+            .await
     }
 
     /// Runs an async script; it calls `arguments[0](result)` when done.
     pub async fn script_async(&self, js: &str) -> Value {
-        self.post("/execute/async", json!({"script": js, "args": []})).await
+        self.post("/execute/async", json!({"script": js, "args": []}))
+            .await
     }
 
     /// Saves a PNG of the viewport to `dir/name.png`.
@@ -180,7 +241,11 @@ impl Browser {
     }
 
     pub async fn quit(mut self) {
-        let _ = self.http.delete(format!("{}/session/{}", self.base, self.session)).send().await;
+        let _ = self
+            .http
+            .delete(format!("{}/session/{}", self.base, self.session))
+            .send()
+            .await;
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }

@@ -8,6 +8,21 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use serde_json::{json, Value};
 
+/// A field of an incident, accepting the healer's own names too (`state` for `status`,
+/// `trigger` for `root_cause`, the plan name for `title`).
+fn field(i: &Value, k: &str) -> Value {
+    let alt: &[&str] = match k {
+        "status" => &["status", "state"],
+        "root_cause" => &["root_cause", "trigger"],
+        "title" => &["title", "plan"],
+        _ => &[],
+    };
+    std::iter::once(k)
+        .chain(alt.iter().copied())
+        .find_map(|name| i.get(name).filter(|v| !v.is_null()).cloned())
+        .unwrap_or(Value::Null)
+}
+
 #[component]
 pub fn IncidentList() -> impl IntoView {
     let live = expect_context::<Live>();
@@ -18,13 +33,13 @@ pub fn IncidentList() -> impl IntoView {
         }
         list.into_iter()
             .map(|i| {
-                let id = text(i.get("id").unwrap_or(&Value::Null));
-                let status = i.get("status").cloned().unwrap_or(Value::Null);
+                let id = text(&field(&i, "id"));
+                let status = field(&i, "status");
                 view! {
                     <li class=format!("incident {}", health_class(&status))>
-                        <A href=format!("/incidents/{id}")>{format!("{id} · {}", text(i.get("title").unwrap_or(&Value::Null)))}</A>
+                        <A href=format!("/incidents/{id}")>{format!("{id} · {}", text(&field(&i, "title")))}</A>
                         <span class="status">{text(&status)}</span>
-                        <span class="sub">{text(i.get("root_cause").unwrap_or(&Value::Null))}</span>
+                        <span class="sub">{text(&field(&i, "root_cause"))}</span>
                     </li>
                 }
             })
@@ -66,9 +81,9 @@ pub fn IncidentRoom() -> impl IntoView {
         None => view! { <p class="empty">"Loading…"</p> }.into_any(),
         Some(Err(e)) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
         Some(Ok(i)) => {
-            let get = |k: &str| i.get(k).cloned().unwrap_or(Value::Null);
+            let get = |k: &str| field(&i, k);
             let plan = get("plan");
-            let steps = plan.get("steps").cloned().unwrap_or(Value::Null);
+            let steps = plan.get("steps").cloned().unwrap_or_else(|| get("actions"));
             let can = session.is_commander();
             view! {
                 <section class="panel">
@@ -79,7 +94,7 @@ pub fn IncidentRoom() -> impl IntoView {
                 <section class="panel"><h2>"Timeline"</h2><JsonTable rows=get("timeline") /></section>
                 <section class="panel"><h2>"Impact"</h2><KeyValues obj=get("impact") /></section>
                 <section class="panel">
-                    <h2>{format!("Plan {}", text(plan.get("name").unwrap_or(&Value::Null)))}</h2>
+                    <h2>{format!("Plan {}", text(plan.get("name").unwrap_or(&plan)))}</h2>
                     <p>{format!("approval: {} · status: {}", text(plan.get("approval").unwrap_or(&Value::Null)),
                         text(plan.get("status").unwrap_or(&Value::Null)))}</p>
                     <JsonTable rows=steps empty="No plan matched." />

@@ -22,13 +22,8 @@ pub fn Overview() -> impl IntoView {
         Some(s) if s < 0.99 => "amber".into(),
         _ => String::new(),
     });
-    let mttr = Signal::derive(move || {
-        format!(
-            "{} · avg {}",
-            secs(num("/overview/mttr_last_s")),
-            secs(num("/overview/mttr_avg_s"))
-        )
-    });
+    let mttr = Signal::derive(move || secs(num("/overview/mttr_last_s")));
+    let mttr_avg = Signal::derive(move || format!("average {}", secs(num("/overview/mttr_avg_s"))));
     let open = Signal::derive(move || {
         num("/overview/open_incidents")
             .map(|x| format!("{x:.0}"))
@@ -61,7 +56,7 @@ pub fn Overview() -> impl IntoView {
         <section class="figures">
             <Figure id="tps" label="payments / s" value=tps />
             <Figure id="success-rate" label="success rate" value=success class=success_class />
-            <Figure id="mttr" label="MTTR last · average" value=mttr />
+            <Figure id="mttr" label="MTTR (last incident)" value=mttr sub=mttr_avg />
             <Figure id="incidents" label="open incidents" value=open class=open_class />
             <Figure id="error-budget" label="error budget left" value=budget />
         </section>
