@@ -480,3 +480,46 @@ async fn surge_and_hot_merchant_change_the_load() {
     assert!((0.35..=0.65).contains(&share), "hot merchant share {share}");
     assert!(r.mem.events().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_breaker_fails_fast_and_half_opens_after_its_window() {
+    let mut r = run(&["errors:payment-engine@0+30"]).await;
+    r.steering
+        .put_rules_json(
+            RuleType::Degrade,
+            br#"[{"resource":"payment-engine","grade":1,"count":0.2,"timeWindow":5,"minRequestAmount":10}]"#,
+            "healer",
+        )
+        .unwrap();
+    let tripping = r.phase(1, 60).await;
+    let engine: Vec<_> = servers(&tripping, "payment-engine").collect();
+    let degraded = engine.iter().filter(|d| d.code == "DEGRADED").count();
+    assert!(
+        degraded >= 30,
+        "fails fast once open: {degraded} of {}",
+        engine.len()
+    );
+    assert!(engine
+        .iter()
+        .filter(|d| d.code == "DEGRADED")
+        .all(|d| d.duration_us < 300_000));
+    // Still open 4 s after it tripped (timeWindow 5 s).
+    let still = r.phase(5, 20).await;
+    assert!(servers(&still, "payment-engine").all(|d| d.code == "DEGRADED"));
+    // After the fault ends the probe succeeds and the breaker closes.
+    r.clock.set(T0 + 40 * S);
+    let mut closed = false;
+    for step in 0..20 {
+        let recs = r.phase(40 + step * 6, 5).await;
+        if servers(&recs, "payment-engine")
+            .last()
+            .is_some_and(|d| d.success)
+        {
+            closed = true;
+            break;
+        }
+    }
+    assert!(closed, "breaker closed after the fault ended");
+    let after = r.phase(200, 30).await;
+    assert!(codes(&after).is_empty(), "{:?}", codes(&after));
+}
