@@ -496,3 +496,57 @@ async fn every_control_change_emits_an_event_and_faults_none() {
     );
     assert_eq!(f.events.lock().len(), n, "faults emit no change events");
 }
+
+#[tokio::test]
+async fn served_on_a_real_socket() {
+    let f = fixture();
+    let (addr, task) = api::serve(f.steering.clone(), TOKEN, "127.0.0.1:0")
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let url = format!("http://{addr}/control/switches");
+    let r = http
+        .put(&url)
+        .body(r#"{"marketing":false}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    let r = http
+        .put(&url)
+        .bearer_auth(TOKEN)
+        .body(r#"{"marketing":false}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let form = [
+        ("type", "flow"),
+        ("data", r#"[{"resource":"cashier","count":5}]"#),
+    ];
+    let r = http
+        .post(format!("http://{addr}/setRules"))
+        .bearer_auth(TOKEN)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.text().await.unwrap(), "success");
+    let rules: Value = http
+        .get(format!("http://{addr}/getRules?type=flow"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rules, json!([{"resource":"cashier","count":5}]));
+    assert!(api::serve(f.steering.clone(), "", "127.0.0.1:0")
+        .await
+        .is_err());
+    assert!(api::serve(f.steering.clone(), TOKEN, "256.0.0.1:1")
+        .await
+        .is_err());
+    task.abort();
+}
