@@ -168,6 +168,15 @@ async fn login(State(d): D, h: HeaderMap, body: Bytes) -> ApiResult {
     same_origin(&d, &h)?;
     let b: LoginBody = parse_json(&body)?;
     let name: String = b.user.chars().take(64).collect();
+    if let Some(wait_s) = d.throttle.locked_for(&name) {
+        let _ = d
+            .audit
+            .record(&name, None, "login", "", "denied: too many failures");
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("too many failed logins for this user; try again in {wait_s} s"),
+        ));
+    }
     let d2 = d.clone();
     let (n2, pw) = (name.clone(), b.password);
     // PBKDF2 is deliberately slow: keep it off the async workers.
@@ -178,11 +187,13 @@ async fn login(State(d): D, h: HeaderMap, body: Bytes) -> ApiResult {
         let _ = d
             .audit
             .record(&name, None, "login", "", "failed: bad user or password");
+        d.throttle.failed(&name);
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "bad user or password",
         ));
     };
+    d.throttle.succeeded(&name);
     let (id, s) = d.sessions.create(&name, role);
     let _ = d.audit.record(&name, Some(role), "login", "", "ok");
     let cookie = format!("{COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/");

@@ -4,7 +4,7 @@
 
 use crate::assets::Assets;
 use crate::audit::Audit;
-use crate::auth::{SessionStore, Users};
+use crate::auth::{LoginThrottle, SessionStore, Users};
 use crate::backend::DashboardBackend;
 use crate::config::DashboardConfig;
 use crate::error::DashboardError;
@@ -52,6 +52,7 @@ pub struct Dashboard {
     pub(crate) backend: Arc<dyn DashboardBackend>,
     pub(crate) users: Users,
     pub(crate) sessions: SessionStore,
+    pub(crate) throttle: LoginThrottle,
     pub(crate) audit: Audit,
     pub(crate) assets: Assets,
     pub(crate) allowed_origins: Vec<String>,
@@ -82,7 +83,8 @@ impl Dashboard {
         let d = Dashboard {
             backend,
             users,
-            sessions: SessionStore::new(clock, ttl),
+            sessions: SessionStore::new(clock.clone(), ttl),
+            throttle: LoginThrottle::new(clock),
             audit,
             assets: Assets::new(opts.dist_dir),
             allowed_origins: origins,

@@ -542,3 +542,33 @@ fn config_errors_name_the_field() {
         assert!(e.contains(word) && e.contains("dash.toml"), "{word}: {e}");
     }
 }
+
+#[tokio::test]
+async fn repeated_bad_passwords_lock_the_name_for_five_minutes() {
+    let r = start(None).await;
+    let c = reqwest::Client::new();
+    let try_login = |pw: &'static str| {
+        let c = c.clone();
+        let url = r.url("/api/login");
+        async move {
+            c.post(url)
+                .json(&json!({"user": "cole", "password": pw}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    for _ in 0..5 {
+        assert_eq!(try_login("guess").await, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        try_login(PASSWORD).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right password waits"
+    );
+    login(&r, "vera").await; // other users are unaffected
+    r.clock.advance_secs(300);
+    login(&r, "cole").await;
+    assert!(r.audit_text().contains("denied: too many failures"));
+}

@@ -4,9 +4,11 @@
 
 pub mod password;
 pub mod session;
+pub mod throttle;
 
 pub use password::{hash_password, hash_password_with, verify_password, PasswordHash};
 pub use session::{Session, SessionStore};
+pub use throttle::LoginThrottle;
 
 use crate::config::DashboardConfig;
 use serde::{Deserialize, Serialize};
