@@ -185,3 +185,84 @@ fn common<'a>(mut sets: impl Iterator<Item = &'a Labels>) -> Labels {
     }
     c
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::route::{Route, RouteConfig};
+
+    fn alert(fp: &str, state: AlertState) -> Alert {
+        Alert {
+            fingerprint: fp.into(),
+            labels: [
+                ("alertname".to_string(), "A".to_string()),
+                ("fp".to_string(), fp.to_string()),
+            ]
+            .into(),
+            annotations: Labels::new(),
+            state,
+            active_at_us: 0,
+            starts_at_us: 1,
+            ends_at_us: if state == AlertState::Resolved { 9 } else { 0 },
+            value: 1.0,
+            generator_url: String::new(),
+        }
+    }
+
+    fn route() -> Route {
+        let c = RouteConfig {
+            receiver: Some("r".into()),
+            group_wait_s: Some(1.0),
+            group_interval_s: Some(5.0),
+            repeat_interval_s: Some(60.0),
+            ..Default::default()
+        };
+        Route::new(&c, &["r".to_string()]).unwrap()
+    }
+
+    const S: u64 = 1_000_000;
+
+    #[test]
+    fn wait_dedup_repeat_and_resolve() {
+        let r = route();
+        let mut g = Groups::default();
+        g.insert(&r, &alert("a", AlertState::Firing), 0);
+        assert!(g.flush(0, |_| false).is_empty(), "group wait");
+        g.insert(&r, &alert("b", AlertState::Firing), S / 2);
+        let n = g.flush(S, |_| false);
+        assert_eq!(n.len(), 1);
+        assert_eq!(n[0].alerts.len(), 2);
+        // Same alerts again: nothing new until the repeat interval.
+        for t in [6, 11, 16, 56] {
+            g.insert(&r, &alert("a", AlertState::Firing), t * S);
+            g.insert(&r, &alert("b", AlertState::Firing), t * S);
+            assert!(g.flush(t * S, |_| false).is_empty(), "dedup at {t}s");
+        }
+        g.insert(&r, &alert("a", AlertState::Firing), 61 * S);
+        assert_eq!(g.flush(61 * S, |_| false).len(), 1, "repeat after 60 s");
+        // One resolves: one notification listing the firing one and the resolved one.
+        g.insert(&r, &alert("b", AlertState::Resolved), 62 * S);
+        let n = g.flush(66 * S, |_| false);
+        assert_eq!(n.len(), 1);
+        assert_eq!(n[0].status, NotificationStatus::Firing);
+        assert_eq!(n[0].alerts.len(), 2);
+        g.insert(&r, &alert("a", AlertState::Resolved), 67 * S);
+        let n = g.flush(71 * S, |_| false);
+        assert_eq!(n[0].status, NotificationStatus::Resolved);
+        assert!(g.is_empty(), "a fully resolved group is dropped");
+    }
+
+    #[test]
+    fn muted_alerts_send_nothing_and_never_resolve_loudly() {
+        let r = route();
+        let mut g = Groups::default();
+        g.insert(&r, &alert("a", AlertState::Firing), 0);
+        assert!(g.flush(S, |_| true).is_empty());
+        g.insert(&r, &alert("a", AlertState::Resolved), 2 * S);
+        assert!(
+            g.flush(6 * S, |_| true).is_empty(),
+            "never announced, so no resolve either"
+        );
+        assert!(g.is_empty());
+    }
+}

@@ -61,7 +61,7 @@ impl InhibitRule {
                 && self
                     .equal
                     .iter()
-                    .all(|l| src.labels.get(l).is_some() && src.labels.get(l) == target.get(l))
+                    .all(|l| src.labels.contains_key(l) && src.labels.get(l) == target.get(l))
         })
     }
 }

@@ -254,8 +254,10 @@ rollback = { service = "{target}" }
 "#,
     )
     .unwrap();
-    let mut cfg = EngineConfig::default();
-    cfg.freeze = vec![(T0 + 7_200_000_000, T0 + 10_800_000_000)];
+    let cfg = EngineConfig {
+        freeze: vec![(T0 + 7_200_000_000, T0 + 10_800_000_000)],
+        ..EngineConfig::default()
+    };
     let (mut e, clock, control, _) = engine(cfg, vec![plan]).await;
     control
         .state

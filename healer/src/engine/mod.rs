@@ -92,7 +92,7 @@ impl Engine {
         executors: Executors,
         audit: AuditLog,
     ) -> Self {
-        plans.sort_by(|a, b| b.priority.cmp(&a.priority));
+        plans.sort_by_key(|p| std::cmp::Reverse(p.priority));
         Self {
             clock,
             cfg,

@@ -35,7 +35,8 @@ pub fn with_rule(a: &Action, current: &Value) -> Result<Value, ExecError> {
         other => return Err(ExecError::Answer(format!("rules are not a list: {other}"))),
     };
     let res = |r: &Value| r.get("resource").and_then(Value::as_str).map(String::from);
-    let (rule, same): (Value, Box<dyn Fn(&Value) -> bool>) = match a {
+    type Same = Box<dyn Fn(&Value) -> bool>;
+    let (rule, same): (Value, Same) = match a {
         Action::FlowLimit { resource, qps } => {
             let r = resource.clone();
             (

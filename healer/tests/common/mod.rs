@@ -142,7 +142,7 @@ fn serde_urlencoded_lite(body: &[u8]) -> HashMap<String, String> {
         while i < b.len() {
             match b[i] {
                 b'+' => out.push(b' '),
-                b'%' if i + 2 < b.len() + 0 && i + 2 <= b.len() - 1 => {
+                b'%' if i + 2 < b.len() => {
                     out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap_or(b'?'));
                     i += 2;
                 }
