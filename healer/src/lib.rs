@@ -18,6 +18,7 @@ pub mod executor;
 pub mod incident;
 pub mod notice;
 pub mod plan;
+pub mod probe;
 pub mod trigger;
 
 pub use audit::{AuditEntry, AuditLog};
@@ -29,4 +30,5 @@ pub use incident::{
 };
 pub use notice::Notice;
 pub use plan::{builtin_plans, parse_plan, Action, ApprovalMode, Plan};
+pub use probe::OutcomeProbe;
 pub use trigger::Trigger;

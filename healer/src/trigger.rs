@@ -44,6 +44,38 @@ impl Trigger {
         }
     }
 
+    /// A trigger from an analyzer root cause `{kind, service?, bank?, key?, zone?}`: the
+    /// target is the key (`merchant:m42`), else `bank:NAME`, `zone:NAME`, `service:NAME`;
+    /// every part present is also a label (`{label.service}` etc. in plans).
+    pub fn from_cause(
+        kind: &str,
+        service: Option<&str>,
+        bank: Option<&str>,
+        key: Option<&str>,
+        zone: Option<&str>,
+        at_us: Micros,
+    ) -> Self {
+        let target = match (key, bank, zone, service) {
+            (Some(k), ..) => k.to_string(),
+            (None, Some(b), ..) => format!("bank:{b}"),
+            (None, None, Some(z), _) => format!("zone:{z}"),
+            (None, None, None, Some(s)) => format!("service:{s}"),
+            _ => String::new(),
+        };
+        let mut t = Self::diagnosis(kind, &target, at_us);
+        for (name, v) in [
+            ("service", service),
+            ("bank", bank),
+            ("key", key),
+            ("zone", zone),
+        ] {
+            if let Some(v) = v {
+                t.labels.insert(name.into(), v.into());
+            }
+        }
+        t
+    }
+
     /// The target's kind (`bank` of `bank:icbc`).
     pub fn target_kind(&self) -> &str {
         self.target.split_once(':').map(|(k, _)| k).unwrap_or("")
@@ -55,5 +87,47 @@ impl Trigger {
             .split_once(':')
             .map(|(_, n)| n)
             .unwrap_or(&self.target)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_cause_picks_the_most_specific_target() {
+        let t = Trigger::from_cause(
+            "hot_spot",
+            Some("payment"),
+            None,
+            Some("merchant:m-hot"),
+            None,
+            5,
+        );
+        assert_eq!(
+            (t.target.as_str(), t.target_kind(), t.target_name()),
+            ("merchant:m-hot", "merchant", "m-hot")
+        );
+        assert_eq!(t.labels["service"], "payment");
+        assert_eq!(
+            Trigger::from_cause(
+                "dependency",
+                Some("bank-gateway"),
+                Some("bank-b"),
+                None,
+                None,
+                0
+            )
+            .target,
+            "bank:bank-b"
+        );
+        assert_eq!(
+            Trigger::from_cause("zone", None, None, None, Some("zone-b"), 0).target,
+            "zone:zone-b"
+        );
+        assert_eq!(
+            Trigger::from_cause("bad_release", Some("trade"), None, None, None, 0).target,
+            "service:trade"
+        );
     }
 }
