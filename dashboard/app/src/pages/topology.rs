@@ -115,7 +115,7 @@ pub fn TopologyPage() -> impl IntoView {
                     f(e, "rate"), f(e, "error_ratio") * 100.0, f(e, "p99_ms"));
                 Some(view! {
                     <line x1=x1 + NODE_W / 2.0 y1=y1 x2=x2 - NODE_W / 2.0 y2=y2
-                        stroke=edge_colour(f(e, "error_ratio")) stroke-width=width stroke-opacity="0.8">
+                        stroke=edge_colour(f(e, "error_ratio")) stroke-width=width stroke-opacity="0.8" marker-end="url(#arrow)">
                         <title>{title}</title>
                     </line>
                 })
@@ -143,6 +143,11 @@ pub fn TopologyPage() -> impl IntoView {
         view! {
             <svg id="topology" viewBox=format!("0 0 {w} {h}") preserveAspectRatio="xMidYMin meet"
                 style=format!("max-height:{}px", (h * 1.2) as u32)>
+                <defs>
+                    <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="12" markerHeight="12" markerUnits="userSpaceOnUse" orient="auto">
+                        <path d="M 0 0 L 10 5 L 0 10 z" fill="#9aa3b2" />
+                    </marker>
+                </defs>
                 {lines}{boxes}
             </svg>
         }
