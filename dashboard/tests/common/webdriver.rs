@@ -7,13 +7,20 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub const CHROMIUM: &str = "/usr/bin/chromium";
-pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// `$WARROOM_CHROMIUM`, else Debian's `/usr/bin/chromium`.
+pub fn chromium() -> String {
+    std::env::var("WARROOM_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())
+}
+
+/// `$WARROOM_CHROMEDRIVER`, else Debian's `/usr/bin/chromedriver`.
+pub fn chromedriver() -> String {
+    std::env::var("WARROOM_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into())
+}
 
 /// Whether Chromium and chromedriver are installed. When they are not, a test skips
 /// with a notice — except under `CI=true`, where it fails.
 pub fn available_or_fail(what: &str) -> bool {
-    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+    if Path::new(&chromium()).exists() && Path::new(&chromedriver()).exists() {
         return true;
     }
     let msg = format!("{what}: Debian's chromium and chromium-driver are needed (apt-get install chromium chromium-driver; scripts/test installs them)");
@@ -40,7 +47,7 @@ impl Browser {
             .local_addr()
             .unwrap()
             .port();
-        let driver = Command::new(CHROMEDRIVER)
+        let driver = Command::new(chromedriver())
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -82,7 +89,7 @@ impl Browser {
         ];
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
-            "goog:chromeOptions": {"binary": CHROMIUM, "args": args}
+            "goog:chromeOptions": {"binary": chromium(), "args": args}
         }}});
         let v: Value = http
             .post(format!("{base}/session"))
