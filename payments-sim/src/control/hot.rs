@@ -195,16 +195,21 @@ impl Steering {
         if !faults_on {
             return verdict;
         }
-        let now = self.clock.now_us();
-        self.poll(now);
+        if self.faults.has_releases() {
+            self.poll(self.clock.now_us());
+        }
         let (delay, rule_refused) = match &verdict {
             Verdict::Pass { delay_us } => (*delay_us, false),
             Verdict::Reject { .. } => (0, true),
         };
-        match self
-            .faults
-            .with(|fs| self.faults_on_call(fs, site, bank, now, delay, rule_refused))
-        {
+        let outcome = self.faults.with(|fs| {
+            if !fs.iter().any(|f| f.could_hit(site, bank)) {
+                return if rule_refused { Err(None) } else { Ok(delay) };
+            }
+            let now = self.clock.now_us();
+            self.faults_on_call(fs, site, bank, now, delay, rule_refused)
+        });
+        match outcome {
             Ok(delay_us) => Verdict::Pass { delay_us },
             Err(Some(v)) => v,
             Err(None) => verdict,
@@ -224,7 +229,7 @@ impl Steering {
             self.compiled
                 .with(|c| c.exit(service, op, success, duration_us, || self.clock.now_us()));
         }
-        if !bank && self.faults.any() {
+        if !bank && self.faults.has_pools() {
             let now = self.clock.now_us();
             self.faults.with(|fs| {
                 for f in fs.iter().filter(|f| is_pool_for(f, site, now)) {

@@ -121,6 +121,17 @@ impl Fault {
         }
     }
 
+    /// Could this fault change a call to `site` (or to `bank`)? By target only,
+    /// without the clock: the payment path asks this first.
+    pub fn could_hit(&self, site: &crate::guard::CallSite<'_>, bank: Option<&str>) -> bool {
+        match (&self.target, bank) {
+            (Target::Service { .. }, None) => self.hits_service(site.service, site.operation),
+            (Target::Zone { zone }, None) => zone == site.zone,
+            (Target::Bank { bank: b }, Some(called)) => b == called,
+            _ => false,
+        }
+    }
+
     pub fn hits_bank(&self, bank: &str) -> bool {
         matches!(&self.target, Target::Bank { bank: b } if b == bank)
     }
@@ -177,6 +188,7 @@ pub struct FaultSet {
     history: Mutex<Vec<Arc<Fault>>>,
     any: AtomicBool,
     releases: AtomicBool,
+    pools: AtomicBool,
     next_id: AtomicU64,
 }
 
@@ -188,6 +200,7 @@ impl Default for FaultSet {
             history: Mutex::new(Vec::new()),
             any: AtomicBool::new(false),
             releases: AtomicBool::new(false),
+            pools: AtomicBool::new(false),
             next_id: AtomicU64::new(0),
         }
     }
@@ -208,6 +221,12 @@ impl FaultSet {
     #[inline]
     pub fn has_releases(&self) -> bool {
         self.releases.load(Ordering::Acquire)
+    }
+
+    /// Is a pool-exhaustion fault installed (it needs every exit)?
+    #[inline]
+    pub fn has_pools(&self) -> bool {
+        self.pools.load(Ordering::Acquire)
     }
 
     /// The installed faults (one reference count; not for the payment path).
@@ -238,6 +257,10 @@ impl FaultSet {
         self.any.store(!all.is_empty(), Ordering::Release);
         self.releases.store(
             all.iter().any(|f| f.kind == FaultKind::BadRelease),
+            Ordering::Release,
+        );
+        self.pools.store(
+            all.iter().any(|f| f.kind == FaultKind::PoolExhaustion),
             Ordering::Release,
         );
         self.live.publish(all);
