@@ -83,11 +83,9 @@ pub async fn serve(State(d): State<Arc<Dashboard>>, uri: Uri) -> Response {
     }
     match tokio::fs::read(&file).await {
         Ok(bytes) => {
-            let cache = if file.ends_with("index.html") {
-                "no-cache"
-            } else {
-                "public, max-age=300"
-            };
+            // File names are not content-hashed: always revalidate, so a rebuilt
+            // bundle is picked up on the next reload (the files are small, served locally).
+            let cache = "no-cache";
             (
                 [
                     (header::CONTENT_TYPE, content_type(&file)),

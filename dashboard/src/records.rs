@@ -278,3 +278,71 @@ impl DashboardBackend for RecordBackend {
         Ok(json!(out))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use digest::{ManualClock, SpanId};
+    use std::sync::Arc;
+
+    fn entry(n: u64, t: u64, ok: bool, shadow: bool) -> DigestRecord {
+        DigestRecord {
+            time_us: t,
+            trace_id: TraceId(n as u128 + 1),
+            span_id: SpanId(n + 1),
+            kind: SpanKind::Server,
+            service: "cashier".into(),
+            operation: "cashier.pay".into(),
+            success: ok,
+            code: if ok { "SUCCESS" } else { "FAIL" }.into(),
+            scene: "quick_pay".into(),
+            shadow,
+            duration_us: 1000,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn rate_is_the_last_complete_second_and_shadow_traffic_is_kept_apart() {
+        let t0 = 1_800_000_000_000_000;
+        let clock = ManualClock::new(t0);
+        let b = RecordBackend::new(Arc::new(clock.clone()));
+        for i in 0..10 {
+            b.ingest(entry(i, t0 + i * 1000, i != 0, false));
+        }
+        for i in 10..15 {
+            b.ingest(entry(i, t0 + i * 1000, false, true));
+        }
+        assert_eq!(
+            b.overview().payments_per_s,
+            0.0,
+            "the second is not complete yet"
+        );
+        clock.advance_secs(1);
+        let o = b.overview();
+        assert_eq!(o.payments_per_s, 10.0, "shadow payments are not counted");
+        assert_eq!(o.success_rate, Some(0.9));
+        assert_eq!(b.services()[0]["error_ratio"], 0.1);
+        clock.advance_secs(2);
+        assert_eq!(b.overview().payments_per_s, 0.0);
+        assert_eq!(
+            b.overview().success_rate,
+            Some(0.9),
+            "still inside the 10 s window"
+        );
+        clock.advance_secs(WINDOW_S);
+        assert_eq!(b.overview().success_rate, None);
+    }
+
+    #[test]
+    fn bad_lines_are_refused_and_counted() {
+        let b = RecordBackend::new(Arc::new(ManualClock::new(0)));
+        assert!(b.ingest_line(b"{\"time\":\"nope\"}").is_err());
+        assert!(b.ingest_line(b"not json").is_err());
+        assert_eq!(b.rejected(), 2);
+        let line = record_to_line(&entry(1, 1_000_000, true, false));
+        b.ingest_line(line.as_bytes()).unwrap();
+        assert_eq!(b.rejected(), 2);
+        assert_eq!(b.trace(TraceId(2)).unwrap().as_array().unwrap().len(), 1);
+    }
+}
