@@ -148,7 +148,7 @@ impl Engine {
             Ok(a) => (true, None, a.before.clone(), a.after.clone()),
             Err(e) => (false, Some(e.clone()), Value::Null, Value::Null),
         };
-        let _ = self.audit.append(AuditEntry {
+        if let Err(e) = self.audit.append(AuditEntry {
             time: stamp(now),
             incident: id,
             plan,
@@ -162,7 +162,14 @@ impl Engine {
             error: error.clone(),
             before,
             after,
-        });
+        }) {
+            inc.note(
+                now,
+                TimelineKind::ActionFailed,
+                format!("audit log: {e}"),
+                None,
+            );
+        }
         match result {
             Ok(applied) => {
                 let dry = if self.cfg.dry_run { " (dry run)" } else { "" };
@@ -212,7 +219,7 @@ impl Engine {
                 }
             };
             let inc = self.incidents.get_mut(&id).expect("incident");
-            let _ = self.audit.append(AuditEntry {
+            if let Err(e) = self.audit.append(AuditEntry {
                 time: stamp(now),
                 incident: id,
                 plan: inc.plan.clone().unwrap_or_default(),
@@ -226,7 +233,14 @@ impl Engine {
                 error: result.as_ref().err().cloned(),
                 before: a.after.clone(),
                 after: result.clone().unwrap_or(Value::Null),
-            });
+            }) {
+                inc.note(
+                    now,
+                    TimelineKind::ActionFailed,
+                    format!("audit log: {e}"),
+                    None,
+                );
+            }
             match result {
                 Ok(_) => {
                     inc.note(now, TimelineKind::Undone, action.describe(), None);
