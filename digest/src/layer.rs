@@ -8,6 +8,12 @@
 //! `extra_us`, simulated time added to the measured duration. Fields may be declared
 //! `Empty` and recorded later (`code`, `success`, …); each is taken once.
 //!
+//! `kind = "rpc"` is a call made and served inside one process: one span, written as
+//! two records. Its `service`, `instance`, `version`, `span_id` describe the server;
+//! `peer` is the caller; `parent_span_id` is the client's span id (the server's
+//! parent); `client_instance`, `client_version` and `client_parent_span_id` complete
+//! the client record, which shares everything else (and the duration).
+//!
 //! `time` is the clock at span creation and `duration_us` the clock at close minus
 //! that (plus `extra_us`). The line is written straight from the fields into one
 //! buffer — no intermediate record — and handed to the [`Sink`]. Spans lacking a
@@ -81,12 +87,24 @@ const F_CHANNEL: u32 = 1 << 15;
 const F_VERSION: u32 = 1 << 16;
 const F_CODE: u32 = 1 << 17;
 const F_ERROR: u32 = 1 << 18;
+const F_CINSTANCE: u32 = 1 << 19;
+const F_CVERSION: u32 = 1 << 20;
+const F_CPARENT: u32 = 1 << 21;
+
+// Slots of `CallData::side`: fields kept raw because an `rpc` span writes them twice.
+const S_PEER: usize = 0;
+const S_INSTANCE: usize = 1;
+const S_VERSION: usize = 2;
+const S_CINSTANCE: usize = 3;
+const S_CVERSION: usize = 4;
 
 /// What a live call span has collected.
 struct CallData {
     start_us: u64,
     seen: u32,
     kind: Option<SpanKind>,
+    rpc: bool,
+    client_parent: u64,
     trace: u128,
     span: u64,
     parent: u64,
@@ -94,6 +112,9 @@ struct CallData {
     shadow: bool,
     extra_us: u64,
     service: String,
+    /// Raw values of peer, instance, version, client_instance, client_version.
+    side: Vec<u8>,
+    ranges: [(u32, u32); 5],
     /// `,"field":value` fragments, ready to paste into the line.
     body: Vec<u8>,
     /// `"name":"value"` fragments joined by commas, for the `keys` object.
@@ -103,22 +124,37 @@ struct CallData {
 fn string_field(name: &str) -> Option<u32> {
     Some(match name {
         "operation" => F_OPERATION,
-        "peer" => F_PEER,
-        "instance" => F_INSTANCE,
         "zone" => F_ZONE,
         "scene" => F_SCENE,
         "channel" => F_CHANNEL,
-        "version" => F_VERSION,
         "code" => F_CODE,
         "error" => F_ERROR,
         _ => return None,
     })
 }
 
+fn side_field(name: &str) -> Option<(u32, usize)> {
+    Some(match name {
+        "peer" => (F_PEER, S_PEER),
+        "instance" => (F_INSTANCE, S_INSTANCE),
+        "version" => (F_VERSION, S_VERSION),
+        "client_instance" => (F_CINSTANCE, S_CINSTANCE),
+        "client_version" => (F_CVERSION, S_CVERSION),
+        _ => return None,
+    })
+}
+
 /// Appends `s` as a JSON string.
 fn json_str(out: &mut Vec<u8>, s: &str) {
-    out.push(b'"');
     let bytes = s.as_bytes();
+    if bytes.iter().all(|&b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.reserve(bytes.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
+    out.push(b'"');
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         if b >= 0x20 && b != b'"' && b != b'\\' {
@@ -164,6 +200,8 @@ impl CallData {
             start_us,
             seen: 0,
             kind: None,
+            rpc: false,
+            client_parent: 0,
             trace: 0,
             span: 0,
             parent: 0,
@@ -171,6 +209,8 @@ impl CallData {
             shadow: false,
             extra_us: 0,
             service: String::new(),
+            side: Vec::with_capacity(96),
+            ranges: [(0, 0); 5],
             body: Vec::with_capacity(320),
             keys: Vec::with_capacity(96),
         }
@@ -183,11 +223,22 @@ impl CallData {
     fn str_field(&mut self, name: &str, v: &str) {
         if name == "kind" {
             if self.first(F_KIND) {
-                self.kind = v.parse().ok();
+                if v == "rpc" {
+                    self.rpc = true;
+                    self.kind = Some(SpanKind::Server);
+                } else {
+                    self.kind = v.parse().ok();
+                }
             }
         } else if name == "service" {
             if self.first(F_SERVICE) {
                 self.service.push_str(v);
+            }
+        } else if let Some((bit, slot)) = side_field(name) {
+            if self.first(bit) {
+                let start = self.side.len() as u32;
+                self.side.extend_from_slice(v.as_bytes());
+                self.ranges[slot] = (start, self.side.len() as u32);
             }
         } else if let Some(bit) = string_field(name) {
             if self.first(bit) {
@@ -209,6 +260,7 @@ impl CallData {
         match name {
             "span_id" if self.first(F_SPAN) => self.span = v,
             "parent_span_id" if self.first(F_PARENT) => self.parent = v,
+            "client_parent_span_id" if self.first(F_CPARENT) => self.client_parent = v,
             "trace_id" if self.first(F_TRACE) => self.trace = v as u128,
             "extra_us" if self.first(F_EXTRA) => self.extra_us = v,
             "amount_cents" if self.first(F_AMOUNT) => {
@@ -220,42 +272,72 @@ impl CallData {
                 push_u64(&mut self.body, v.min(u32::MAX as u64));
             }
             _ => {
-                if name.starts_with("key.") || string_field(name).is_some() {
+                if name.starts_with("key.")
+                    || string_field(name).is_some()
+                    || side_field(name).is_some()
+                {
                     self.str_field(name, v.to_string().as_str());
                 }
             }
         }
     }
-    /// Writes the whole line into `out`; `None` if a required field is missing.
-    fn finish(&self, end_us: u64, default_instance: &str, out: &mut Vec<u8>) -> Option<()> {
-        let kind = self.kind?;
-        if self.trace == 0
-            || self.span == 0
-            || self.service.is_empty()
-            || self.seen & F_OPERATION == 0
-        {
+    /// A raw side field, if recorded.
+    fn side(&self, bit: u32, slot: usize) -> Option<&str> {
+        if self.seen & bit == 0 {
             return None;
         }
+        let (a, b) = self.ranges[slot];
+        std::str::from_utf8(&self.side[a as usize..b as usize]).ok()
+    }
+
+    /// Checks the required fields.
+    fn valid(&self) -> bool {
+        self.kind.is_some()
+            && self.trace != 0
+            && self.span != 0
+            && !self.service.is_empty()
+            && self.seen & F_OPERATION != 0
+            && (!self.rpc || (self.parent != 0 && self.seen & F_PEER != 0))
+    }
+
+    /// Writes one line into `out`.
+    #[allow(clippy::too_many_arguments)]
+    fn write_line(
+        &self,
+        out: &mut Vec<u8>,
+        kind: SpanKind,
+        span: u64,
+        parent: u64,
+        service: &str,
+        peer: Option<&str>,
+        instance: Option<&str>,
+        version: Option<&str>,
+        duration_us: u64,
+    ) {
         out.extend_from_slice(b"{\"time\":\"");
         write_rfc3339(out, self.start_us);
         out.extend_from_slice(b"\",\"trace_id\":\"");
         crate::ids::TraceId(self.trace).write_hex(out);
         out.extend_from_slice(b"\",\"span_id\":\"");
-        crate::ids::SpanId(self.span).write_hex(out);
-        if self.parent != 0 {
+        crate::ids::SpanId(span).write_hex(out);
+        if parent != 0 {
             out.extend_from_slice(b"\",\"parent_span_id\":\"");
-            crate::ids::SpanId(self.parent).write_hex(out);
+            crate::ids::SpanId(parent).write_hex(out);
         }
         out.extend_from_slice(b"\",\"kind\":\"");
         out.extend_from_slice(kind.as_str().as_bytes());
         out.extend_from_slice(b"\",\"service\":");
-        json_str(out, &self.service);
-        if self.seen & F_INSTANCE == 0 && !default_instance.is_empty() {
-            out.extend_from_slice(b",\"instance\":");
-            json_str(out, default_instance);
+        json_str(out, service);
+        for (name, v) in [("peer", peer), ("instance", instance), ("version", version)] {
+            if let Some(v) = v.filter(|v| !v.is_empty()) {
+                out.extend_from_slice(b",\"");
+                out.extend_from_slice(name.as_bytes());
+                out.extend_from_slice(b"\":");
+                json_str(out, v);
+            }
         }
         out.extend_from_slice(b",\"duration_us\":");
-        push_u64(out, end_us.saturating_sub(self.start_us) + self.extra_us);
+        push_u64(out, duration_us);
         out.extend_from_slice(b",\"success\":");
         out.extend_from_slice(if self.success { b"true" } else { b"false" });
         if self.shadow {
@@ -268,7 +350,54 @@ impl CallData {
             out.push(b'}');
         }
         out.extend_from_slice(b"}\n");
-        Some(())
+    }
+
+    /// Writes the record(s) of this span, handing each to `emit(service, line)`.
+    /// Returns false (writing nothing) if a required field is missing.
+    fn finish(
+        &self,
+        end_us: u64,
+        default_instance: &str,
+        out: &mut Vec<u8>,
+        mut emit: impl FnMut(&str, &[u8]),
+    ) -> bool {
+        if !self.valid() {
+            return false;
+        }
+        let kind = self.kind.unwrap_or(SpanKind::Server);
+        let duration = end_us.saturating_sub(self.start_us) + self.extra_us;
+        let dflt = (!default_instance.is_empty()).then_some(default_instance);
+        let peer = self.side(F_PEER, S_PEER);
+        out.clear();
+        self.write_line(
+            out,
+            kind,
+            self.span,
+            self.parent,
+            &self.service,
+            peer,
+            self.side(F_INSTANCE, S_INSTANCE).or(dflt),
+            self.side(F_VERSION, S_VERSION),
+            duration,
+        );
+        emit(&self.service, out);
+        if self.rpc {
+            let client = peer.unwrap_or("");
+            out.clear();
+            self.write_line(
+                out,
+                SpanKind::Client,
+                self.parent,
+                self.client_parent,
+                client,
+                Some(&self.service),
+                self.side(F_CINSTANCE, S_CINSTANCE).or(dflt),
+                self.side(F_CVERSION, S_CVERSION),
+                duration,
+            );
+            emit(client, out);
+        }
+        true
     }
 }
 
@@ -310,6 +439,7 @@ impl Visit for CallData {
         if name == "kind"
             || name == "service"
             || string_field(name).is_some()
+            || side_field(name).is_some()
             || name.starts_with("key.")
         {
             let s = format!("{value:?}");
@@ -365,12 +495,11 @@ where
         let end = self.clock.now_us();
         LINE.with(|buf| {
             let mut out = buf.borrow_mut();
-            out.clear();
-            match data.finish(end, &self.instance, &mut out) {
-                Some(()) => self.sink.line(&data.service, &out),
-                None => {
-                    self.invalid.fetch_add(1, Ordering::Relaxed);
-                }
+            let sink = &self.sink;
+            if !data.finish(end, &self.instance, &mut out, |svc, line| {
+                sink.line(svc, line)
+            }) {
+                self.invalid.fetch_add(1, Ordering::Relaxed);
             }
         });
     }

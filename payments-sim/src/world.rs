@@ -13,6 +13,7 @@ use crate::ledger::Ledger;
 use crate::msg::{Op, PayRequest, PayTool, Reply, Service};
 use crate::rpc::HttpTransport;
 use crate::store::Shards;
+use digest::SpanId;
 use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
@@ -150,20 +151,59 @@ pub fn serve<'a>(
     op: Op,
     req: &'a PayRequest,
 ) -> BoxFuture<'a, Reply> {
+    serve_with(w, svc, caller, ctx, op, req, None)
+}
+
+/// The client side of an in-process call: its service and its parent span.
+#[derive(Clone, Copy)]
+pub struct ClientSide {
+    pub service: Service,
+    pub parent: Option<SpanId>,
+}
+
+/// [`serve`]; with `client`, the call was made in this process and its one span
+/// (`kind = "rpc"`) is written as both the client and the server record.
+pub fn serve_with<'a>(
+    w: &'a Arc<World>,
+    svc: Service,
+    caller: &'a str,
+    ctx: CallCtx,
+    op: Op,
+    req: &'a PayRequest,
+    client: Option<ClientSide>,
+) -> BoxFuture<'a, Reply> {
     Box::pin(async move {
         let start = Instant::now();
         let span_id = new_span_id();
         let span = w.span(|| {
             let version = w.version(svc);
-            tracing::info_span!(target: "digest", "call", kind = "server",
-                service = svc.name(), instance = svc.instance(), operation = op.name(),
-                peer = caller, zone = &*ctx.zone, scene = &*ctx.scene,
-                channel = &*ctx.channel, shadow = ctx.shadow, version = &*version,
-                trace_id = ctx.trace_id.0, span_id = span_id.0,
-                parent_span_id = ctx.parent.map(|p| p.0).unwrap_or(0),
-                amount_cents = req.amount_cents, key.user = key(&ctx, "user"),
-                key.merchant = key(&ctx, "merchant"), key.account = Empty, key.bank = Empty,
-                code = Empty, success = Empty, error = Empty, extra_us = Empty)
+            match client {
+                None => tracing::info_span!(target: "digest", "call", kind = "server",
+                    service = svc.name(), instance = svc.instance(), operation = op.name(),
+                    peer = caller, zone = &*ctx.zone, scene = &*ctx.scene,
+                    channel = &*ctx.channel, shadow = ctx.shadow, version = &*version,
+                    trace_id = ctx.trace_id.0, span_id = span_id.0,
+                    parent_span_id = ctx.parent.map(|p| p.0).unwrap_or(0),
+                    amount_cents = req.amount_cents, key.user = key(&ctx, "user"),
+                    key.merchant = key(&ctx, "merchant"), key.account = Empty, key.bank = Empty,
+                    code = Empty, success = Empty, error = Empty, extra_us = Empty),
+                Some(c) => {
+                    let client_version = w.version(c.service);
+                    tracing::info_span!(target: "digest", "call", kind = "rpc",
+                        service = svc.name(), instance = svc.instance(), operation = op.name(),
+                        peer = caller, zone = &*ctx.zone, scene = &*ctx.scene,
+                        channel = &*ctx.channel, shadow = ctx.shadow, version = &*version,
+                        client_instance = c.service.instance(),
+                        client_version = &*client_version,
+                        client_parent_span_id = c.parent.map(|p| p.0).unwrap_or(0),
+                        trace_id = ctx.trace_id.0, span_id = span_id.0,
+                        parent_span_id = ctx.parent.map(|p| p.0).unwrap_or(0),
+                        amount_cents = req.amount_cents, key.user = key(&ctx, "user"),
+                        key.merchant = key(&ctx, "merchant"), key.account = Empty,
+                        key.bank = Empty, code = Empty, success = Empty, error = Empty,
+                        extra_us = Empty)
+                }
+            }
         });
         let site = CallSite {
             service: svc.name(),
@@ -303,6 +343,8 @@ impl<'a> Hop<'a> {
 }
 
 /// A call from `from` (whose server span is `ctx.parent`) to `op`'s service.
+/// Over HTTP the caller writes a client span and the callee a server span; in
+/// process one `rpc` span stands for both.
 pub async fn call_from(
     w: &Arc<World>,
     from: Service,
@@ -312,6 +354,17 @@ pub async fn call_from(
 ) -> Reply {
     let to = op.service();
     let span_id = new_span_id();
+    let child = ctx.child(span_id);
+    let h = match w.transport.get() {
+        Some(Transport::Http(h)) => h,
+        _ => {
+            let client = ClientSide {
+                service: from,
+                parent: ctx.parent,
+            };
+            return serve_with(w, to, from.name(), child, op, req, Some(client)).await;
+        }
+    };
     let span = w.span(|| {
         let version = w.version(from);
         tracing::info_span!(target: "digest", "call", kind = "client",
@@ -324,11 +377,7 @@ pub async fn call_from(
             key.merchant = key(ctx, "merchant"),
             code = Empty, success = Empty, error = Empty, extra_us = Empty)
     });
-    let child = ctx.child(span_id);
-    let r = match w.transport.get() {
-        Some(Transport::Http(h)) => h.call(to, from.name(), &child, op, req).await,
-        _ => serve(w, to, from.name(), child, op, req).await,
-    };
+    let r = h.call(to, from.name(), &child, op, req).await;
     finish_span(&span, &r, r.virtual_us);
     r
 }

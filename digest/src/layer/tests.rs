@@ -98,3 +98,73 @@ fn root_server_span_has_no_parent_and_default_success_false() {
     assert!(!rec.success);
     assert_eq!(rec.trace_id, TraceId(u128::MAX));
 }
+
+#[test]
+fn rpc_span_writes_the_client_and_the_server_record() {
+    let (sink, clock, dispatch, invalid) = setup();
+    tracing::dispatcher::with_default(&dispatch, || {
+        let span = tracing::info_span!(target: "digest", "call", kind = "rpc",
+            service = "accounting", instance = "accounting-1", version = "2.0.0",
+            peer = "payment-engine", client_instance = "payment-engine-1",
+            client_version = "1.0.0", operation = "Ledger.post", zone = "zone-b",
+            trace_id = 5u128, span_id = 30u64, parent_span_id = 20u64,
+            client_parent_span_id = 10u64, key.merchant = "m-1", code = tracing::field::Empty,
+            success = tracing::field::Empty);
+        clock.advance_us(40);
+        span.record("code", "SUCCESS");
+        span.record("success", true);
+        drop(span);
+    });
+    assert_eq!(invalid.load(Ordering::Relaxed), 0);
+    let lines = sink.lines();
+    assert_eq!(lines.len(), 2);
+    let server = decode_record(&lines[0].1).unwrap();
+    let client = decode_record(&lines[1].1).unwrap();
+    assert_eq!(
+        (lines[0].0.as_str(), lines[1].0.as_str()),
+        ("accounting", "payment-engine")
+    );
+    assert_eq!(server.kind, crate::SpanKind::Server);
+    assert_eq!(
+        (server.span_id, server.parent_span_id),
+        (SpanId(30), Some(SpanId(20)))
+    );
+    assert_eq!(
+        (
+            server.peer.as_str(),
+            server.instance.as_str(),
+            server.version.as_str()
+        ),
+        ("payment-engine", "accounting-1", "2.0.0")
+    );
+    assert_eq!(client.kind, crate::SpanKind::Client);
+    assert_eq!(
+        (client.span_id, client.parent_span_id),
+        (SpanId(20), Some(SpanId(10)))
+    );
+    assert_eq!(
+        (client.service.as_str(), client.peer.as_str()),
+        ("payment-engine", "accounting")
+    );
+    assert_eq!(
+        (client.instance.as_str(), client.version.as_str()),
+        ("payment-engine-1", "1.0.0")
+    );
+    for r in [&server, &client] {
+        assert_eq!(
+            (r.trace_id, r.duration_us, r.success),
+            (TraceId(5), 40, true)
+        );
+        assert_eq!(
+            (r.operation.as_str(), r.zone.as_str(), r.key("merchant")),
+            ("Ledger.post", "zone-b", Some("m-1"))
+        );
+    }
+    // An rpc span without its client side is refused.
+    tracing::dispatcher::with_default(&dispatch, || {
+        let s = tracing::info_span!(target: "digest", "call", kind = "rpc", service = "a",
+            operation = "x", trace_id = 1u128, span_id = 2u64);
+        drop(s);
+    });
+    assert_eq!(invalid.load(Ordering::Relaxed), 1);
+}
