@@ -2,6 +2,7 @@
 //! its own lives here; each subcommand is one file under `cmd/`.
 
 mod cmd;
+mod stack;
 
 use clap::{Parser, Subcommand};
 

@@ -1,0 +1,176 @@
+//! Diagnoses → healer: each analyzer incident becomes one healer `Trigger`
+//! (kind and `KIND:NAME` target from its root cause, first bad request and
+//! detection times from the analyzer); the engine is ticked with a probe that
+//! reads the analyzer's current candidates; a recovered incident gets
+//! payments-sim's reconciliation (orders vs ledger vs bank books) attached.
+
+use analyzer::{CauseKind, RootCause, SharedAnalyzer};
+use anyhow::Context;
+use healer::executor::sim::SimExecutor;
+use healer::{
+    builtin_plans, ApprovalMode, AuditLog, Engine, EngineConfig, ExecutorKind, Executors,
+    IncidentState, Probe, Reconciliation, Trigger,
+};
+use parking_lot::Mutex;
+use payments_sim::Sim;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+
+/// The healer side of the stack.
+pub struct Heal {
+    pub engine: Arc<tokio::sync::Mutex<Engine>>,
+    enabled: bool,
+    /// analyzer incident id → healer incident id.
+    links: Mutex<BTreeMap<u64, u64>>,
+    reconciled: Mutex<BTreeSet<u64>>,
+}
+
+/// The healer's target for a root cause: `bank:NAME`, `merchant:NAME`, `zone:NAME`, `service:NAME`.
+pub fn target_of(rc: &RootCause) -> String {
+    match rc.kind {
+        CauseKind::Dependency => format!("bank:{}", rc.bank.as_deref().unwrap_or("")),
+        CauseKind::Zone => format!("zone:{}", rc.zone.as_deref().unwrap_or("")),
+        CauseKind::HotSpot if rc.key.is_some() => rc.key.clone().unwrap_or_default(),
+        _ => format!("service:{}", rc.service.as_deref().unwrap_or("")),
+    }
+}
+
+/// Answers "has it cleared?" from the candidates of the analyzer's last tick.
+struct CandidateProbe {
+    targets: HashSet<String>,
+}
+
+impl Probe for CandidateProbe {
+    fn cleared(&self, t: &Trigger) -> bool {
+        !self.targets.contains(&t.target)
+    }
+}
+
+impl Heal {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        clock: digest::SharedClock,
+        control_url: &str,
+        token: &str,
+        banks: &[&str],
+        zones: &[&str],
+        approval: Option<ApprovalMode>,
+        enabled: bool,
+        audit: &Path,
+    ) -> anyhow::Result<Self> {
+        let sim = SimExecutor::new(control_url, token, banks, zones);
+        let cfg = EngineConfig {
+            approval_override: approval,
+            ..EngineConfig::default()
+        };
+        let audit = AuditLog::open(audit).context("healer audit log")?;
+        let engine = Engine::new(
+            clock,
+            cfg,
+            builtin_plans(),
+            Executors::default().with(ExecutorKind::Sim, Arc::new(sim)),
+            audit,
+        );
+        Ok(Self {
+            engine: Arc::new(tokio::sync::Mutex::new(engine)),
+            enabled,
+            links: Mutex::new(BTreeMap::new()),
+            reconciled: Mutex::new(BTreeSet::new()),
+        })
+    }
+
+    /// The healer incident opened for an analyzer incident.
+    pub fn linked(&self, analyzer_id: u64) -> Option<u64> {
+        self.links.lock().get(&analyzer_id).copied()
+    }
+
+    /// New diagnoses → triggers; one engine tick; reconciliation after recovery.
+    pub async fn step(&self, analyzer: &SharedAnalyzer, sim: &Arc<Sim>) {
+        if !self.enabled {
+            return;
+        }
+        let (triggers, probe) = {
+            let a = analyzer.lock();
+            let links = self.links.lock();
+            let triggers: Vec<(u64, Trigger)> = a
+                .incidents()
+                .open
+                .iter()
+                .filter(|i| !links.contains_key(&i.id))
+                .map(|i| (i.id, trigger_of(i)))
+                .collect();
+            let targets = a
+                .candidates()
+                .iter()
+                .map(|c| target_of(&c.root_cause))
+                .collect();
+            (triggers, CandidateProbe { targets })
+        };
+        let mut engine = self.engine.lock().await;
+        for (aid, t) in triggers {
+            let hid = engine.on_trigger(t);
+            self.links.lock().insert(aid, hid);
+            let plan = engine
+                .incident(hid)
+                .and_then(|i| i.plan.clone())
+                .unwrap_or_else(|| "no plan".into());
+            analyzer
+                .lock()
+                .note(aid, "healer", "incident", &format!("healer #{hid}: {plan}"));
+        }
+        engine.tick(&probe).await;
+        let due: Vec<u64> = engine
+            .incidents()
+            .filter(|i| i.state == IncidentState::Recovered && i.reconciliation.is_none())
+            .map(|i| i.id)
+            .filter(|id| !self.reconciled.lock().contains(id))
+            .collect();
+        for id in due {
+            let r = sim.reconcile().await;
+            let detail = r
+                .real
+                .iter()
+                .chain(&r.shadow)
+                .take(20)
+                .map(|m| format!("{} {}: {}", m.payment_id, m.kind, m.detail))
+                .collect();
+            let rec = Reconciliation {
+                orders: r.orders_checked,
+                // payments-sim checks each order against the ledger, bank
+                // books and clearing; it does not count their entries apart.
+                ledger_entries: 0,
+                bank_records: 0,
+                mismatches: r.total() as u64,
+                detail,
+            };
+            let _ = engine.attach_reconciliation(id, rec);
+            self.reconciled.lock().insert(id);
+        }
+    }
+}
+
+fn trigger_of(i: &analyzer::Incident) -> Trigger {
+    let rc = &i.root_cause;
+    let mut labels = BTreeMap::new();
+    for (k, v) in [
+        ("service", &rc.service),
+        ("bank", &rc.bank),
+        ("zone", &rc.zone),
+        ("key", &rc.key),
+    ] {
+        if let Some(v) = v {
+            labels.insert(k.to_string(), v.clone());
+        }
+    }
+    labels.insert("analyzer_incident".into(), i.id.to_string());
+    Trigger {
+        kind: rc.kind.as_str().to_string(),
+        target: target_of(rc),
+        alert: None,
+        labels,
+        first_bad_us: (i.start_us > 0).then_some(i.start_us),
+        detected_us: i.detected_us,
+        diagnosed_us: i.diagnosed_us,
+    }
+}

@@ -1,0 +1,287 @@
+//! The whole war-room in one process, shared by `warroom up` and `warroom drill`:
+//! payments-sim (in-process, steered by a `Steering` whose control API is served
+//! on a loopback port with a token) → its digests into the collector `Pipeline`
+//! (in-process sink) → the collector's subscriptions into the `Analyzer`
+//! (records, sub-second) and the `Sla` (closed per-second rollups) → diagnoses
+//! into alert samples (`alerts::Manager` + `Notifier`) and healer triggers
+//! (`healer::Engine`, acting on the control API over real HTTP) → recovered
+//! incidents get payments-sim's reconciliation attached.
+//!
+//! Time: every part reads the one `clock` given in [`StackOptions`]; nothing
+//! here sleeps. [`Stack::step`] moves the whole loop once at the clock's now —
+//! `up` calls it every 200 ms of wall time, a drill after each 100 ms step of
+//! a manual clock.
+
+mod backend;
+mod control;
+pub mod drill;
+pub mod faults;
+mod feed;
+mod heal;
+mod watch;
+
+pub use backend::StackBackend;
+pub use control::ControlClient;
+
+use analyzer::{Analyzer, AnalyzerConfig, SharedAnalyzer};
+use anyhow::Context;
+use collector::store::clickhouse::{ClickHouseConfig, ClickHouseStore};
+use collector::{EmbeddedConfig, EmbeddedStore, Pipeline, PipelineConfig, Store, Subscription};
+use digest::{ChangeEvent, DigestRecord, SecondRollup, SharedClock};
+use feed::Feed;
+use healer::ApprovalMode;
+use parking_lot::Mutex;
+use payments_sim::control::Steering;
+use payments_sim::{Sim, SimBuilder, SimConfig};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// How to build the stack.
+pub struct StackOptions {
+    /// The watchers' clock (collector, analyzer, SLA, alerts, healer, control plane).
+    pub clock: SharedClock,
+    /// The digests' clock (payments-sim's spans); usually the same clock.
+    pub sim_clock: SharedClock,
+    /// `wal/` and `store/` of the collector, the alert history, the healer's audit log.
+    pub data_dir: PathBuf,
+    /// Store records in ClickHouse at this URL instead of the embedded store.
+    pub clickhouse: Option<String>,
+    /// Where the control API listens (`127.0.0.1:0` picks a port).
+    pub control_listen: String,
+    pub control_token: String,
+    pub analyzer: AnalyzerConfig,
+    pub alerts: alerts::ManagerConfig,
+    pub objectives: sla::Objectives,
+    /// Forces every plan's approval (`--approve auto`); `None` keeps each plan's own.
+    pub approval: Option<ApprovalMode>,
+    /// Turn diagnoses into healer incidents (off: watch only).
+    pub heal: bool,
+    pub sim: SimConfig,
+    /// Keep the collector's WAL fsync off (drills: throwaway data).
+    pub throwaway: bool,
+}
+
+impl StackOptions {
+    /// Defaults for one process on a laptop: the given clock everywhere.
+    pub fn new(clock: SharedClock, data_dir: PathBuf, control_token: String) -> Self {
+        Self {
+            sim_clock: clock.clone(),
+            clock,
+            data_dir,
+            clickhouse: None,
+            control_listen: "127.0.0.1:0".into(),
+            control_token,
+            analyzer: AnalyzerConfig::default(),
+            alerts: watch::default_alerts_config(),
+            objectives: sla::Objectives::payments_sim_defaults(),
+            approval: None,
+            heal: true,
+            sim: SimConfig::default(),
+            throwaway: false,
+        }
+    }
+}
+
+struct Subs {
+    records: Subscription<Arc<[DigestRecord]>>,
+    events: Subscription<Arc<[ChangeEvent]>>,
+    rollups: Subscription<Arc<SecondRollup>>,
+}
+
+/// Everything, built and connected.
+pub struct Stack {
+    pub clock: SharedClock,
+    pub sim: Arc<Sim>,
+    pub steering: Arc<Steering>,
+    pub control: ControlClient,
+    pub pipeline: Pipeline,
+    pub analyzer: SharedAnalyzer,
+    pub sla: Arc<Mutex<sla::Sla>>,
+    pub watch: watch::Watch,
+    pub healer: heal::Heal,
+    /// Extra consumer of every record and event (the dashboard's figures).
+    pub tap: Option<Arc<dashboard::RecordBackend>>,
+    feed: Arc<Feed>,
+    subs: tokio::sync::Mutex<Subs>,
+    control_task: tokio::task::JoinHandle<()>,
+}
+
+impl Stack {
+    /// Builds and connects every part; serves the control API.
+    pub async fn build(
+        o: StackOptions,
+        tap: Option<Arc<dashboard::RecordBackend>>,
+    ) -> anyhow::Result<Stack> {
+        std::fs::create_dir_all(&o.data_dir)
+            .with_context(|| format!("data dir {}", o.data_dir.display()))?;
+        // payments-sim, steered; its change events go through the same feed.
+        let feed = Arc::new(Feed::default());
+        let steering = Arc::new(Steering::new(
+            o.clock.clone(),
+            Steering::events_to(feed.clone()),
+        ));
+        steering.set_builtin_versions(
+            payments_sim::msg::Service::ALL
+                .iter()
+                .map(|s| (s.name().to_string(), o.sim.version.clone())),
+        );
+        let banks: Vec<String> = payments_sim::bank::builtin_specs()
+            .map(|b| {
+                b.into_iter()
+                    .filter(|b| !b.sandbox)
+                    .map(|b| b.name)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let zones = o.sim.zones.clone();
+        let sim = Arc::new(
+            SimBuilder::new()
+                .config(o.sim.clone())
+                .guard(steering.clone())
+                .sink(feed.clone())
+                .clock(o.sim_clock.clone())
+                .build()
+                .await
+                .context("payments-sim")?,
+        );
+        let (addr, control_task) = payments_sim::control::api::serve(
+            steering.clone(),
+            &o.control_token,
+            &o.control_listen,
+        )
+        .await
+        .context("control API")?;
+        let control = ControlClient::new(&format!("http://{addr}"), &o.control_token);
+
+        // The collector.
+        let mut pcfg = PipelineConfig {
+            data_dir: o.data_dir.clone(),
+            ..PipelineConfig::default()
+        };
+        if o.throwaway {
+            pcfg.fsync = collector::FsyncPolicy::Never;
+        }
+        pcfg.bus_capacity = 4096;
+        let store: Arc<dyn Store> = match &o.clickhouse {
+            Some(url) => Arc::new(
+                ClickHouseStore::open(ClickHouseConfig::new(url.clone()))
+                    .await
+                    .context("clickhouse")?,
+            ),
+            None => Arc::new(
+                EmbeddedStore::open(
+                    &o.data_dir.join("store"),
+                    EmbeddedConfig::default(),
+                    o.clock.clone(),
+                )
+                .context("embedded store")?,
+            ),
+        };
+        let pipeline = Pipeline::open(pcfg, store, o.clock.clone()).context("collector")?;
+        let subs = Subs {
+            records: pipeline.bus().subscribe_records(),
+            events: pipeline.bus().subscribe_events(),
+            rollups: pipeline.bus().subscribe_rollups(),
+        };
+
+        // The watchers.
+        let analyzer = Analyzer::new(o.analyzer.clone(), o.clock.clone())
+            .context("analyzer config")?
+            .shared();
+        let sla = Arc::new(Mutex::new(sla::Sla::new(
+            o.objectives.clone(),
+            o.clock.clone(),
+        )));
+        let watch = watch::Watch::new(
+            &o.alerts,
+            o.clock.clone(),
+            Some(&o.data_dir.join("alerts-history.jsonl")),
+        )?;
+        let bank_refs: Vec<&str> = banks.iter().map(String::as_str).collect();
+        let zone_refs: Vec<&str> = zones.iter().map(String::as_str).collect();
+        let healer = heal::Heal::new(
+            o.clock.clone(),
+            control.base(),
+            &o.control_token,
+            &bank_refs,
+            &zone_refs,
+            o.approval,
+            o.heal,
+            &o.data_dir.join("healer-audit.jsonl"),
+        )?;
+        Ok(Stack {
+            clock: o.clock,
+            sim,
+            steering,
+            control,
+            pipeline,
+            analyzer,
+            sla,
+            watch,
+            healer,
+            tap,
+            feed,
+            subs: tokio::sync::Mutex::new(subs),
+            control_task,
+        })
+    }
+
+    /// Moves the loop once at the clock's now: digests into the collector,
+    /// its output into the analyzer and SLA, a tick, alerts, the healer.
+    pub async fn step(&self) {
+        self.ingest().await;
+        self.analyzer.lock().tick();
+        self.watch.step(&self.analyzer, &self.sla).await;
+        self.healer.step(&self.analyzer, &self.sim).await;
+    }
+
+    /// Digests queued by payments-sim → collector → subscribers.
+    pub async fn ingest(&self) {
+        self.feed.pump(&self.pipeline).await;
+        self.pipeline.flush().await;
+        let mut subs = self.subs.lock().await;
+        while let Some(ev) = subs.events.try_recv() {
+            let mut a = self.analyzer.lock();
+            for e in ev.iter() {
+                a.ingest_event(e);
+                if let Some(t) = &self.tap {
+                    t.ingest_event(e.clone());
+                }
+            }
+        }
+        while let Some(batch) = subs.records.try_recv() {
+            {
+                let mut a = self.analyzer.lock();
+                for r in batch.iter() {
+                    a.ingest_raw(r);
+                }
+            }
+            if let Some(t) = &self.tap {
+                for r in batch.iter() {
+                    t.ingest(r.clone());
+                }
+            }
+        }
+        while let Some(r) = subs.rollups.try_recv() {
+            self.sla.lock().ingest_rollup(&r);
+        }
+    }
+
+    /// Digests the collector refused or the feed dropped, and bus messages the
+    /// wiring missed (all should stay 0).
+    pub async fn losses(&self) -> serde_json::Value {
+        let s = digest::Sink::stats(&*self.feed);
+        let subs = self.subs.lock().await;
+        serde_json::json!({
+            "feed_dropped": s.dropped,
+            "feed_rejected": s.rejected,
+            "bus_missed": subs.records.missed() + subs.events.missed() + subs.rollups.missed(),
+        })
+    }
+
+    /// Stops the control API and the simulator's servers.
+    pub fn shutdown(&self) {
+        self.control_task.abort();
+        self.sim.shutdown();
+    }
+}
