@@ -376,3 +376,52 @@ fn fuzz_never_panics() {
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     assert!(decode_otlp(deep.as_bytes(), OtlpFormat::Json).is_err());
 }
+
+/// Every JSON shape error inside a span refuses that span only; its value is
+/// consumed whole, so the next span still decodes.
+#[test]
+fn json_shape_errors_inside_spans_refuse_only_that_span() {
+    let ok = format!(
+        r#"{{"traceId":"{TRACE}","spanId":"00f067aa0ba902b7","name":"ok","kind":"SPAN_KIND_SERVER","startTimeUnixNano":{T0},"endTimeUnixNano":"{T0}",
+           "attributes":[{{"key":"d","value":{{"doubleValue":"NaN"}}}},{{"key":"l","value":{{"arrayValue":{{"values":[{{"intValue":1}},{{"kvlistValue":{{"values":[{{"key":"x","value":{{"boolValue":true}}}}]}}}}]}}}}}},
+                         {{"key":"b","value":{{"bytesValue":"AAE="}}}},{{"key":"n","value":null}}],
+           "status":{{"code":"STATUS_CODE_OK","message":null}},"links":[{{"a":[1,{{"b":2}}]}}]}}"#
+    );
+    let bad_parts = [
+        r#""status":"x""#,
+        r#""attributes":{}"#,
+        r#""attributes":[{"key":"a","value":{"boolValue":"yes"}}]"#,
+        r#""attributes":[{"key":"a","value":{"arrayValue":{"values":[{"intValue":1.5}]}}}]"#,
+        r#""attributes":[{"key":"a","value":{"kvlistValue":{"values":[7]}}}]"#,
+        r#""attributes":[[1,2,{"x":[3]}]]"#,
+        r#""kind":"SIDEWAYS""#,
+        r#""kind":2.5"#,
+        r#""startTimeUnixNano":-1"#,
+        r#""endTimeUnixNano":{"n":1}"#,
+        r#""name":["a"]"#,
+        r#""spanId":"xyz""#,
+    ];
+    let mut spans = vec![ok.clone()];
+    for b in bad_parts {
+        spans.push(format!(
+            r#"{{"traceId":"{TRACE}","spanId":"00f067aa0ba902b8",{b},"startTimeUnixNano":"{T0}","endTimeUnixNano":"{T0}"}}"#
+        ));
+        spans.push(ok.clone());
+    }
+    let body = format!(
+        r#"{{"resourceSpans":[{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"cashier"}}}}]}},"scopeSpans":[{{"spans":[{}]}}]}}]}}"#,
+        spans.join(",")
+    );
+    let b = decode_otlp(body.as_bytes(), OtlpFormat::Json).unwrap();
+    assert_eq!(
+        b.rejected_spans,
+        bad_parts.len() as u64,
+        "{}",
+        b.error_message
+    );
+    assert_eq!(b.records.len(), bad_parts.len() + 1);
+    assert!(b
+        .records
+        .iter()
+        .all(|r| r.operation == "ok" && r.kind == SpanKind::Server && r.success));
+}

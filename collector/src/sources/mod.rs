@@ -4,6 +4,8 @@
 
 pub mod otlp;
 pub mod otlp_json;
+mod otlp_json_attrs;
+mod otlp_json_lenient;
 pub mod otlp_proto;
 pub mod sofa;
 pub mod tail;

@@ -1,14 +1,21 @@
-//! OTLP/JSON (the proto3 JSON mapping with OTLP's deviations) read into the
-//! protobuf structs of [`super::otlp_proto`]: lowerCamelCase keys, trace and span
-//! ids as case-insensitive hex, enums as integers (enum names are tolerated),
-//! 64-bit integers as decimal strings or numbers, unknown fields ignored.
+//! OTLP/JSON (the proto3 JSON mapping with OTLP's deviations) read straight into
+//! the protobuf structs of [`super::otlp_proto`], without an intermediate JSON
+//! tree: lowerCamelCase keys, trace and span ids as case-insensitive hex, enums
+//! as integers (enum names tolerated), 64-bit integers as decimal strings or
+//! numbers, unknown fields ignored.
 //!
 //! A structural error above the span level (the body is not JSON, `resourceSpans`
-//! is not an array, a resource is not an object) fails the whole body; an error
-//! inside one span rejects that span only, with a reason.
+//! is not an array, a resource attribute is malformed) fails the whole body; an
+//! error inside one span (a wrong type, bad hex, a malformed attribute) rejects
+//! that span only, with a reason: the span's value is still consumed, so its
+//! neighbours decode normally.
 
-use super::otlp_proto::{any_value, AnyValue, ArrayValue, KeyValue, KeyValueList, Span, Status};
-use serde_json::{Map, Value};
+use super::otlp_json_attrs::{LAttrs, StrictKv};
+use super::otlp_json_lenient::{Got, KindEnum, LStr, StatusEnum, LU64};
+use super::otlp_proto::{KeyValue, Span, Status};
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use std::fmt;
 
 /// One `ResourceSpans` as read from JSON: the resource attributes and each span
 /// either decoded or refused with a reason.
@@ -17,107 +24,57 @@ pub(crate) struct JsonResourceSpans {
     pub spans: Vec<Result<Span, String>>,
 }
 
+#[derive(Deserialize)]
+struct JReq {
+    #[serde(rename = "resourceSpans", default)]
+    resource_spans: Option<Vec<JResourceSpans>>,
+}
+
+#[derive(Deserialize)]
+struct JResourceSpans {
+    #[serde(default)]
+    resource: Option<JResource>,
+    #[serde(rename = "scopeSpans", default)]
+    scope_spans: Option<Vec<JScopeSpans>>,
+}
+
+#[derive(Deserialize)]
+struct JResource {
+    #[serde(default)]
+    attributes: Option<Vec<StrictKv>>,
+}
+
+#[derive(Deserialize)]
+struct JScopeSpans {
+    #[serde(default)]
+    spans: Option<Vec<LenientSpan>>,
+}
+
 /// Reads an `ExportTraceServiceRequest` in JSON. `Err` means the body as a whole
 /// cannot be decoded (answer 400).
 pub(crate) fn read_request(body: &[u8]) -> Result<Vec<JsonResourceSpans>, String> {
-    let root: Value = serde_json::from_slice(body).map_err(|e| format!("invalid JSON: {e}"))?;
-    let root = root
-        .as_object()
-        .ok_or("the body must be a JSON object (ExportTraceServiceRequest)")?;
-    let mut out = Vec::new();
-    let Some(rs) = root.get("resourceSpans") else {
-        return Ok(out);
-    };
-    let rs = as_array(rs, "resourceSpans")?;
-    for (i, r) in rs.iter().enumerate() {
-        let r = r
-            .as_object()
-            .ok_or_else(|| format!("resourceSpans[{i}] must be an object"))?;
-        let resource = match r.get("resource") {
-            None | Some(Value::Null) => Vec::new(),
-            Some(v) => {
-                let obj = v
-                    .as_object()
-                    .ok_or_else(|| format!("resourceSpans[{i}].resource must be an object"))?;
-                attributes(obj).map_err(|e| format!("resourceSpans[{i}].resource: {e}"))?
-            }
-        };
-        let mut spans = Vec::new();
-        if let Some(ss) = r.get("scopeSpans") {
-            let ss = as_array(ss, "scopeSpans")?;
-            for (j, s) in ss.iter().enumerate() {
-                let s = s.as_object().ok_or_else(|| {
-                    format!("resourceSpans[{i}].scopeSpans[{j}] must be an object")
-                })?;
-                if let Some(list) = s.get("spans") {
-                    for sp in as_array(list, "spans")? {
-                        spans.push(span(sp));
-                    }
-                }
-            }
-        }
-        out.push(JsonResourceSpans { resource, spans });
-    }
-    Ok(out)
-}
-
-fn as_array<'a>(v: &'a Value, what: &str) -> Result<&'a Vec<Value>, String> {
-    match v {
-        Value::Array(a) => Ok(a),
-        _ => Err(format!("`{what}` must be an array")),
-    }
-}
-
-fn span(v: &Value) -> Result<Span, String> {
-    let o = v.as_object().ok_or("a span must be an object")?;
-    Ok(Span {
-        trace_id: hex_field(o, "traceId")?,
-        span_id: hex_field(o, "spanId")?,
-        parent_span_id: hex_field(o, "parentSpanId")?,
-        name: str_field(o, "name")?,
-        kind: enum_field(o, "kind", &KIND_NAMES)?,
-        start_time_unix_nano: u64_field(o, "startTimeUnixNano")?,
-        end_time_unix_nano: u64_field(o, "endTimeUnixNano")?,
-        attributes: attributes(o)?,
-        status: match o.get("status") {
-            None | Some(Value::Null) => None,
-            Some(Value::Object(s)) => Some(Status {
-                message: str_field(s, "message")?,
-                code: enum_field(s, "code", &STATUS_NAMES)?,
-            }),
-            Some(_) => return Err("`status` must be an object".into()),
-        },
-    })
-}
-
-const KIND_NAMES: [&str; 6] = [
-    "SPAN_KIND_UNSPECIFIED",
-    "SPAN_KIND_INTERNAL",
-    "SPAN_KIND_SERVER",
-    "SPAN_KIND_CLIENT",
-    "SPAN_KIND_PRODUCER",
-    "SPAN_KIND_CONSUMER",
-];
-const STATUS_NAMES: [&str; 3] = ["STATUS_CODE_UNSET", "STATUS_CODE_OK", "STATUS_CODE_ERROR"];
-
-fn str_field(o: &Map<String, Value>, key: &str) -> Result<String, String> {
-    match o.get(key) {
-        None | Some(Value::Null) => Ok(String::new()),
-        Some(Value::String(s)) => Ok(s.clone()),
-        Some(_) => Err(format!("`{key}` must be a string")),
-    }
-}
-
-fn hex_field(o: &Map<String, Value>, key: &str) -> Result<Vec<u8>, String> {
-    let s = str_field(o, key)?;
-    decode_hex(&s).ok_or_else(|| format!("`{key}` is not hex: {:?}", truncate(&s)))
-}
-
-fn truncate(s: &str) -> &str {
-    match s.char_indices().nth(40) {
-        Some((i, _)) => &s[..i],
-        None => s,
-    }
+    let req: JReq = serde_json::from_slice(body).map_err(|e| format!("invalid JSON: {e}"))?;
+    Ok(req
+        .resource_spans
+        .unwrap_or_default()
+        .into_iter()
+        .map(|rs| JsonResourceSpans {
+            resource: rs
+                .resource
+                .and_then(|r| r.attributes)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|kv| kv.0)
+                .collect(),
+            spans: rs
+                .scope_spans
+                .unwrap_or_default()
+                .into_iter()
+                .flat_map(|s| s.spans.unwrap_or_default())
+                .map(|s| s.0)
+                .collect(),
+        })
+        .collect())
 }
 
 /// Case-insensitive hex to bytes; `None` for odd length or a non-hex digit.
@@ -137,99 +94,210 @@ pub(crate) fn decode_hex(s: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-fn enum_field(o: &Map<String, Value>, key: &str, names: &[&str]) -> Result<i32, String> {
-    match o.get(key) {
-        None | Some(Value::Null) => Ok(0),
-        Some(Value::Number(n)) => n
-            .as_i64()
-            .and_then(|v| i32::try_from(v).ok())
-            .ok_or_else(|| format!("`{key}` must be an integer enum value")),
-        Some(Value::String(s)) => names
-            .iter()
-            .position(|n| n == s)
-            .map(|p| p as i32)
-            .ok_or_else(|| format!("`{key}`: unknown enum name {:?}", truncate(s))),
-        Some(_) => Err(format!("`{key}` must be an integer enum value")),
+pub(super) fn truncate(s: &str) -> &str {
+    match s.char_indices().nth(40) {
+        Some((i, _)) => &s[..i],
+        None => s,
     }
 }
 
-fn u64_field(o: &Map<String, Value>, key: &str) -> Result<u64, String> {
-    match o.get(key) {
-        None | Some(Value::Null) => Ok(0),
-        Some(Value::Number(n)) => n
-            .as_u64()
-            .ok_or_else(|| format!("`{key}` must be an unsigned 64-bit integer")),
-        Some(Value::String(s)) => s
-            .parse::<u64>()
-            .map_err(|_| format!("`{key}` must be an unsigned 64-bit integer")),
-        Some(_) => Err(format!("`{key}` must be an unsigned 64-bit integer")),
-    }
-}
+// ------------------------------------------------------------ spans
 
-fn attributes(o: &Map<String, Value>) -> Result<Vec<KeyValue>, String> {
-    match o.get("attributes") {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::Array(a)) => a.iter().map(key_value).collect(),
-        Some(_) => Err("`attributes` must be an array".into()),
-    }
-}
+/// A span, or why it was refused.
+pub(super) struct LenientSpan(pub(super) Result<Span, String>);
 
-fn key_value(v: &Value) -> Result<KeyValue, String> {
-    let o = v.as_object().ok_or("an attribute must be an object")?;
-    let key = str_field(o, "key")?;
-    let value = match o.get("value") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(any_value(v).map_err(|e| format!("attribute {:?}: {e}", truncate(&key)))?),
-    };
-    Ok(KeyValue { key, value })
-}
-
-fn any_value(v: &Value) -> Result<AnyValue, String> {
-    use any_value::Value as V;
-    let o = v.as_object().ok_or("an AnyValue must be an object")?;
-    let mut out = None;
-    for (k, v) in o {
-        let val = match (k.as_str(), v) {
-            ("stringValue", Value::String(s)) => V::StringValue(s.clone()),
-            ("boolValue", Value::Bool(b)) => V::BoolValue(*b),
-            ("intValue", Value::Number(n)) => {
-                V::IntValue(n.as_i64().ok_or("intValue out of range")?)
+impl<'de> Deserialize<'de> for LenientSpan {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Got<Span>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a span object")
             }
-            ("intValue", Value::String(s)) => {
-                V::IntValue(s.parse().map_err(|_| "intValue must be a 64-bit integer")?)
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Err("a span must be an object".into()))
             }
-            ("doubleValue", Value::Number(n)) => V::DoubleValue(n.as_f64().unwrap_or(0.0)),
-            ("doubleValue", Value::String(s)) => {
-                V::DoubleValue(s.parse().map_err(|_| "doubleValue must be a number")?)
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(Err("a span must be an object".into()))
             }
-            ("arrayValue", Value::Object(a)) => V::ArrayValue(ArrayValue {
-                values: match a.get("values") {
-                    None | Some(Value::Null) => Vec::new(),
-                    Some(Value::Array(items)) => {
-                        items.iter().map(any_value).collect::<Result<_, _>>()?
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Err("a span must be an object".into()))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(Err("a span must be an object".into()))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(Err("a span must be an object".into()))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Err("a span must be an object".into()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Err("a span must be an object".into()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut span = Span::default();
+                let mut first_err: Option<String> = None;
+                let mut note = |field: &str, r: Result<(), String>| {
+                    if let (Err(e), None) = (r, &first_err) {
+                        first_err = Some(format!("`{field}`: {e}"));
                     }
-                    Some(_) => return Err("arrayValue.values must be an array".into()),
-                },
-            }),
-            ("kvlistValue", Value::Object(a)) => V::KvlistValue(KeyValueList {
-                values: match a.get("values") {
-                    None | Some(Value::Null) => Vec::new(),
-                    Some(Value::Array(items)) => {
-                        items.iter().map(key_value).collect::<Result<_, _>>()?
+                };
+                while let Some(key) = map.next_key::<SpanField>()? {
+                    match key {
+                        SpanField::TraceId => {
+                            let v = map.next_value::<LStr>()?.0.and_then(hex);
+                            note("traceId", v.map(|b| span.trace_id = b));
+                        }
+                        SpanField::SpanId => {
+                            let v = map.next_value::<LStr>()?.0.and_then(hex);
+                            note("spanId", v.map(|b| span.span_id = b));
+                        }
+                        SpanField::ParentSpanId => {
+                            let v = map.next_value::<LStr>()?.0.and_then(hex);
+                            note("parentSpanId", v.map(|b| span.parent_span_id = b));
+                        }
+                        SpanField::Name => {
+                            let v = map.next_value::<LStr>()?.0;
+                            note("name", v.map(|n| span.name = n));
+                        }
+                        SpanField::Kind => {
+                            let v = map.next_value::<KindEnum>()?.0 .0;
+                            note("kind", v.map(|k| span.kind = k));
+                        }
+                        SpanField::Start => {
+                            let v = map.next_value::<LU64>()?.0;
+                            note(
+                                "startTimeUnixNano",
+                                v.map(|t| span.start_time_unix_nano = t),
+                            );
+                        }
+                        SpanField::End => {
+                            let v = map.next_value::<LU64>()?.0;
+                            note("endTimeUnixNano", v.map(|t| span.end_time_unix_nano = t));
+                        }
+                        SpanField::Attributes => {
+                            let v = map.next_value::<LAttrs>()?.0;
+                            note("attributes", v.map(|a| span.attributes = a));
+                        }
+                        SpanField::Status => {
+                            let v = map.next_value::<LStatus>()?.0;
+                            note("status", v.map(|s| span.status = s));
+                        }
+                        SpanField::Other => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
                     }
-                    Some(_) => return Err("kvlistValue.values must be an array".into()),
-                },
-            }),
-            // Bytes are base64 in JSON; war-room does not read byte attributes.
-            ("bytesValue", Value::String(_)) => V::BytesValue(Vec::new()),
-            (
-                "stringValue" | "boolValue" | "intValue" | "doubleValue" | "arrayValue"
-                | "kvlistValue" | "bytesValue",
-                _,
-            ) => return Err(format!("`{k}` has the wrong JSON type")),
-            _ => continue,
-        };
-        out = Some(val);
+                }
+                Ok(match first_err {
+                    Some(e) => Err(e),
+                    None => Ok(span),
+                })
+            }
+        }
+        d.deserialize_any(V).map(LenientSpan)
     }
-    Ok(AnyValue { value: out })
+}
+
+fn hex(s: String) -> Result<Vec<u8>, String> {
+    decode_hex(&s).ok_or_else(|| format!("not hex: {:?}", truncate(&s)))
+}
+
+enum SpanField {
+    TraceId,
+    SpanId,
+    ParentSpanId,
+    Name,
+    Kind,
+    Start,
+    End,
+    Attributes,
+    Status,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for SpanField {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = SpanField;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a span field name")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<SpanField, E> {
+                Ok(match v {
+                    "traceId" => SpanField::TraceId,
+                    "spanId" => SpanField::SpanId,
+                    "parentSpanId" => SpanField::ParentSpanId,
+                    "name" => SpanField::Name,
+                    "kind" => SpanField::Kind,
+                    "startTimeUnixNano" => SpanField::Start,
+                    "endTimeUnixNano" => SpanField::End,
+                    "attributes" => SpanField::Attributes,
+                    "status" => SpanField::Status,
+                    _ => SpanField::Other,
+                })
+            }
+        }
+        d.deserialize_identifier(V)
+    }
+}
+
+/// `status`: an object with `message` and `code` (null → absent).
+pub(super) struct LStatus(pub(super) Got<Option<Status>>);
+impl<'de> Deserialize<'de> for LStatus {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Got<Option<Status>>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a status object")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Ok(None))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(Err("must be an object".into()))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Err("must be an object".into()))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(Err("must be an object".into()))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(Err("must be an object".into()))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Err("must be an object".into()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Err("must be an object".into()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut st = Status::default();
+                let mut err = None;
+                while let Some(k) = map.next_key::<String>()? {
+                    let r = match k.as_str() {
+                        "message" => map.next_value::<LStr>()?.0.map(|m| st.message = m),
+                        "code" => map.next_value::<StatusEnum>()?.0 .0.map(|c| st.code = c),
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                            Ok(())
+                        }
+                    };
+                    if let (Err(e), None) = (r, &err) {
+                        err = Some(format!("`{k}`: {e}"));
+                    }
+                }
+                Ok(match err {
+                    Some(e) => Err(e),
+                    None => Ok(Some(st)),
+                })
+            }
+        }
+        d.deserialize_any(V).map(LStatus)
+    }
 }

@@ -385,7 +385,7 @@ impl<S: TailSink> Tailer<S> {
             let mut bad: Vec<BadLine> = Vec::new();
             let mut lines = 0u64;
             let mut pos = 0usize;
-            while let Some(nl) = buf[pos..].iter().position(|&b| b == b'\n') {
+            while let Some(nl) = memchr::memchr(b'\n', &buf[pos..]) {
                 let line_start = pos;
                 let mut line = &buf[pos..pos + nl];
                 pos += nl + 1;
