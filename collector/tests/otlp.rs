@@ -425,3 +425,38 @@ fn json_shape_errors_inside_spans_refuse_only_that_span() {
         .iter()
         .all(|r| r.operation == "ok" && r.kind == SpanKind::Server && r.success));
 }
+
+/// Services learnt from earlier batches (any source) keep later client spans to
+/// them as `client`; unknown peers stay `integrator`.
+#[test]
+fn known_services_are_learnt_across_batches() {
+    use collector::sources::otlp::KnownServices;
+    let known = KnownServices::default();
+    let client_only = format!(
+        r#"{{"resourceSpans":[{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"cashier"}}}}]}},
+         "scopeSpans":[{{"spans":[
+           {{"traceId":"{TRACE}","spanId":"00f067aa0ba902b8","name":"trade.create","kind":3,"startTimeUnixNano":"{T0}","endTimeUnixNano":"{T0}",
+             "attributes":[{{"key":"peer.service","value":{{"stringValue":"trade"}}}}]}},
+           {{"traceId":"{TRACE}","spanId":"00f067aa0ba902b9","name":"debit","kind":3,"startTimeUnixNano":"{T0}","endTimeUnixNano":"{T0}",
+             "attributes":[{{"key":"peer.service","value":{{"stringValue":"bank-icbc"}}}}]}}]}}]}}]}}"#
+    );
+    let before =
+        decode_otlp_with(client_only.as_bytes(), OtlpFormat::Json, &known.options()).unwrap();
+    assert_eq!(
+        before.records[0].kind,
+        SpanKind::Integrator,
+        "trade not seen yet"
+    );
+    // trade's own server spans arrive (from OTLP or any other source)
+    let trade = decode_otlp(json_body().as_bytes(), OtlpFormat::Json).unwrap();
+    known.observe(&trade.records);
+    assert!(known.options().platform_services.contains("trade"));
+    let after =
+        decode_otlp_with(client_only.as_bytes(), OtlpFormat::Json, &known.options()).unwrap();
+    assert_eq!(after.records[0].kind, SpanKind::Client);
+    assert_eq!(
+        after.records[1].kind,
+        SpanKind::Integrator,
+        "a bank stays outside"
+    );
+}

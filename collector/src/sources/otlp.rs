@@ -106,6 +106,55 @@ pub struct OtlpOptions {
     pub platform_services: HashSet<String>,
 }
 
+/// The services seen serving calls (server records from any source), shared
+/// between requests so that a client span to a platform service whose spans
+/// came in an earlier batch is still a `client`, not an `integrator`.
+/// Bounded: at most [`KnownServices::MAX`] names are kept.
+#[derive(Debug, Clone, Default)]
+pub struct KnownServices(std::sync::Arc<parking_lot::RwLock<HashSet<String>>>);
+
+impl KnownServices {
+    pub const MAX: usize = 10_000;
+
+    /// Learns the services of the server and internal records in `records`.
+    pub fn observe(&self, records: &[DigestRecord]) {
+        let fresh: Vec<&str> = {
+            let known = self.0.read();
+            records
+                .iter()
+                .filter(|r| matches!(r.kind, SpanKind::Server | SpanKind::Internal))
+                .map(|r| r.service.as_str())
+                .filter(|s| !s.is_empty() && !known.contains(*s))
+                .collect()
+        };
+        if fresh.is_empty() {
+            return;
+        }
+        let mut known = self.0.write();
+        for s in fresh {
+            if known.len() >= Self::MAX {
+                break;
+            }
+            known.insert(s.to_string());
+        }
+    }
+
+    /// Options for [`decode_otlp_with`] naming every service learnt so far.
+    pub fn options(&self) -> OtlpOptions {
+        OtlpOptions {
+            platform_services: self.0.read().clone(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.read().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// Decodes an OTLP/HTTP traces body with default options. See [`decode_otlp_with`].
 pub fn decode_otlp(body: &[u8], format: OtlpFormat) -> Result<OtlpBatch, OtlpError> {
     decode_otlp_with(body, format, &OtlpOptions::default())
