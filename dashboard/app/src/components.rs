@@ -59,6 +59,13 @@ pub fn JsonTable(rows: Value, #[prop(optional)] empty: &'static str) -> impl Int
         };
         return view! { <p class="empty">{msg}</p> }.into_any();
     }
+    if list.iter().all(|r| !r.is_object()) {
+        let items = list
+            .iter()
+            .map(|r| view! { <li>{text(r)}</li> })
+            .collect_view();
+        return view! { <ol class="plain">{items}</ol> }.into_any();
+    }
     let mut cols: Vec<String> = Vec::new();
     for r in list.iter().take(20) {
         if let Some(o) = r.as_object() {

@@ -93,6 +93,9 @@ pub fn IncidentRoom() -> impl IntoView {
                 </section>
                 <section class="panel"><h2>"Timeline"</h2><JsonTable rows=get("timeline") /></section>
                 <section class="panel"><h2>"Impact"</h2><KeyValues obj=get("impact") /></section>
+                {(!get("candidates").is_null()).then(|| view! {
+                    <section class="panel"><h2>"Candidates"</h2><JsonTable rows=get("candidates") /></section>
+                })}
                 <section class="panel">
                     <h2>{format!("Plan {}", text(plan.get("name").unwrap_or(&plan)))}</h2>
                     <p>{format!("approval: {} · status: {}", text(plan.get("approval").unwrap_or(&Value::Null)),
