@@ -106,17 +106,22 @@ impl IncidentBook {
             .filter(|c| c.confidence >= t.min_confidence)
         {
             let id = top.root_cause.identity();
-            let young = |i: &Incident| {
-                t.now_us.saturating_sub(i.diagnosed_us) <= t.refine_us
-                    && t.candidates[1..]
-                        .iter()
-                        .any(|c| c.root_cause.identity() == i.root_cause.identity())
-            };
+            // A diagnosis is provisional for `refine_us`: in the same episode,
+            // a different top cause revises the youngest provisional incident
+            // instead of opening a second one.
+            let young = |i: &Incident| t.now_us.saturating_sub(i.diagnosed_us) <= t.refine_us;
             let pos = self
                 .open
                 .iter()
                 .position(|i| i.root_cause.identity() == id)
-                .or_else(|| self.open.iter().position(young));
+                .or_else(|| {
+                    self.open
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, i)| young(i))
+                        .max_by_key(|(_, i)| i.diagnosed_us)
+                        .map(|(p, _)| p)
+                });
             match pos.map(|p| &mut self.open[p]) {
                 Some(inc) if inc.root_cause.identity() != id => {
                     // A young diagnosis refined by better evidence in the same episode.

@@ -41,12 +41,30 @@ impl Sink for Feed {
     }
 }
 
+/// The digests' clock: the manual clock plus the real time spent in the current
+/// step, so real waits — ledger row locks, exhausted pools — show in durations.
+/// A step lasts 100 ms of manual time or its real time, whichever is longer,
+/// so time never runs backwards.
+#[derive(Clone)]
+struct StepClock {
+    manual: ManualClock,
+    step_start: Arc<Mutex<std::time::Instant>>,
+}
+
+impl digest::Clock for StepClock {
+    fn now_us(&self) -> u64 {
+        let real = self.step_start.lock().unwrap().elapsed().as_micros() as u64;
+        self.manual.now_us() + real
+    }
+}
+
 struct Verdict {
     fault: String,
     ok: bool,
     detect_s: f64,
     named_s: f64,
     got: String,
+    tops: Vec<String>,
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -61,11 +79,22 @@ async fn analyzer_names_payments_sim_faults() {
         ("timeout:bank:bank-a", "timeout", "bank:bank-a"),
         ("errors:payment-engine", "errors", "payment-engine"),
         ("hot-merchant:m-hot", "hot-merchant", "m-hot"),
+        ("surge:3", "surge", "3"),
+        ("latency:bank:bank-c", "latency", "bank:bank-c"),
+        (
+            "pool-exhaustion:accounting",
+            "pool-exhaustion",
+            "accounting",
+        ),
     ];
     let warm = 25u64;
     let (on, gap) = (4u64, 12u64);
     let clock = ManualClock::new(T0);
     let feed = Arc::new(Feed::default());
+    let step_clock = StepClock {
+        manual: clock.clone(),
+        step_start: Arc::new(Mutex::new(std::time::Instant::now())),
+    };
     let ev: Arc<dyn Sink> = feed.clone();
     let steering = Arc::new(Steering::new(
         Arc::new(clock.clone()),
@@ -84,13 +113,13 @@ async fn analyzer_names_payments_sim_faults() {
         delays: Delays::Virtual,
         ..SimConfig::default()
     };
-    cfg.ledger.hold_us = 0;
+    cfg.ledger.hold_us = 200;
     let sim = Arc::new(
         SimBuilder::new()
             .config(cfg)
             .guard(steering.clone())
             .sink(feed.clone())
-            .clock(Arc::new(clock.clone()))
+            .clock(Arc::new(step_clock.clone()))
             .mode(Mode::InProcess)
             .build()
             .await
@@ -108,9 +137,11 @@ async fn analyzer_names_payments_sim_faults() {
     let mut carry = 0.0;
     let mut verdicts: Vec<Verdict> = Vec::new();
     let mut current: Option<(usize, u64, Option<f64>, Option<f64>)> = None;
-    for step in 0..total_s * 10 {
-        let now = T0 + step * S / 10;
+    let mut tops: Vec<String> = Vec::new();
+    let mut now = T0;
+    while now < T0 + total_s * S {
         clock.set(now);
+        *step_clock.step_start.lock().unwrap() = std::time::Instant::now();
         steering.tick();
         let n_f = tps / 10.0 * steering.load_multiplier() + carry;
         let n = n_f.floor() as usize;
@@ -119,19 +150,25 @@ async fn analyzer_names_payments_sim_faults() {
             let id = k.trim_start_matches("m-").parse::<u32>().unwrap_or(0);
             (id, share)
         });
+        // Concurrently, so pools and locks see real overlap.
+        let mut tasks = tokio::task::JoinSet::new();
         for _ in 0..n {
-            sim.pay(gen.next(hot)).await;
+            let (sim, p) = (sim.clone(), gen.next(hot));
+            tasks.spawn(async move { sim.pay(p).await });
         }
+        while tasks.join_next().await.is_some() {}
         for e in std::mem::take(&mut *feed.events.lock().unwrap()) {
             a.ingest_event(&e);
         }
         for r in std::mem::take(&mut *feed.records.lock().unwrap()) {
             a.ingest_raw(&r);
         }
-        clock.set(now + S / 10);
+        let real = step_clock.step_start.lock().unwrap().elapsed().as_micros() as u64;
+        let step = (S / 10).max(real + 1);
+        clock.set(now + step);
         a.tick();
         // Which fault is on?
-        let t = step / 10;
+        let t = (now - T0) / S;
         let idx = (t >= warm).then(|| ((t - warm) / (on + gap)) as usize);
         let active = idx.filter(|i| *i < faults.len() && (t - warm) % (on + gap) < on);
         match (active, &mut current) {
@@ -139,14 +176,17 @@ async fn analyzer_names_payments_sim_faults() {
                 let start = T0 + (warm + i as u64 * (on + gap)) * S;
                 current = Some((i, start, None, None));
             }
-            (None, Some((i, _, det, named))) => {
+            (None, Some((i, start, det, named))) => {
                 let (_, kind, target) = faults[*i];
+                // The first incident named during this fault (the drill's verdict).
                 let top = a
                     .incidents()
                     .open
-                    .first()
-                    .map(|x| x.root_cause.clone())
-                    .or_else(|| a.incidents().closed.back().map(|x| x.root_cause.clone()));
+                    .iter()
+                    .chain(a.incidents().closed.iter())
+                    .filter(|x| x.diagnosed_us >= *start)
+                    .min_by_key(|x| x.diagnosed_us)
+                    .map(|x| x.root_cause.clone());
                 verdicts.push(Verdict {
                     fault: faults[*i].0.to_string(),
                     ok: top
@@ -155,6 +195,7 @@ async fn analyzer_names_payments_sim_faults() {
                     detect_s: det.unwrap_or(99.0),
                     named_s: named.unwrap_or(99.0),
                     got: format!("{top:?}"),
+                    tops: std::mem::take(&mut tops),
                 });
                 current = None;
             }
@@ -162,7 +203,15 @@ async fn analyzer_names_payments_sim_faults() {
         }
         if let Some((i, start, det, named)) = &mut current {
             let (_, kind, target) = faults[*i];
-            let dt = (now + S / 10 - *start) as f64 / 1e6;
+            let dt = (now + step - *start) as f64 / 1e6;
+            if let Some(c) = a.candidates().first() {
+                let id = format!("{:.1}s {}", dt, c.root_cause.identity());
+                if tops.last().is_none_or(|l| {
+                    l.split_once(' ').map(|x| x.1) != id.split_once(' ').map(|x| x.1)
+                }) {
+                    tops.push(id);
+                }
+            }
             if det.is_none() && !a.candidates().is_empty() {
                 *det = Some(dt);
             }
@@ -174,12 +223,13 @@ async fn analyzer_names_payments_sim_faults() {
                 *named = Some(dt);
             }
         }
+        now += step;
     }
     let mut report = String::new();
     for v in &verdicts {
         report += &format!(
-            "{:<24} ok={} detect={:.1}s named={:.1}s got={}\n",
-            v.fault, v.ok, v.detect_s, v.named_s, v.got
+            "{:<24} ok={} detect={:.1}s named={:.1}s got={} tops={:?}\n",
+            v.fault, v.ok, v.detect_s, v.named_s, v.got, v.tops
         );
     }
     eprintln!("{report}");
@@ -190,7 +240,9 @@ async fn analyzer_names_payments_sim_faults() {
         "top-1 {top1}/{}:\n{report}",
         faults.len()
     );
-    for v in verdicts.iter().filter(|v| v.ok) {
-        assert!(v.detect_s <= 1.0 && v.named_s <= 2.0, "{report}");
-    }
+    let fast = verdicts
+        .iter()
+        .filter(|v| v.ok && v.detect_s <= 1.0 && v.named_s <= 2.0)
+        .count();
+    assert!(fast * 100 >= faults.len() * 85, "too slow:\n{report}");
 }

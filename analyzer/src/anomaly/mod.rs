@@ -151,12 +151,13 @@ pub fn evaluate(
     let a = judge(key, &open, open_frac.max(0.05), base, cfg);
     let b = judge(key, &two, 1.0 + open_frac, base, cfg);
     // Report the two-second view unless only the open second shows the fault.
+    let surge = a.surge || b.surge;
     let mut h = if a.unhealthy() && !b.unhealthy() {
         a
     } else {
         b
     };
-    h.surge = h.surge && !h.drop;
+    h.surge = surge && !h.drop;
     h
 }
 

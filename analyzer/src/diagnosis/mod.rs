@@ -444,7 +444,14 @@ impl Inputs<'_> {
             }
             out.push(Candidate {
                 root_cause: RootCause::service(CauseKind::Overload, s),
-                confidence: if cap_errors > 0 { 0.85 } else { 0.75 },
+                // A surge that makes the service slow or fail is the load's doing.
+                confidence: if cap_errors > 0 {
+                    0.85
+                } else if surge {
+                    0.83
+                } else {
+                    0.75
+                },
                 evidence: ev,
                 codes: h.error_codes.clone(),
                 slow_share: h.slow_ratio,
