@@ -263,3 +263,33 @@ fn fuzz_never_panics() {
         }
     }
 }
+
+#[test]
+fn escapes_duplicates_and_trailing_bytes() {
+    let escaped = CLIENT.replace(
+        r#""local.app":"SOFATracerRPC""#,
+        r#""local.app":"cash\u0069er","extra":[1,{"a":[2]}],"local.app":"cash\u0069er2""#,
+    );
+    let r = record(&escaped, SofaLogKind::RpcClient);
+    assert_eq!(
+        r.service, "cashier2",
+        "escapes decoded, the last duplicate wins"
+    );
+    let trailing = format!("{CLIENT} x");
+    let e = decode_sofa_line(
+        trailing.as_bytes(),
+        SofaLogKind::RpcClient,
+        &SofaOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(e.label(), "malformed_json");
+    let e = decode_sofa_line(
+        CLIENT
+            .replace(r#""local.app":"SOFATracerRPC""#, r#""local.app":7"#)
+            .as_bytes(),
+        SofaLogKind::RpcClient,
+        &SofaOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!((e.field, e.label()), (Some("local.app"), "invalid_field"));
+}

@@ -8,6 +8,7 @@ mod otlp_json_attrs;
 mod otlp_json_lenient;
 pub mod otlp_proto;
 pub mod sofa;
+mod sofa_fields;
 pub mod tail;
 pub mod tail_checkpoint;
 pub mod tail_sink;

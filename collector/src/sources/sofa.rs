@@ -14,11 +14,11 @@
 //! ends; the record's start is that instant minus the duration, with the zone
 //! given by [`SofaOptions::utc_offset_s`] (default UTC).
 
+use super::sofa_fields::{Fields, Scalar};
 use digest::{
     parse_rfc3339, DigestRecord, Keys, Micros, SecondRollup, SeriesKey, SeriesStats, SpanId,
     SpanKind, TraceId,
 };
-use serde_json::{Map, Value};
 
 /// Which SOFATracer log a line comes from (chosen from the file name).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,15 +147,12 @@ pub fn decode_sofa_line(
     kind: SofaLogKind,
     opts: &SofaOptions,
 ) -> Result<SofaLine, SofaError> {
-    let v: Value = serde_json::from_slice(line).map_err(|e| SofaError {
+    let fields = Fields::parse(line).map_err(|reason| SofaError {
         field: None,
-        reason: format!("invalid JSON: {e}"),
+        reason,
     })?;
-    let o = v.as_object().ok_or(SofaError {
-        field: None,
-        reason: "a line must be a JSON object".into(),
-    })?;
-    if o.contains_key("stat.key") || matches!(kind, SofaLogKind::Stat { .. }) {
+    let o = &fields;
+    if o.contains("stat.key") || matches!(kind, SofaLogKind::Stat { .. }) {
         let client = matches!(
             kind,
             SofaLogKind::Stat { client: true } | SofaLogKind::RpcClient
@@ -165,19 +162,19 @@ pub fn decode_sofa_line(
     decode_digest(o, kind, opts).map(SofaLine::Record)
 }
 
-fn text(o: &Map<String, Value>, key: &str) -> Option<String> {
+fn text(o: &Fields, key: &str) -> Option<String> {
     match o.get(key)? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
+        Scalar::Str(s) if !s.is_empty() => Some(s.to_string()),
+        Scalar::Num(n) => Some(n.clone()),
         _ => None,
     }
 }
 
-fn required(o: &Map<String, Value>, key: &'static str) -> Result<String, SofaError> {
+fn required(o: &Fields, key: &'static str) -> Result<String, SofaError> {
     match o.get(key) {
-        None | Some(Value::Null) => Err(SofaError::new(key, "missing")),
-        Some(Value::String(s)) if s.is_empty() => Err(SofaError::new(key, "missing (empty)")),
-        Some(Value::String(s)) => Ok(s.clone()),
+        None | Some(Scalar::Null) => Err(SofaError::new(key, "missing")),
+        Some(Scalar::Str(s)) if s.is_empty() => Err(SofaError::new(key, "missing (empty)")),
+        Some(Scalar::Str(s)) => Ok(s.to_string()),
         Some(_) => Err(SofaError::new(key, "must be a string")),
     }
 }
@@ -198,25 +195,28 @@ fn parse_time(s: &str, opts: &SofaOptions, field: &'static str) -> Result<Micros
 }
 
 /// A cost in milliseconds: `155`, `"155"`, `"5006ms"`.
-fn parse_ms(v: &Value, field: &'static str) -> Result<u64, SofaError> {
-    let bad = || SofaError::new(field, format!("not a cost in milliseconds: {v}"));
-    match v {
-        Value::Number(n) => n.as_u64().ok_or_else(bad),
-        Value::String(s) => {
-            let s = s.trim();
-            let s = s.strip_suffix("ms").unwrap_or(s).trim();
-            s.parse::<u64>().map_err(|_| bad())
+fn parse_ms(v: &Scalar, field: &'static str) -> Result<u64, SofaError> {
+    let text = match v {
+        Scalar::Num(n) => n.as_str(),
+        Scalar::Str(s) => s.trim(),
+        other => {
+            return Err(SofaError::new(
+                field,
+                format!("not a cost in milliseconds ({})", other.type_name()),
+            ))
         }
-        _ => Err(bad()),
-    }
+    };
+    let digits = text.strip_suffix("ms").unwrap_or(text).trim();
+    digits
+        .parse::<u64>()
+        .map_err(|_| SofaError::new(field, format!("not a cost in milliseconds: {:?}", text)))
 }
 
-fn cost_ms(o: &Map<String, Value>, keys: &[&'static str]) -> Result<Option<u64>, SofaError> {
+fn cost_ms(o: &Fields, keys: &[&'static str]) -> Result<Option<u64>, SofaError> {
     for k in keys {
-        if let Some(v) = o.get(*k) {
-            if !v.is_null() {
-                return parse_ms(v, k).map(Some);
-            }
+        match o.get(k) {
+            None | Some(Scalar::Null) => continue,
+            Some(v) => return parse_ms(v, k).map(Some),
         }
     }
     Ok(None)
@@ -305,7 +305,7 @@ fn http_operation(method: &str, url: &str) -> String {
 }
 
 fn decode_digest(
-    o: &Map<String, Value>,
+    o: &Fields,
     kind: SofaLogKind,
     opts: &SofaOptions,
 ) -> Result<DigestRecord, SofaError> {
@@ -368,7 +368,7 @@ fn decode_digest(
     };
     let duration_us = duration_ms.saturating_mul(1000);
     let code = text(o, "result.code").unwrap_or_default();
-    let is_http = matches!(kind, SofaLogKind::SpringMvc) || o.contains_key("request.url");
+    let is_http = matches!(kind, SofaLogKind::SpringMvc) || o.contains("request.url");
     let (success, error) = if is_http {
         let ok = code.starts_with('1') || code.starts_with('2') || code == "302";
         (ok, (!ok).then(|| format!("http_{code}")))
@@ -432,18 +432,14 @@ fn decode_digest(
     Ok(rec)
 }
 
-fn decode_stat(
-    o: &Map<String, Value>,
-    client: bool,
-    opts: &SofaOptions,
-) -> Result<SofaStat, SofaError> {
+fn decode_stat(o: &Fields, client: bool, opts: &SofaOptions) -> Result<SofaStat, SofaError> {
     let stamp = text(o, "time")
         .or_else(|| text(o, "timestamp"))
         .ok_or_else(|| SofaError::new("time", "missing"))?;
     let time_us = parse_time(&stamp, opts, "time")?;
     let key = match o.get("stat.key") {
-        Some(Value::Object(k)) => k,
-        None => return Err(SofaError::new("stat.key", "missing")),
+        Some(Scalar::Obj(k)) => k,
+        None | Some(Scalar::Null) => return Err(SofaError::new("stat.key", "missing")),
         Some(_) => return Err(SofaError::new("stat.key", "must be an object")),
     };
     let service = required(key, "local.app").map_err(|e| SofaError {
@@ -456,8 +452,8 @@ fn decode_stat(
         None => rpc_operation(&text(key, "service").unwrap_or_default(), &method),
     };
     let count = match o.get("count") {
-        Some(Value::Number(n)) => n.as_u64(),
-        Some(Value::String(s)) => s.parse().ok(),
+        Some(Scalar::Num(n)) => n.parse::<u64>().ok(),
+        Some(Scalar::Str(s)) => s.parse::<u64>().ok(),
         _ => None,
     }
     .ok_or_else(|| SofaError::new("count", "missing or not a non-negative integer"))?;
