@@ -16,7 +16,8 @@ const MAX_QUEUED: usize = 400_000;
 /// The sink payments-sim writes to.
 #[derive(Default)]
 pub struct Feed {
-    records: Mutex<Vec<DigestRecord>>,
+    /// Decoded records and their v1 lines (newline-terminated), in the same order.
+    records: Mutex<(Vec<DigestRecord>, Vec<u8>)>,
     events: Mutex<Vec<ChangeEvent>>,
     lines: AtomicU64,
     events_n: AtomicU64,
@@ -29,7 +30,7 @@ impl Sink for Feed {
     fn line(&self, _service: &str, line: &[u8]) {
         self.lines.fetch_add(1, Relaxed);
         match decode_record(line) {
-            Ok(r) => self.record_owned(r),
+            Ok(r) => self.queue(r, Some(line)),
             Err(_) => {
                 self.rejected.fetch_add(1, Relaxed);
             }
@@ -37,7 +38,7 @@ impl Sink for Feed {
     }
     fn record(&self, rec: &DigestRecord) {
         self.lines.fetch_add(1, Relaxed);
-        self.record_owned(rec.clone());
+        self.queue(rec.clone(), None);
     }
     fn event(&self, ev: &ChangeEvent) {
         self.events_n.fetch_add(1, Relaxed);
@@ -56,13 +57,20 @@ impl Sink for Feed {
 }
 
 impl Feed {
-    fn record_owned(&self, r: DigestRecord) {
+    fn queue(&self, r: DigestRecord, line: Option<&[u8]>) {
         let mut q = self.records.lock();
-        if q.len() >= MAX_QUEUED {
+        if q.0.len() >= MAX_QUEUED {
             self.dropped.fetch_add(1, Relaxed);
             return;
         }
-        q.push(r);
+        match line {
+            Some(l) => q.1.extend_from_slice(l),
+            None => digest::encode_record(&mut q.1, &r),
+        }
+        if q.1.last() != Some(&b'\n') {
+            q.1.push(b'\n');
+        }
+        q.0.push(r);
     }
 
     /// Moves everything queued into the pipeline. Refused batches (collector
@@ -78,26 +86,12 @@ impl Feed {
                 Err(_) => self.dropped.fetch_add(n, Relaxed),
             };
         }
-        let records = std::mem::take(&mut *self.records.lock());
-        for chunk in chunks(records, 20_000) {
-            let n = chunk.len() as u64;
-            match p.ingest_records(chunk).await {
-                Ok(_) => self.delivered.fetch_add(n, Relaxed),
-                Err(_) => self.dropped.fetch_add(n, Relaxed),
-            };
-        }
+        let (records, lines) = std::mem::take(&mut *self.records.lock());
+        let n = records.len() as u64;
+        // The lines as payments-sim wrote them go to the write-ahead buffer as they are.
+        match p.ingest_encoded(lines, records) {
+            Ok(_) => self.delivered.fetch_add(n, Relaxed),
+            Err(_) => self.dropped.fetch_add(n, Relaxed),
+        };
     }
-}
-
-fn chunks(mut v: Vec<DigestRecord>, size: usize) -> Vec<Vec<DigestRecord>> {
-    let mut out = Vec::new();
-    while v.len() > size {
-        let rest = v.split_off(size);
-        out.push(v);
-        v = rest;
-    }
-    if !v.is_empty() {
-        out.push(v);
-    }
-    out
 }

@@ -1,0 +1,117 @@
+//! `warroom drill` end to end through the real binary (issues 5 and 6): the
+//! whole stack in one process with traffic, a fault injected through
+//! payments-sim's control API, the analyzer naming it from digests alone, the
+//! healer's plan acting over the control API, recovery and reconciliation.
+//! Kept short (a 22 s baseline on the stack's manual clock) for CI.
+
+use serde_json::Value;
+use std::process::Command;
+
+fn drill(args: &[&str]) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .args([
+            "drill", "--json", "--warm", "22", "--quiet", "3", "--tps", "250",
+        ])
+        .args(args)
+        .output()
+        .expect("run warroom drill");
+    assert!(
+        out.status.success(),
+        "warroom drill failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    // stdout is pure JSON: exactly one value.
+    serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("not one JSON value ({e}): {text}"))
+}
+
+#[test]
+fn bank_outage_is_blamed_on_the_bank_and_failed_over() {
+    let d = drill(&["--fault", "bank-outage", "--target", "bank-b"]);
+    assert_eq!(d["fault"], "bank-outage", "{d}");
+    assert_eq!(d["target"], "bank-b", "{d}");
+    // Root cause: the bank, not the payment engine that calls it.
+    assert_eq!(d["root_cause"]["kind"], "dependency", "{d}");
+    assert_eq!(d["root_cause"]["bank"], "bank-b", "{d}");
+    assert!(
+        d["candidates"].as_array().is_some_and(|c| !c.is_empty()),
+        "{d}"
+    );
+    let detected = d["detected_after_s"].as_f64().expect("detected");
+    assert!(
+        (0.0..=1.0).contains(&detected),
+        "detected after {detected} s: {d}"
+    );
+    let impact = &d["impact"];
+    for f in ["users", "failed_payments", "money_at_stake_cents"] {
+        assert!(impact[f].as_u64().is_some_and(|n| n > 0), "impact.{f}: {d}");
+    }
+    assert!(
+        impact["scenes"].as_array().is_some_and(|s| !s.is_empty()),
+        "{d}"
+    );
+    // Healing: the built-in failover plan, auto-approved, recovered fast and clean.
+    assert_eq!(d["plan"], "bank-failover", "{d}");
+    assert_eq!(d["approved_by"], "auto", "{d}");
+    assert!(
+        d["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a.as_str().unwrap().contains("bank-b")),
+        "{d}"
+    );
+    assert_eq!(d["recovered"], true, "{d}");
+    let mttr = d["mttr_s"].as_f64().expect("mttr");
+    assert!(mttr > 0.0 && mttr <= 10.0, "mttr {mttr}: {d}");
+    assert!(d["mttd_s"].as_f64().unwrap() <= mttr, "{d}");
+    assert_eq!(d["reconciliation_mismatches"], 0, "{d}");
+}
+
+#[test]
+fn a_rejected_plan_changes_nothing() {
+    let d = drill(&[
+        "--fault",
+        "bad-release",
+        "--target",
+        "payment",
+        "--approve",
+        "reject",
+        "--max",
+        "6",
+    ]);
+    assert_eq!(d["root_cause"]["kind"], "bad_release", "{d}");
+    assert_eq!(d["root_cause"]["service"], "payment", "{d}");
+    assert!(
+        d["root_cause"]["change"].is_object(),
+        "blamed on its deploy: {d}"
+    );
+    assert_eq!(d["plan"], "bad-release-rollback", "{d}");
+    assert_eq!(d["healer_state"], "rejected", "{d}");
+    assert_eq!(d["recovered"], false, "{d}");
+    assert!(d["actions"].as_array().unwrap().is_empty(), "{d}");
+    assert!(d["approved_by"].is_null(), "{d}");
+}
+
+#[test]
+fn bad_flags_are_refused_without_running() {
+    let out = Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .args(["drill", "--fault", "meteor", "--json"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    let out = Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .args([
+            "drill",
+            "--fault",
+            "latency",
+            "--approve",
+            "maybe",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--approve"));
+}

@@ -1,0 +1,244 @@
+//! `warroom up` as a user runs it: the real binary on free loopback ports with
+//! simulated traffic; the dashboard answers its API (login, topology with every
+//! payments-sim service, services, incidents, alerts, SLO, drills) and serves
+//! `/`; the collector's own listener takes digest lines; SIGTERM stops it cleanly.
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Up {
+    child: Child,
+    dashboard: String,
+    collector: String,
+    admin: (String, String),
+}
+
+impl Drop for Up {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(data_dir: &std::path::Path) -> Up {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .args([
+            "up",
+            "--listen",
+            "127.0.0.1:0",
+            "--collector-listen",
+            "127.0.0.1:0",
+        ])
+        .args(["--tps", "80", "--data-dir"])
+        .arg(data_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start warroom up");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut dashboard, mut collector, mut admin) = (None, None, None);
+    while dashboard.is_none() || collector.is_none() || admin.is_none() {
+        let line = lines
+            .next()
+            .expect("warroom up exited before printing its addresses")
+            .unwrap();
+        if let Some(u) = line.strip_prefix("dashboard: ") {
+            dashboard = Some(u.to_string());
+        } else if let Some(u) = line.strip_prefix("collector: ") {
+            collector = Some(u.to_string());
+        } else if let Some(rest) = line.strip_prefix("first admin login: user ") {
+            let (user, pw) = rest.split_once(" password ").expect("user and password");
+            admin = Some((user.to_string(), pw.to_string()));
+        }
+    }
+    // Keep draining stdout so the child never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Up {
+        child,
+        dashboard: dashboard.unwrap(),
+        collector: collector.unwrap(),
+        admin: admin.unwrap(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn up_serves_the_dashboard_api_and_the_collector() {
+    let dir = std::env::temp_dir().join(format!("warroom-up-test-{}", std::process::id()));
+    let mut up = start(&dir);
+    let http = reqwest::Client::new();
+
+    // Login as the generated first admin.
+    let resp = http
+        .post(format!("{}/api/login", up.dashboard))
+        .json(&json!({"user": up.admin.0, "password": up.admin.1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200, "login");
+    let cookie = resp
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|c| c.split(';').next())
+        .expect("session cookie")
+        .to_string();
+    let me: Value = resp.json().await.unwrap();
+    let csrf = me["csrf"].as_str().unwrap().to_string();
+    let get = |path: &str| {
+        let path = path.to_string();
+        let req = http
+            .get(format!("{}{path}", up.dashboard))
+            .header("cookie", &cookie);
+        async move {
+            let r = req.send().await.unwrap();
+            assert_eq!(r.status(), 200, "GET {path}");
+            r.json::<Value>().await.unwrap()
+        }
+    };
+
+    // Traffic flows: the topology fills with every payments-sim service.
+    let want = [
+        "cashier",
+        "trade",
+        "payment",
+        "risk",
+        "payment-engine",
+        "bank-gateway",
+        "accounting",
+        "clearing",
+    ];
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut topo;
+    loop {
+        topo = get("/api/topology").await;
+        let ids: Vec<&str> = topo["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|n| n["id"].as_str())
+            .collect();
+        if want.iter().all(|w| ids.contains(w)) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "topology never complete: {topo}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(topo["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["from"] == "cashier"
+            && e["to"] == "trade"
+            && e["rate"].as_f64().unwrap() > 0.0));
+    let overview = get("/api/overview").await;
+    assert!(
+        overview["overview"]["payments_per_s"].as_f64().unwrap() > 0.0,
+        "{overview}"
+    );
+    for path in [
+        "/api/services",
+        "/api/incidents",
+        "/api/alerts",
+        "/api/silences",
+        "/api/changes",
+    ] {
+        assert!(get(path).await.is_array(), "{path}");
+    }
+    let slo = get("/api/slo").await;
+    assert!(
+        slo["objectives"].as_array().is_some_and(|o| !o.is_empty()),
+        "{slo}"
+    );
+    assert!(get("/api/hotspots").await.is_object() || get("/api/hotspots").await.is_array());
+    let kinds = get("/api/drills").await;
+    assert!(kinds
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|k| k["fault"] == "bank-outage"));
+    // An unknown incident is a 404; approving it a clean refusal, not a crash.
+    let r = http
+        .get(format!("{}/api/incidents/999999", up.dashboard))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let r = http
+        .post(format!("{}/api/incidents/999999/approve", up.dashboard))
+        .header("cookie", &cookie)
+        .header("x-csrf-token", &csrf)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status() == 404 || r.status() == 409, "{}", r.status());
+    // A silence through the alerts manager.
+    let r = http
+        .post(format!("{}/api/silences", up.dashboard))
+        .header("cookie", &cookie)
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"matchers": {"target": "bank:bank-b"}, "duration_s": 60}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    assert_eq!(get("/api/silences").await.as_array().unwrap().len(), 1);
+
+    // `/` serves the bundle (or says how to build it when there is none).
+    let root = http.get(format!("{}/", up.dashboard)).send().await.unwrap();
+    let bundle = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("dashboard/dist/index.html");
+    if bundle.exists() || std::env::var_os("WARROOM_DASHBOARD_DIST").is_some() {
+        assert_eq!(root.status(), 200);
+    } else {
+        assert_eq!(root.status(), 503);
+        assert!(root.text().await.unwrap().contains("build-dashboard"));
+    }
+
+    // The collector's own listener.
+    let line = r#"{"time":"2026-01-01T00:00:00.000000Z","trace_id":"0af7651916cd43dd8448eb211c80319c","span_id":"b7ad6b7169203331","kind":"server","service":"outside","operation":"x","duration_us":10,"success":true}"#;
+    let r = http
+        .post(format!("{}/v1/digest", up.collector))
+        .body(format!("{line}\nnot json\n"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(
+        (body["accepted"].as_u64(), body["rejected"].as_u64()),
+        (Some(1), Some(1))
+    );
+    let stats: Value = http
+        .get(format!("{}/api/stats", up.collector))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(stats["records_accepted"].as_u64().unwrap() > 100, "{stats}");
+
+    // SIGTERM: a clean, prompt stop.
+    let pid = up.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = up.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "warroom up did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "{status}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
