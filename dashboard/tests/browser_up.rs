@@ -224,10 +224,16 @@ async fn up_stack_drill_incident_approve_recover() {
     }
 
     // 6. It recovers, and the MTTR figure shows it.
-    b.wait_text("#incident-room", Duration::from_secs(90), |t| {
-        t.to_lowercase().contains("recovered")
+    b.wait_text("#plan-status", Duration::from_secs(90), |t| {
+        t == "recovered"
     })
     .await;
+    let (status, _) = b
+        .wait_text("#incident-status", Duration::from_secs(90), |t| {
+            t == "recovered"
+        })
+        .await;
+    eprintln!("incident status on screen: {status}");
     b.screenshot(&shots, "05-recovered").await;
     b.click("nav a[href=\"/\"]").await;
     let (mttr, _) = b

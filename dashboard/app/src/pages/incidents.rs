@@ -23,6 +23,24 @@ fn field(i: &Value, k: &str) -> Value {
         .unwrap_or(Value::Null)
 }
 
+/// Timeline rows in time order (RFC 3339 `time` or `at_us`), stable for equal times.
+fn by_time(mut v: Value) -> Value {
+    if let Some(rows) = v.as_array_mut() {
+        rows.sort_by(|a, b| {
+            let key = |r: &Value| match (
+                r.get("time").and_then(Value::as_str),
+                r.get("at_us").and_then(Value::as_f64),
+            ) {
+                (Some(t), _) => t.to_string(),
+                (None, Some(us)) => format!("{us:020.0}"),
+                _ => String::new(),
+            };
+            key(a).cmp(&key(b))
+        });
+    }
+    v
+}
+
 #[component]
 pub fn IncidentList() -> impl IntoView {
     let live = expect_context::<Live>();
@@ -88,18 +106,18 @@ pub fn IncidentRoom() -> impl IntoView {
             view! {
                 <section class="panel">
                     <h2 id="incident-title">{format!("{} · {}", text(&get("id")), text(&get("title")))}</h2>
-                    <p class=format!("status {}", health_class(&get("status")))>{text(&get("status"))}</p>
+                    <p id="incident-status" class=format!("status {}", health_class(&get("status")))>{text(&get("status"))}</p>
                     <p>"Root cause: " <strong id="root-cause">{text(&get("root_cause"))}</strong></p>
                 </section>
-                <section class="panel"><h2>"Timeline"</h2><JsonTable rows=get("timeline") /></section>
+                <section class="panel"><h2>"Timeline"</h2><JsonTable rows=by_time(get("timeline")) /></section>
                 <section class="panel"><h2>"Impact"</h2><KeyValues obj=get("impact") /></section>
                 {(!get("candidates").is_null()).then(|| view! {
                     <section class="panel"><h2>"Candidates"</h2><JsonTable rows=get("candidates") /></section>
                 })}
                 <section class="panel">
                     <h2>{format!("Plan {}", text(plan.get("name").unwrap_or(&plan)))}</h2>
-                    <p>{format!("approval: {} · status: {}", text(plan.get("approval").unwrap_or(&Value::Null)),
-                        text(plan.get("status").unwrap_or(&Value::Null)))}</p>
+                    <p>{format!("approval: {} · status: ", text(plan.get("approval").unwrap_or(&Value::Null)))}
+                        <strong id="plan-status">{text(plan.get("status").unwrap_or(&Value::Null))}</strong></p>
                     <JsonTable rows=steps empty="No plan matched." />
                     <div class="actions">
                         <button id="approve" disabled=!can on:click=move |_| act("approve")>"Approve"</button>
