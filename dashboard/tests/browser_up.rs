@@ -42,6 +42,8 @@ fn warroom_bin() -> Option<PathBuf> {
 /// `warroom up` in a child process; killed on drop.
 struct Up {
     child: Child,
+    /// `up` was started with `--approve manual`: plans wait for a commander.
+    manual_approval: bool,
     url: String,
     _dir: tempfile::TempDir,
 }
@@ -79,8 +81,18 @@ fn start_up(bin: &PathBuf, dist: &std::path::Path) -> Up {
     );
     let cfg = dir.path().join("up.toml");
     std::fs::write(&cfg, config).unwrap();
+    let help = Command::new(bin)
+        .args(["up", "--help"])
+        .output()
+        .expect("warroom up --help");
+    let manual_approval = String::from_utf8_lossy(&help.stdout).contains("--approve");
     let mut child = Command::new(bin)
         .arg("up")
+        .args(if manual_approval {
+            &["--approve", "manual"][..]
+        } else {
+            &[][..]
+        })
         .args([
             "--listen",
             "127.0.0.1:0",
@@ -114,6 +126,7 @@ fn start_up(bin: &PathBuf, dist: &std::path::Path) -> Up {
     Up {
         child,
         url,
+        manual_approval,
         _dir: dir,
     }
 }
@@ -213,14 +226,32 @@ async fn up_stack_drill_incident_approve_recover() {
     eprintln!("root cause on screen: {cause}");
     b.screenshot(&shots, "04-incident").await;
 
-    // 5. Approve when the plan waits for a commander.
-    let room = b.text("#incident-room").await.to_lowercase();
-    if room.contains("awaiting a commander") {
+    // 5. Approve as a commander when `up` can hold plans for one (`--approve manual`);
+    //    otherwise the built-in plans run automatically.
+    if up.manual_approval {
+        b.wait_text("#plan-status", Duration::from_secs(60), |t| {
+            t == "awaiting_approval"
+        })
+        .await;
+        let room_url = b.script("return location.pathname").await;
+        b.click("#logout").await;
+        b.wait("#login-user", WAIT).await;
+        log_in(
+            &b,
+            &format!("{}{}", up.url, room_url.as_str().unwrap()),
+            "cole",
+        )
+        .await;
+        assert_eq!(b.attr("#approve", "disabled").await, false);
         b.click("#approve").await;
         b.wait_text("#action-result", WAIT, |t| t == "approve: done")
             .await;
+        b.wait_text("#incident-room", WAIT, |t| t.contains("cole"))
+            .await;
     } else {
-        eprintln!("the plan was not waiting for a commander (approved automatically)");
+        eprintln!(
+            "`warroom up` has no --approve: the plan ran automatically, Approve was not clicked"
+        );
     }
 
     // 6. It recovers, and the MTTR figure shows it.
