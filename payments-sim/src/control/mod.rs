@@ -13,6 +13,7 @@ pub mod breaker;
 pub mod error;
 mod hot;
 pub mod limits;
+mod release;
 pub mod rules;
 pub mod snapshot;
 pub mod state;

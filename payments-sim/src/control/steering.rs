@@ -36,10 +36,10 @@ pub struct Steering {
     pub(crate) has_rules: AtomicBool,
     pub(crate) state: ControlState,
     pub(crate) faults: FaultSet,
-    builtin_versions: RwLock<HashMap<String, String>>,
-    deployed: Mutex<HashMap<String, BTreeSet<String>>>,
+    pub(super) builtin_versions: RwLock<HashMap<String, String>>,
+    pub(super) deployed: Mutex<HashMap<String, BTreeSet<String>>>,
     /// Serialises control changes so events come out in the order applied.
-    writes: Mutex<()>,
+    pub(super) writes: Mutex<()>,
 }
 
 impl std::fmt::Debug for Steering {
@@ -422,95 +422,5 @@ impl Steering {
     /// its end). The payment path calls this too; a run may also call it each second.
     pub fn tick(&self) {
         self.poll(self.clock.now_us());
-    }
-
-    pub(crate) fn poll(&self, now: Micros) {
-        if !self.faults.has_releases() {
-            return;
-        }
-        let due = self.faults.with(|fs| {
-            fs.iter().any(|f| {
-                f.kind == FaultKind::BadRelease
-                    && now >= f.start_us
-                    && if f.announced.load(Ordering::Acquire) {
-                        !f.is_active(now)
-                            && !f.rolled_back.load(Ordering::Acquire)
-                            && !f.end_handled.load(Ordering::Acquire)
-                    } else {
-                        f.is_active(now)
-                    }
-            })
-        });
-        if !due {
-            return;
-        }
-        for f in self.faults.snapshot().iter() {
-            if f.kind != FaultKind::BadRelease || now < f.start_us {
-                continue;
-            }
-            let crate::faults::Target::Service { service, .. } = &f.target else {
-                continue;
-            };
-            if !f.announced.load(Ordering::Acquire) {
-                if !f.is_active(now) || f.announced.swap(true, Ordering::AcqRel) {
-                    continue;
-                }
-                let _w = self.writes.lock();
-                let before = self
-                    .state
-                    .version(service)
-                    .or_else(|| self.builtin_versions.read().get(service).cloned())
-                    .unwrap_or_else(|| UNKNOWN_VERSION.into());
-                let bad = f
-                    .spec
-                    .version
-                    .clone()
-                    .unwrap_or_else(|| next_minor(&before));
-                self.deployed
-                    .lock()
-                    .entry(service.clone())
-                    .or_default()
-                    .insert(before.clone());
-                let detail = format!("{service} {before} -> {bad}");
-                let _ = f.release.set((before, bad.clone()));
-                self.emit(ChangeKind::Deploy, service, &bad, detail, "ci");
-            } else if !f.is_active(now)
-                && !f.rolled_back.load(Ordering::Acquire)
-                && !f.end_handled.swap(true, Ordering::AcqRel)
-            {
-                let _w = self.writes.lock();
-                if let Some((before, bad)) = f.release.get() {
-                    self.emit(
-                        ChangeKind::Rollback,
-                        service,
-                        before,
-                        format!("{service} {bad} -> {before}"),
-                        "ci",
-                    );
-                }
-            }
-        }
-    }
-}
-
-/// `1.4.2` → `1.5.0`; anything else gets `-next`.
-fn next_minor(v: &str) -> String {
-    let core = v.split(['-', '+']).next().unwrap_or(v);
-    let parts: Vec<_> = core.split('.').collect();
-    if parts.len() == 3 {
-        if let (Ok(a), Ok(b)) = (parts[0].parse::<u64>(), parts[1].parse::<u64>()) {
-            return format!("{a}.{}.0", b + 1);
-        }
-    }
-    format!("{v}-next")
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn next_minor_bumps() {
-        assert_eq!(super::next_minor("1.4.2"), "1.5.0");
-        assert_eq!(super::next_minor("2.0.0-rc1"), "2.1.0");
-        assert_eq!(super::next_minor("v7"), "v7-next");
     }
 }
