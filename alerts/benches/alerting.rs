@@ -44,6 +44,7 @@ fn samples(n: usize, bad_every: usize) -> Vec<Sample> {
 }
 
 fn main() {
+    delivery_latency();
     let t0 = 1_795_785_000_000_000u64;
     // 1. Rule evaluation alone.
     for (nrules, nsamples) in [(20usize, 10_000usize), (100, 10_000)] {
@@ -95,4 +96,60 @@ fn main() {
         el * 1e3,
         el
     );
+}
+
+/// From the evaluation that sees a bad sample to the notification accepted by a real
+/// webhook listener (and by the SMTP relay when `WARROOM_SMTP_ADDR` is set), with
+/// `for_s = 0` and `group_wait_s = 0`: the war room's own alerting path, end to end.
+fn delivery_latency() {
+    use axum::{routing::post, Router};
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", l.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(l, Router::new().route("/hook", post(|| async { "ok" }))).await.unwrap() });
+        let smtp = std::env::var("WARROOM_SMTP_ADDR").ok();
+        let mut receivers = vec![serde_json::json!({"name": "hook", "webhook": {"url": url}})];
+        if let Some(a) = &smtp {
+            receivers.push(serde_json::json!({"name": "mail", "email": {"smarthost": a, "from": "bench@pay.test", "to": ["bench@pay.test"]}}));
+        }
+        for r in receivers {
+            let name = r["name"].as_str().unwrap().to_string();
+            let cfg: ManagerConfig = serde_json::from_value(serde_json::json!({
+                "rules": [{"name": "Errors", "series": "error_ratio", "op": ">", "threshold": 0.05}],
+                "route": {"receiver": name, "group_by": ["service"], "group_wait_s": 0.0, "group_interval_s": 1.0},
+                "receivers": [r],
+            }))
+            .unwrap();
+            let clock = ManualClock::new(1_795_785_000_000_000);
+            let mut m = Manager::new(&cfg, Arc::new(clock.clone()), None).unwrap();
+            let mut n = Notifier::new(cfg.receivers.clone(), cfg.retry, DashboardFeed::new(10), "").unwrap();
+            let mut lat = Vec::new();
+            for i in 0..100 {
+                let bad = [Sample::new("error_ratio", &[("service", &format!("svc{i}"))], 0.5)];
+                let start = Instant::now();
+                let notes = m.evaluate(&bad).unwrap();
+                let now = digest::Clock::now_us(&clock);
+                n.enqueue(notes, now);
+                assert_eq!(n.deliver_due(now).await, 1);
+                lat.push(start.elapsed().as_secs_f64() * 1e3);
+                clock.advance_secs(1);
+                m.evaluate(&[]).unwrap(); // resolves: next round is a fresh incident
+                n.enqueue(m.flush().unwrap(), now);
+                n.deliver_due(now).await;
+            }
+            lat.sort_by(|a, b| a.partial_cmp(b).unwrap());
+            println!(
+                "{{\"bench\":\"sample_to_delivered\",\"channel\":\"{}\",\"n\":{},\"p50_ms\":{:.2},\"p99_ms\":{:.2}}}",
+                if name == "hook" { "webhook" } else { "email" },
+                lat.len(),
+                lat[lat.len() / 2],
+                lat[lat.len() * 99 / 100]
+            );
+        }
+    });
 }
