@@ -361,3 +361,14 @@ async fn history_and_silences_survive_a_restart() {
     assert_eq!(v.iter().filter(|a| a.silenced_by.is_some()).count(), 1);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn manager_and_delivery_can_move_between_tasks() {
+    fn send<T: Send>(_: &T) {}
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Manager>();
+    send_sync::<Notifier>();
+    let mut n = Notifier::new(vec![], RetryPolicy::default(), DashboardFeed::new(1), "").unwrap();
+    let fut = n.deliver_due(0);
+    send(&fut);
+}

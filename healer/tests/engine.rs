@@ -534,3 +534,20 @@ async fn approval_requests_and_escalations_reach_people_by_email() {
         .iter()
         .any(|m| m.contains("approval_requested") && m.contains("pool-exhaustion")));
 }
+
+#[test]
+fn engine_and_its_tick_can_move_between_tasks() {
+    fn send<T: Send>(_: &T) {}
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Engine>();
+    let mut e = Engine::new(
+        Arc::new(ManualClock::new(T0)),
+        EngineConfig::default(),
+        vec![],
+        Executors::default(),
+        AuditLog::memory(),
+    );
+    let probe = TestProbe::default();
+    let fut = e.tick(&probe);
+    send(&fut);
+}
