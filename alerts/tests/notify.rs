@@ -297,6 +297,20 @@ async fn zone_outage_inhibits_and_silences_mute() {
         .alerts()
         .iter()
         .all(|v| v.silenced_by.as_deref() == Some(s.id.as_str())));
+    m.expire_silence(&s.id).unwrap();
+    assert!(m.alerts().iter().all(|v| v.silenced_by.is_none()));
+    // The dashboard's shape: label equalities and a duration.
+    let zone: std::collections::BTreeMap<String, String> =
+        [("zone".to_string(), "hz".to_string())].into();
+    let s2 = m.silence_for(&zone, 600, "commander", "").unwrap();
+    assert!(m
+        .alerts()
+        .iter()
+        .all(|v| v.silenced_by.as_deref() == Some(s2.id.as_str())));
+    assert!(m
+        .silence_for(&Default::default(), 600, "commander", "")
+        .is_err());
+    assert!(m.silence_for(&zone, 0, "commander", "").is_err());
 }
 
 #[tokio::test]
