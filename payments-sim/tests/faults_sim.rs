@@ -523,3 +523,54 @@ async fn an_open_breaker_fails_fast_and_half_opens_after_its_window() {
     let after = r.phase(200, 30).await;
     assert!(codes(&after).is_empty(), "{:?}", codes(&after));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flow_rule_caps_real_load_within_5_percent() {
+    // Wall clock here: the load generator paces in real time.
+    let mem = Arc::new(MemorySink::new());
+    let steering = Arc::new(Steering::new(
+        Arc::new(digest::SystemClock),
+        Steering::discard_events(),
+    ));
+    steering
+        .put_rules_json(
+            RuleType::Flow,
+            br#"[{"resource":"cashier","count":100}]"#,
+            "test",
+        )
+        .unwrap();
+    let cfg = SimConfig::from_toml("delays = \"virtual\"\n").unwrap();
+    let sim = Arc::new(
+        SimBuilder::new()
+            .config(cfg)
+            .guard(steering.clone())
+            .sink(mem.clone())
+            .build()
+            .await
+            .unwrap(),
+    );
+    let load = payments_sim::LoadConfig {
+        tps: 300.0,
+        duration_s: 5.0,
+        seed: 11,
+        ..Default::default()
+    };
+    let rep = payments_sim::run_load(&sim, &load).await.unwrap();
+    let recs: Vec<_> = mem
+        .lines()
+        .iter()
+        .map(|(_, l)| decode_record(l).unwrap())
+        .collect();
+    let cashier: Vec<_> = servers(&recs, "cashier").collect();
+    let admitted = cashier.iter().filter(|d| d.code != "FLOW_LIMITED").count() as f64;
+    let qps = admitted / rep.elapsed_s;
+    assert!(
+        rep.achieved_tps > 150.0,
+        "offered load {}",
+        rep.achieved_tps
+    );
+    assert!(
+        (95.0..=105.0).contains(&qps),
+        "admitted {qps:.1}/s under a 100/s rule"
+    );
+}

@@ -1,12 +1,13 @@
-//! Lock-free sliding windows driven by the caller's clock: Sentinel's leap array
-//! (two 500 ms buckets per second) for QPS, a pacing slot for the rate limiter,
+//! Lock-free sliding windows driven by the caller's clock: a leap array like
+//! Sentinel's for QPS (ten 100 ms buckets per second rather than Sentinel's two,
+//! so a burst at a bucket edge overshoots by at most a tenth of the limit), a pacing slot for the rate limiter,
 //! and per-value token buckets (sharded) for hot-parameter limits.
 
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
-const BUCKETS: usize = 2;
+const BUCKETS: usize = 10;
 
 /// A sliding window of `BUCKETS` buckets; each bucket packs its window index
 /// (high 32 bits) and its count (low 32 bits) into one atomic, so a reset and an
@@ -18,17 +19,17 @@ pub struct SlidingWindow {
 }
 
 impl SlidingWindow {
-    /// A window of `interval_us` split into two buckets.
+    /// A window of `interval_us` split into ten buckets.
     pub fn new(interval_us: u64) -> Self {
         Self {
             bucket_us: (interval_us / BUCKETS as u64).max(1),
-            buckets: [AtomicU64::new(0), AtomicU64::new(0)],
+            buckets: std::array::from_fn(|_| AtomicU64::new(0)),
         }
     }
 
     fn index(&self, now_us: u64) -> u32 {
-        // +1 so that a zeroed bucket never looks current at time 0. (Wraps after
-        // 2^32 buckets: 68 years of 500 ms buckets.)
+        // +1 so that a zeroed bucket never looks current at time 0. Indices wrap
+        // (every 2^32 buckets); comparisons are wrap-safe.
         ((now_us / self.bucket_us) as u32).wrapping_add(1)
     }
 
@@ -56,7 +57,8 @@ impl SlidingWindow {
             let next = if idx == cur {
                 let c = (v & 0xFFFF_FFFF).saturating_add(n).min(0xFFFF_FFFF);
                 ((cur as u64) << 32) | c
-            } else if idx < cur {
+            } else if idx == 0 || cur.wrapping_sub(idx) < u32::MAX / 2 {
+                // Empty, or older than now (wrap-safe): start the bucket afresh.
                 ((cur as u64) << 32) | n.min(0xFFFF_FFFF)
             } else {
                 return; // the clock stepped back past this bucket: drop the sample
@@ -256,15 +258,20 @@ mod tests {
     fn window_slides() {
         let w = SlidingWindow::new(1_000_000);
         w.add(0, 3);
-        w.add(400_000, 2);
+        w.add(450_000, 2);
         assert_eq!(w.sum(499_999), 5);
-        w.add(600_000, 4);
-        assert_eq!(w.sum(900_000), 9);
-        // At 1.0 s the first bucket (0..0.5 s) has left the window.
-        assert_eq!(w.sum(1_000_000), 4);
-        assert_eq!(w.sum(1_500_000), 0);
-        w.add(1_500_000, 1);
-        assert_eq!(w.sum(1_500_000), 1);
+        w.add(950_000, 4);
+        assert_eq!(w.sum(999_999), 9);
+        // At 1.0 s the first bucket (0..0.1 s) has left the window.
+        assert_eq!(w.sum(1_000_000), 6);
+        assert_eq!(w.sum(1_400_000), 4);
+        assert_eq!(w.sum(1_899_999), 4);
+        assert_eq!(w.sum(1_900_000), 0);
+        w.add(2_000_000, 1);
+        assert_eq!(w.sum(2_000_000), 1);
+        // A bucket reused ten slots later starts from zero.
+        w.add(3_000_000, 7);
+        assert_eq!(w.sum(3_000_000), 7);
     }
 
     #[test]
