@@ -11,6 +11,7 @@
 //! Must not: depend on the analyzer or the healer (callers fill [`Sample`]s), sleep on
 //! timing (every timer reads the clock it is given), or drop a notification silently.
 
+pub mod defaults;
 pub mod error;
 pub mod group;
 pub mod inhibit;
@@ -22,6 +23,7 @@ pub mod rule;
 pub mod silence;
 pub mod store;
 
+pub use defaults::war_room_config;
 pub use error::AlertsError;
 pub use group::{GroupSettings, Notification, NotificationStatus};
 pub use inhibit::InhibitRule;
