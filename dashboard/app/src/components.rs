@@ -5,19 +5,77 @@
 use leptos::prelude::*;
 use serde_json::Value;
 
-/// A JSON value as short text: numbers rounded, strings bare, objects compact.
+/// A JSON value as short text: numbers rounded, strings bare, objects as `key value`
+/// pairs (empty and zero fields left out), arrays joined.
 pub fn text(v: &Value) -> String {
     match v {
         Value::Null => "—".into(),
         Value::String(s) => s.clone(),
         Value::Number(n) => match n.as_f64() {
-            Some(f) if f.fract() != 0.0 => format!("{:.3}", f).trim_end_matches('0').to_string(),
+            Some(f) if f.fract() != 0.0 => {
+                let t = if f.abs() >= 100.0 {
+                    format!("{f:.1}")
+                } else {
+                    format!("{f:.3}")
+                };
+                t.trim_end_matches('0').trim_end_matches('.').to_string()
+            }
             _ => n.to_string(),
         },
         Value::Bool(b) => if *b { "yes" } else { "no" }.into(),
         Value::Array(a) => a.iter().map(text).collect::<Vec<_>>().join(", "),
-        Value::Object(_) => v.to_string(),
+        Value::Object(o) => o
+            .iter()
+            .filter(|(_, v)| !is_quiet(v))
+            .map(|(k, v)| format!("{} {}", label(k), cell(k, v)))
+            .collect::<Vec<_>>()
+            .join(" · "),
     }
+}
+
+/// A field name for people: `snake_case` words spaced; codes (`BANK_TIMEOUT`) kept.
+pub fn label(k: &str) -> String {
+    if k.chars().any(|c| c.is_ascii_uppercase()) {
+        k.to_string()
+    } else {
+        k.replace('_', " ")
+    }
+}
+
+/// A field in a table cell: `*_us` epoch times as times, objects inside objects
+/// summarised by their size.
+pub fn cell(key: &str, v: &Value) -> String {
+    match v {
+        Value::Number(n) if key.ends_with("_us") && n.as_f64().is_some_and(|us| us > 1e15) => {
+            time_of_us(n.as_f64().unwrap_or(0.0))
+        }
+        Value::Object(o) if o.values().any(|x| x.is_object()) => o
+            .iter()
+            .filter(|(_, v)| !is_quiet(v))
+            .map(|(k, v)| match v {
+                Value::Object(inner) => format!("{} ({} fields)", k.replace('_', " "), inner.len()),
+                _ => format!("{} {}", k.replace('_', " "), cell(k, v)),
+            })
+            .collect::<Vec<_>>()
+            .join(" · "),
+        _ => text(v),
+    }
+}
+
+/// Null or empty: a column with only these says nothing.
+pub fn is_blank(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        _ => false,
+    }
+}
+
+/// Blank, zero or false: left out of compact `key value` summaries.
+pub fn is_quiet(v: &Value) -> bool {
+    is_blank(v) || v.as_f64() == Some(0.0) || v.as_bool() == Some(false)
 }
 
 /// µs since the epoch as RFC 3339 (milliseconds).
@@ -49,7 +107,13 @@ pub fn health_class(v: &Value) -> &'static str {
 
 /// A table of a JSON array of objects; columns are the keys of the first rows, in order.
 #[component]
-pub fn JsonTable(rows: Value, #[prop(optional)] empty: &'static str) -> impl IntoView {
+pub fn JsonTable(
+    rows: Value,
+    #[prop(optional)] empty: &'static str,
+    /// Columns never shown (identifiers for machines: fingerprints, URLs).
+    #[prop(optional)]
+    hide: &'static [&'static str],
+) -> impl IntoView {
     let list = rows.as_array().cloned().unwrap_or_default();
     if list.is_empty() {
         let msg = if empty.is_empty() {
@@ -70,12 +134,22 @@ pub fn JsonTable(rows: Value, #[prop(optional)] empty: &'static str) -> impl Int
     for r in list.iter().take(20) {
         if let Some(o) = r.as_object() {
             for k in o.keys() {
-                if !cols.contains(k) {
+                if !cols.contains(k) && !hide.contains(&k.as_str()) {
                     cols.push(k.clone());
                 }
             }
         }
     }
+    // The column that names the row comes first.
+    if let Some(i) = cols
+        .iter()
+        .position(|c| ["service", "scene", "name", "key", "id"].contains(&c.as_str()))
+    {
+        let c = cols.remove(i);
+        cols.insert(0, c);
+    }
+    // Columns with nothing to say in any row are left out.
+    cols.retain(|c| list.iter().any(|r| r.get(c).is_some_and(|v| !is_blank(v))));
     let head = cols
         .iter()
         .map(|c| view! { <th>{c.replace('_', " ")}</th> })
@@ -87,10 +161,7 @@ pub fn JsonTable(rows: Value, #[prop(optional)] empty: &'static str) -> impl Int
                 .iter()
                 .map(|c| {
                     let v = r.get(c).cloned().unwrap_or(Value::Null);
-                    let shown = match v.as_f64() {
-                        Some(us) if c.ends_with("_us") && us > 1e15 => time_of_us(us),
-                        _ => text(&v),
-                    };
+                    let shown = cell(c, &v);
                     let cls = if c == "health" || c == "state" || c == "status" {
                         health_class(&v)
                     } else {
@@ -166,8 +237,16 @@ pub fn PolledTable(
     every_s: u64,
     #[prop(optional)] empty: &'static str,
     #[prop(optional)] id: &'static str,
+    #[prop(optional)] hide: &'static [&'static str],
+    /// Reshapes the list before it is shown (e.g. picks the figures a screen needs).
+    #[prop(optional)]
+    shape: Option<fn(Value) -> Value>,
 ) -> impl IntoView {
-    let data = LocalResource::new(move || crate::api::get(path));
+    let data = LocalResource::new(move || async move {
+        crate::api::get(path)
+            .await
+            .map(|v| shape.map_or(v.clone(), |f| f(v)))
+    });
     if let Ok(h) = set_interval_with_handle(
         move || data.refetch(),
         std::time::Duration::from_secs(every_s),
@@ -179,8 +258,61 @@ pub fn PolledTable(
             {move || match data.get() {
                 None => view! { <p class="empty">"Loading…"</p> }.into_any(),
                 Some(Err(e)) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
-                Some(Ok(v)) => view! { <JsonTable rows=v empty=empty /> }.into_any(),
+                Some(Ok(v)) => view! { <JsonTable rows=v empty=empty hide=hide /> }.into_any(),
             }}
         </div>
     }
+}
+
+/// Alerts as people read them: state, name, summary, since; other labels small. Lists
+/// without Alertmanager-style `labels` fall back to a table.
+#[component]
+pub fn AlertList(alerts: Value) -> impl IntoView {
+    let list = alerts.as_array().cloned().unwrap_or_default();
+    if !list
+        .iter()
+        .all(|a| a.get("labels").is_some_and(Value::is_object))
+    {
+        return view! { <JsonTable rows=alerts empty="No alerts." /> }.into_any();
+    }
+    let rows = list
+        .iter()
+        .map(|a| {
+            let labels = a["labels"].as_object().cloned().unwrap_or_default();
+            let name = labels
+                .get("alertname")
+                .map(text)
+                .unwrap_or_else(|| "alert".into());
+            let others = labels
+                .iter()
+                .filter(|(k, _)| k.as_str() != "alertname")
+                .map(|(k, v)| format!("{k}={}", text(v)))
+                .collect::<Vec<_>>()
+                .join(" ");
+            let summary = a
+                .pointer("/annotations/summary")
+                .map(text)
+                .unwrap_or_default();
+            let state = a.get("state").cloned().unwrap_or(Value::Null);
+            let since = a
+                .get("starts_at_us")
+                .map(|v| cell("starts_at_us", v))
+                .unwrap_or_default();
+            view! {
+                <tr>
+                    <td class=health_class(&state)>{text(&state)}</td>
+                    <td><strong>{name}</strong><div class="sub">{others}</div></td>
+                    <td>{summary}</td>
+                    <td class="sub">{since}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="table-wrap"><table class="alerts">
+            <thead><tr><th>"state"</th><th>"alert"</th><th>"summary"</th><th>"since"</th></tr></thead>
+            <tbody>{rows}</tbody>
+        </table></div>
+    }
+    .into_any()
 }

@@ -2,7 +2,7 @@
 //! (commanders): matchers `name=value, …`, a duration, a comment.
 
 use crate::api::{self, Live, Session};
-use crate::components::{JsonTable, PolledTable};
+use crate::components::{AlertList, PolledTable};
 use leptos::prelude::*;
 use serde_json::json;
 
@@ -36,7 +36,7 @@ pub fn Alerts() -> impl IntoView {
         });
     };
     view! {
-        <section class="panel"><h2>"Alerts"</h2>{move || view! { <JsonTable rows=live.alerts.get() empty="No alerts." /> }}</section>
+        <section class="panel"><h2>"Alerts"</h2>{move || view! { <AlertList alerts=live.alerts.get() /> }}</section>
         <section class="panel"><h2>"Silences"</h2><PolledTable path="/api/silences" every_s=3 id="silences" empty="No silences." /></section>
         <section class="panel">
             <h2>"New silence"</h2>

@@ -3,7 +3,7 @@
 //! alert feed — all from the live stream.
 
 use crate::api::Live;
-use crate::components::{pct, secs, text, Figure, JsonTable, Sparkline};
+use crate::components::{pct, secs, text, AlertList, Figure, Sparkline};
 use leptos::prelude::*;
 use serde_json::Value;
 
@@ -37,6 +37,11 @@ pub fn Overview() -> impl IntoView {
         }
     });
     let budget = Signal::derive(move || pct(num("/overview/error_budget_left")));
+    let budget_class = Signal::derive(move || match num("/overview/error_budget_left") {
+        Some(b) if b < 0.1 => "red".into(),
+        Some(b) if b < 0.5 => "amber".into(),
+        _ => String::new(),
+    });
     let scenes = move || {
         live.overview.with(|v| v.get("scenes").and_then(Value::as_array).cloned().unwrap_or_default())
             .into_iter()
@@ -58,7 +63,7 @@ pub fn Overview() -> impl IntoView {
             <Figure id="success-rate" label="success rate" value=success class=success_class />
             <Figure id="mttr" label="MTTR (last incident)" value=mttr sub=mttr_avg />
             <Figure id="incidents" label="open incidents" value=open class=open_class />
-            <Figure id="error-budget" label="error budget left" value=budget />
+            <Figure id="error-budget" label="error budget left" value=budget class=budget_class />
         </section>
         <section class="panel">
             <h2>"Payments per second"</h2>
@@ -70,7 +75,7 @@ pub fn Overview() -> impl IntoView {
         </section>
         <section class="panel">
             <h2>"Alert feed"</h2>
-            {move || view! { <JsonTable rows=live.alerts.get() empty="No alerts." /> }}
+            {move || view! { <AlertList alerts=live.alerts.get() /> }}
         </section>
     }
 }
