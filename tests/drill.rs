@@ -9,9 +9,7 @@ use std::process::Command;
 
 fn drill(args: &[&str]) -> Value {
     let out = Command::new(env!("CARGO_BIN_EXE_warroom"))
-        .args([
-            "drill", "--json", "--warm", "22", "--quiet", "3", "--tps", "250",
-        ])
+        .args(["drill", "--json", "--warm", "22", "--tps", "250"])
         .args(args)
         .output()
         .expect("run warroom drill");

@@ -44,8 +44,9 @@ pub struct Args {
     /// Longest a drill runs after injection, seconds.
     #[arg(long, default_value_t = 30)]
     pub max: u64,
-    /// Healthy seconds required between drills.
-    #[arg(long, default_value_t = 8)]
+    /// Healthy seconds required between drills (≥ the analyzer's 20 s baseline
+    /// + 3 s gap keeps the last fault out of the next baseline).
+    #[arg(long, default_value_t = 24)]
     pub quiet: u64,
     /// Print JSON (the only format).
     #[arg(long)]
@@ -121,7 +122,7 @@ async fn run_drills(
     d.warm().await;
     let mut out = Vec::with_capacity(picks.len());
     for (i, p) in picks.iter().enumerate() {
-        let r = d.drill(p).await?;
+        let r = d.drill(p, i + 1 < picks.len()).await?;
         if progress {
             eprintln!(
                 "[{}/{}] {:<28} correct={} detected_after_s={} recovered={}",

@@ -158,11 +158,11 @@ impl Driver {
         self.quiet().await;
     }
 
-    /// Steps until nothing is flagged for `quiet_s` seconds (at most a minute).
+    /// Steps until nothing is flagged for `quiet_s` seconds (at most two minutes).
     async fn quiet(&mut self) {
         let need = self.opts.quiet_s * 10;
         let mut calm = 0;
-        for _ in 0..600 {
+        for _ in 0..1200 {
             self.step().await;
             let a = self.stack.analyzer.lock();
             if a.candidates().is_empty() && a.incidents().open.is_empty() {
@@ -178,7 +178,8 @@ impl Driver {
     }
 
     /// One drill: inject, watch, score, clean up. Returns its JSON object.
-    pub async fn drill(&mut self, f: &FaultPick) -> anyhow::Result<Value> {
+    /// `settle`: wait for health afterwards (off for the last drill of a run).
+    pub async fn drill(&mut self, f: &FaultPick, settle: bool) -> anyhow::Result<Value> {
         let wall = Instant::now();
         let inject_us = self.clock.now_us();
         self.stack.control.put_faults(&[f.spec()]).await?;
@@ -186,6 +187,9 @@ impl Driver {
         let mut named_us: Option<u64> = None;
         let mut aid: Option<u64> = None;
         let mut named_after: Option<u64> = None;
+        // The verdict: the incident's root cause when first seen (what the
+        // healer acted on); with healing off, as refined over 2 s.
+        let mut verdict: Option<(analyzer::RootCause, Vec<analyzer::Candidate>)> = None;
         let mut steps = 0;
         while steps < self.opts.max_s * 10 {
             self.step().await;
@@ -199,8 +203,19 @@ impl Driver {
                     .iter()
                     .chain(a.incidents().closed.iter())
                     .filter(|x| x.detected_us >= inject_us)
-                    .min_by_key(|x| x.detected_us)
-                    .map(|x| x.id);
+                    .min_by_key(|x| x.detected_us);
+                if let Some(i) = first {
+                    let refining = !self.opts.heal && now <= i.diagnosed_us + 2_000_000;
+                    if verdict.is_none() || refining {
+                        let cands = if i.candidates.is_empty() {
+                            a.candidates().to_vec()
+                        } else {
+                            i.candidates.clone()
+                        };
+                        verdict = Some((i.root_cause.clone(), cands));
+                    }
+                }
+                let first = first.map(|x| x.id);
                 let ok = a
                     .candidates()
                     .first()
@@ -220,11 +235,15 @@ impl Driver {
                 break;
             }
         }
-        let out = self.report(f, &target, inject_us, aid, named_us).await;
+        let out = self
+            .report(f, &target, inject_us, aid, named_us, verdict)
+            .await;
         // Clean up: fault off, control plane back to defaults, health again.
         self.stack.control.put_faults(&[]).await?;
         self.stack.control.reset().await?;
-        self.quiet().await;
+        if settle {
+            self.quiet().await;
+        }
         let mut out = out;
         out["wall_s"] = json!(round3(wall.elapsed().as_secs_f64()));
         Ok(out)
@@ -264,6 +283,7 @@ impl Driver {
         inject_us: u64,
         aid: Option<u64>,
         named_us: Option<u64>,
+        verdict: Option<(analyzer::RootCause, Vec<analyzer::Candidate>)>,
     ) -> Value {
         let truth = self
             .stack
@@ -293,13 +313,14 @@ impl Driver {
             "first_bad_request": truth.as_ref().map(|g| g.first_affected_us.map(digest::format_rfc3339)),
             "detected_after_s": inc.as_ref().map(|i| secs(i.detected_us)),
             "diagnosed_after_s": named_us.map(secs),
-            "root_cause": inc.as_ref().map(|i| &i.root_cause),
-            "correct": inc.as_ref().is_some_and(|i| matches_fault(&f.kind, &f.target, &i.root_cause, &[])),
-            "in_top3": inc.as_ref().is_some_and(|i| {
-                matches_fault(&f.kind, &f.target, &i.root_cause, &[])
-                    || i.candidates.iter().take(3).any(|c| matches_fault(&f.kind, &f.target, &c.root_cause, &[]))
+            "root_cause": verdict.as_ref().map(|v| &v.0),
+            "revised_to": inc.as_ref().filter(|i| verdict.as_ref().is_some_and(|v| v.0 != i.root_cause)).map(|i| &i.root_cause),
+            "correct": verdict.as_ref().is_some_and(|v| matches_fault(&f.kind, &f.target, &v.0, &[])),
+            "in_top3": verdict.as_ref().is_some_and(|v| {
+                matches_fault(&f.kind, &f.target, &v.0, &[])
+                    || v.1.iter().take(3).any(|c| matches_fault(&f.kind, &f.target, &c.root_cause, &[]))
             }),
-            "candidates": inc.as_ref().map(|i| i.candidates.iter().take(3).map(|c| json!({
+            "candidates": verdict.as_ref().map(|v| v.1.iter().take(3).map(|c| json!({
                 "root_cause": c.root_cause,
                 "confidence": round3(c.confidence),
                 "evidence": c.evidence,
@@ -325,6 +346,22 @@ impl Driver {
             out["mttr_s"] = json!(recovered_us.map(secs));
             out["reconciliation_mismatches"] =
                 json!(h.and_then(|h| h.reconciliation.as_ref().map(|r| r.mismatches)));
+            out["healer_timeline"] = json!(h
+                .map(|h| h
+                    .timeline
+                    .iter()
+                    .map(|t| format!(
+                        "+{:.1}s {:?}: {}",
+                        t.at_us.saturating_sub(first_bad) as f64 / 1e6,
+                        t.kind,
+                        t.detail
+                    ))
+                    .collect::<Vec<_>>())
+                .unwrap_or_default());
+            out["reconciliation_sample"] = json!(h
+                .and_then(|h| h.reconciliation.as_ref())
+                .map(|r| r.detail.iter().take(3).cloned().collect::<Vec<_>>())
+                .unwrap_or_default());
         }
         out
     }

@@ -24,6 +24,8 @@ pub struct Heal {
     /// analyzer incident id → healer incident id.
     links: Mutex<BTreeMap<u64, u64>>,
     reconciled: Mutex<BTreeSet<u64>>,
+    /// Mismatches already attached to an earlier incident (payment id, kind).
+    reported: Mutex<HashSet<(u64, &'static str)>>,
 }
 
 /// The healer's target for a root cause: `bank:NAME`, `merchant:NAME`, `zone:NAME`, `service:NAME`.
@@ -36,7 +38,23 @@ pub fn target_of(rc: &RootCause) -> String {
     }
 }
 
-/// Answers "has it cleared?" from the candidates of the analyzer's last tick.
+/// Refusals the control plane makes on purpose (load shedding by a plan's
+/// flow or hot-parameter limit): a candidate whose only failures are these and
+/// whose calls are not slow is the plan working, not the fault.
+const SHED_CODES: &[&str] = &["FLOW_LIMITED", "PARAM_FLOW_LIMITED"];
+
+/// Whether a candidate is only the plan's own load shedding.
+pub fn only_shedding(c: &analyzer::Candidate) -> bool {
+    !c.codes.is_empty()
+        && c.codes
+            .iter()
+            .all(|(code, _)| SHED_CODES.contains(&code.as_str()))
+        && c.slow_share < 0.05
+}
+
+/// Answers "has it cleared?" from the candidates of the analyzer's last tick:
+/// cleared when no candidate (other than the plan's own shedding) names the
+/// trigger's target.
 struct CandidateProbe {
     targets: HashSet<String>,
 }
@@ -77,6 +95,7 @@ impl Heal {
             enabled,
             links: Mutex::new(BTreeMap::new()),
             reconciled: Mutex::new(BTreeSet::new()),
+            reported: Mutex::new(HashSet::new()),
         })
     }
 
@@ -103,6 +122,7 @@ impl Heal {
             let targets = a
                 .candidates()
                 .iter()
+                .filter(|c| !only_shedding(c))
                 .map(|c| target_of(&c.root_cause))
                 .collect();
             (triggers, CandidateProbe { targets })
@@ -128,10 +148,17 @@ impl Heal {
             .collect();
         for id in due {
             let r = sim.reconcile().await;
-            let detail = r
-                .real
+            // Only what is new since the last reconciliation belongs to this incident.
+            let fresh: Vec<&payments_sim::Mismatch> = {
+                let mut seen = self.reported.lock();
+                r.real
+                    .iter()
+                    .chain(&r.shadow)
+                    .filter(|m| seen.insert((m.payment_id, m.kind)))
+                    .collect()
+            };
+            let detail = fresh
                 .iter()
-                .chain(&r.shadow)
                 .take(20)
                 .map(|m| format!("{} {}: {}", m.payment_id, m.kind, m.detail))
                 .collect();
@@ -141,7 +168,7 @@ impl Heal {
                 // books and clearing; it does not count their entries apart.
                 ledger_entries: 0,
                 bank_records: 0,
-                mismatches: r.total() as u64,
+                mismatches: fresh.len() as u64,
                 detail,
             };
             let _ = engine.attach_reconciliation(id, rec);
