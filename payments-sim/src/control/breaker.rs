@@ -7,6 +7,7 @@
 
 use super::rules::{count_of, DegradeRule};
 use parking_lot::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// A breaker's state, as Sentinel names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -36,6 +37,8 @@ pub struct Breaker {
     open_us: u64,
     min_requests: u64,
     stat_us: u64,
+    /// Mirrors `inner.state == Closed`, so a closed breaker passes calls lock-free.
+    closed: AtomicBool,
     inner: Mutex<Inner>,
 }
 
@@ -54,6 +57,7 @@ impl Breaker {
             open_us: rule.time_window as u64 * 1_000_000,
             min_requests: rule.min_request_amount.unwrap_or(5) as u64,
             stat_us: rule.stat_interval_ms.unwrap_or(1000) as u64 * 1000,
+            closed: AtomicBool::new(true),
             inner: Mutex::new(Inner {
                 state: BreakerState::Closed,
                 retry_at_us: 0,
@@ -68,16 +72,30 @@ impl Breaker {
         self.inner.lock().state
     }
 
+    /// Closed (one atomic load, no lock).
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    fn set(&self, s: &mut Inner, state: BreakerState) {
+        s.state = state;
+        self.closed
+            .store(state == BreakerState::Closed, Ordering::Release);
+    }
+
     /// May a call pass now? An open breaker whose window has passed turns
     /// half-open and lets this one call through as the probe.
     pub fn try_pass(&self, now_us: u64) -> bool {
+        if self.is_closed() {
+            return true;
+        }
         let mut s = self.inner.lock();
         match s.state {
             BreakerState::Closed => true,
             BreakerState::HalfOpen => false,
             BreakerState::Open => {
                 if now_us >= s.retry_at_us {
-                    s.state = BreakerState::HalfOpen;
+                    self.set(&mut s, BreakerState::HalfOpen);
                     true
                 } else {
                     false
@@ -91,7 +109,7 @@ impl Breaker {
     pub fn abort_probe(&self, now_us: u64) {
         let mut s = self.inner.lock();
         if s.state == BreakerState::HalfOpen {
-            s.state = BreakerState::Open;
+            self.set(&mut s, BreakerState::Open);
             s.retry_at_us = now_us + self.open_us;
         }
     }
@@ -107,10 +125,10 @@ impl Breaker {
             BreakerState::Open => {}
             BreakerState::HalfOpen => {
                 if bad {
-                    s.state = BreakerState::Open;
+                    self.set(&mut s, BreakerState::Open);
                     s.retry_at_us = now_us + self.open_us;
                 } else {
-                    s.state = BreakerState::Closed;
+                    self.set(&mut s, BreakerState::Closed);
                     s.total = 0;
                     s.bad = 0;
                     s.window_start_us = now_us - now_us % self.stat_us;
@@ -136,7 +154,7 @@ impl Breaker {
                     _ => s.bad as f64 > self.threshold,
                 };
                 if trip {
-                    s.state = BreakerState::Open;
+                    self.set(&mut s, BreakerState::Open);
                     s.retry_at_us = now_us + self.open_us;
                 }
             }

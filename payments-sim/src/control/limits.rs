@@ -7,35 +7,14 @@ use super::breaker::Breaker;
 use super::rules::{
     count_of, param_index, split_resource, DegradeRule, FlowRule, ParamFlowRule, PARAM_KEYS,
 };
-use super::window::{InFlight, KeyedBuckets, Pacer, Refusals, SlidingWindow};
+use super::window::{FnvHasher, InFlight, KeyedBuckets, Pacer, Refusals, SlidingWindow};
 use crate::guard::{CallSite, Verdict};
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 
-/// FNV-1a: short service and operation names hash in a few nanoseconds.
-#[derive(Default)]
-struct Fnv(u64);
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for b in bytes {
-            h ^= *b as u64;
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
-    }
-}
-
-type FastMap<V> = HashMap<String, V, BuildHasherDefault<Fnv>>;
+/// Service and operation names hash with FNV-1a in a few nanoseconds.
+type FastMap<V> = HashMap<String, V, BuildHasherDefault<FnvHasher>>;
 
 /// Sentinel's block exceptions as business code and error class.
 pub const FLOW_LIMITED: (&str, &str) = ("FLOW_LIMITED", "FlowException");
@@ -231,7 +210,7 @@ impl Compiled {
         let mut n = 0;
         for g in gs.iter().flatten() {
             for b in &g.breakers {
-                let was_open = b.state() == super::breaker::BreakerState::Open;
+                let was_open = !b.is_closed();
                 if !b.try_pass(now_us) {
                     for p in probes.iter().take(n).flatten() {
                         p.abort_probe(now_us);
