@@ -163,7 +163,7 @@ async fn up_stack_drill_incident_approve_recover() {
     );
     let shots = artifacts("up");
     let up = start_up(&bin, &dist);
-    let b = Browser::start(1920, 1080).await;
+    let mut b = Browser::start(1920, 1080).await;
 
     // 1. Log in; payments/s is there and moves.
     log_in(&b, &format!("{}/", up.url), "ada").await;
@@ -261,10 +261,18 @@ async fn up_stack_drill_incident_approve_recover() {
     .await;
     let (status, _) = b
         .wait_text("#incident-status", Duration::from_secs(90), |t| {
-            t == "recovered"
+            // The analyzer closes an incident as recovered, or as superseded when a
+            // newer diagnosis took its place; the healer's plan status above is the
+            // recovery itself.
+            t == "recovered" || t == "superseded"
         })
         .await;
     eprintln!("incident status on screen: {status}");
+    b.click("nav a[href=\"/incidents\"]").await;
+    eprintln!(
+        "incidents on screen: {}",
+        b.text("#incident-list").await.replace('\n', " | ")
+    );
     b.screenshot(&shots, "05-recovered").await;
     b.click("nav a[href=\"/\"]").await;
     let (mttr, _) = b
@@ -272,6 +280,35 @@ async fn up_stack_drill_incident_approve_recover() {
         .await;
     eprintln!("MTTR on screen: {mttr}");
     b.screenshot(&shots, "06-overview-mttr").await;
+
+    // Every screen with live data, wall screen and laptop: nothing scrolls sideways.
+    for (w, h) in [(1920, 1080), (1366, 768)] {
+        b.resize(w, h).await;
+        for page in [
+            "/",
+            "/topology",
+            "/incidents",
+            "/hotspots",
+            "/sla",
+            "/alerts",
+            "/changes",
+            "/drills",
+        ] {
+            b.click(&format!("nav a[href=\"{page}\"]")).await;
+            tokio::time::sleep(Duration::from_millis(700)).await;
+            let v = b
+                .script("return [document.documentElement.scrollWidth, window.innerWidth]")
+                .await;
+            let (scroll, inner) = (v[0].as_u64().unwrap(), v[1].as_u64().unwrap());
+            assert!(
+                scroll <= inner,
+                "{page} at {w}x{h}: page is {scroll}px wide in a {inner}px window"
+            );
+            let name = format!("08-{w}x{h}{}", page.replace('/', "-"));
+            b.screenshot(&shots, name.trim_end_matches('-')).await;
+        }
+    }
+    b.resize(1920, 1080).await;
 
     // 7. A viewer cannot approve or drill.
     b.click("#logout").await;
