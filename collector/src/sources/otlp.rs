@@ -155,6 +155,9 @@ impl KnownServices {
     }
 }
 
+/// One resource's attributes and its spans, each decoded or refused with a reason.
+type Group = (Vec<KeyValue>, Vec<Result<Span, String>>);
+
 /// Decodes an OTLP/HTTP traces body with default options. See [`decode_otlp_with`].
 pub fn decode_otlp(body: &[u8], format: OtlpFormat) -> Result<OtlpBatch, OtlpError> {
     decode_otlp_with(body, format, &OtlpOptions::default())
@@ -168,7 +171,7 @@ pub fn decode_otlp_with(
     format: OtlpFormat,
     opts: &OtlpOptions,
 ) -> Result<OtlpBatch, OtlpError> {
-    let groups: Vec<(Vec<KeyValue>, Vec<Result<Span, String>>)> = match format {
+    let groups: Vec<Group> = match format {
         OtlpFormat::Protobuf => {
             let req = ExportTraceServiceRequest::decode(body)
                 .map_err(|e| OtlpError::Malformed(format!("invalid protobuf: {e}")))?;
@@ -218,10 +221,7 @@ struct Staged {
     attr_peer: Option<String>,
 }
 
-fn map_groups(
-    groups: Vec<(Vec<KeyValue>, Vec<Result<Span, String>>)>,
-    opts: &OtlpOptions,
-) -> OtlpBatch {
+fn map_groups(groups: Vec<Group>, opts: &OtlpOptions) -> OtlpBatch {
     let mut rej = Rejects {
         count: 0,
         by_reason: BTreeMap::new(),

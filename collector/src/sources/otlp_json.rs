@@ -80,7 +80,7 @@ pub(crate) fn read_request(body: &[u8]) -> Result<Vec<JsonResourceSpans>, String
 /// Case-insensitive hex to bytes; `None` for odd length or a non-hex digit.
 pub(crate) fn decode_hex(s: &str) -> Option<Vec<u8>> {
     let b = s.as_bytes();
-    if b.len() % 2 != 0 {
+    if !b.len().is_multiple_of(2) {
         return None;
     }
     let nib = |c: u8| match c {

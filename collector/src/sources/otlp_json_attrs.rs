@@ -118,8 +118,6 @@ impl<'de, T: Lenient + Deserialize<'de>> Deserialize<'de> for LList<T> {
     }
 }
 
-/// A string (null → empty).
-
 /// A list of attributes (null → empty); the first bad one refuses the list.
 pub(super) struct LAttrs(pub(super) Got<Vec<KeyValue>>);
 impl<'de> Deserialize<'de> for LAttrs {
