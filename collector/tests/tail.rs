@@ -48,7 +48,23 @@ impl Sink {
 
 static N: AtomicU32 = AtomicU32::new(0);
 
-fn scratch() -> PathBuf {
+/// A scratch directory, removed when the test ends.
+struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn scratch() -> Scratch {
     let d = std::env::temp_dir().join(format!(
         "wr-tail-{}-{}",
         std::process::id(),
@@ -56,7 +72,7 @@ fn scratch() -> PathBuf {
     ));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
-    d
+    Scratch(d)
 }
 
 fn rec(op: &str) -> DigestRecord {
