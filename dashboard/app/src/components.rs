@@ -140,13 +140,15 @@ pub fn JsonTable(
             }
         }
     }
-    // The column that names the row comes first.
-    if let Some(i) = cols
-        .iter()
-        .position(|c| ["service", "scene", "name", "key", "id"].contains(&c.as_str()))
-    {
-        let c = cols.remove(i);
-        cols.insert(0, c);
+    // The column that names the row comes first, after the time for logs.
+    for first in [
+        &["service", "scene", "name", "key", "id"][..],
+        &["time"][..],
+    ] {
+        if let Some(i) = cols.iter().position(|c| first.contains(&c.as_str())) {
+            let c = cols.remove(i);
+            cols.insert(0, c);
+        }
     }
     // Columns with nothing to say in any row are left out.
     cols.retain(|c| list.iter().any(|r| r.get(c).is_some_and(|v| !is_blank(v))));
