@@ -83,7 +83,7 @@ impl Bus {
     pub fn subscribe_rollups(&self) -> Subscription<Arc<SecondRollup>> {
         self.sub(&self.rollups)
     }
-    /// Batches of stored (deduplicated) records.
+    /// Batches of accepted, deduplicated records, as they are handed to the store.
     pub fn subscribe_records(&self) -> Subscription<Arc<[DigestRecord]>> {
         self.sub(&self.records)
     }

@@ -47,6 +47,10 @@ pub struct Limits {
     pub max_lines: usize,
     /// How many line errors a reply lists (the rest are only counted).
     pub max_reported_errors: usize,
+    /// Ingest requests read at once, at most; more get 503 + `Retry-After`
+    /// before their body is read. With `max_body_bytes` this bounds the memory
+    /// bodies can take.
+    pub max_inflight_requests: usize,
 }
 
 impl Default for Limits {
@@ -56,6 +60,7 @@ impl Default for Limits {
             max_line_bytes: 64 << 10,
             max_lines: 50_000,
             max_reported_errors: 10,
+            max_inflight_requests: 32,
         }
     }
 }
@@ -115,8 +120,14 @@ impl PipelineConfig {
         if self.dedup_keys == 0 || self.store_batch_records == 0 || self.bus_capacity == 0 {
             return Err("dedup_keys, store_batch_records and bus_capacity must be > 0".into());
         }
-        if self.limits.max_body_bytes == 0 || self.limits.max_lines == 0 {
-            return Err("limits.max_body_bytes and limits.max_lines must be > 0".into());
+        if self.limits.max_body_bytes == 0
+            || self.limits.max_lines == 0
+            || self.limits.max_inflight_requests == 0
+        {
+            return Err(
+                "limits.max_body_bytes, limits.max_lines and limits.max_inflight_requests must be > 0"
+                    .into(),
+            );
         }
         Ok(())
     }

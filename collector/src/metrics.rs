@@ -24,6 +24,7 @@ pub struct Metrics {
     pub refused_busy: AtomicU64,
     pub refused_buffer_full: AtomicU64,
     pub refused_too_large: AtomicU64,
+    pub refused_inflight: AtomicU64,
     pub duplicates_dropped: AtomicU64,
     pub records_written: AtomicU64,
     pub events_written: AtomicU64,
@@ -191,6 +192,7 @@ pub fn render(m: &Metrics, g: &Gauges) -> String {
         ("busy", &m.refused_busy),
         ("buffer_full", &m.refused_buffer_full),
         ("too_large", &m.refused_too_large),
+        ("inflight", &m.refused_inflight),
     ] {
         let _ = writeln!(
             o,

@@ -55,6 +55,7 @@ struct Inner {
     store: Arc<dyn Store>,
     clock: SharedClock,
     dedup_len: Arc<std::sync::atomic::AtomicU64>,
+    requests: Arc<tokio::sync::Semaphore>,
 }
 
 /// The collector pipeline. Cheap to clone (shared state).
@@ -96,6 +97,9 @@ impl Pipeline {
             store: store.clone(),
             clock: clock.clone(),
             dedup_len: dedup_len.clone(),
+            requests: Arc::new(tokio::sync::Semaphore::new(
+                cfg.limits.max_inflight_requests,
+            )),
             cfg,
         });
         let p = Pipeline { inner };
@@ -277,6 +281,12 @@ impl Pipeline {
         }
     }
 
+    /// A slot for one ingest request body, if fewer than
+    /// `limits.max_inflight_requests` are being read.
+    pub fn try_request_slot(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        self.inner.requests.clone().try_acquire_owned().ok()
+    }
+
     pub fn bus(&self) -> &Bus {
         &self.inner.bus
     }
@@ -382,11 +392,10 @@ impl Writer {
                     }
                     let lag = self.clock.now_us().saturating_sub(at_us);
                     self.metrics.store_lag_us.store(lag, Relaxed);
-                    self.store_records(seq, &batch).await;
-                    self.metrics
-                        .records_written
-                        .fetch_add(batch.len() as u64, Relaxed);
+                    let written = batch.len() as u64;
                     self.bus.publish_records(&batch);
+                    self.store_records(seq, batch).await;
+                    self.metrics.records_written.fetch_add(written, Relaxed);
                     self.confirm(seq);
                     self.metrics.pending_records.fetch_sub(n as u64, Relaxed);
                     self.metrics.store_lag_us.store(0, Relaxed);
@@ -444,9 +453,11 @@ impl Writer {
         kept
     }
 
-    async fn store_records(&self, seq: u64, batch: &[DigestRecord]) {
+    async fn store_records(&self, seq: u64, batch: Vec<DigestRecord>) {
         let mut backoff = Backoff::new();
-        while let Err(e) = self.store.insert_batch(seq, batch).await {
+        let mut batch = batch;
+        while let Err((e, back)) = self.store.insert_owned(seq, batch).await {
+            batch = back;
             self.store_failed(&e, &mut backoff).await;
         }
     }

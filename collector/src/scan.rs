@@ -171,18 +171,21 @@ impl<'a> Cur<'a> {
         let mut i = start;
         let mut non_ascii = false;
         loop {
-            while i + 8 <= b.len() {
-                let w = u64::from_le_bytes(b[i..i + 8].try_into().ok()?);
-                if special(w) != 0 {
-                    break;
+            // The lowest flagged byte of `special` is exact (borrows only run
+            // upwards), so jump straight to it.
+            if let Some(word) = b.get(i..i + 8) {
+                let m = special(u64::from_le_bytes(word.try_into().ok()?));
+                if m == 0 {
+                    i += 8;
+                    continue;
                 }
-                i += 8;
+                i += (m.trailing_zeros() / 8) as usize;
             }
-            match b.get(i)? {
+            match *b.get(i)? {
                 b'"' => break,
                 b'\\' => return None,
-                c if *c < 0x20 => return None,
-                c if *c >= 0x80 => non_ascii = true,
+                c if c < 0x20 => return None,
+                c if c >= 0x80 => non_ascii = true,
                 _ => {}
             }
             i += 1;

@@ -100,8 +100,16 @@ async fn digest_lines_good_bad_gzip_and_lookup() {
     assert_eq!(json(&r), serde_json::json!([]));
     let r = get(addr, "/api/records?service=trade&limit=2").await;
     assert_eq!(json(&r).as_array().unwrap().len(), 2);
-    let r = get(addr, &format!("/api/records?from_us={}&to_us={}", T0 + 2_000, T0 + 3_000)).await;
-    assert_eq!(json(&r).as_array().unwrap().len(), 2, "span 2 of both traces");
+    let r = get(
+        addr,
+        &format!("/api/records?from_us={}&to_us={}", T0 + 2_000, T0 + 3_000),
+    )
+    .await;
+    assert_eq!(
+        json(&r).as_array().unwrap().len(),
+        2,
+        "span 2 of both traces"
+    );
     assert_eq!(get(addr, "/api/records?colour=red").await.status, 400);
     let m = String::from_utf8(get(addr, "/metrics").await.body).unwrap();
     for needle in [
@@ -124,6 +132,7 @@ async fn limits_answer_413_and_change_nothing() {
         max_line_bytes: 1_000,
         max_lines: 30,
         max_reported_errors: 2,
+        ..Limits::default()
     };
     let (p, _s, _c) = pipeline(dir.path(), cfg, true);
     let addr = serve(p.clone()).await;
@@ -232,4 +241,42 @@ async fn backpressure_is_429_with_retry_after_and_nothing_acknowledged_is_lost()
         acked
     );
     assert_eq!(json(&get(addr, "/api/stats").await)["refused_busy"], 8);
+}
+
+#[tokio::test]
+async fn bodies_in_flight_are_bounded() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path());
+    cfg.limits.max_inflight_requests = 1;
+    let (p, _s, _c) = pipeline(dir.path(), cfg, true);
+    let addr = serve(p.clone()).await;
+    // A slow client holds the only slot: headers sent, body unfinished.
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"POST /v1/digest HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+        .await
+        .unwrap();
+    let body = lines(&recs(5, 1));
+    let mut refused = None;
+    for _ in 0..200 {
+        let r = post(addr, "/v1/digest", &[], body.as_bytes()).await;
+        if r.status == 503 {
+            refused = Some(r);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let r = refused.expect("a second body while the slot is held gets 503");
+    assert_eq!(r.header("retry-after"), Some("1"));
+    drop(slow);
+    // The slot comes back once the slow request is gone.
+    let mut ok = false;
+    for _ in 0..200 {
+        if post(addr, "/v1/digest", &[], body.as_bytes()).await.status == 200 {
+            ok = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(ok);
 }

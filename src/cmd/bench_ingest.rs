@@ -26,6 +26,9 @@ pub struct Args {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Skip the serde_json baseline (e.g. to count cycles of the fast path alone).
+    #[arg(long)]
+    pub no_baseline: bool,
     /// Also measure HTTP ingest end to end over loopback (WAL on, embedded store).
     #[arg(long)]
     pub http: bool,
@@ -43,7 +46,10 @@ pub struct Args {
     pub fsync: FsyncPolicy,
 }
 
-fn best(mut f: impl FnMut() -> collector::bench::ParseReport, rounds: usize) -> collector::bench::ParseReport {
+fn best(
+    mut f: impl FnMut() -> collector::bench::ParseReport,
+    rounds: usize,
+) -> collector::bench::ParseReport {
     let mut best = f();
     for _ in 1..rounds.max(1) {
         let r = f();
@@ -60,19 +66,28 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let data = match &a.input {
         Some(p) => std::fs::read(p)?,
-        None => collector::gen::lines(a.lines, 42, digest::Clock::now_us(&digest::SystemClock), 100_000),
+        None => collector::gen::lines(
+            a.lines,
+            42,
+            digest::Clock::now_us(&digest::SystemClock),
+            100_000,
+        ),
     };
     let (fast, reference) = tokio::task::spawn_blocking({
-        let rounds = a.rounds;
+        let (rounds, skip) = (a.rounds, a.no_baseline);
         move || {
             let fast = best(|| parse_fast(&data, threads), rounds);
-            let reference = best(|| parse_reference(&data, threads), rounds);
+            let reference = (!skip).then(|| best(|| parse_reference(&data, threads), rounds));
             (fast, reference)
         }
     })
     .await?;
-    let ratio = fast.lines_per_s / reference.lines_per_s;
-    let http = if a.http { Some(http_bench(&a).await?) } else { None };
+    let ratio = reference.as_ref().map(|r| fast.lines_per_s / r.lines_per_s);
+    let http = if a.http {
+        Some(http_bench(&a).await?)
+    } else {
+        None
+    };
     let out = serde_json::json!({
         "lines": fast.lines,
         "bytes": fast.bytes,
@@ -81,12 +96,12 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
         "lines_per_s": fast.lines_per_s.round(),
         "bytes_per_s": fast.bytes_per_s.round(),
         "rejected": fast.rejected,
-        "baseline": {
+        "baseline": reference.as_ref().map(|r| serde_json::json!({
             "name": "serde_json reference decoder (digest::decode_line) + digest::RollupBuilder",
-            "lines_per_s": reference.lines_per_s.round(),
-            "bytes_per_s": reference.bytes_per_s.round(),
-        },
-        "ratio_vs_baseline": (ratio * 100.0).round() / 100.0,
+            "lines_per_s": r.lines_per_s.round(),
+            "bytes_per_s": r.bytes_per_s.round(),
+        })),
+        "ratio_vs_baseline": ratio.map(|x| (x * 100.0).round() / 100.0),
         "http": http,
     });
     if a.json {
@@ -99,10 +114,12 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
             fast.lines,
             fast.bytes / fast.lines.max(1)
         );
-        println!(
-            "baseline serde_json:       {:.0} lines/s  (ratio {ratio:.2}x)",
-            reference.lines_per_s
-        );
+        if let (Some(r), Some(x)) = (&reference, ratio) {
+            println!(
+                "baseline serde_json:       {:.0} lines/s  (ratio {x:.2}x)",
+                r.lines_per_s
+            );
+        }
         if let Some(h) = out.get("http").filter(|h| !h.is_null()) {
             println!("http: {h}");
         }
@@ -135,7 +152,13 @@ async fn http_bench(a: &Args) -> anyhow::Result<serde_json::Value> {
     let bodies: Vec<Vec<u8>> = (0..64)
         .map(|i| collector::gen::lines(a.batch, 1000 + i, start, 200_000))
         .collect();
-    let report = drive_http(addr, bodies, a.connections, Duration::from_secs(a.http_secs)).await?;
+    let report = drive_http(
+        addr,
+        bodies,
+        a.connections,
+        Duration::from_secs(a.http_secs),
+    )
+    .await?;
     pipeline.flush().await;
     let stored = pipeline.store().count().await?;
     let written = pipeline

@@ -34,6 +34,7 @@ pub(crate) async fn stats(State(p): State<Pipeline>) -> Response {
         "refused_busy": m.refused_busy.load(Relaxed),
         "refused_buffer_full": m.refused_buffer_full.load(Relaxed),
         "refused_too_large": m.refused_too_large.load(Relaxed),
+        "refused_inflight": m.refused_inflight.load(Relaxed),
         "bytes_in": m.bytes_in.load(Relaxed),
         "subscribers": g.subscribers,
         "subscriber_missed": g.subscriber_missed,

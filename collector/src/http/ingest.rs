@@ -117,8 +117,24 @@ struct Reply {
     errors: Vec<LineError>,
 }
 
+/// 503 when too many bodies are being read already (bounds memory).
+fn too_many_requests(p: &Pipeline) -> Response {
+    p.metrics().refused_inflight.fetch_add(1, Relaxed);
+    error_reply(
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!(
+            "too many ingest requests in flight (limit {})",
+            p.config().limits.max_inflight_requests
+        ),
+        Some(1),
+    )
+}
+
 async fn lines_endpoint(p: Pipeline, headers: HeaderMap, body: Body, accept: Accept) -> Response {
     p.metrics().requests.fetch_add(1, Relaxed);
+    let Some(_slot) = p.try_request_slot() else {
+        return too_many_requests(&p);
+    };
     let bytes = match read_body(&p, &headers, body).await {
         Ok(b) => b,
         Err(e) => {
@@ -206,6 +222,9 @@ pub(crate) async fn post_traces(
     body: Body,
 ) -> Response {
     p.metrics().requests.fetch_add(1, Relaxed);
+    let Some(_slot) = p.try_request_slot() else {
+        return too_many_requests(&p);
+    };
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

@@ -256,6 +256,16 @@ impl EmbeddedStore {
     }
 
     fn insert_sync(&self, seq: Option<u64>, records: &[DigestRecord]) -> Result<(), StoreError> {
+        self.insert_iter(seq, records, records.iter().cloned())
+    }
+
+    /// Writes the frame for `records`, then keeps `owned` (the same records).
+    fn insert_iter(
+        &self,
+        seq: Option<u64>,
+        records: &[DigestRecord],
+        owned: impl Iterator<Item = DigestRecord>,
+    ) -> Result<(), StoreError> {
         let mut g = self.inner.lock();
         if let Some(d) = g.disk.as_mut() {
             d.lines.clear();
@@ -264,8 +274,8 @@ impl EmbeddedStore {
             }
         }
         g.write_frame(seq.unwrap_or(0), FrameKind::Records, &self.cfg)?;
-        for r in records {
-            g.push(r.clone(), &self.cfg);
+        for r in owned {
+            g.push(r, &self.cfg);
         }
         g.evict_old(&self.cfg, self.clock.now_us());
         g.set_current_end();
@@ -348,6 +358,40 @@ impl Store for EmbeddedStore {
         records: &'a [DigestRecord],
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move { self.insert_sync(Some(seq), records) })
+    }
+    fn insert_owned(
+        &self,
+        seq: u64,
+        records: Vec<DigestRecord>,
+    ) -> BoxFuture<'_, Result<(), (StoreError, Vec<DigestRecord>)>> {
+        Box::pin(async move {
+            // The frame is written from the slice first; only then are the records moved in.
+            let mut records = records;
+            let encoded = {
+                let mut g = self.inner.lock();
+                let r = if let Some(d) = g.disk.as_mut() {
+                    d.lines.clear();
+                    for r in &records {
+                        encode_record(&mut d.lines, r);
+                    }
+                    g.write_frame(seq, FrameKind::Records, &self.cfg)
+                } else {
+                    Ok(())
+                };
+                if r.is_ok() {
+                    for rec in records.drain(..) {
+                        g.push(rec, &self.cfg);
+                    }
+                    g.evict_old(&self.cfg, self.clock.now_us());
+                    g.set_current_end();
+                    g.applied_seq = Some(g.applied_seq.unwrap_or(0).max(seq));
+                    g.drop_evicted_segments().map_err(StoreError::from)
+                } else {
+                    r.map_err(StoreError::from)
+                }
+            };
+            encoded.map_err(|e| (e, records))
+        })
     }
     fn insert_events_batch<'a>(
         &'a self,

@@ -78,6 +78,21 @@ pub trait Store: Send + Sync + 'static {
         let _ = seq;
         self.insert(records)
     }
+    /// As [`Store::insert_batch`], handing the records over so a store that keeps
+    /// them in memory need not copy them. On failure the records come back for
+    /// the retry.
+    fn insert_owned(
+        &self,
+        seq: u64,
+        records: Vec<DigestRecord>,
+    ) -> BoxFuture<'_, Result<(), (StoreError, Vec<DigestRecord>)>> {
+        Box::pin(async move {
+            match self.insert_batch(seq, &records).await {
+                Ok(()) => Ok(()),
+                Err(e) => Err((e, records)),
+            }
+        })
+    }
     /// Writes change events of write-ahead batch `seq`.
     fn insert_events_batch<'a>(
         &'a self,
