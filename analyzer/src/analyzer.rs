@@ -54,6 +54,7 @@ pub struct Analyzer {
     pub(crate) incidents: IncidentBook,
     counters: IngestCounters,
     episode_detected_us: Option<u64>,
+    last_expire_s: u64,
     pub(crate) now_us: u64,
 }
 
@@ -85,6 +86,7 @@ impl Analyzer {
             incidents: IncidentBook::new(cfg.incident_history),
             counters: IngestCounters::default(),
             episode_detected_us: None,
+            last_expire_s: now_us / 1_000_000,
             now_us,
             cfg,
             clock,
@@ -234,8 +236,10 @@ impl Analyzer {
                 self.baselines
                     .insert(k.clone(), anomaly::baseline(t, now_s, &self.cfg));
             }
-            if now_s % 60 == 0 {
+            if now_s >= self.last_expire_s + 60 {
+                self.last_expire_s = now_s;
                 self.windows.expire(now_s);
+                self.members.expire(now_s.saturating_sub(600));
             }
         }
         let mut health = HashMap::with_capacity(self.baselines.len());

@@ -29,9 +29,9 @@ fn pick(r: u64) -> (Fault, &'static str, &'static str) {
         4 => (Fault::BadRelease(s), "bad-release", s),
         5 => (Fault::HotMerchant("m-flash"), "hot-merchant", "m-flash"),
         6 => (
-            Fault::ZoneOutage(if r % 2 == 0 { "z1" } else { "z2" }),
+            Fault::ZoneOutage(if r.is_multiple_of(2) { "z1" } else { "z2" }),
             "zone-outage",
-            if r % 2 == 0 { "z1" } else { "z2" },
+            if r.is_multiple_of(2) { "z1" } else { "z2" },
         ),
         7 => (Fault::Surge(3.0), "surge", ""),
         8 => (Fault::PoolExhaustion(s), "pool-exhaustion", s),

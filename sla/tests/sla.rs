@@ -188,7 +188,8 @@ fn bank_second(s: u64, mix: &[(&str, u64, u64)]) -> SecondRollup {
 
 #[test]
 fn bank_layers_report_the_first_failing_layer() {
-    let cases: [(&[(&str, u64, u64)], Option<Layer>); 6] = [
+    type Mix<'a> = &'a [(&'a str, u64, u64)];
+    let cases: [(Mix, Option<Layer>); 6] = [
         (&[("SUCCESS", 1000, 50_000)], None),
         (
             &[("SUCCESS", 980, 50_000), ("RPC_UNREACHABLE", 20, 1000)],

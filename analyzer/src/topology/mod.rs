@@ -98,6 +98,19 @@ impl Membership {
             }
         }
     }
+    /// Forgets scenes' services and instances not seen since `before_s`.
+    pub fn expire(&mut self, before_s: u64) {
+        for m in self
+            .scene_services
+            .values_mut()
+            .chain(self.instances.values_mut())
+        {
+            m.retain(|_, t| *t >= before_s);
+        }
+        self.scene_services.retain(|_, m| !m.is_empty());
+        self.instances.retain(|_, m| !m.is_empty());
+    }
+
     fn instance_count(&self, service: &str, since: u64) -> usize {
         self.instances
             .get(service)

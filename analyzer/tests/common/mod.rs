@@ -169,7 +169,11 @@ impl Sim {
         };
         let card = self.unit() < 0.7;
         let bank = BANKS[(self.rand() % 3) as usize];
-        let zone = if (self.rand() % 2) == 0 { "z1" } else { "z2" };
+        let zone = if self.rand().is_multiple_of(2) {
+            "z1"
+        } else {
+            "z2"
+        };
         let mut keys = Keys::new();
         keys.insert("user".into(), user);
         keys.insert("account".into(), format!("acct-{merchant}"));
