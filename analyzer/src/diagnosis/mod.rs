@@ -8,12 +8,14 @@
 //! call it.
 
 mod cause;
+mod hot;
+mod zone;
 
 pub use cause::{Candidate, CauseKind, RootCause};
 
 use crate::anomaly::{ChangeLog, ChangeRef, Health};
 use crate::config::AnalyzerConfig;
-use crate::hotspot::{HotKey, HotSpots, ScopeKind};
+use crate::hotspot::HotSpots;
 use crate::topology::{NodeKind, Topology};
 use crate::versions::Versions;
 use crate::window::{View, ViewKey};
@@ -44,11 +46,11 @@ fn is_capacity_code(code: &str) -> bool {
     CAPACITY_WORDS.iter().any(|w| c.contains(w))
 }
 
-fn pct(x: f64) -> String {
+pub(super) fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
 }
 
-fn describe(h: &Health) -> Vec<String> {
+pub(super) fn describe(h: &Health) -> Vec<String> {
     let mut ev = Vec::new();
     if h.error_bad {
         let codes: Vec<String> = h
@@ -85,33 +87,6 @@ fn describe(h: &Health) -> Vec<String> {
         ));
     }
     ev
-}
-
-/// The same service in another zone is clearly fine: enough calls, and at most
-/// a fifth of the excess errors and slow calls seen in the suspect zone.
-fn clearly_ok(other: &Health, here: &Health, min_volume: u64) -> bool {
-    if other.count < min_volume || other.unhealthy() || other.drop {
-        return false;
-    }
-    // Two-proportion z-test: the suspect zone must be worse beyond doubt.
-    let z = |a: u64, n: u64, b: u64, m: u64| -> f64 {
-        if n == 0 || m == 0 {
-            return 0.0;
-        }
-        let (p1, p2) = (a as f64 / n as f64, b as f64 / m as f64);
-        let p = (a + b) as f64 / (n + m) as f64;
-        let se = (p * (1.0 - p) * (1.0 / n as f64 + 1.0 / m as f64)).sqrt();
-        if se == 0.0 {
-            0.0
-        } else {
-            (p1 - p2) / se
-        }
-    };
-    let worse_errors =
-        here.error_bad && z(here.errors, here.count, other.errors, other.count) >= 4.0;
-    let worse_slow = here.slow_bad && z(here.slow, here.count, other.slow, other.count) >= 4.0;
-    let lost_traffic = here.drop && other.rate >= 0.7 * other.baseline.rate;
-    worse_errors || worse_slow || lost_traffic
 }
 
 impl Inputs<'_> {
@@ -172,67 +147,6 @@ impl Inputs<'_> {
                 _ => None,
             })
             .collect()
-    }
-
-    /// A zone is blamed when several services are unhealthy (or lose their
-    /// traffic) in it while healthy in the other zones.
-    fn zone_candidates(&self) -> Vec<Candidate> {
-        let mut zones: BTreeMap<String, ()> = BTreeMap::new();
-        for k in self.health.keys() {
-            if let (View::Zone { zone }, false) = (&k.view, k.shadow) {
-                zones.insert(zone.clone(), ());
-            }
-        }
-        if zones.len() < 2 {
-            return Vec::new();
-        }
-        let services = self.services();
-        let mut out = Vec::new();
-        for z in zones.keys() {
-            let mut only_here = Vec::new();
-            let mut evidence = Vec::new();
-            for s in &services {
-                let hk = ViewKey::service_zone(s, z);
-                let Some(h) = self.h(&hk) else { continue };
-                let bad_here = h.unhealthy() || h.drop;
-                let others_ok = zones.keys().filter(|o| *o != z).all(|o| {
-                    self.h(&ViewKey::service_zone(s, o))
-                        .is_some_and(|x| clearly_ok(x, h, self.cfg.min_volume))
-                });
-                if bad_here && others_ok {
-                    only_here.push(s.clone());
-                    if evidence.len() < 3 {
-                        evidence
-                            .extend(describe(h).into_iter().map(|e| format!("{s} in {z}: {e}")));
-                    }
-                }
-            }
-            let zk = ViewKey::real(View::Zone { zone: z.clone() });
-            let zone_bad = self.h(&zk).is_some_and(|h| h.drop || h.unhealthy());
-            if only_here.len() >= 2 || (zone_bad && !only_here.is_empty()) {
-                evidence.insert(
-                    0,
-                    format!(
-                        "{} services failing only in zone {z}: {}",
-                        only_here.len(),
-                        only_here.join(", ")
-                    ),
-                );
-                let conf = (0.77 + 0.05 * only_here.len() as f64).min(0.97);
-                let codes = self
-                    .h(&zk)
-                    .map(|h| h.error_codes.clone())
-                    .unwrap_or_default();
-                out.push(Candidate {
-                    root_cause: RootCause::zone(z),
-                    confidence: conf,
-                    evidence,
-                    codes,
-                    slow_share: self.h(&zk).map_or(0.0, |h| h.slow_ratio),
-                });
-            }
-        }
-        out
     }
 
     /// Walks from every unhealthy service (and every caller of an unhealthy
@@ -472,126 +386,6 @@ impl Inputs<'_> {
             slow_share: h.slow_ratio,
         });
         out
-    }
-
-    /// Hot keys of a service over the open second and over the last two (the
-    /// same windows the health is judged on), so a surging key is seen as soon
-    /// as its effect is.
-    fn recent_hot(&self, s: &str) -> Vec<HotKey> {
-        let mut v = self.hot.top_in_service(s, self.wm_s, 1, 3);
-        v.extend(self.hot.top_in_service(s, self.wm_s, 2, 3));
-        v.into_iter()
-            .filter(|k| k.count >= self.cfg.min_errors)
-            .collect()
-    }
-
-    /// A business key (not a bank) that carries most failures out of proportion
-    /// to its traffic, or whose share of traffic surged.
-    fn hot_key_in(&self, s: &str, bad_banks: &BTreeSet<String>) -> Option<(HotKey, String)> {
-        let mut best: Option<(f64, HotKey, String)> = None;
-        for k in self.recent_hot(s) {
-            if k.key == "bank" || bad_banks.contains(&k.value) {
-                continue;
-            }
-            let by_errors = k.errors >= 2 * self.cfg.min_errors
-                && k.error_share >= 0.6
-                && k.error_share >= 2.0 * k.share;
-            let by_surge = self.surged(&k);
-            let bonus = if k.key == "merchant" { 0.01 } else { 0.0 };
-            let score = bonus
-                + if by_surge {
-                    k.share
-                } else if by_errors {
-                    k.error_share * 0.9
-                } else {
-                    continue;
-                };
-            let why = if by_surge {
-                format!(
-                    "{} carries {} of {s}'s calls ({} a minute before), {} of its failures",
-                    k.label(),
-                    pct(k.share),
-                    pct(k.baseline_share),
-                    pct(k.error_share)
-                )
-            } else {
-                format!(
-                    "{} carries {} of {s}'s failures on {} of its calls",
-                    k.label(),
-                    pct(k.error_share),
-                    pct(k.share)
-                )
-            };
-            if best.as_ref().is_none_or(|b| score > b.0) {
-                best = Some((score, k, why));
-            }
-        }
-        best.map(|(_, k, w)| (k, w))
-    }
-
-    fn bank_key_in(&self, s: &str) -> Option<String> {
-        self.recent_hot(s)
-            .into_iter()
-            .find(|k| {
-                k.key == "bank"
-                    && k.errors >= self.cfg.min_errors
-                    && k.error_share >= 0.8
-                    && k.share <= 0.7
-            })
-            .map(|k| k.value)
-    }
-
-    /// Whether a key's share surged beyond sampling noise (share ≥ hot_share/3,
-    /// ≥ hot_surge_factor × its share a minute before, z ≥ 5).
-    fn surged(&self, k: &HotKey) -> bool {
-        let n = k.count as f64 / k.share.max(1e-9);
-        let p0 = k.baseline_share.max(0.01);
-        let z = (k.share - p0) / (p0 * (1.0 - p0) / n).sqrt();
-        k.count >= self.cfg.min_volume
-            && k.share >= self.cfg.hot_share / 3.0
-            && k.share >= self.cfg.hot_surge_factor * k.baseline_share
-            && z >= 5.0
-    }
-
-    /// With nothing unhealthy: a business key whose share of a scope surged.
-    fn quiet_hot_spots(&self) -> Vec<Candidate> {
-        let mut keys = self.hot.top(self.wm_s, 1, 2);
-        keys.extend(self.hot.top(self.wm_s, 2, 2));
-        let mut best: Option<(f64, HotKey)> = None;
-        for k in keys {
-            if k.shadow || k.key == "user" || k.key == "bank" || !self.surged(&k) {
-                continue;
-            }
-            let score = k.share + if k.key == "merchant" { 0.01 } else { 0.0 };
-            if best.as_ref().is_none_or(|b| score > b.0) {
-                best = Some((score, k));
-            }
-        }
-        let Some((_, k)) = best else {
-            return Vec::new();
-        };
-        let mut rc = RootCause::new(CauseKind::HotSpot);
-        rc.key = Some(k.label());
-        if k.scope == ScopeKind::Service {
-            rc.service = Some(k.within.clone());
-        }
-        vec![Candidate {
-            evidence: vec![format!(
-                "{} carries {} of {} {} traffic ({} a minute before)",
-                k.label(),
-                pct(k.share),
-                match k.scope {
-                    ScopeKind::Service => "service",
-                    ScopeKind::Scene => "scene",
-                },
-                k.within,
-                pct(k.baseline_share)
-            )],
-            root_cause: rc,
-            confidence: 0.7,
-            codes: Vec::new(),
-            slow_share: 0.0,
-        }]
     }
 
     /// With nothing unhealthy: a traffic surge, blamed on the entry service that
