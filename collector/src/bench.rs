@@ -22,6 +22,11 @@ pub struct ParseReport {
     pub secs: f64,
     pub lines_per_s: f64,
     pub bytes_per_s: f64,
+    /// CPU time the worker threads got (from `/proc/thread-self/schedstat`; 0
+    /// when unknown). On a shared machine wall time understates the code.
+    pub cpu_secs: f64,
+    /// Lines per CPU-second of the worker threads.
+    pub lines_per_cpu_s: f64,
     /// Seconds and series the rollups came to (a check that work was done).
     pub rollup_seconds: usize,
     pub rollup_records: u64,
@@ -49,7 +54,17 @@ pub fn chunks(data: &[u8], n: usize) -> Vec<&[u8]> {
     out
 }
 
-fn run_threads<F, T>(data: &[u8], threads: usize, f: F) -> (Vec<T>, f64)
+/// CPU time of the calling thread in nanoseconds (Linux), if known.
+fn thread_cpu_ns() -> Option<u64> {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+fn run_threads<F, T>(data: &[u8], threads: usize, f: F) -> (Vec<T>, f64, f64)
 where
     F: Fn(&[u8]) -> T + Sync,
     T: Send,
@@ -57,18 +72,33 @@ where
     let parts = chunks(data, threads.max(1));
     let t0 = Instant::now();
     let out = std::thread::scope(|s| {
-        let hs: Vec<_> = parts.iter().map(|c| s.spawn(|| f(c))).collect();
+        let hs: Vec<_> = parts
+            .iter()
+            .map(|c| {
+                s.spawn(|| {
+                    let c0 = thread_cpu_ns();
+                    let r = f(c);
+                    let cpu = match (c0, thread_cpu_ns()) {
+                        (Some(a), Some(b)) => b.saturating_sub(a),
+                        _ => 0,
+                    };
+                    (r, cpu)
+                })
+            })
+            .collect();
         hs.into_iter()
             .map(|h| h.join().expect("bench thread"))
-            .collect::<Vec<T>>()
+            .collect::<Vec<(T, u64)>>()
     });
-    (out, t0.elapsed().as_secs_f64())
+    let secs = t0.elapsed().as_secs_f64();
+    let cpu = out.iter().map(|x| x.1).sum::<u64>() as f64 / 1e9;
+    (out.into_iter().map(|x| x.0).collect(), secs, cpu)
 }
 
 fn report(
     data: &[u8],
     threads: usize,
-    secs: f64,
+    (secs, cpu_secs): (f64, f64),
     parts: Vec<(u64, u64, Vec<digest::SecondRollup>)>,
 ) -> ParseReport {
     let lines: u64 = parts.iter().map(|p| p.0).sum();
@@ -82,6 +112,12 @@ fn report(
         secs,
         lines_per_s: lines as f64 / secs,
         bytes_per_s: data.len() as f64 / secs,
+        cpu_secs,
+        lines_per_cpu_s: if cpu_secs > 0.0 {
+            lines as f64 / cpu_secs
+        } else {
+            0.0
+        },
         rollup_seconds: merged.len(),
         rollup_records: merged.iter().map(|r| r.total_count()).sum(),
     }
@@ -107,7 +143,7 @@ pub fn split_lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {
 
 /// The hot path: fast scanner (reference decoder for unusual lines) + pre-aggregation.
 pub fn parse_fast(data: &[u8], threads: usize) -> ParseReport {
-    let (parts, secs) = run_threads(data, threads, |chunk| {
+    let (parts, secs, cpu) = run_threads(data, threads, |chunk| {
         let mut agg = Preagg::new();
         let (mut lines, mut rejected) = (0u64, 0u64);
         for line in split_lines(chunk) {
@@ -123,12 +159,12 @@ pub fn parse_fast(data: &[u8], threads: usize) -> ParseReport {
         }
         (lines, rejected, agg.take_all())
     });
-    report(data, threads, secs, parts)
+    report(data, threads, (secs, cpu), parts)
 }
 
 /// The baseline: `digest::decode_line` (serde_json) + `digest::RollupBuilder`.
 pub fn parse_reference(data: &[u8], threads: usize) -> ParseReport {
-    let (parts, secs) = run_threads(data, threads, |chunk| {
+    let (parts, secs, cpu) = run_threads(data, threads, |chunk| {
         let mut agg = RollupBuilder::default();
         let (mut lines, mut rejected) = (0u64, 0u64);
         for line in split_lines(chunk) {
@@ -141,7 +177,7 @@ pub fn parse_reference(data: &[u8], threads: usize) -> ParseReport {
         }
         (lines, rejected, agg.take_all())
     });
-    report(data, threads, secs, parts)
+    report(data, threads, (secs, cpu), parts)
 }
 
 /// A reply from the minimal client.

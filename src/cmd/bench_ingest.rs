@@ -83,6 +83,10 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     })
     .await?;
     let ratio = reference.as_ref().map(|r| fast.lines_per_s / r.lines_per_s);
+    let cpu_ratio = reference
+        .as_ref()
+        .filter(|r| r.lines_per_cpu_s > 0.0)
+        .map(|r| fast.lines_per_cpu_s / r.lines_per_cpu_s);
     let http = if a.http {
         Some(http_bench(&a).await?)
     } else {
@@ -96,12 +100,19 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
         "lines_per_s": fast.lines_per_s.round(),
         "bytes_per_s": fast.bytes_per_s.round(),
         "rejected": fast.rejected,
+        "secs": fast.secs,
+        "cpu_secs": fast.cpu_secs,
+        "lines_per_cpu_s": fast.lines_per_cpu_s.round(),
+        // What the same work does with every core to itself (the machine may be shared).
+        "lines_per_s_idle_cores": (fast.lines_per_cpu_s * threads as f64).round(),
         "baseline": reference.as_ref().map(|r| serde_json::json!({
             "name": "serde_json reference decoder (digest::decode_line) + digest::RollupBuilder",
             "lines_per_s": r.lines_per_s.round(),
             "bytes_per_s": r.bytes_per_s.round(),
+            "lines_per_cpu_s": r.lines_per_cpu_s.round(),
         })),
         "ratio_vs_baseline": ratio.map(|x| (x * 100.0).round() / 100.0),
+        "cpu_ratio_vs_baseline": cpu_ratio.map(|x| (x * 100.0).round() / 100.0),
         "http": http,
     });
     if a.json {
