@@ -49,6 +49,9 @@ pub struct Incident {
     /// Earlier root causes of this incident, replaced within `refine` seconds
     /// of being named by a better-supported one.
     pub revisions: Vec<RootCause>,
+    /// First tick this cause was missing from the candidates (while it is).
+    #[serde(skip)]
+    pub absent_since_us: Option<u64>,
 }
 
 impl Incident {
@@ -84,6 +87,8 @@ pub struct IncidentBook {
     history: usize,
     /// Last time anything was unhealthy.
     last_bad_us: u64,
+    /// First tick of the current calm (nothing unhealthy), if calm.
+    calm_since_us: Option<u64>,
 }
 
 impl IncidentBook {
@@ -99,6 +104,9 @@ impl IncidentBook {
     pub fn update(&mut self, t: &TickView, impact: impl Fn(u64) -> Impact) {
         if t.any_unhealthy {
             self.last_bad_us = t.now_us;
+            self.calm_since_us = None;
+        } else if self.calm_since_us.is_none() {
+            self.calm_since_us = Some(t.now_us);
         }
         if let Some(top) = t
             .candidates
@@ -152,6 +160,7 @@ impl IncidentBook {
                         impact: impact(t.start_us),
                         steps: Vec::new(),
                         revisions: Vec::new(),
+                        absent_since_us: None,
                     };
                     self.next_id += 1;
                     self.open.push(inc);
@@ -162,13 +171,21 @@ impl IncidentBook {
             let id = inc.root_cause.identity();
             if t.candidates.iter().any(|c| c.root_cause.identity() == id) {
                 inc.last_seen_us = t.now_us;
+                inc.absent_since_us = None;
+            } else if inc.absent_since_us.is_none() {
+                inc.absent_since_us = Some(t.now_us);
+            }
+            if inc.last_seen_us == t.now_us {
                 inc.candidates = t.candidates.iter().take(5).cloned().collect();
             }
             let absent = t.now_us.saturating_sub(inc.last_seen_us);
             let calm = t.now_us.saturating_sub(self.last_bad_us);
             if absent >= t.recover_after_us && calm >= t.recover_after_us {
                 inc.status = IncidentStatus::Recovered;
-                inc.recovered_us = Some(inc.last_seen_us.max(self.last_bad_us));
+                // The first tick at which it was both gone and all was calm.
+                let gone = inc.absent_since_us.unwrap_or(t.now_us);
+                let calm = self.calm_since_us.unwrap_or(t.now_us);
+                inc.recovered_us = Some(gone.max(calm));
             } else if absent >= t.supersede_after_us {
                 inc.status = IncidentStatus::Superseded;
             }
