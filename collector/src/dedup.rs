@@ -3,6 +3,7 @@
 //! A duplicate is caught as long as its first copy is among the last
 //! `capacity`..`2 × capacity` distinct keys seen.
 
+use crate::fasthash::IdHash;
 use digest::{DigestRecord, SpanId, SpanKind, TraceId};
 use std::collections::HashSet;
 
@@ -10,16 +11,16 @@ type Key = (TraceId, SpanId, SpanKind);
 
 /// Bounded duplicate filter.
 pub struct Dedup {
-    young: HashSet<Key>,
-    old: HashSet<Key>,
+    young: HashSet<Key, IdHash>,
+    old: HashSet<Key, IdHash>,
     capacity: usize,
 }
 
 impl Dedup {
     pub fn new(capacity: usize) -> Self {
         Self {
-            young: HashSet::with_capacity(capacity.min(1 << 16)),
-            old: HashSet::new(),
+            young: HashSet::with_capacity_and_hasher(capacity.min(1 << 16), IdHash::default()),
+            old: HashSet::default(),
             capacity: capacity.max(1),
         }
     }

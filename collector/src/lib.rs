@@ -12,6 +12,7 @@ pub mod bus;
 pub mod config;
 pub mod dedup;
 pub mod error;
+pub mod fasthash;
 pub mod gen;
 pub mod http;
 pub mod lines;

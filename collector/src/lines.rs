@@ -26,8 +26,12 @@ pub struct LineError {
 /// A parsed body.
 #[derive(Debug, Default)]
 pub struct ParsedLines {
-    /// The accepted record lines, each newline-terminated, in order.
+    /// The accepted record lines, each newline-terminated, in order — empty when
+    /// `whole_body` is set.
     pub record_lines: Vec<u8>,
+    /// Every non-blank line of the body is an accepted record: the body itself
+    /// is the write-ahead payload (no copy).
+    pub whole_body: bool,
     pub records: Vec<DigestRecord>,
     pub events: Vec<ChangeEvent>,
     pub rejected: u64,
@@ -64,19 +68,31 @@ pub fn parse_lines(body: &[u8], limits: &Limits, accept: Accept) -> Result<Parse
         });
     }
     let mut out = ParsedLines {
-        record_lines: Vec::with_capacity(if accept == Accept::Digest {
-            body.len() + 1
-        } else {
-            0
-        }),
         records: Vec::with_capacity(lines),
+        whole_body: accept == Accept::Digest,
         ..Default::default()
     };
+    let mut start = 0;
     for (i, raw) in body.split(|&b| b == b'\n').enumerate() {
         let n = i + 1;
+        let line_start = start;
+        start += raw.len() + 1;
         let line = raw.strip_suffix(b"\r").unwrap_or(raw);
         if line.iter().all(|b| b.is_ascii_whitespace()) {
             continue;
+        }
+        if out.whole_body {
+            if let Some(v) = (line.len() <= limits.max_line_bytes)
+                .then(|| scan_record(line))
+                .flatten()
+            {
+                out.records.push(v.to_record());
+                continue;
+            }
+            // From here on lines are picked one by one: keep what came before.
+            out.whole_body = false;
+            out.record_lines.reserve(body.len() + 1);
+            out.record_lines.extend_from_slice(&body[..line_start]);
         }
         if line.len() > limits.max_line_bytes {
             out.refuse(
@@ -151,6 +167,11 @@ mod tests {
         );
         assert!(p.errors[2].reason.contains("kind"), "{:?}", p.errors);
         assert_eq!(p.record_lines, format!("{good}\n").as_bytes());
+        assert!(!p.whole_body);
+        let clean = format!("{good}\r\n\n{good}");
+        let p = parse_lines(clean.as_bytes(), &limits, Accept::Digest).unwrap();
+        assert!(p.whole_body && p.record_lines.is_empty());
+        assert_eq!(p.records.len(), 2);
         let p = parse_lines(body.as_bytes(), &limits, Accept::Events).unwrap();
         assert_eq!((p.records.len(), p.events.len(), p.rejected), (0, 1, 4));
         let small = Limits {

@@ -146,7 +146,11 @@ impl Pipeline {
         for f in frames {
             let mut records = Vec::new();
             let mut events = Vec::new();
-            for line in f.payload.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+            for line in f
+                .payload
+                .split(|&b| b == b'\n')
+                .filter(|l| !l.iter().all(|b| b.is_ascii_whitespace()))
+            {
                 // Lines were validated before they were written; CRC guards the rest.
                 match decode_fast(line) {
                     Ok(Line::Record(r)) => records.push(r),
@@ -214,6 +218,15 @@ impl Pipeline {
         payload: Vec<u8>,
         records: Vec<DigestRecord>,
     ) -> Result<Receipt, IngestError> {
+        self.ingest_lines(&payload, records)
+    }
+
+    /// As [`Pipeline::ingest_encoded`], borrowing the lines (blank lines allowed).
+    pub fn ingest_lines(
+        &self,
+        payload: &[u8],
+        records: Vec<DigestRecord>,
+    ) -> Result<Receipt, IngestError> {
         if records.is_empty() {
             return Ok(Receipt {
                 seq: 0,
@@ -226,7 +239,7 @@ impl Pipeline {
         let m = &self.inner.metrics;
         let seq = {
             let mut wal = self.inner.wal.lock();
-            let seq = wal.append(FrameKind::Records, &payload)?;
+            let seq = wal.append(FrameKind::Records, payload)?;
             // Queue under the lock so the writer sees batches in sequence order.
             m.pending_records.fetch_add(n as u64, Relaxed);
             self.inner

@@ -151,10 +151,14 @@ async fn lines_endpoint(p: Pipeline, headers: HeaderMap, body: Body, accept: Acc
             return error_reply(StatusCode::PAYLOAD_TOO_LARGE, e.to_string(), None);
         }
     };
-    drop(bytes);
     let accepted = parsed.records.len() + parsed.events.len();
     if !parsed.records.is_empty() {
-        if let Err(e) = p.ingest_encoded(parsed.record_lines, parsed.records) {
+        let payload: &[u8] = if parsed.whole_body {
+            &bytes
+        } else {
+            &parsed.record_lines
+        };
+        if let Err(e) = p.ingest_lines(payload, parsed.records) {
             return ingest_error_reply(&e);
         }
     }

@@ -63,7 +63,7 @@ struct Inner {
     records: VecDeque<DigestRecord>,
     /// Position of `records[0]` in the sequence of all records ever stored.
     base: u64,
-    by_trace: HashMap<TraceId, Vec<u64>>,
+    by_trace: HashMap<TraceId, Vec<u64>, crate::fasthash::IdHash>,
     events: VecDeque<ChangeEvent>,
     applied_seq: Option<u64>,
     disk: Option<Disk>,
@@ -173,7 +173,7 @@ impl EmbeddedStore {
             inner: Mutex::new(Inner {
                 records: VecDeque::new(),
                 base: 0,
-                by_trace: HashMap::new(),
+                by_trace: HashMap::default(),
                 events: VecDeque::new(),
                 applied_seq: None,
                 disk: None,
