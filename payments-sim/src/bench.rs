@@ -48,6 +48,12 @@ pub struct SimBenchReport {
     pub digest_lines_per_payment: f64,
     pub digest_bytes_per_payment: f64,
     pub success_rate: f64,
+    /// CPU time (all threads) per payment, best round: robust against other load
+    /// on the machine, which wall-clock payments/s is not.
+    pub cpu_us_per_payment: Option<f64>,
+    pub cpu_us_per_payment_no_digest: Option<f64>,
+    /// `cpu_us_per_payment_no_digest / cpu_us_per_payment`: throughput ratio per CPU.
+    pub ratio_cpu: Option<f64>,
     pub workers: usize,
     pub seconds: f64,
     pub delays: Delays,
@@ -61,7 +67,29 @@ fn bench_config() -> SimConfig {
     }
 }
 
-async fn one_run(opts: &SimBenchOpts, sink: Option<Arc<DiscardSink>>) -> (f64, u64, f64) {
+/// CPU seconds this process has used (user + system), from `/proc/self/stat`
+/// (clock ticks of 10 ms); `None` where that file does not exist.
+pub fn cpu_seconds() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the `(comm)`, which may contain spaces.
+    let rest = &s[s.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = f.get(11)?.parse().ok()?;
+    let stime: f64 = f.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
+/// One measured run.
+struct Run {
+    tps: f64,
+    success: f64,
+    lines_per: f64,
+    bytes_per: f64,
+    /// CPU microseconds per payment (all threads).
+    cpu_us_per: Option<f64>,
+}
+
+async fn one_run(opts: &SimBenchOpts, sink: Option<Arc<DiscardSink>>) -> Run {
     let mut b = SimBuilder::new().config(bench_config());
     if let Some(s) = &sink {
         b = b.sink(s.clone() as Arc<dyn Sink>);
@@ -70,6 +98,11 @@ async fn one_run(opts: &SimBenchOpts, sink: Option<Arc<DiscardSink>>) -> (f64, u
     let load = LoadConfig::default();
     // Warm-up: account maps, allocator.
     let _ = saturate(&sim, &load, opts.workers, Duration::from_millis(300)).await;
+    let before = sink
+        .as_ref()
+        .map(|s| (s.stats().lines, s.bytes()))
+        .unwrap_or((0, 0));
+    let cpu0 = cpu_seconds();
     let rep = saturate(
         &sim,
         &load,
@@ -77,7 +110,19 @@ async fn one_run(opts: &SimBenchOpts, sink: Option<Arc<DiscardSink>>) -> (f64, u
         Duration::from_secs_f64(opts.seconds),
     )
     .await;
-    (rep.achieved_tps, rep.payments, rep.success_rate)
+    let cpu1 = cpu_seconds();
+    let after = sink
+        .as_ref()
+        .map(|s| (s.stats().lines, s.bytes()))
+        .unwrap_or((0, 0));
+    let n = rep.payments.max(1) as f64;
+    Run {
+        tps: rep.achieved_tps,
+        success: rep.success_rate,
+        lines_per: (after.0 - before.0) as f64 / n,
+        bytes_per: (after.1 - before.1) as f64 / n,
+        cpu_us_per: cpu0.zip(cpu1).map(|(a, b)| (b - a) * 1e6 / n),
+    }
 }
 
 /// Runs the saturation benchmark: no digests and digests, alternating, best of `rounds`.
@@ -87,22 +132,19 @@ pub async fn bench_sim(opts: &SimBenchOpts) -> SimBenchReport {
     let mut lines_per = 0.0;
     let mut bytes_per = 0.0;
     let mut success = 0.0;
+    let mut cpu_off = f64::MAX;
+    let mut cpu_on = f64::MAX;
     for _ in 0..opts.rounds.max(1) {
-        let (tps, _, _) = one_run(opts, None).await;
-        best_off = best_off.max(tps);
-        let sink = Arc::new(DiscardSink::new());
-        let before = (sink.stats().lines, sink.bytes());
-        let (tps, n, ok) = one_run(opts, Some(sink.clone())).await;
-        if tps > best_on {
-            best_on = tps;
-            let st = sink.stats();
-            // Lines of the measured run only are not separable from warm-up; use the
-            // whole sink over all payments made by both phases.
-            let total_payments = n.max(1) as f64;
-            let _ = before;
-            lines_per = st.lines as f64 / (total_payments + tps * 0.3).max(1.0);
-            bytes_per = sink.bytes() as f64 / st.lines.max(1) as f64 * lines_per;
-            success = ok;
+        let off = one_run(opts, None).await;
+        best_off = best_off.max(off.tps);
+        cpu_off = cpu_off.min(off.cpu_us_per.unwrap_or(f64::MAX));
+        let on = one_run(opts, Some(Arc::new(DiscardSink::new()))).await;
+        cpu_on = cpu_on.min(on.cpu_us_per.unwrap_or(f64::MAX));
+        if on.tps > best_on {
+            best_on = on.tps;
+            lines_per = on.lines_per;
+            bytes_per = on.bytes_per;
+            success = on.success;
         }
     }
     let ratio = if best_off > 0.0 {
@@ -110,6 +152,7 @@ pub async fn bench_sim(opts: &SimBenchOpts) -> SimBenchReport {
     } else {
         0.0
     };
+    let cpu_known = cpu_on < f64::MAX && cpu_off < f64::MAX;
     SimBenchReport {
         payments_per_s: best_on,
         payments_per_s_no_digest: best_off,
@@ -118,6 +161,9 @@ pub async fn bench_sim(opts: &SimBenchOpts) -> SimBenchReport {
         digest_lines_per_payment: lines_per,
         digest_bytes_per_payment: bytes_per,
         success_rate: success,
+        cpu_us_per_payment: cpu_known.then_some(cpu_on),
+        cpu_us_per_payment_no_digest: cpu_known.then_some(cpu_off),
+        ratio_cpu: cpu_known.then(|| cpu_off / cpu_on),
         workers: opts.workers,
         seconds: opts.seconds,
         delays: Delays::Virtual,

@@ -127,19 +127,29 @@ fn key<'a>(ctx: &'a CallCtx, name: &str) -> &'a str {
     ctx.keys.get(name).map(String::as_str).unwrap_or("")
 }
 
-/// Records the outcome on a digest span.
+/// Records the outcome on a digest span, in one `record_all` (one layer callback).
 fn finish_span(span: &Span, r: &Reply, extra_us: u64) {
-    if span.is_none() {
+    use tracing::field::Value;
+    let Some(meta) = span.metadata() else { return };
+    let fs = meta.fields();
+    let (Some(fc), Some(fok), Some(fe), Some(fx)) = (
+        fs.field("code"),
+        fs.field("success"),
+        fs.field("error"),
+        fs.field("extra_us"),
+    ) else {
         return;
-    }
-    span.record("code", &*r.code);
-    span.record("success", r.is_ok());
-    if let Some(e) = &r.error {
-        span.record("error", &**e);
-    }
-    if extra_us > 0 {
-        span.record("extra_us", extra_us);
-    }
+    };
+    let code: &str = &r.code;
+    let ok = r.is_ok();
+    let err: Option<&str> = r.error.as_deref();
+    let vals = [
+        (&fc, Some(&code as &dyn Value)),
+        (&fok, Some(&ok as &dyn Value)),
+        (&fe, err.as_ref().map(|e| e as &dyn Value)),
+        (&fx, (extra_us > 0).then_some(&extra_us as &dyn Value)),
+    ];
+    span.record_all(&fs.value_set(&vals));
 }
 
 /// Serves `op` on `svc` for a call from `caller`; `ctx.parent` is the caller's span.

@@ -164,8 +164,8 @@ fn pick<'a>(list: &'a [Weighted], r: u64) -> &'a str {
 /// Draws payments from the mix.
 pub struct PaymentGen {
     cfg: LoadConfig,
-    users: Zipf,
-    merchants: Zipf,
+    users: Arc<Zipf>,
+    merchants: Arc<Zipf>,
     rng: SmallRng,
     scenes: Vec<(Arc<str>, Biz)>,
     channels: Vec<Arc<str>>,
@@ -182,8 +182,8 @@ fn biz_of(scene: &str) -> Biz {
 impl PaymentGen {
     pub fn new(cfg: &LoadConfig) -> Self {
         Self {
-            users: Zipf::new(cfg.users, cfg.user_zipf),
-            merchants: Zipf::new(cfg.merchants, cfg.merchant_zipf),
+            users: Arc::new(Zipf::new(cfg.users, cfg.user_zipf)),
+            merchants: Arc::new(Zipf::new(cfg.merchants, cfg.merchant_zipf)),
             rng: SmallRng::seed_from_u64(cfg.seed),
             scenes: cfg
                 .scenes
@@ -391,16 +391,15 @@ pub async fn saturate(
     duration: Duration,
 ) -> LoadReport {
     let tally = Arc::new(Mutex::new(Tally::default()));
+    let base = PaymentGen::new(cfg);
     let start = Instant::now();
     let deadline = start + duration;
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..workers.max(1) {
-        let mut c = cfg.clone();
-        c.seed = cfg.seed.wrapping_add(i as u64 * 7919);
+        let mut gen = base.fork(cfg.seed.wrapping_add(i as u64 * 7919));
         let sim = sim.clone();
         let tally = tally.clone();
         tasks.spawn(async move {
-            let mut gen = PaymentGen::new_light(&c);
             let mut local = Tally::default();
             while Instant::now() < deadline {
                 let p = gen.next(None);
@@ -425,8 +424,15 @@ pub async fn saturate(
 }
 
 impl PaymentGen {
-    /// Like `new`, sharing nothing; for many generators at once (workers).
-    fn new_light(cfg: &LoadConfig) -> Self {
-        Self::new(cfg)
+    /// Another generator with the same mix and tables (shared) and its own seed.
+    pub fn fork(&self, seed: u64) -> Self {
+        Self {
+            cfg: self.cfg.clone(),
+            users: self.users.clone(),
+            merchants: self.merchants.clone(),
+            rng: SmallRng::seed_from_u64(seed),
+            scenes: self.scenes.clone(),
+            channels: self.channels.clone(),
+        }
     }
 }

@@ -74,6 +74,10 @@ pub fn check_topology(recs: &[DigestRecord]) -> BTreeSet<String> {
     let services: BTreeSet<String> = recs.iter().map(|r| r.service.clone()).collect();
     let kinds: BTreeSet<SpanKind> = recs.iter().map(|r| r.kind).collect();
     assert!(services.len() >= 8, "services: {services:?}");
+    for r in recs {
+        assert!(!r.code.is_empty(), "record without code: {r:?}");
+        assert_eq!(r.success, r.code == "SUCCESS", "{r:?}");
+    }
     for k in [SpanKind::Server, SpanKind::Client, SpanKind::Integrator] {
         assert!(kinds.contains(&k), "no {k} records");
     }
