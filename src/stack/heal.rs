@@ -16,6 +16,7 @@ use payments_sim::Sim;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::Path;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// The healer side of the stack.
 pub struct Heal {
@@ -26,6 +27,12 @@ pub struct Heal {
     reconciled: Mutex<BTreeSet<u64>>,
     /// Mismatches already attached to an earlier incident (payment id, kind).
     reported: Mutex<HashSet<(u64, &'static str)>>,
+    /// Wait between two reconciliation passes (zero: one pass, for drills
+    /// where no payment is in flight at a step's end).
+    settle: Duration,
+    /// Incidents between their two passes: id, when, the first pass's mismatches.
+    #[allow(clippy::type_complexity)]
+    pending: Mutex<Vec<(u64, Instant, HashSet<(u64, &'static str)>)>>,
 }
 
 /// The healer's target for a root cause: `bank:NAME`, `merchant:NAME`, `zone:NAME`, `service:NAME`.
@@ -76,6 +83,7 @@ impl Heal {
         approval: Option<ApprovalMode>,
         enabled: bool,
         audit: &Path,
+        settle: Duration,
     ) -> anyhow::Result<Self> {
         let sim = SimExecutor::new(control_url, token, banks, zones);
         let cfg = EngineConfig {
@@ -96,6 +104,8 @@ impl Heal {
             links: Mutex::new(BTreeMap::new()),
             reconciled: Mutex::new(BTreeSet::new()),
             reported: Mutex::new(HashSet::new()),
+            settle,
+            pending: Mutex::new(Vec::new()),
         })
     }
 
@@ -147,33 +157,70 @@ impl Heal {
             .filter(|id| !self.reconciled.lock().contains(id))
             .collect();
         for id in due {
+            self.reconciled.lock().insert(id);
             let r = sim.reconcile().await;
-            // Only what is new since the last reconciliation belongs to this incident.
-            let fresh: Vec<&payments_sim::Mismatch> = {
-                let mut seen = self.reported.lock();
-                r.real
+            if self.settle.is_zero() {
+                self.attach(&mut engine, id, &r, None);
+            } else {
+                let first = r
+                    .real
                     .iter()
                     .chain(&r.shadow)
-                    .filter(|m| seen.insert((m.payment_id, m.kind)))
-                    .collect()
-            };
-            let detail = fresh
-                .iter()
-                .take(20)
-                .map(|m| format!("{} {}: {}", m.payment_id, m.kind, m.detail))
-                .collect();
-            let rec = Reconciliation {
-                orders: r.orders_checked,
-                // payments-sim checks each order against the ledger, bank
-                // books and clearing; it does not count their entries apart.
-                ledger_entries: 0,
-                bank_records: 0,
-                mismatches: fresh.len() as u64,
-                detail,
-            };
-            let _ = engine.attach_reconciliation(id, rec);
-            self.reconciled.lock().insert(id);
+                    .map(|m| (m.payment_id, m.kind))
+                    .collect();
+                self.pending
+                    .lock()
+                    .push((id, Instant::now() + self.settle, first));
+            }
         }
+        let ready: Vec<(u64, Instant, HashSet<(u64, &'static str)>)> = {
+            let mut p = self.pending.lock();
+            let (ready, wait) = std::mem::take(&mut *p)
+                .into_iter()
+                .partition(|(_, due, _)| *due <= Instant::now());
+            *p = wait;
+            ready
+        };
+        for (id, _, first) in ready {
+            let r = sim.reconcile().await;
+            self.attach(&mut engine, id, &r, Some(&first));
+        }
+    }
+
+    /// Attaches what is new since the last reconciliation (and, with
+    /// `first`, also present in the earlier pass: payments in flight during
+    /// the first pass have finished by the second).
+    fn attach(
+        &self,
+        engine: &mut Engine,
+        id: u64,
+        r: &payments_sim::ReconReport,
+        first: Option<&HashSet<(u64, &'static str)>>,
+    ) {
+        let fresh: Vec<&payments_sim::Mismatch> = {
+            let mut seen = self.reported.lock();
+            r.real
+                .iter()
+                .chain(&r.shadow)
+                .filter(|m| first.is_none_or(|f| f.contains(&(m.payment_id, m.kind))))
+                .filter(|m| seen.insert((m.payment_id, m.kind)))
+                .collect()
+        };
+        let detail = fresh
+            .iter()
+            .take(20)
+            .map(|m| format!("{} {}: {}", m.payment_id, m.kind, m.detail))
+            .collect();
+        let rec = Reconciliation {
+            orders: r.orders_checked,
+            // payments-sim checks each order against the ledger, bank
+            // books and clearing; it does not count their entries apart.
+            ledger_entries: 0,
+            bank_records: 0,
+            mismatches: fresh.len() as u64,
+            detail,
+        };
+        let _ = engine.attach_reconciliation(id, rec);
     }
 }
 

@@ -35,6 +35,7 @@ use payments_sim::control::Steering;
 use payments_sim::{Sim, SimBuilder, SimConfig};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// How to build the stack.
 pub struct StackOptions {
@@ -57,7 +58,9 @@ pub struct StackOptions {
     /// Turn diagnoses into healer incidents (off: watch only).
     pub heal: bool,
     pub sim: SimConfig,
-    /// Keep the collector's WAL fsync off (drills: throwaway data).
+    /// Drills: the collector's WAL fsync off (throwaway data) and one
+    /// reconciliation pass (no payment is in flight at a step's end); otherwise
+    /// two passes 1 s apart, keeping only mismatches present in both.
     pub throwaway: bool,
 }
 
@@ -208,6 +211,11 @@ impl Stack {
             o.approval,
             o.heal,
             &o.data_dir.join("healer-audit.jsonl"),
+            if o.throwaway {
+                Duration::ZERO
+            } else {
+                Duration::from_secs(1)
+            },
         )?;
         Ok(Stack {
             clock: o.clock,
