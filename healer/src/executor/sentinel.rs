@@ -1,6 +1,8 @@
-//! Sentinel's command API: `GET /getRules?type=flow|degrade|param-flow` reads a rule list,
-//! `POST /setRules?type=…` with the form field `data=<JSON array>` replaces it — so the same
-//! plans drive real Sentinel-protected services (and payments-sim, which speaks it too).
+//! Sentinel's command API: `GET /getRules?type=flow|degrade` reads a rule list,
+//! `POST /setRules?type=…` with the form field `data=<JSON array>` replaces it; hot-parameter
+//! rules use Sentinel's own pair, `GET /getParamFlowRules` and `POST /setParamFlowRules`.
+//! So the same plans drive real Sentinel-protected services (and payments-sim, which
+//! speaks it too).
 
 use super::rules::{rule_type, with_rule};
 use super::{call, http_client, Applied, BoxFuture, ExecError, Executor};
@@ -33,24 +35,31 @@ impl SentinelExecutor {
 
     /// The rules of one type.
     pub async fn get_rules(&self, ty: &str) -> Result<Value, ExecError> {
-        let req = self.auth(
-            self.http
-                .get(format!("{}/getRules", self.base))
-                .query(&[("type", ty)]),
-        );
-        call(req, &format!("GET /getRules?type={ty}")).await
+        // Sentinel serves hot-parameter rules on their own pair of commands.
+        let (path, q): (&str, &[(&str, &str)]) = if ty == "param-flow" {
+            ("getParamFlowRules", &[])
+        } else {
+            ("getRules", &[("type", ty)])
+        };
+        let req = self.auth(self.http.get(format!("{}/{path}", self.base)).query(q));
+        call(req, &format!("GET /{path}?type={ty}")).await
     }
 
     /// Replaces the rules of one type.
     pub async fn set_rules(&self, ty: &str, rules: &Value) -> Result<(), ExecError> {
         let data = serde_json::to_string(rules).expect("json");
+        let (path, q): (&str, &[(&str, &str)]) = if ty == "param-flow" {
+            ("setParamFlowRules", &[])
+        } else {
+            ("setRules", &[("type", ty)])
+        };
         let req = self.auth(
             self.http
-                .post(format!("{}/setRules", self.base))
-                .query(&[("type", ty)])
+                .post(format!("{}/{path}", self.base))
+                .query(q)
                 .form(&[("data", data.as_str())]),
         );
-        let answer = call(req, &format!("POST /setRules?type={ty}")).await?;
+        let answer = call(req, &format!("POST /{path}?type={ty}")).await?;
         match answer {
             Value::String(s) if s.trim() == "success" => Ok(()),
             other => Err(ExecError::Answer(format!("setRules said {other}"))),

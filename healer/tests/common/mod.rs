@@ -133,6 +133,16 @@ async fn set_rules(
     (StatusCode::OK, "success".into())
 }
 
+async fn get_param_rules(State(c): State<Control>) -> Json<Value> {
+    c.log.lock().push("GET /control/rules/param".into());
+    Json(c.get("/control/rules/param"))
+}
+
+async fn set_param_rules(State(c): State<Control>, body: Bytes) -> (StatusCode, String) {
+    let q: HashMap<String, String> = [("type".to_string(), "param-flow".to_string())].into();
+    set_rules(State(c), Query(q), body).await
+}
+
 /// Decodes `a=b&c=d` with `+` and `%XX`.
 fn serde_urlencoded_lite(body: &[u8]) -> HashMap<String, String> {
     let dec = |s: &str| {
@@ -166,6 +176,8 @@ pub async fn serve() -> (String, Control) {
         .route("/control/{*p}", get(read).put(write))
         .route("/getRules", get(get_rules))
         .route("/setRules", post(set_rules))
+        .route("/getParamFlowRules", get(get_param_rules))
+        .route("/setParamFlowRules", post(set_param_rules))
         .with_state(c.clone());
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = l.local_addr().unwrap();
