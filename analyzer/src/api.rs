@@ -107,6 +107,7 @@ pub fn hotspots(a: &Analyzer) -> HotspotsSnapshot {
             !k.shadow
                 && k.key != "user"
                 && k.count >= a.cfg.min_volume
+                && k.baseline_calls >= 10 * a.cfg.min_volume
                 && k.share >= a.cfg.hot_share
                 && k.share >= a.cfg.hot_surge_factor * k.baseline_share
         })

@@ -166,7 +166,10 @@ fn judge(key: &ViewKey, st: &Stats, secs: f64, base: &Baseline, cfg: &AnalyzerCo
     let ratio = st.error_ratio();
     let enough = n >= cfg.min_volume;
     let expected = base.error_ratio * n as f64;
+    // A young baseline (start-up, a new view) is trusted only for gross departures.
+    let mature = base.seconds as u64 >= (cfg.baseline_s / 2).clamp(1, 10);
     let error_bad = enough
+        && (mature || ratio >= 0.2)
         && st.errors >= cfg.min_errors
         && ratio >= base.error_ratio + cfg.error_ratio_floor.max(4.0 * base.error_mad)
         && st.errors as f64 > expected + 4.0 * (expected + 1.0).sqrt();
@@ -176,7 +179,7 @@ fn judge(key: &ViewKey, st: &Stats, secs: f64, base: &Baseline, cfg: &AnalyzerCo
         0
     };
     let slow_ratio = if n == 0 { 0.0 } else { slow as f64 / n as f64 };
-    let slow_bad = enough && slow >= cfg.min_errors && slow_ratio >= cfg.slow_ratio;
+    let slow_bad = enough && mature && slow >= cfg.min_errors && slow_ratio >= cfg.slow_ratio;
     let rate = n as f64 / secs;
     let has_base = base.seconds >= 10 && base.rate > 0.0;
     let surge = has_base && n >= 2 * cfg.min_volume && rate >= base.rate * cfg.surge_factor;

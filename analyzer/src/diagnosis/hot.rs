@@ -85,6 +85,7 @@ impl Inputs<'_> {
         let p0 = k.baseline_share.max(0.01);
         let z = (k.share - p0) / (p0 * (1.0 - p0) / n).sqrt();
         k.count >= self.cfg.min_volume
+            && k.baseline_calls >= 10 * self.cfg.min_volume
             && k.share >= self.cfg.hot_share / 3.0
             && k.share >= self.cfg.hot_surge_factor * k.baseline_share
             && z >= 5.0

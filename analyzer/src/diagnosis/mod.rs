@@ -356,8 +356,20 @@ impl Inputs<'_> {
                     format!("rate {:.0}/s vs {:.0}/s baseline", x.rate, x.baseline.rate),
                 );
             }
+            // Load that surged at the entry too is the entry's surge: blame
+            // where it comes in (where a limit belongs), not where it hurts.
+            let target = match self.surging_entry() {
+                Some((entry, rate, base)) if cap_errors == 0 && surge && entry != s => {
+                    ev.insert(
+                        0,
+                        format!("traffic surge at the entry {entry}: {rate:.0}/s vs {base:.0}/s"),
+                    );
+                    entry
+                }
+                _ => s.to_string(),
+            };
             out.push(Candidate {
-                root_cause: RootCause::service(CauseKind::Overload, s),
+                root_cause: RootCause::service(CauseKind::Overload, &target),
                 // A surge that makes the service slow or fail is the load's doing.
                 confidence: if cap_errors > 0 {
                     0.85
@@ -399,14 +411,43 @@ impl Inputs<'_> {
                 }
             }
         }
-        best.map(|(h, s)| Candidate {
-            root_cause: RootCause::service(CauseKind::Overload, s),
+        let Some((h, s)) = best else {
+            return Vec::new();
+        };
+        let target = self.surging_entry().map_or(s.to_string(), |e| e.0);
+        vec![Candidate {
+            root_cause: RootCause::service(CauseKind::Overload, &target),
             confidence: 0.6,
             evidence: describe(h),
             codes: Vec::new(),
             slow_share: h.slow_ratio,
-        })
-        .into_iter()
-        .collect()
+        }]
+    }
+
+    /// The entry service (no callers among the services) whose rate surged
+    /// most: `(service, rate, baseline rate)`.
+    fn surging_entry(&self) -> Option<(String, f64, f64)> {
+        let mut best: Option<(String, f64, f64)> = None;
+        for (k, h) in self.health {
+            let (View::Service { service }, false) = (&k.view, k.shadow) else {
+                continue;
+            };
+            if !h.surge {
+                continue;
+            }
+            let Some(i) = self.topo.index.get(service) else {
+                continue;
+            };
+            let called = self
+                .topo
+                .graph
+                .neighbors_directed(*i, petgraph::Direction::Incoming)
+                .next()
+                .is_some();
+            if !called && best.as_ref().is_none_or(|b| h.rate > b.1) {
+                best = Some((service.clone(), h.rate, h.baseline.rate));
+            }
+        }
+        best
     }
 }

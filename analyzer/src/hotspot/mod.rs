@@ -82,6 +82,8 @@ pub struct HotKey {
     pub share: f64,
     /// Share of the scope's calls in the minute before.
     pub baseline_share: f64,
+    /// The scope's calls in the minute before (how much the baseline share is worth).
+    pub baseline_calls: u64,
     pub errors: u64,
     /// Share of the scope's errors.
     pub error_share: f64,
@@ -244,6 +246,7 @@ fn hot_of(
                 count: e.count,
                 share: e.count as f64 / recent.total as f64,
                 baseline_share: if bt == 0 { 0.0 } else { bc as f64 / bt as f64 },
+                baseline_calls: bt,
                 errors: e.errors.min(e.count),
                 error_share: if recent.total_errors == 0 {
                     0.0
