@@ -134,7 +134,7 @@ impl Analyzer {
             self.counters.records_late += 1;
             return false;
         }
-        if s > now_s + 2 {
+        if s > now_s + self.cfg.lateness_s.max(2) {
             self.counters.records_future += 1;
             return false;
         }

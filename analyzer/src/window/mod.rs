@@ -115,7 +115,7 @@ impl Windows {
             self.counters.late_dropped_series += n;
             return false;
         }
-        if r.second > now_s + 2 {
+        if r.second > now_s + self.lateness_s.max(2) {
             self.counters.future_dropped_series += n;
             return false;
         }
