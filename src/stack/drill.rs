@@ -190,6 +190,8 @@ impl Driver {
         // The verdict: the incident's root cause when first seen (what the
         // healer acted on); with healing off, as refined over 2 s.
         let mut verdict: Option<(analyzer::RootCause, Vec<analyzer::Candidate>)> = None;
+        // Detection: the first step after injection with anything flagged.
+        let mut detected_us: Option<u64> = None;
         let mut steps = 0;
         while steps < self.opts.max_s * 10 {
             self.step().await;
@@ -202,8 +204,8 @@ impl Driver {
                     .open
                     .iter()
                     .chain(a.incidents().closed.iter())
-                    .filter(|x| x.detected_us >= inject_us)
-                    .min_by_key(|x| x.detected_us);
+                    .filter(|x| x.diagnosed_us >= inject_us)
+                    .min_by_key(|x| x.diagnosed_us);
                 if let Some(i) = first {
                     let refining = !self.opts.heal && now <= i.diagnosed_us + 2_000_000;
                     if verdict.is_none() || refining {
@@ -216,6 +218,9 @@ impl Driver {
                     }
                 }
                 let first = first.map(|x| x.id);
+                if detected_us.is_none() && !a.candidates().is_empty() {
+                    detected_us = Some(now);
+                }
                 let ok = a
                     .candidates()
                     .first()
@@ -236,7 +241,7 @@ impl Driver {
             }
         }
         let out = self
-            .report(f, &target, inject_us, aid, named_us, verdict)
+            .report(f, &target, inject_us, aid, (detected_us, named_us), verdict)
             .await;
         // Clean up: fault off, control plane back to defaults, health again.
         self.stack.control.put_faults(&[]).await?;
@@ -282,7 +287,7 @@ impl Driver {
         target: &str,
         inject_us: u64,
         aid: Option<u64>,
-        named_us: Option<u64>,
+        (detected_us, named_us): (Option<u64>, Option<u64>),
         verdict: Option<(analyzer::RootCause, Vec<analyzer::Candidate>)>,
     ) -> Value {
         let truth = self
@@ -311,7 +316,7 @@ impl Driver {
             "fault": f.kind,
             "target": target,
             "first_bad_request": truth.as_ref().map(|g| g.first_affected_us.map(digest::format_rfc3339)),
-            "detected_after_s": inc.as_ref().map(|i| secs(i.detected_us)),
+            "detected_after_s": detected_us.map(secs),
             "diagnosed_after_s": named_us.map(secs),
             "root_cause": verdict.as_ref().map(|v| &v.0),
             "revised_to": inc.as_ref().filter(|i| verdict.as_ref().is_some_and(|v| v.0 != i.root_cause)).map(|i| &i.root_cause),
