@@ -56,6 +56,8 @@ struct Inner {
     clock: SharedClock,
     dedup_len: Arc<std::sync::atomic::AtomicU64>,
     requests: Arc<tokio::sync::Semaphore>,
+    /// Reusable body buffers (fresh megabyte buffers cost page faults).
+    buffers: Mutex<Vec<Vec<u8>>>,
 }
 
 /// The collector pipeline. Cheap to clone (shared state).
@@ -97,6 +99,7 @@ impl Pipeline {
             store: store.clone(),
             clock: clock.clone(),
             dedup_len: dedup_len.clone(),
+            buffers: Mutex::new(Vec::new()),
             requests: Arc::new(tokio::sync::Semaphore::new(
                 cfg.limits.max_inflight_requests,
             )),
@@ -298,6 +301,22 @@ impl Pipeline {
     /// `limits.max_inflight_requests` are being read.
     pub fn try_request_slot(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
         self.inner.requests.clone().try_acquire_owned().ok()
+    }
+
+    /// An empty buffer for a request body, reused when one is free.
+    pub fn take_buffer(&self) -> Vec<u8> {
+        self.inner.buffers.lock().pop().unwrap_or_default()
+    }
+
+    /// Returns a body buffer for reuse (a few, of at most 4 MiB, are kept).
+    pub fn give_buffer(&self, mut b: Vec<u8>) {
+        if b.capacity() <= 4 << 20 {
+            b.clear();
+            let mut pool = self.inner.buffers.lock();
+            if pool.len() < 8 {
+                pool.push(b);
+            }
+        }
     }
 
     pub fn bus(&self) -> &Bus {

@@ -10,7 +10,6 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use bytes::Bytes;
 use std::io::Read;
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -42,12 +41,32 @@ impl BodyRead {
     }
 }
 
+/// A body buffer that goes back to the pipeline's pool when dropped.
+struct Pooled<'a> {
+    p: &'a Pipeline,
+    buf: Vec<u8>,
+}
+
+impl std::ops::Deref for Pooled<'_> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.buf
+    }
+}
+
+impl Drop for Pooled<'_> {
+    fn drop(&mut self) {
+        self.p.give_buffer(std::mem::take(&mut self.buf));
+    }
+}
+
 /// Reads the body within `max` bytes, decompressing gzip (also bounded by `max`).
 pub(crate) async fn read_body(
     p: &Pipeline,
     headers: &HeaderMap,
     body: Body,
-) -> Result<Bytes, BodyRead> {
+) -> Result<Vec<u8>, BodyRead> {
+    use http_body_util::BodyExt;
     let max = p.config().limits.max_body_bytes;
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -56,35 +75,55 @@ pub(crate) async fn read_body(
     if declared.is_some_and(|n| n > max) {
         return Err(BodyRead::TooLarge(max));
     }
-    let raw = axum::body::to_bytes(body, max).await.map_err(|e| {
-        // The only error besides transport ones is the length limit.
-        let msg = e.to_string();
-        if msg.contains("length limit") {
-            BodyRead::TooLarge(max)
-        } else {
-            BodyRead::Io(msg)
-        }
-    })?;
-    p.metrics().bytes_in.fetch_add(raw.len() as u64, Relaxed);
     let enc = headers
         .get(header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
-    match enc.as_str() {
-        "" | "identity" => Ok(raw),
-        "gzip" | "x-gzip" => {
-            let mut out = Vec::with_capacity(raw.len() * 4);
-            let mut d = flate2::read::MultiGzDecoder::new(&raw[..]).take(max as u64 + 1);
-            d.read_to_end(&mut out)
-                .map_err(|e| BodyRead::BadGzip(e.to_string()))?;
-            if out.len() > max {
+    let gzip = match enc.as_str() {
+        "" | "identity" => false,
+        "gzip" | "x-gzip" => true,
+        other => return Err(BodyRead::Unsupported(other.to_string())),
+    };
+    let mut raw = p.take_buffer();
+    raw.reserve(declared.unwrap_or(0));
+    let mut body = body;
+    while let Some(frame) = body.frame().await {
+        let frame = match frame {
+            Ok(f) => f,
+            Err(e) => {
+                p.give_buffer(raw);
+                return Err(BodyRead::Io(e.to_string()));
+            }
+        };
+        if let Ok(data) = frame.into_data() {
+            if raw.len() + data.len() > max {
+                p.give_buffer(raw);
                 return Err(BodyRead::TooLarge(max));
             }
-            Ok(Bytes::from(out))
+            raw.extend_from_slice(&data);
         }
-        other => Err(BodyRead::Unsupported(other.to_string())),
+    }
+    p.metrics().bytes_in.fetch_add(raw.len() as u64, Relaxed);
+    if !gzip {
+        return Ok(raw);
+    }
+    let mut out = p.take_buffer();
+    let r = flate2::read::MultiGzDecoder::new(&raw[..])
+        .take(max as u64 + 1)
+        .read_to_end(&mut out);
+    p.give_buffer(raw);
+    match r {
+        Err(e) => {
+            p.give_buffer(out);
+            Err(BodyRead::BadGzip(e.to_string()))
+        }
+        Ok(_) if out.len() > max => {
+            p.give_buffer(out);
+            Err(BodyRead::TooLarge(max))
+        }
+        Ok(_) => Ok(out),
     }
 }
 
@@ -136,7 +175,7 @@ async fn lines_endpoint(p: Pipeline, headers: HeaderMap, body: Body, accept: Acc
         return too_many_requests(&p);
     };
     let bytes = match read_body(&p, &headers, body).await {
-        Ok(b) => b,
+        Ok(buf) => Pooled { p: &p, buf },
         Err(e) => {
             if matches!(e, BodyRead::TooLarge(_)) {
                 p.metrics().refused_too_large.fetch_add(1, Relaxed);
@@ -238,7 +277,7 @@ pub(crate) async fn post_traces(
         Err(e) => return otlp_reply(e.response(OtlpFormat::Json)),
     };
     let bytes = match read_body(&p, &headers, body).await {
-        Ok(b) => b,
+        Ok(buf) => Pooled { p: &p, buf },
         Err(e) => {
             let code = if matches!(e, BodyRead::TooLarge(_)) {
                 8
