@@ -215,6 +215,44 @@ impl CallData {
             keys: Vec::with_capacity(96),
         }
     }
+    /// A fresh span's data, reusing buffers from this thread's pool.
+    fn pooled(start_us: u64) -> Self {
+        match POOL.with(|p| p.borrow_mut().pop()) {
+            Some(mut d) => {
+                d.start_us = start_us;
+                d
+            }
+            None => Self::new(start_us),
+        }
+    }
+    /// Gives the buffers back to this thread's pool.
+    fn recycle(mut self) {
+        self.seen = 0;
+        self.kind = None;
+        self.rpc = false;
+        self.client_parent = 0;
+        self.trace = 0;
+        self.span = 0;
+        self.parent = 0;
+        self.success = false;
+        self.shadow = false;
+        self.extra_us = 0;
+        self.service.clear();
+        self.side.clear();
+        self.ranges = [(0, 0); 5];
+        self.body.clear();
+        self.keys.clear();
+        if self.body.capacity() > 4096 || self.keys.capacity() > 4096 || self.side.capacity() > 4096
+        {
+            return;
+        }
+        POOL.with(|p| {
+            let mut p = p.borrow_mut();
+            if p.len() < POOL_MAX {
+                p.push(self);
+            }
+        });
+    }
     fn first(&mut self, bit: u32) -> bool {
         let new = self.seen & bit == 0;
         self.seen |= bit;
@@ -448,8 +486,12 @@ impl Visit for CallData {
     }
 }
 
+const POOL_MAX: usize = 512;
+
 thread_local! {
     static LINE: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(1024));
+    /// Span data whose buffers can be reused: no allocation per span once warm.
+    static POOL: RefCell<Vec<CallData>> = const { RefCell::new(Vec::new()) };
 }
 
 impl<S> Layer<S> for DigestLayer
@@ -472,7 +514,7 @@ where
         if attrs.metadata().target() != TARGET {
             return;
         }
-        let mut data = CallData::new(self.clock.now_us());
+        let mut data = CallData::pooled(self.clock.now_us());
         attrs.record(&mut data);
         if let Some(span) = ctx.span(id) {
             span.extensions_mut().insert(data);
@@ -502,6 +544,7 @@ where
                 self.invalid.fetch_add(1, Ordering::Relaxed);
             }
         });
+        data.recycle();
     }
 }
 

@@ -168,3 +168,37 @@ fn rpc_span_writes_the_client_and_the_server_record() {
     });
     assert_eq!(invalid.load(Ordering::Relaxed), 1);
 }
+
+#[test]
+fn reused_span_buffers_carry_nothing_over() {
+    let (sink, _clock, dispatch, _) = setup();
+    tracing::dispatcher::with_default(&dispatch, || {
+        for i in 1..=3u64 {
+            let s = tracing::info_span!(target: "digest", "call", kind = "server",
+                service = "bank-gateway", operation = "bank.pay", trace_id = i as u128,
+                span_id = i, key.bank = tracing::field::Empty, error = tracing::field::Empty,
+                success = tracing::field::Empty, code = tracing::field::Empty);
+            if i == 1 {
+                s.record("key.bank", "bank-a");
+                s.record("error", "BankError");
+                s.record("code", "BANK_SYSTEM_ERROR");
+            } else {
+                s.record("success", true);
+                s.record("code", "SUCCESS");
+            }
+            drop(s);
+        }
+    });
+    let recs: Vec<_> = sink
+        .lines()
+        .iter()
+        .map(|(_, l)| decode_record(l).unwrap())
+        .collect();
+    assert_eq!(recs.len(), 3);
+    assert_eq!(recs[0].key("bank"), Some("bank-a"));
+    assert_eq!(recs[0].error.as_deref(), Some("BankError"));
+    for r in &recs[1..] {
+        assert!(r.keys.is_empty() && r.error.is_none() && r.success, "{r:?}");
+        assert_eq!(r.code, "SUCCESS");
+    }
+}
