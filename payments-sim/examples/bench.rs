@@ -8,7 +8,16 @@ use payments_sim::bench::{bench_ledger, bench_sim, LedgerBenchOpts, SimBenchOpts
 async fn main() {
     let what = std::env::args().nth(1).unwrap_or_else(|| "sim".into());
     let out = match what.as_str() {
-        "sim" => serde_json::to_string(&bench_sim(&SimBenchOpts::default()).await),
+        "sim" => {
+            let mut o = SimBenchOpts::default();
+            if let Some(w) = std::env::args().nth(2).and_then(|w| w.parse().ok()) {
+                o.workers = w;
+            }
+            if let Some(h) = std::env::args().nth(3).and_then(|h| h.parse().ok()) {
+                o.hold_us = h;
+            }
+            serde_json::to_string(&bench_sim(&o).await)
+        }
         "ledger" => serde_json::to_string(&bench_ledger(&LedgerBenchOpts::default()).await),
         o => {
             eprintln!("unknown benchmark {o:?}: sim or ledger");

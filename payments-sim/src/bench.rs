@@ -22,6 +22,10 @@ pub struct SimBenchOpts {
     pub rounds: u32,
     /// Concurrent closed-loop payers.
     pub workers: usize,
+    /// Ledger row-lock hold per posting (the sim's default: 1000 µs). With a hold,
+    /// payers queue on the hottest user accounts' row locks, so throughput is bound by
+    /// contention rather than CPU; 0 measures the CPU path alone.
+    pub hold_us: u64,
 }
 
 impl Default for SimBenchOpts {
@@ -30,6 +34,7 @@ impl Default for SimBenchOpts {
             seconds: 3.0,
             rounds: 2,
             workers: 256,
+            hold_us: SimConfig::default().ledger.hold_us,
         }
     }
 }
@@ -56,15 +61,18 @@ pub struct SimBenchReport {
     pub ratio_cpu: Option<f64>,
     pub workers: usize,
     pub seconds: f64,
+    pub hold_us: u64,
     pub delays: Delays,
 }
 
-fn bench_config() -> SimConfig {
-    SimConfig {
+fn bench_config(hold_us: u64) -> SimConfig {
+    let mut c = SimConfig {
         // Bank latency is simulated time: waiting it out would measure the timer.
         delays: Delays::Virtual,
         ..SimConfig::default()
-    }
+    };
+    c.ledger.hold_us = hold_us;
+    c
 }
 
 /// CPU seconds this process has used (user + system), from `/proc/self/stat`
@@ -90,7 +98,7 @@ struct Run {
 }
 
 async fn one_run(opts: &SimBenchOpts, sink: Option<Arc<DiscardSink>>) -> Run {
-    let mut b = SimBuilder::new().config(bench_config());
+    let mut b = SimBuilder::new().config(bench_config(opts.hold_us));
     if let Some(s) = &sink {
         b = b.sink(s.clone() as Arc<dyn Sink>);
     }
@@ -166,6 +174,7 @@ pub async fn bench_sim(opts: &SimBenchOpts) -> SimBenchReport {
         ratio_cpu: cpu_known.then(|| cpu_off / cpu_on),
         workers: opts.workers,
         seconds: opts.seconds,
+        hold_us: opts.hold_us,
         delays: Delays::Virtual,
     }
 }

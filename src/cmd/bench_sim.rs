@@ -14,6 +14,9 @@ pub struct SimArgs {
     /// Concurrent closed-loop payers.
     #[arg(long, default_value_t = 256)]
     pub workers: usize,
+    /// Ledger row-lock hold per posting, microseconds (0 = CPU path alone).
+    #[arg(long, default_value_t = 1000)]
+    pub hold_us: u64,
     /// Print JSON (the only output format; accepted for symmetry).
     #[arg(long)]
     pub json: bool,
@@ -46,6 +49,7 @@ pub async fn run_sim(a: SimArgs) -> anyhow::Result<()> {
         seconds: a.seconds,
         rounds: a.rounds,
         workers: a.workers,
+        hold_us: a.hold_us,
     })
     .await;
     println!("{}", serde_json::to_string(&rep)?);
