@@ -38,6 +38,8 @@ enum Msg {
         seq: u64,
         at_us: u64,
         records: Vec<DigestRecord>,
+        /// The records' lines, when the store wants them.
+        lines: Option<Vec<u8>>,
     },
     Events {
         seq: u64,
@@ -170,6 +172,7 @@ impl Pipeline {
                         seq: f.seq,
                         at_us: now,
                         records,
+                        lines: None,
                     }
                 }
                 FrameKind::Events => Msg::Events { seq: f.seq, events },
@@ -239,6 +242,7 @@ impl Pipeline {
         let n = records.len();
         self.admit(n as u64, payload.len() as u64)?;
         let at_us = self.inner.clock.now_us();
+        let lines = self.inner.store.wants_lines().then(|| payload.to_vec());
         let m = &self.inner.metrics;
         let seq = {
             let mut wal = self.inner.wal.lock();
@@ -251,6 +255,7 @@ impl Pipeline {
                     seq,
                     at_us,
                     records,
+                    lines,
                 })
                 .map_err(|_| IngestError::Closed)?;
             seq
@@ -399,21 +404,37 @@ impl Writer {
                     seq,
                     at_us,
                     records,
+                    lines,
                 } => {
                     let mut seq = seq;
                     let mut n = records.len();
-                    let mut batch = self.admit(records);
+                    let (mut batch, same) = self.admit(records);
+                    // Lines stay usable only while no record was dropped.
+                    let mut lines = lines.filter(|_| same);
                     let mut next = None;
                     // Coalesce what is already queued into one store write.
                     while batch.len() < self.batch_records {
                         match self.rx.try_recv() {
                             Ok(Msg::Records {
-                                seq: s, records, ..
+                                seq: s,
+                                records,
+                                lines: more_lines,
+                                ..
                             }) => {
                                 seq = s;
                                 n += records.len();
-                                let more = self.admit(records);
+                                let (more, same) = self.admit(records);
                                 batch.extend(more);
+                                lines = match (lines, more_lines) {
+                                    (Some(mut a), Some(b)) if same => {
+                                        if !a.is_empty() && !a.ends_with(b"\n") {
+                                            a.push(b'\n');
+                                        }
+                                        a.extend_from_slice(&b);
+                                        Some(a)
+                                    }
+                                    _ => None,
+                                };
                             }
                             Ok(other) => {
                                 next = Some(other);
@@ -426,7 +447,7 @@ impl Writer {
                     self.metrics.store_lag_us.store(lag, Relaxed);
                     let written = batch.len() as u64;
                     self.bus.publish_records(&batch);
-                    self.store_records(seq, batch).await;
+                    self.store_records(seq, batch, lines).await;
                     self.metrics.records_written.fetch_add(written, Relaxed);
                     self.confirm(seq);
                     self.metrics.pending_records.fetch_sub(n as u64, Relaxed);
@@ -464,8 +485,9 @@ impl Writer {
         }
     }
 
-    /// Dedup and pre-aggregate one accepted batch; returns the records to store.
-    fn admit(&mut self, records: Vec<DigestRecord>) -> Vec<DigestRecord> {
+    /// Dedup and pre-aggregate one accepted batch; returns the records to store
+    /// and whether none was dropped.
+    fn admit(&mut self, records: Vec<DigestRecord>) -> (Vec<DigestRecord>, bool) {
         let before = records.len();
         let kept: Vec<DigestRecord> = records
             .into_iter()
@@ -482,13 +504,19 @@ impl Writer {
             self.preagg.add(&RecordView::of(r));
         }
         self.dedup_len.store(self.dedup.len() as u64, Relaxed);
-        kept
+        (kept, dup == 0)
     }
 
-    async fn store_records(&self, seq: u64, batch: Vec<DigestRecord>) {
+    async fn store_records(&self, seq: u64, batch: Vec<DigestRecord>, lines: Option<Vec<u8>>) {
         let mut backoff = Backoff::new();
         let mut batch = batch;
-        while let Err((e, back)) = self.store.insert_owned(seq, batch).await {
+        let mut lines = lines;
+        // A retry encodes again (the lines went to the failed attempt).
+        while let Err((e, back)) = self
+            .store
+            .insert_owned_lines(seq, batch, lines.take())
+            .await
+        {
             batch = back;
             self.store_failed(&e, &mut backoff).await;
         }

@@ -193,3 +193,44 @@ async fn publishes_closed_seconds_equal_to_the_reference_rollup() {
         1
     );
 }
+
+#[tokio::test]
+async fn raw_lines_reach_the_embedded_store_and_reload_the_same() {
+    use collector::{EmbeddedConfig, EmbeddedStore, Pipeline, Store};
+    use digest::codec::record_to_line;
+    let dir = tempfile::tempdir().unwrap();
+    let clock: digest::SharedClock = std::sync::Arc::new(digest::ManualClock::new(T0));
+    let open = || {
+        std::sync::Arc::new(
+            EmbeddedStore::open(
+                &dir.path().join("store"),
+                EmbeddedConfig::default(),
+                clock.clone(),
+            )
+            .unwrap(),
+        )
+    };
+    let a = recs(11, 3);
+    let b = recs(12, 2);
+    {
+        let p = Pipeline::open(config(dir.path()), open(), clock.clone()).unwrap();
+        // CRLF, a blank line, no final newline: the body goes to the WAL and store as is.
+        let body_a: String = a
+            .iter()
+            .map(|r| record_to_line(r).replace('\n', "\r\n"))
+            .collect();
+        let body_a = format!("{body_a}\n   \n");
+        p.ingest_lines(body_a.as_bytes(), a.clone()).unwrap();
+        let body_b: String = b.iter().map(record_to_line).collect();
+        p.ingest_lines(body_b.trim_end().as_bytes(), b.clone())
+            .unwrap();
+        // A retried batch: duplicates dropped, so its lines are not used.
+        p.ingest_lines(body_b.as_bytes(), b.clone()).unwrap();
+        p.flush().await;
+        assert_eq!(p.store().count().await.unwrap(), 5);
+    }
+    let store = open();
+    assert_eq!(store.count().await.unwrap(), 5);
+    assert_eq!(store.trace(digest::TraceId(11)).await.unwrap(), a);
+    assert_eq!(store.trace(digest::TraceId(12)).await.unwrap(), b);
+}

@@ -214,7 +214,11 @@ impl EmbeddedStore {
             }
             for f in frames {
                 g.applied_seq = Some(g.applied_seq.unwrap_or(0).max(f.seq));
-                for line in f.payload.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+                for line in f
+                    .payload
+                    .split(|&b| b == b'\n')
+                    .filter(|l| !l.iter().all(|b| b.is_ascii_whitespace()))
+                {
                     match decode_fast(line) {
                         Ok(Line::Record(r)) if f.kind == FrameKind::Records => {
                             g.push(r, &store.cfg)
@@ -364,15 +368,31 @@ impl Store for EmbeddedStore {
         seq: u64,
         records: Vec<DigestRecord>,
     ) -> BoxFuture<'_, Result<(), (StoreError, Vec<DigestRecord>)>> {
+        self.insert_owned_lines(seq, records, None)
+    }
+    fn wants_lines(&self) -> bool {
+        self.inner.lock().disk.is_some()
+    }
+    fn insert_owned_lines(
+        &self,
+        seq: u64,
+        records: Vec<DigestRecord>,
+        lines: Option<Vec<u8>>,
+    ) -> BoxFuture<'_, Result<(), (StoreError, Vec<DigestRecord>)>> {
         Box::pin(async move {
-            // The frame is written from the slice first; only then are the records moved in.
+            // The frame is written first; only then are the records moved in.
             let mut records = records;
             let encoded = {
                 let mut g = self.inner.lock();
                 let r = if let Some(d) = g.disk.as_mut() {
-                    d.lines.clear();
-                    for r in &records {
-                        encode_record(&mut d.lines, r);
+                    match lines {
+                        Some(l) => d.lines = l,
+                        None => {
+                            d.lines.clear();
+                            for r in &records {
+                                encode_record(&mut d.lines, r);
+                            }
+                        }
                     }
                     g.write_frame(seq, FrameKind::Records, &self.cfg)
                 } else {

@@ -93,6 +93,22 @@ pub trait Store: Send + Sync + 'static {
             }
         })
     }
+    /// As [`Store::insert_owned`], with the records' v1 lines when the pipeline
+    /// has them (`lines` decode to exactly `records`, in order), so a store that
+    /// writes lines need not encode them again.
+    fn insert_owned_lines(
+        &self,
+        seq: u64,
+        records: Vec<DigestRecord>,
+        lines: Option<Vec<u8>>,
+    ) -> BoxFuture<'_, Result<(), (StoreError, Vec<DigestRecord>)>> {
+        let _ = lines;
+        self.insert_owned(seq, records)
+    }
+    /// True when [`Store::insert_owned_lines`] uses the lines (the pipeline then keeps a copy).
+    fn wants_lines(&self) -> bool {
+        false
+    }
     /// Writes change events of write-ahead batch `seq`.
     fn insert_events_batch<'a>(
         &'a self,
