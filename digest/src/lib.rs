@@ -13,6 +13,7 @@ pub mod histogram;
 pub mod ids;
 pub mod layer;
 pub mod record;
+pub mod recorder;
 pub mod rollup;
 pub mod sink;
 pub mod time;
@@ -24,6 +25,7 @@ pub use histogram::Histogram;
 pub use ids::{IdError, SpanId, TraceId};
 pub use layer::DigestLayer;
 pub use record::{ChangeEvent, ChangeKind, DigestRecord, Keys, SpanKind};
+pub use recorder::Recorder;
 pub use rollup::{RollupBuilder, SecondRollup, SeriesKey, SeriesStats};
 pub use sink::{Sink, SinkStats};
 pub use time::{
