@@ -316,6 +316,8 @@ impl Driver {
             "fault": f.kind,
             "target": target,
             "first_bad_request": truth.as_ref().map(|g| g.first_affected_us.map(digest::format_rfc3339)),
+            // No call was changed (e.g. the bank gets no traffic): nothing to find.
+            "fault_touched_calls": truth.as_ref().is_some_and(|g| g.first_affected_us.is_some()),
             "detected_after_s": detected_us.map(secs),
             "diagnosed_after_s": named_us.map(secs),
             "root_cause": verdict.as_ref().map(|v| &v.0),
