@@ -142,16 +142,22 @@ async fn run_drills(
 }
 
 fn summary(drills: Vec<Value>, step_ms: &[f64], wall_s: f64, losses: Value) -> Value {
-    let n = drills.len().max(1) as f64;
+    // A drill whose fault changed no call (ground truth) had nothing to find:
+    // listed, counted as void, left out of the figures.
+    let scored: Vec<&Value> = drills
+        .iter()
+        .filter(|d| d["fault_touched_calls"].as_bool() == Some(true))
+        .collect();
+    let n = scored.len().max(1) as f64;
     let count = |f: &str| {
-        drills
+        scored
             .iter()
             .filter(|d| d[f].as_bool() == Some(true))
             .count() as f64
     };
     // A drill never detected counts as its whole window in the quantiles.
     let times = |f: &str| -> Vec<f64> {
-        drills
+        scored
             .iter()
             .map(|d| d[f].as_f64().unwrap_or(f64::INFINITY))
             .collect()
@@ -163,6 +169,7 @@ fn summary(drills: Vec<Value>, step_ms: &[f64], wall_s: f64, losses: Value) -> V
     let diag = times("diagnosed_after_s");
     json!({
         "drills_run": drills.len(),
+        "void_drills": drills.len() - scored.len(),
         "top1_accuracy": round3(count("correct") / n),
         "top3_accuracy": round3(count("in_top3") / n),
         "detect_p50_s": q(&detect, 0.5),
