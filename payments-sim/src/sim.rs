@@ -11,7 +11,7 @@ use crate::msg::{merchant_key, user_key, Biz, Op, PayRequest, PayTool, Service};
 use crate::recon::{reconcile, ReconReport};
 use crate::rpc::{bind_all, HttpTransport};
 use crate::world::{serve, Transport, World};
-use digest::{DigestLayer, Keys, SharedClock, Sink, SystemClock};
+use digest::{Keys, Recorder, SharedClock, Sink, SystemClock};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -115,10 +115,10 @@ impl SimBuilder {
             .into_iter()
             .map(|s| Arc::new(VirtualBank::new(s)))
             .collect();
-        let digest = self.sink.as_ref().map(|s| {
-            let layer = DigestLayer::new(s.clone(), self.clock.clone(), "");
-            tracing::Dispatch::new(digest::layer::subscriber(layer))
-        });
+        let digest = self
+            .sink
+            .as_ref()
+            .map(|s| Recorder::new(s.clone(), self.clock.clone(), ""));
         let world = Arc::new(World::new(self.cfg, self.guard, digest, banks));
         let mut servers = Vec::new();
         let mut addrs = Vec::new();

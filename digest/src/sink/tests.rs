@@ -244,3 +244,24 @@ fn shipper_refuses_bad_url() {
     });
     assert!(matches!(e, Err(SinkError::Config { field: "url", .. })));
 }
+
+#[test]
+fn discard_sink_counts_every_line_from_every_thread() {
+    let sink = Arc::new(DiscardSink::new());
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let sink = sink.clone();
+            std::thread::spawn(move || {
+                for _ in 0..1000 {
+                    sink.line("svc", &vec![b'x'; t + 1]);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let st = sink.stats();
+    assert_eq!((st.lines, st.delivered, st.dropped), (8000, 8000, 0));
+    assert_eq!(sink.bytes(), (1..=8).map(|n| n * 1000).sum::<u64>());
+}

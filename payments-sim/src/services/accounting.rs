@@ -18,9 +18,9 @@ pub async fn post(hop: &mut Hop<'_>, req: &PayRequest) -> Reply {
         }
     };
     let credit = AccountId::Merchant(req.merchant);
-    if !hop.span.is_none() {
+    if hop.digest_on() {
         let ns = if hop.ctx.shadow { "shadow:" } else { "" };
-        hop.span.record("key.account", credit.name(ns).as_str());
+        hop.add_key("account", credit.name(ns));
     }
     match hop
         .w

@@ -9,9 +9,8 @@ pub async fn charge(hop: &mut Hop<'_>, req: &PayRequest) -> Reply {
     let Some(idx) = hop.w.router.choose(&*hop.w.guard, hop.ctx.shadow) else {
         return Reply::fail("NO_BANK_CHANNEL", Some("NoChannel"));
     };
-    if !hop.span.is_none() {
-        hop.span.record("key.bank", hop.w.router.banks[idx].name());
-    }
+    let w = hop.w;
+    hop.add_key("bank", w.router.banks[idx].name());
     let (mut r, _) = hop.bank(idx, req).await;
     r.bank = Some(hop.w.router.banks[idx].name().to_string());
     r.virtual_us = 0;
