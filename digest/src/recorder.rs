@@ -200,15 +200,16 @@ impl Recorder {
             o.extend_from_slice(b"\",\"parent_span_id\":\"");
             hex(o, &p.0.to_be_bytes());
         }
-        o.extend_from_slice(b"\",\"kind\":\"");
-        o.extend_from_slice(c.kind.as_str().as_bytes());
-        o.extend_from_slice(b"\",\"service\":");
-        json_str(o, c.service);
+        o.push(b'"');
         let instance = if c.instance.is_empty() {
             &self.instance
         } else {
             c.instance
         };
+        o.extend_from_slice(b",\"kind\":\"");
+        o.extend_from_slice(c.kind.as_str().as_bytes());
+        o.extend_from_slice(b"\",\"service\":");
+        json_str(o, c.service);
         opt_str(o, b",\"instance\":", instance);
         opt_str(o, b",\"zone\":", c.zone);
         o.extend_from_slice(b",\"operation\":");
@@ -226,6 +227,12 @@ impl Recorder {
             o.extend_from_slice(b",\"error\":");
             json_str(o, e);
         }
+        self.encode_tail(o, c);
+        o.extend_from_slice(b"}\n");
+    }
+
+    /// `scene` … `sql_count`.
+    fn encode_tail(&self, o: &mut Vec<u8>, c: &Call<'_>) {
         opt_str(o, b",\"scene\":", c.scene);
         opt_str(o, b",\"channel\":", c.channel);
         if c.shadow {
@@ -244,7 +251,6 @@ impl Recorder {
             o.extend_from_slice(b",\"sql_count\":");
             push_u64(o, n as u64);
         }
-        o.extend_from_slice(b"}\n");
     }
 }
 
@@ -339,10 +345,49 @@ fn hex(o: &mut Vec<u8>, bytes: &[u8]) {
     o.extend_from_slice(&buf[..2 * bytes.len()]);
 }
 
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// Whether any of the 8 bytes in `x` is a control byte, `"` or `\`. Exact (the
+/// zero-byte test has no false negatives, and none of its false positives matter:
+/// a flagged string just takes the escaping path).
+#[inline]
+fn needs_escape8(x: u64) -> bool {
+    let zero = |v: u64| v.wrapping_sub(LO) & !v & HI;
+    let ctrl = x.wrapping_sub(LO * 0x20) & !x & HI;
+    (ctrl | zero(x ^ (LO * b'"' as u64)) | zero(x ^ (LO * b'\\' as u64))) != 0
+}
+
+/// Whether `bytes` can be written as a JSON string as is, 8 bytes at a time (the
+/// last word overlapping the one before; short strings padded to a word).
+#[inline]
+fn clean(bytes: &[u8]) -> bool {
+    let n = bytes.len();
+    if n < 8 {
+        let mut w = [b'a'; 8];
+        w[..n].copy_from_slice(bytes);
+        return !needs_escape8(u64::from_le_bytes(w));
+    }
+    let word = |at: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&bytes[at..at + 8]);
+        u64::from_le_bytes(w)
+    };
+    let mut at = 0;
+    while at + 8 < n {
+        if needs_escape8(word(at)) {
+            return false;
+        }
+        at += 8;
+    }
+    !needs_escape8(word(n - 8))
+}
+
 /// Appends `s` as a JSON string (the escapes of the codec).
 fn json_str(o: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
-    if bytes.iter().all(|&b| b >= 0x20 && b != b'"' && b != b'\\') {
+    if clean(bytes) {
+        o.reserve(bytes.len() + 2);
         o.push(b'"');
         o.extend_from_slice(bytes);
         o.push(b'"');

@@ -252,3 +252,19 @@ fn many_shapes_match_the_codec() {
         assert_eq!(l, &reencoded(&decoded(l)), "{}", String::from_utf8_lossy(l));
     }
 }
+
+#[test]
+fn the_word_at_a_time_escape_check_is_exact() {
+    for len in 1..20 {
+        for pos in 0..len {
+            for b in 0..=255u8 {
+                let mut s = vec![b'a'; len];
+                s[pos] = b;
+                let want = b >= 0x20 && b != b'"' && b != b'\\';
+                assert_eq!(clean(&s), want, "byte {b:#x} at {pos} of {len}");
+            }
+        }
+    }
+    assert!(clean(b""));
+    assert!(clean("ünïcode ✓ 0x7f\u{7f}".as_bytes()));
+}
