@@ -96,6 +96,8 @@ impl std::fmt::Debug for Recorder {
 
 thread_local! {
     static LINE: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(2048));
+    /// The client line of an `rpc` call.
+    static LINE2: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(2048));
     /// `(second, "YYYY-MM-DDTHH:MM:SS.")` of the last timestamp written here.
     static SECOND: RefCell<(u64, [u8; 20])> = const { RefCell::new((u64::MAX, [0; 20])) };
 }
@@ -175,13 +177,22 @@ impl Recorder {
             ..*server
         };
         LINE.with(|b| {
-            let mut line = b.borrow_mut();
-            line.clear();
-            self.encode(&mut line, start_us, duration, server, out);
-            self.sink.line(server.service, &line);
-            line.clear();
-            self.encode(&mut line, start_us, duration, &c, out);
-            self.sink.line(c.service, &line);
+            LINE2.with(|b2| {
+                let (mut line, mut line2) = (b.borrow_mut(), b2.borrow_mut());
+                line.clear();
+                line2.clear();
+                let from = self.encode_head(&mut line, start_us, server);
+                encode_tail(&mut line, duration, server, out);
+                self.encode_head(&mut line2, start_us, &c);
+                if c.version == server.version {
+                    // Everything from `duration_us` on is the same on both sides.
+                    line2.extend_from_slice(&line[from..]);
+                } else {
+                    encode_tail(&mut line2, duration, &c, out);
+                }
+                self.sink.line(server.service, &line);
+                self.sink.line(c.service, &line2);
+            })
         });
         true
     }
@@ -189,6 +200,12 @@ impl Recorder {
     /// Appends the v1 line of `call` (newline included): the field order and
     /// omissions of [`crate::encode_record`].
     fn encode(&self, o: &mut Vec<u8>, start_us: Micros, dur: u64, c: &Call<'_>, r: &Outcome<'_>) {
+        self.encode_head(o, start_us, c);
+        encode_tail(o, dur, c, r);
+    }
+
+    /// `time` … `peer`; returns where it ends.
+    fn encode_head(&self, o: &mut Vec<u8>, start_us: Micros, c: &Call<'_>) -> usize {
         o.reserve(640);
         o.extend_from_slice(b"{\"time\":\"");
         write_time(o, start_us);
@@ -215,43 +232,43 @@ impl Recorder {
         o.extend_from_slice(b",\"operation\":");
         json_str(o, c.operation);
         opt_str(o, b",\"peer\":", c.peer);
-        o.extend_from_slice(b",\"duration_us\":");
-        push_u64(o, dur);
-        o.extend_from_slice(if r.success {
-            b",\"success\":true"
-        } else {
-            b",\"success\":false"
-        });
-        opt_str(o, b",\"code\":", r.code);
-        if let Some(e) = r.error {
-            o.extend_from_slice(b",\"error\":");
-            json_str(o, e);
-        }
-        self.encode_tail(o, c);
-        o.extend_from_slice(b"}\n");
+        o.len()
     }
+}
 
-    /// `scene` … `sql_count`.
-    fn encode_tail(&self, o: &mut Vec<u8>, c: &Call<'_>) {
-        opt_str(o, b",\"scene\":", c.scene);
-        opt_str(o, b",\"channel\":", c.channel);
-        if c.shadow {
-            o.extend_from_slice(b",\"shadow\":true");
-        }
-        opt_str(o, b",\"version\":", c.version);
-        write_keys(o, c.keys);
-        if let Some(a) = c.amount_cents {
-            o.extend_from_slice(b",\"amount_cents\":");
-            if a < 0 {
-                o.push(b'-');
-            }
-            push_u64(o, a.unsigned_abs());
-        }
-        if let Some(n) = c.sql_count {
-            o.extend_from_slice(b",\"sql_count\":");
-            push_u64(o, n as u64);
-        }
+/// `duration_us` … the end of the line.
+fn encode_tail(o: &mut Vec<u8>, dur: u64, c: &Call<'_>, r: &Outcome<'_>) {
+    o.extend_from_slice(b",\"duration_us\":");
+    push_u64(o, dur);
+    o.extend_from_slice(if r.success {
+        b",\"success\":true"
+    } else {
+        b",\"success\":false"
+    });
+    opt_str(o, b",\"code\":", r.code);
+    if let Some(e) = r.error {
+        o.extend_from_slice(b",\"error\":");
+        json_str(o, e);
     }
+    opt_str(o, b",\"scene\":", c.scene);
+    opt_str(o, b",\"channel\":", c.channel);
+    if c.shadow {
+        o.extend_from_slice(b",\"shadow\":true");
+    }
+    opt_str(o, b",\"version\":", c.version);
+    write_keys(o, c.keys);
+    if let Some(a) = c.amount_cents {
+        o.extend_from_slice(b",\"amount_cents\":");
+        if a < 0 {
+            o.push(b'-');
+        }
+        push_u64(o, a.unsigned_abs());
+    }
+    if let Some(n) = c.sql_count {
+        o.extend_from_slice(b",\"sql_count\":");
+        push_u64(o, n as u64);
+    }
+    o.extend_from_slice(b"}\n");
 }
 
 fn valid(c: &Call<'_>) -> bool {

@@ -268,3 +268,56 @@ fn the_word_at_a_time_escape_check_is_exact() {
     assert!(clean(b""));
     assert!(clean("ünïcode ✓ 0x7f\u{7f}".as_bytes()));
 }
+
+#[test]
+fn rpc_with_one_version_shares_the_tail_and_stays_exact() {
+    let (rec, sink, clock) = setup();
+    let start = rec.now_us();
+    clock.advance_us(7);
+    let keys = [("user", "u-1"), ("bank", "bank-a")];
+    let server = server_call(&keys);
+    let client = ClientHalf {
+        instance: "cashier-1",
+        version: server.version,
+        parent_span_id: Some(SpanId(42)),
+    };
+    let out = Outcome {
+        success: false,
+        code: "RISK_REJECT",
+        error: Some("Risk"),
+        extra_us: 3,
+    };
+    assert!(rec.rpc(start, &server, &client, &out));
+    let lines = sink.lines();
+    let (s, c) = (decoded(&lines[0].1), decoded(&lines[1].1));
+    for (_, l) in &lines {
+        assert_eq!(l, &reencoded(&decoded(l)));
+    }
+    assert_eq!(c.kind, SpanKind::Client);
+    assert_eq!(
+        (c.span_id, c.parent_span_id),
+        (SpanId(0x0102_0304_0506_0708), Some(SpanId(42)))
+    );
+    assert_eq!(
+        (c.service.as_str(), c.peer.as_str(), c.instance.as_str()),
+        ("cashier", "trade", "cashier-1")
+    );
+    assert_eq!(
+        (
+            c.duration_us,
+            c.code.as_str(),
+            c.error.as_deref(),
+            c.version.as_str(),
+            &c.keys,
+            c.amount_cents
+        ),
+        (
+            10,
+            "RISK_REJECT",
+            Some("Risk"),
+            "v1.2",
+            &s.keys,
+            Some(12_345)
+        )
+    );
+}
