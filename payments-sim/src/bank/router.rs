@@ -2,7 +2,10 @@
 //! healthy channels. Weights come from the guard (control plane) when it has
 //! them, else from the banks' data. Health is a score per bank (0..=1000) that
 //! system errors and lost callbacks pull down and successes restore; a bank under
-//! 300 gets no traffic unless every candidate is unhealthy. Shadow traffic is
+//! 300 keeps only a probe share (1/64 of its weight, at least 1) so that it can
+//! show it is back, like a half-open breaker — without probes a bank knocked out
+//! once would never earn its health back. A channel the control plane set to
+//! weight 0 gets nothing. Shadow traffic is
 //! routed to sandbox banks only, real traffic never to them.
 
 use super::VirtualBank;
@@ -12,6 +15,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 const UNHEALTHY: u32 = 300;
+/// An unhealthy channel keeps 1/PROBE_DIVISOR of its weight as probe traffic.
+const PROBE_DIVISOR: u32 = 64;
 
 pub struct Router {
     pub banks: Vec<Arc<VirtualBank>>,
@@ -44,7 +49,14 @@ impl Router {
         let n = self.banks.len();
         let healthy = |i: usize| self.health[i].load(Ordering::Relaxed) >= UNHEALTHY;
         let mut ws: Vec<u32> = (0..n)
-            .map(|i| if healthy(i) { weight(i) } else { 0 })
+            .map(|i| {
+                let w = weight(i);
+                if healthy(i) {
+                    w
+                } else {
+                    (w / PROBE_DIVISOR).max(u32::from(w > 0))
+                }
+            })
             .collect();
         if ws.iter().all(|w| *w == 0) {
             ws = (0..n).map(weight).collect();
@@ -82,5 +94,56 @@ impl Router {
 
     pub fn index_of(&self, name: &str) -> Option<usize> {
         self.banks.iter().position(|b| b.spec.name == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bank::builtin_specs;
+    use crate::guard::NoGuard;
+
+    fn router() -> Router {
+        let banks = builtin_specs()
+            .unwrap()
+            .into_iter()
+            .map(|s| Arc::new(VirtualBank::new(s)))
+            .collect();
+        Router::new(banks)
+    }
+
+    fn share(r: &Router, i: usize, n: u32) -> u32 {
+        (0..n)
+            .filter(|_| r.choose(&NoGuard, false) == Some(i))
+            .count() as u32
+    }
+
+    #[test]
+    fn an_unhealthy_bank_keeps_a_probe_share_and_earns_its_way_back() {
+        let r = router();
+        let a = r.index_of("bank-a").unwrap();
+        let healthy_share = share(&r, a, 20_000);
+        assert!(
+            healthy_share > 2_000,
+            "bank-a normally carries traffic: {healthy_share}"
+        );
+        for _ in 0..200 {
+            r.observe(a, true);
+        }
+        assert!(r.health(a) < UNHEALTHY);
+        let probes = share(&r, a, 20_000);
+        assert!(probes > 0, "an unhealthy bank still gets probes");
+        assert!(
+            probes * 20 < healthy_share,
+            "but only a small share: {probes} vs {healthy_share}"
+        );
+        // Successful probes restore it.
+        let mut rounds = 0;
+        while r.health(a) < UNHEALTHY {
+            r.observe(a, false);
+            rounds += 1;
+            assert!(rounds < 1_000, "health must recover from successes");
+        }
+        assert!(share(&r, a, 20_000) > healthy_share / 2);
     }
 }
