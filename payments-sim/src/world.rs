@@ -340,6 +340,18 @@ impl<'a> Hop<'a> {
         r
     }
 
+    /// The resource boundary of this hop's bank call.
+    fn bank_site(&self) -> CallSite<'_> {
+        CallSite {
+            service: self.svc.name(),
+            operation: "bank.pay",
+            zone: &self.ctx.zone,
+            scene: &self.ctx.scene,
+            keys: &self.ctx.keys,
+            shadow: self.ctx.shadow,
+        }
+    }
+
     /// Charges `bank` through the bank gateway's integrator call.
     pub async fn bank(&mut self, idx: usize, req: &PayRequest) -> (Reply, bool) {
         let w = self.w;
@@ -354,16 +366,10 @@ impl<'a> Hop<'a> {
             span_id,
             start_us: w.digest_start(),
         };
-        let site = CallSite {
-            service: self.svc.name(),
-            operation: "bank.pay",
-            zone: &ctx.zone,
-            scene: &ctx.scene,
-            keys: &ctx.keys,
-            shadow: ctx.shadow,
-        };
         let before = self.virt;
-        let (reply, system_failure) = match w.guard.bank(bank.name(), &site) {
+        let started = std::time::Instant::now();
+        let verdict = w.guard.bank(bank.name(), &self.bank_site());
+        let (reply, system_failure) = match verdict {
             Verdict::Reject {
                 code,
                 error,
@@ -396,6 +402,10 @@ impl<'a> Hop<'a> {
             }
         };
         w.router.observe(idx, system_failure);
+        let took = started.elapsed().as_micros() as u64 + (self.virt - before);
+        // Breakers on `bank:NAME` learn from every bank call, as service breakers do.
+        w.guard
+            .bank_exit(bank.name(), &self.bank_site(), !system_failure, took);
         let bank_key = [("bank", Cow::Borrowed(bank.name()))];
         let extra = self.virt - before;
         record(

@@ -574,3 +574,31 @@ async fn a_flow_rule_caps_real_load_within_5_percent() {
         "admitted {qps:.1}/s under a 100/s rule"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_breaker_on_a_bank_opens_on_its_failures_and_fails_fast() {
+    let mut r = run(&["bank-outage:bank-a@0+30"]).await;
+    r.steering
+        .put_rules_json(
+            RuleType::Degrade,
+            br#"[{"resource":"bank:bank-a","grade":1,"count":0.2,"timeWindow":5,"minRequestAmount":5}]"#,
+            "healer",
+        )
+        .unwrap();
+    let recs = r.phase(1, 300).await;
+    let to_a: Vec<_> = recs
+        .iter()
+        .filter(|d| d.kind == SpanKind::Integrator && d.peer == "bank-a")
+        .collect();
+    let degraded: Vec<_> = to_a.iter().filter(|d| d.code == "DEGRADED").collect();
+    assert!(
+        !degraded.is_empty(),
+        "the bank breaker opened: {:?}",
+        codes(&recs)
+    );
+    assert!(
+        to_a.len() > degraded.len(),
+        "it opened only after real failures"
+    );
+    assert!(degraded.iter().all(|d| d.duration_us < 1_000), "fails fast");
+}
