@@ -26,7 +26,7 @@ enum Command {
     Drill(cmd::drill::Args),
     /// Run everything in one process: payments-sim, collector, analyzer, healer, dashboard.
     Up(cmd::up::Args),
-    /// Inspect the whole system before a big sale and write a report.
+    /// Inspect the whole system before a big sale and write a report (not built yet).
     Patrol(cmd::patrol::Args),
     /// Read a password on stdin, print its hash for the dashboard config's `[[users]]`.
     HashPassword(cmd::hash_password::Args),
