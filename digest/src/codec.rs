@@ -6,6 +6,7 @@
 //! as v1 requires. Nothing here panics on any input.
 
 use crate::ids::{SpanId, TraceId};
+use crate::json::{json_str, push_i64, push_u64};
 use crate::record::{ChangeEvent, ChangeKind, DigestRecord, Keys, SpanKind};
 use crate::time::{parse_rfc3339, write_rfc3339};
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
@@ -57,33 +58,6 @@ pub enum Line {
 
 // ---------------------------------------------------------------- encoding
 
-fn write_str(out: &mut Vec<u8>, s: &str) {
-    out.push(b'"');
-    let bytes = s.as_bytes();
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let esc: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0..=0x1f => {
-                out.extend_from_slice(&bytes[start..i]);
-                out.extend_from_slice(format!("\\u{:04x}", b).as_bytes());
-                start = i + 1;
-                continue;
-            }
-            _ => continue,
-        };
-        out.extend_from_slice(&bytes[start..i]);
-        out.extend_from_slice(esc);
-        start = i + 1;
-    }
-    out.extend_from_slice(&bytes[start..]);
-    out.push(b'"');
-}
-
 fn write_key(out: &mut Vec<u8>, first: &mut bool, key: &str) {
     if !*first {
         out.push(b',');
@@ -92,28 +66,6 @@ fn write_key(out: &mut Vec<u8>, first: &mut bool, key: &str) {
     out.push(b'"');
     out.extend_from_slice(key.as_bytes());
     out.extend_from_slice(b"\":");
-}
-
-fn write_u64(out: &mut Vec<u8>, v: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    let mut v = v;
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&buf[i..]);
-}
-
-fn write_i64(out: &mut Vec<u8>, v: i64) {
-    if v < 0 {
-        out.push(b'-');
-    }
-    write_u64(out, v.unsigned_abs());
 }
 
 /// Appends `rec` as one JSON line, newline included. Empty optional strings are omitted.
@@ -139,7 +91,7 @@ pub fn encode_record(out: &mut Vec<u8>, rec: &DigestRecord) {
         out.push(b'"');
     }
     write_key(out, &mut first, "kind");
-    write_str(out, rec.kind.as_str());
+    json_str(out, rec.kind.as_str());
     for (k, v) in [
         ("service", &rec.service),
         ("instance", &rec.instance),
@@ -149,25 +101,25 @@ pub fn encode_record(out: &mut Vec<u8>, rec: &DigestRecord) {
     ] {
         if !v.is_empty() || k == "service" || k == "operation" {
             write_key(out, &mut first, k);
-            write_str(out, v);
+            json_str(out, v);
         }
     }
     write_key(out, &mut first, "duration_us");
-    write_u64(out, rec.duration_us);
+    push_u64(out, rec.duration_us);
     write_key(out, &mut first, "success");
     out.extend_from_slice(if rec.success { b"true" } else { b"false" });
     if !rec.code.is_empty() {
         write_key(out, &mut first, "code");
-        write_str(out, &rec.code);
+        json_str(out, &rec.code);
     }
     if let Some(e) = &rec.error {
         write_key(out, &mut first, "error");
-        write_str(out, e);
+        json_str(out, e);
     }
     for (k, v) in [("scene", &rec.scene), ("channel", &rec.channel)] {
         if !v.is_empty() {
             write_key(out, &mut first, k);
-            write_str(out, v);
+            json_str(out, v);
         }
     }
     if rec.shadow {
@@ -176,7 +128,7 @@ pub fn encode_record(out: &mut Vec<u8>, rec: &DigestRecord) {
     }
     if !rec.version.is_empty() {
         write_key(out, &mut first, "version");
-        write_str(out, &rec.version);
+        json_str(out, &rec.version);
     }
     if !rec.keys.is_empty() {
         write_key(out, &mut first, "keys");
@@ -187,19 +139,19 @@ pub fn encode_record(out: &mut Vec<u8>, rec: &DigestRecord) {
                 out.push(b',');
             }
             kf = false;
-            write_str(out, k);
+            json_str(out, k);
             out.push(b':');
-            write_str(out, v);
+            json_str(out, v);
         }
         out.push(b'}');
     }
     if let Some(a) = rec.amount_cents {
         write_key(out, &mut first, "amount_cents");
-        write_i64(out, a);
+        push_i64(out, a);
     }
     if let Some(n) = rec.sql_count {
         write_key(out, &mut first, "sql_count");
-        write_u64(out, n as u64);
+        push_u64(out, n as u64);
     }
     out.extend_from_slice(b"}\n");
 }
@@ -213,7 +165,7 @@ pub fn encode_event(out: &mut Vec<u8>, ev: &ChangeEvent) {
     write_rfc3339(out, ev.time_us);
     out.push(b'"');
     write_key(out, &mut first, "event");
-    write_str(out, ev.event.as_str());
+    json_str(out, ev.event.as_str());
     for (k, v) in [
         ("service", &ev.service),
         ("version", &ev.version),
@@ -221,7 +173,7 @@ pub fn encode_event(out: &mut Vec<u8>, ev: &ChangeEvent) {
         ("by", &ev.by),
     ] {
         write_key(out, &mut first, k);
-        write_str(out, v);
+        json_str(out, v);
     }
     out.extend_from_slice(b"}\n");
 }

@@ -11,6 +11,7 @@
 pub mod codec;
 pub mod histogram;
 pub mod ids;
+mod json;
 pub mod layer;
 pub mod record;
 pub mod recorder;
