@@ -7,7 +7,11 @@ mod stack;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "warroom", version, about = "War-room command system for payment platforms: watch, diagnose, heal.")]
+#[command(
+    name = "warroom",
+    version,
+    about = "War-room command system for payment platforms: watch, diagnose, heal."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -34,7 +38,9 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async move {
         match cli.command {
             Command::Sim(a) => cmd::sim::run(a).await,

@@ -49,7 +49,11 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
             if let Some(n) = a.retention_records {
                 sc.max_records = n;
             }
-            Arc::new(EmbeddedStore::open(&a.data_dir.join("store"), sc, clock.clone())?)
+            Arc::new(EmbeddedStore::open(
+                &a.data_dir.join("store"),
+                sc,
+                clock.clone(),
+            )?)
         }
     };
     let pipeline = Pipeline::open(cfg, store, clock)?;
