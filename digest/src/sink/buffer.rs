@@ -2,9 +2,11 @@
 //! thread: callers append under a short lock (a memcpy), the worker takes all of it
 //! at once. `flush` waits until everything queued before it has been handled.
 
-use super::Counters;
+use super::{Counters, SinkError};
 use parking_lot::{Condvar, Mutex};
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 #[derive(Default)]
@@ -155,5 +157,47 @@ impl Queue {
     pub fn close(&self) {
         self.state.lock().closed = true;
         self.cv.notify_one();
+    }
+}
+
+/// A queue and the one thread that drains it. Closing (or dropping) closes the
+/// queue, lets the thread write out what is left, and joins it.
+pub(crate) struct Drained {
+    pub queue: Arc<Queue>,
+    worker: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Drained {
+    /// Starts thread `name` running `drain(queue)`.
+    pub fn spawn(
+        queue: Arc<Queue>,
+        name: &'static str,
+        drain: impl FnOnce(Arc<Queue>) + Send + 'static,
+    ) -> Result<Self, SinkError> {
+        let q = queue.clone();
+        let worker = std::thread::Builder::new()
+            .name(name.into())
+            .spawn(move || drain(q))
+            .map_err(|source| SinkError::Dir {
+                dir: format!("({name} thread)"),
+                source,
+            })?;
+        Ok(Self {
+            queue,
+            worker: Mutex::new(Some(worker)),
+        })
+    }
+
+    pub fn close(&self) {
+        self.queue.close();
+        if let Some(h) = self.worker.lock().take() {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for Drained {
+    fn drop(&mut self) {
+        self.close();
     }
 }

@@ -2,7 +2,7 @@
 //! `change-events.log`) in one directory, rotated by size to `<name>.1`, `<name>.2`,
 //! … keeping `keep` old files. A worker thread does all the writing.
 
-use super::buffer::{Batch, Queue};
+use super::buffer::{Batch, Drained, Queue};
 use super::{Counters, Sink, SinkError, SinkStats};
 use crate::codec::encode_event;
 use crate::record::ChangeEvent;
@@ -11,7 +11,6 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 /// Where and how the files roll.
@@ -47,8 +46,7 @@ pub const EVENTS_FILE: &str = "change-events.log";
 
 /// Rolling files per service.
 pub struct FileSink {
-    queue: Arc<Queue>,
-    worker: parking_lot::Mutex<Option<JoinHandle<()>>>,
+    drained: Drained,
 }
 
 struct OpenFile {
@@ -170,62 +168,43 @@ impl FileSink {
             source,
         })?;
         let queue = Arc::new(Queue::new(cfg.queue_bytes));
-        let q = queue.clone();
         let interval = Duration::from_millis(cfg.flush_interval_ms.max(1));
         let mut writer = Writer {
             cfg,
             files: HashMap::new(),
         };
-        let worker = std::thread::Builder::new()
-            .name("digest-file-sink".into())
-            .spawn(move || {
-                while let Some(batch) = q.take(interval) {
-                    let upto = batch.upto;
-                    writer.handle(batch, &q.counters);
-                    for f in writer.files.values_mut() {
-                        let _ = f.file.flush();
-                    }
-                    q.handled(upto);
+        let drained = Drained::spawn(queue, "digest-file-sink", move |q| {
+            while let Some(batch) = q.take(interval) {
+                let upto = batch.upto;
+                writer.handle(batch, &q.counters);
+                for f in writer.files.values_mut() {
+                    let _ = f.file.flush();
                 }
-            })
-            .map_err(|source| SinkError::Dir {
-                dir: "(writer thread)".into(),
-                source,
-            })?;
-        Ok(Self {
-            queue,
-            worker: parking_lot::Mutex::new(Some(worker)),
-        })
+                q.handled(upto);
+            }
+        })?;
+        Ok(Self { drained })
     }
 
     /// Writes out what is queued and stops the writer. Later lines are dropped.
     pub fn close(&self) {
-        self.queue.close();
-        if let Some(h) = self.worker.lock().take() {
-            let _ = h.join();
-        }
-    }
-}
-
-impl Drop for FileSink {
-    fn drop(&mut self) {
-        self.close();
+        self.drained.close();
     }
 }
 
 impl Sink for FileSink {
     fn line(&self, service: &str, line: &[u8]) {
-        self.queue.push_line(service, line);
+        self.drained.queue.push_line(service, line);
     }
     fn event(&self, ev: &ChangeEvent) {
         let mut buf = Vec::with_capacity(160);
         encode_event(&mut buf, ev);
-        self.queue.push_event(&buf);
+        self.drained.queue.push_event(&buf);
     }
     fn stats(&self) -> SinkStats {
-        self.queue.counters.snapshot()
+        self.drained.queue.counters.snapshot()
     }
     fn flush(&self, timeout: Duration) -> bool {
-        self.queue.flush(timeout)
+        self.drained.queue.flush(timeout)
     }
 }

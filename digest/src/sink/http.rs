@@ -8,14 +8,13 @@
 //! The client is a small HTTP/1.1 writer over `std::net` (plain `http://` only): the
 //! shipper runs on its own thread and needs nothing more.
 
-use super::buffer::Queue;
+use super::buffer::{Drained, Queue};
 use super::{Counters, Sink, SinkError, SinkStats};
 use crate::codec::encode_event;
 use crate::record::ChangeEvent;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 /// Where to ship and how hard to try.
@@ -208,8 +207,7 @@ impl Shipper {
 
 /// Batches lines and events to a collector over HTTP.
 pub struct HttpShipper {
-    queue: Arc<Queue>,
-    worker: parking_lot::Mutex<Option<JoinHandle<()>>>,
+    drained: Drained,
 }
 
 impl HttpShipper {
@@ -229,64 +227,45 @@ impl HttpShipper {
             });
         }
         let queue = Arc::new(Queue::new(cfg.queue_bytes));
-        let q = queue.clone();
         let interval = Duration::from_millis(cfg.flush_interval_ms.max(1));
         let shipper = Shipper { target, cfg };
-        let worker = std::thread::Builder::new()
-            .name("digest-http-shipper".into())
-            .spawn(move || {
-                while let Some(batch) = q.take(interval) {
-                    let max = shipper.cfg.batch_bytes;
-                    for (_, buf, _) in &batch.lines {
-                        for (body, n) in chunks(buf, max) {
-                            shipper.ship("/v1/digest", body, n, &q.counters);
-                        }
+        let drained = Drained::spawn(queue, "digest-http-shipper", move |q| {
+            while let Some(batch) = q.take(interval) {
+                let max = shipper.cfg.batch_bytes;
+                for (_, buf, _) in &batch.lines {
+                    for (body, n) in chunks(buf, max) {
+                        shipper.ship("/v1/digest", body, n, &q.counters);
                     }
-                    for (body, n) in chunks(&batch.events, max) {
-                        shipper.ship("/v1/events", body, n, &q.counters);
-                    }
-                    q.handled(batch.upto);
                 }
-            })
-            .map_err(|source| SinkError::Dir {
-                dir: "(shipper thread)".into(),
-                source,
-            })?;
-        Ok(Self {
-            queue,
-            worker: parking_lot::Mutex::new(Some(worker)),
-        })
+                for (body, n) in chunks(&batch.events, max) {
+                    shipper.ship("/v1/events", body, n, &q.counters);
+                }
+                q.handled(batch.upto);
+            }
+        })?;
+        Ok(Self { drained })
     }
 
     /// Ships what is queued (with its retries) and stops.
     pub fn close(&self) {
-        self.queue.close();
-        if let Some(h) = self.worker.lock().take() {
-            let _ = h.join();
-        }
-    }
-}
-
-impl Drop for HttpShipper {
-    fn drop(&mut self) {
-        self.close();
+        self.drained.close();
     }
 }
 
 impl Sink for HttpShipper {
     fn line(&self, _service: &str, line: &[u8]) {
-        self.queue.push_line("", line);
+        self.drained.queue.push_line("", line);
     }
     fn event(&self, ev: &ChangeEvent) {
         let mut buf = Vec::with_capacity(160);
         encode_event(&mut buf, ev);
-        self.queue.push_event(&buf);
+        self.drained.queue.push_event(&buf);
     }
     fn stats(&self) -> SinkStats {
-        self.queue.counters.snapshot()
+        self.drained.queue.counters.snapshot()
     }
     fn flush(&self, timeout: Duration) -> bool {
-        self.queue.flush(timeout)
+        self.drained.queue.flush(timeout)
     }
 }
 
