@@ -388,18 +388,7 @@ impl Writer {
                 _ = tick.tick() => { self.close_seconds(); continue; }
             };
             match msg {
-                Msg::Flush(done) => {
-                    self.close_seconds();
-                    let _ = done.send(());
-                }
-                Msg::Events { seq, events } => {
-                    self.store_events(seq, &events).await;
-                    self.metrics
-                        .events_written
-                        .fetch_add(events.len() as u64, Relaxed);
-                    self.bus.publish_events(&events);
-                    self.confirm(seq);
-                }
+                m @ (Msg::Flush(_) | Msg::Events { .. }) => self.handle_other(m).await,
                 Msg::Records {
                     seq,
                     at_us,
@@ -454,7 +443,7 @@ impl Writer {
                     self.metrics.store_lag_us.store(0, Relaxed);
                     self.close_seconds();
                     if let Some(m) = next {
-                        self.handle_later(m).await;
+                        self.handle_other(m).await;
                     }
                 }
             }
@@ -466,8 +455,9 @@ impl Writer {
         }
     }
 
-    /// A non-record message pulled while coalescing, handled in order.
-    async fn handle_later(&mut self, m: Msg) {
+    /// A flush or a batch of events (records go through coalescing); also used
+    /// for such messages pulled while coalescing records, handled in order.
+    async fn handle_other(&mut self, m: Msg) {
         match m {
             Msg::Flush(done) => {
                 self.close_seconds();
@@ -481,7 +471,7 @@ impl Writer {
                 self.bus.publish_events(&events);
                 self.confirm(seq);
             }
-            Msg::Records { .. } => unreachable!("records are coalesced, never deferred"),
+            Msg::Records { .. } => unreachable!("records are coalesced, never handled here"),
         }
     }
 
