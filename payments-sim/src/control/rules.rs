@@ -204,6 +204,23 @@ fn check_limit_app(i: usize, app: &Option<String>) -> Result<(), ControlError> {
     }
 }
 
+/// The checks every rule type shares, in this order: resource, caller, no regex,
+/// no cluster mode (rule types without one pass `None`), count. Returns the count.
+fn check_shared(
+    i: usize,
+    resource: &str,
+    limit_app: &Option<String>,
+    regex: Option<bool>,
+    cluster_mode: Option<bool>,
+    count: &Number,
+) -> Result<f64, ControlError> {
+    check_resource(i, resource)?;
+    check_limit_app(i, limit_app)?;
+    check_regex(i, regex)?;
+    check_cluster(i, cluster_mode)?;
+    check_count(format!("[{i}].count"), count)
+}
+
 fn check_cluster(i: usize, mode: Option<bool>) -> Result<(), ControlError> {
     if mode == Some(true) {
         return Err(ControlError::invalid(
@@ -217,11 +234,14 @@ fn check_cluster(i: usize, mode: Option<bool>) -> Result<(), ControlError> {
 /// Validates flow rules; the first bad field wins.
 pub fn validate_flow(rules: &[FlowRule]) -> Result<(), ControlError> {
     for (i, r) in rules.iter().enumerate() {
-        check_resource(i, &r.resource)?;
-        check_limit_app(i, &r.limit_app)?;
-        check_regex(i, r.regex)?;
-        check_cluster(i, r.cluster_mode)?;
-        check_count(format!("[{i}].count"), &r.count)?;
+        check_shared(
+            i,
+            &r.resource,
+            &r.limit_app,
+            r.regex,
+            r.cluster_mode,
+            &r.count,
+        )?;
         if !matches!(r.grade, None | Some(0) | Some(1)) {
             return Err(ControlError::invalid(
                 format!("[{i}].grade"),
@@ -270,11 +290,14 @@ pub fn validate_flow(rules: &[FlowRule]) -> Result<(), ControlError> {
 /// Validates hot-parameter rules.
 pub fn validate_param(rules: &[ParamFlowRule]) -> Result<(), ControlError> {
     for (i, r) in rules.iter().enumerate() {
-        check_resource(i, &r.resource)?;
-        check_limit_app(i, &r.limit_app)?;
-        check_regex(i, r.regex)?;
-        check_cluster(i, r.cluster_mode)?;
-        check_count(format!("[{i}].count"), &r.count)?;
+        check_shared(
+            i,
+            &r.resource,
+            &r.limit_app,
+            r.regex,
+            r.cluster_mode,
+            &r.count,
+        )?;
         if !matches!(r.grade, None | Some(1)) {
             return Err(ControlError::invalid(
                 format!("[{i}].grade"),
@@ -321,10 +344,7 @@ pub fn validate_param(rules: &[ParamFlowRule]) -> Result<(), ControlError> {
 /// Validates degrade rules (circuit breakers).
 pub fn validate_degrade(rules: &[DegradeRule]) -> Result<(), ControlError> {
     for (i, r) in rules.iter().enumerate() {
-        check_resource(i, &r.resource)?;
-        check_limit_app(i, &r.limit_app)?;
-        check_regex(i, r.regex)?;
-        let c = check_count(format!("[{i}].count"), &r.count)?;
+        let c = check_shared(i, &r.resource, &r.limit_app, r.regex, None, &r.count)?;
         match r.grade {
             None | Some(0) | Some(2) => {}
             Some(1) => {
