@@ -1,5 +1,6 @@
-//! The root-cause vocabulary: `{kind, service|bank|key|zone}` plus the change a
-//! bad release is blamed on, and a ranked candidate with its evidence.
+//! The root-cause vocabulary: `{kind, service|bank|key|zone}`, the one sick
+//! instance of a service when the fault is confined to it, the change a bad
+//! release is blamed on, and a ranked candidate with its evidence.
 
 use crate::anomaly::ChangeRef;
 use serde::Serialize;
@@ -51,6 +52,10 @@ pub struct RootCause {
     pub key: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub zone: Option<String>,
+    /// The one sick instance of `service` (e.g. `payment-engine-2`) when its
+    /// sibling instances are clearly fine; `None` for a service-wide fault.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
     /// The change a bad release is blamed on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub change: Option<ChangeRef>,
@@ -64,6 +69,7 @@ impl RootCause {
             bank: None,
             key: None,
             zone: None,
+            instance: None,
             change: None,
         }
     }
@@ -85,7 +91,8 @@ impl RootCause {
             ..Self::new(CauseKind::Zone)
         }
     }
-    /// The component blamed, whatever its kind: a service, bank, key or zone.
+    /// The component blamed, whatever its kind: a service, bank, key or zone
+    /// (for one sick instance: its service; the instance is in `instance`).
     pub fn target(&self) -> &str {
         self.key
             .as_deref()
@@ -94,9 +101,14 @@ impl RootCause {
             .or(self.service.as_deref())
             .unwrap_or("")
     }
-    /// Identity used to dedup incidents: `kind:target`.
+    /// Identity used to dedup incidents: `kind:target`, and `kind:target@instance`
+    /// when one instance is blamed (isolating it is another remedy than
+    /// treating the whole service).
     pub fn identity(&self) -> String {
-        format!("{}:{}", self.kind.as_str(), self.target())
+        match &self.instance {
+            Some(i) => format!("{}:{}@{i}", self.kind.as_str(), self.target()),
+            None => format!("{}:{}", self.kind.as_str(), self.target()),
+        }
     }
 }
 
