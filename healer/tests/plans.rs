@@ -131,3 +131,238 @@ fn templates_fill_from_the_trigger() {
         }
     );
 }
+
+/// Issue 6: the routing levers parse, refuse bad values with the step named, and fill
+/// `{target}` from an `instance:NAME` trigger.
+#[test]
+fn routing_levers_parse_and_refuse_bad_values() {
+    let one = |step: &str| {
+        GOOD.replacen(
+            "channel_weight = { bank = \"{target}\", weight = 0 }",
+            step,
+            1,
+        )
+    };
+    let p = parse_plan(&one("isolate = { instance = \"{target}\" }")).unwrap();
+    assert_eq!(
+        p.steps[0].stages[0],
+        Action::Isolate {
+            instance: "{target}".into(),
+            max_per_service: 1
+        },
+        "max_per_service defaults to 1"
+    );
+    assert_eq!(p.steps[0].executor, ExecutorKind::Sim);
+    let p = parse_plan(&one("pool_size = { service = \"accounting\", size = 64 }")).unwrap();
+    assert_eq!(p.steps[0].stages[0].resource(), "pool:accounting");
+    let p = parse_plan(&one("ledger_switchover = {}")).unwrap();
+    assert_eq!(p.steps[0].stages[0], Action::LedgerSwitchover {});
+    assert_eq!(p.steps[0].stages[0].resource(), "ledger-db");
+    let cases: &[(&str, &str)] = &[
+        (
+            "isolate = { instance = \"\" }",
+            "steps[0].isolate: `instance` must name an instance",
+        ),
+        (
+            "isolate = { instance = \"{target}\", max_per_service = 0 }",
+            "`max_per_service` must be at least 1",
+        ),
+        (
+            "isolate = { instance = \"{target}\", zone = \"a\" }",
+            "steps[0].isolate: unknown field `zone`",
+        ),
+        (
+            "isolate = { }",
+            "steps[0].isolate: missing field `instance`",
+        ),
+        (
+            "isolate = { instance = \"{tagret}\" }",
+            "unknown variable `{tagret}`",
+        ),
+        (
+            "isolate = \"payment-engine-2\"",
+            "steps[0].isolate`: must be a table",
+        ),
+        (
+            "pool_size = { service = \"accounting\", size = 0 }",
+            "steps[0].pool_size: `size` must be in 1..=4096",
+        ),
+        (
+            "pool_size = { service = \"accounting\", size = 100000 }",
+            "`size` must be in 1..=4096",
+        ),
+        (
+            "pool_size = { service = \"accounting\", size = -3 }",
+            "steps[0].pool_size",
+        ),
+        (
+            "pool_size = { service = \"accounting\" }",
+            "missing field `size`",
+        ),
+        (
+            "pool_size = { service = \"\", size = 8 }",
+            "`service` must name a service",
+        ),
+        (
+            "ledger_switchover = { to = \"ledger-db-3\" }",
+            "steps[0].ledger_switchover: unknown field `to`",
+        ),
+        (
+            "ledger_switchover = {}\nexecutor = \"sentinel\"",
+            "Sentinel only takes",
+        ),
+        (
+            "isolate = { instance = \"a\" }\nexecutor = \"webhook\"",
+            "steps[0]",
+        ),
+    ];
+    for (step, needle) in cases {
+        match parse_plan(&one(step)) {
+            Ok(p) if *needle == "steps[0]" => {
+                // The webhook executor takes any action; it is the plan author's choice.
+                assert_eq!(p.steps[0].executor, ExecutorKind::Webhook);
+            }
+            Ok(p) => panic!("{step}: accepted as {p:?}"),
+            Err(e) => {
+                let e = e.to_string();
+                assert!(e.contains("plan `p`"), "{e}");
+                assert!(e.contains(needle), "{step}: expected {needle:?} in: {e}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_trigger_may_list_kinds_and_bad_lists_are_named() {
+    let p = parse_plan(&GOOD.replacen(
+        "kind = \"dependency\"",
+        "kind = [\"latency\", \"errors\"]",
+        1,
+    ))
+    .unwrap();
+    assert_eq!(p.trigger.kinds, ["latency", "errors"]);
+    assert!(p.matches(&Trigger::diagnosis("errors", "bank:x", 0)));
+    assert!(p.matches(&Trigger::diagnosis("latency", "bank:x", 0)));
+    assert!(!p.matches(&Trigger::diagnosis("dependency", "bank:x", 0)));
+    for (kind, needle) in [
+        ("[]", "trigger.kind`: the list of kinds is empty"),
+        (
+            "[\"latency\", 3]",
+            "trigger.kind[1]`: must be a diagnosis kind",
+        ),
+        (
+            "[\"latency\", \"latency\"]",
+            "trigger.kind[1]`: `latency` is listed twice",
+        ),
+        ("[\"\"]", "trigger.kind[0]`: a kind must not be empty"),
+        ("7", "trigger.kind`: must be a diagnosis kind"),
+    ] {
+        let e = err(&GOOD.replacen("\"dependency\"", kind, 1));
+        assert!(e.contains("plan `p`") && e.contains(needle), "{kind}: {e}");
+    }
+}
+
+#[test]
+fn an_instance_target_fills_the_instance_name() {
+    let plans = builtin_plans();
+    let t = Trigger::diagnosis("latency", "instance:payment-engine-2", 0);
+    let p = plans.iter().find(|p| p.matches(&t)).unwrap();
+    assert_eq!(p.name, "isolate-instance");
+    assert_eq!(
+        p.steps[0].stages[0].instantiate(&t).unwrap(),
+        Action::Isolate {
+            instance: "payment-engine-2".into(),
+            max_per_service: 1
+        }
+    );
+    assert_eq!(
+        p.steps[0].stages[0].instantiate(&t).unwrap().resource(),
+        "instance:payment-engine-2"
+    );
+    // An instance trigger with no name cannot isolate anything: a clear error, no action.
+    let empty = Trigger::diagnosis("latency", "instance:", 0);
+    assert!(p.steps[0].stages[0]
+        .instantiate(&empty)
+        .unwrap_err()
+        .contains("`instance` must name an instance"));
+}
+
+/// The plans picked for each sick part, highest priority first as the engine does.
+#[test]
+fn builtin_plans_route_around_the_sick_part() {
+    let mut plans = builtin_plans();
+    plans.sort_by_key(|p| std::cmp::Reverse(p.priority));
+    let pick = |kind: &str, target: &str| {
+        let t = Trigger::diagnosis(kind, target, 0);
+        plans
+            .iter()
+            .find(|p| p.matches(&t))
+            .map(|p| p.name.as_str())
+    };
+    for kind in ["latency", "errors", "timeout"] {
+        assert_eq!(
+            pick(kind, "instance:payment-engine-2"),
+            Some("isolate-instance"),
+            "{kind}"
+        );
+    }
+    assert_eq!(
+        pick("overload", "service:accounting"),
+        Some("pool-exhaustion")
+    );
+    assert_eq!(
+        pick("overload", "service:cashier"),
+        Some("surge-limit-entry")
+    );
+    assert_eq!(pick("overload", "service:trade"), Some("overload-degrade"));
+    assert_eq!(pick("latency", "service:accounting"), Some("slow-ledger"));
+    assert_eq!(
+        pick("latency", "service:payment-engine"),
+        Some("latency-breaker")
+    );
+    assert_eq!(
+        pick("errors", "service:payment-engine"),
+        Some("errors-breaker")
+    );
+    let by = |n: &str| plans.iter().find(|p| p.name == n).unwrap();
+    let first = |n: &str| by(n).steps[0].stages[0].clone();
+    assert_eq!(
+        first("pool-exhaustion"),
+        Action::PoolSize {
+            service: "{target}".into(),
+            size: 64
+        }
+    );
+    assert_eq!(first("slow-ledger"), Action::LedgerSwitchover {});
+    // The slow-call breaker trips on the injected 300 ms (payments-sim's default latency).
+    match first("latency-breaker") {
+        Action::CircuitBreaker {
+            grade, threshold, ..
+        } => {
+            assert_eq!(grade, "slow_call");
+            assert!(threshold < 300.0, "threshold {threshold} ms would not trip");
+        }
+        a => panic!("latency-breaker starts with {a:?}"),
+    }
+    for n in ["isolate-instance", "pool-exhaustion", "slow-ledger"] {
+        assert_eq!(by(n).approval, Some(ApprovalMode::Auto), "{n}");
+        assert_eq!(by(n).verify_within_us, 5_000_000, "{n}");
+    }
+    assert_eq!(by("isolate-instance").guards.blast_radius, 1);
+}
+
+/// Flow and hot-parameter limits sit at the entry only: refusing a call after the bank
+/// charged leaves orders, ledger and bank books apart (reconciliation mismatches).
+#[test]
+fn builtin_flow_limits_sit_at_the_entry() {
+    let mut limits = 0;
+    for p in builtin_plans() {
+        for a in p.steps.iter().flat_map(|s| &s.stages) {
+            if let Action::FlowLimit { resource, .. } | Action::ParamLimit { resource, .. } = a {
+                limits += 1;
+                assert_eq!(resource, "cashier", "{}: {}", p.name, a.describe());
+            }
+        }
+    }
+    assert!(limits >= 2, "surge and hot-merchant limit the entry");
+}

@@ -35,6 +35,15 @@ fn snapshot(s: &Steering) -> Value {
     })
 }
 
+/// The snapshot plus the issue-6 levers, read over the real API.
+async fn full_snapshot(s: &Steering, url: &str) -> Value {
+    let mut v = snapshot(s);
+    for p in ["/control/instances", "/control/pools", "/control/ledger-db"] {
+        v[p] = read(url, p).await;
+    }
+    v
+}
+
 fn target_for(p: &Plan) -> Trigger {
     let t = p.trigger.target.as_deref().unwrap_or("service:x");
     let target = match t {
@@ -42,16 +51,21 @@ fn target_for(p: &Plan) -> Trigger {
         "merchant:*" => "merchant:m-hot".to_string(),
         "zone:*" => "zone:zone-b".to_string(),
         "service:*" => "service:payment-engine".to_string(),
+        "instance:*" => "instance:payment-engine-2".to_string(),
         other => other.to_string(),
     };
-    Trigger::diagnosis(p.trigger.kind.as_deref().unwrap_or(""), &target, 0)
+    Trigger::diagnosis(
+        p.trigger.kinds.first().map(String::as_str).unwrap_or(""),
+        &target,
+        0,
+    )
 }
 
 #[tokio::test]
 async fn every_builtin_action_applies_and_undoes_on_the_real_control_api() {
     let (url, steering) = serve_sim().await;
     let sim = SimExecutor::new(&url, TOKEN, &["bank-a", "bank-b"], &["zone-a", "zone-b"]);
-    let start = snapshot(&steering);
+    let start = full_snapshot(&steering, &url).await;
     for plan in builtin_plans() {
         let t = target_for(&plan);
         let mut done = Vec::new();
@@ -81,7 +95,7 @@ async fn every_builtin_action_applies_and_undoes_on_the_real_control_api() {
                 .unwrap_or_else(|e| panic!("undo {}: {e}", a.describe()));
         }
         assert_eq!(
-            snapshot(&steering),
+            full_snapshot(&steering, &url).await,
             start,
             "{} left the control plane changed",
             plan.name
@@ -197,4 +211,132 @@ async fn sentinel_executor_round_trips_through_payments_sim() {
             .len(),
         1
     );
+}
+
+/// GET a control path with the token, as the executor would.
+async fn read(url: &str, path: &str) -> Value {
+    reqwest::Client::new()
+        .get(format!("{url}{path}"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Issue 6: isolate, pool_size and ledger_switchover against payments-sim's REAL control
+/// API — each changes what it says and its undo puts back exactly the state before.
+#[tokio::test]
+async fn routing_levers_apply_and_undo_on_the_real_control_api() {
+    let (url, _steering) = serve_sim().await;
+    let sim = SimExecutor::new(&url, TOKEN, &[], &[]);
+
+    // isolate: one instance leaves the routing; undo brings it back.
+    let start = read(&url, "/control/instances").await;
+    let engines: Vec<String> = start["instances"]
+        .as_object()
+        .expect("an instances map")
+        .iter()
+        .filter(|(_, i)| i["service"] == "payment-engine")
+        .map(|(n, _)| n.clone())
+        .collect();
+    assert!(engines.len() >= 2, "payment-engine has siblings: {start}");
+    assert_eq!(start["isolated"], json!([]));
+    let a = Action::Isolate {
+        instance: engines[1].clone(),
+        max_per_service: 1,
+    };
+    let applied = sim.apply(&a).await.unwrap();
+    assert_eq!(applied.before, start);
+    let now = read(&url, "/control/instances").await;
+    assert_eq!(now["isolated"], json!([engines[1]]));
+    assert_eq!(now["instances"][&engines[1]]["isolated"], json!(true));
+    assert_eq!(applied.after, now);
+    // The step's guard: a second instance of the same service is refused, nothing sent.
+    let second = Action::Isolate {
+        instance: engines[0].clone(),
+        max_per_service: 1,
+    };
+    let e = sim.apply(&second).await.unwrap_err();
+    assert!(matches!(e, ExecError::Guard(_)), "{e}");
+    assert_eq!(read(&url, "/control/instances").await, now);
+    // An unknown instance is named, nothing sent.
+    let e = sim
+        .apply(&Action::Isolate {
+            instance: "payment-engine-99".into(),
+            max_per_service: 1,
+        })
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("payment-engine-99"), "{e}");
+    sim.undo(&a, &applied).await.unwrap();
+    assert_eq!(read(&url, "/control/instances").await, start);
+
+    // The sim itself refuses to leave a service without an instance (even when the
+    // step's own guard would allow it): the error says so and nothing changes.
+    let all = engines.len() as u32;
+    let mut done = Vec::new();
+    let mut refused = None;
+    for name in &engines {
+        let a = Action::Isolate {
+            instance: name.clone(),
+            max_per_service: all,
+        };
+        match sim.apply(&a).await {
+            Ok(applied) => done.push((a, applied)),
+            Err(e) => refused = Some((e, read(&url, "/control/instances").await)),
+        }
+    }
+    let (e, after_refusal) = refused.expect("the last payment-engine is never isolated");
+    assert!(
+        e.to_string().contains("409") || e.to_string().contains("400"),
+        "{e}"
+    );
+    assert_eq!(done.len(), engines.len() - 1);
+    assert_eq!(
+        after_refusal["isolated"].as_array().unwrap().len(),
+        engines.len() - 1
+    );
+    for (a, applied) in done.iter().rev() {
+        sim.undo(a, applied).await.unwrap();
+    }
+    assert_eq!(read(&url, "/control/instances").await, start);
+
+    // pool_size: merged in; undo removes the resize (null) when there was none.
+    let pools = read(&url, "/control/pools").await;
+    let a = Action::PoolSize {
+        service: "accounting".into(),
+        size: 64,
+    };
+    let applied = sim.apply(&a).await.unwrap();
+    assert_eq!(applied.before, pools);
+    assert_eq!(read(&url, "/control/pools").await["accounting"], json!(64));
+    sim.undo(&a, &applied).await.unwrap();
+    assert_eq!(read(&url, "/control/pools").await, pools);
+    // Over an earlier resize, undo puts the earlier size back.
+    let a16 = Action::PoolSize {
+        service: "accounting".into(),
+        size: 16,
+    };
+    let first = sim.apply(&a16).await.unwrap();
+    let applied = sim.apply(&a).await.unwrap();
+    sim.undo(&a, &applied).await.unwrap();
+    assert_eq!(read(&url, "/control/pools").await["accounting"], json!(16));
+    sim.undo(&a16, &first).await.unwrap();
+    assert_eq!(read(&url, "/control/pools").await, pools);
+
+    // ledger_switchover: the standby becomes primary; undo switches back.
+    let db = read(&url, "/control/ledger-db").await;
+    let (primary, standby) = (db["primary"].clone(), db["standby"].clone());
+    assert!(primary.is_string() && standby.is_string(), "{db}");
+    let a = Action::LedgerSwitchover {};
+    let applied = sim.apply(&a).await.unwrap();
+    assert_eq!(applied.before, db);
+    assert_eq!(read(&url, "/control/ledger-db").await["primary"], standby);
+    sim.undo(&a, &applied).await.unwrap();
+    assert_eq!(read(&url, "/control/ledger-db").await["primary"], primary);
 }

@@ -3,6 +3,7 @@
 //! implementations: payments-sim's control API ([`sim`]), Sentinel's command API
 //! ([`sentinel`]) and a generic webhook ([`webhook`]).
 
+pub mod levers;
 pub mod rules;
 pub mod sentinel;
 pub mod sim;
@@ -49,6 +50,9 @@ pub enum ExecError {
     Answer(String),
     #[error("{0}")]
     Config(String),
+    /// A step's own guard refused it (e.g. too many instances of a service isolated).
+    #[error("refused by the step's guard: {0}")]
+    Guard(String),
 }
 
 /// A lever on a running system.
@@ -79,9 +83,19 @@ impl Executors {
     }
 }
 
+/// How long one executor HTTP call may take (connect included) before it fails. Short on
+/// purpose: the wiring ticks the engine under a lock, so a hung control plane must cost
+/// seconds, not minutes. A step that times out fails; the engine undoes and escalates.
+pub const HTTP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 pub(crate) fn http_client() -> reqwest::Client {
+    client_with_timeout(HTTP_TIMEOUT)
+}
+
+pub(crate) fn client_with_timeout(t: std::time::Duration) -> reqwest::Client {
     reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(5))
+        .timeout(t)
+        .connect_timeout(t)
         .build()
         .expect("a TLS-free reqwest client builds")
 }

@@ -2,11 +2,15 @@
 //! `/control/rules/{flow|param|degrade}` (whole lists, replaced), and
 //! `/control/switches`, `/control/versions`, `/control/ledger` (maps, merged; `null`
 //! restores a default), `/control/channels` (a `[{bank, weight}]` table, replaced) and
-//! `/control/zones` (`{zone: percent}`, replaced). Each apply reads the state first; undo
-//! writes that state back (merged maps get the old value or `null` for the touched key).
+//! `/control/zones` (`{zone: percent}`, replaced); and the routing levers of issue 6 —
+//! `/control/instances` (the isolated set), `/control/pools` (merged) and
+//! `/control/ledger-db` (switchover), see [`super::levers`]. Each apply reads the state
+//! first; undo writes that state back (merged maps get the old value or `null` for the
+//! touched key; the isolated set and the ledger primary are put back as they were).
 
+use super::levers::{isolate_body, restore_field, switchover_body};
 use super::rules::{rule_type, with_rule};
-use super::{call, http_client, Applied, BoxFuture, ExecError, Executor};
+use super::{call, client_with_timeout, http_client, Applied, BoxFuture, ExecError, Executor};
 use crate::plan::Action;
 use serde_json::{json, Map, Value};
 
@@ -29,6 +33,8 @@ enum Shape {
     Replace,
     /// PUT merges keys; undo writes the old value of `key` (or `null`).
     Merge(String),
+    /// PUT sets one field of the document; undo writes that field as it was.
+    Field(&'static str),
 }
 
 impl SimExecutor {
@@ -42,6 +48,12 @@ impl SimExecutor {
         }
     }
 
+    /// Each HTTP call fails after `t` instead of [`super::HTTP_TIMEOUT`].
+    pub fn with_timeout(mut self, t: std::time::Duration) -> Self {
+        self.http = client_with_timeout(t);
+        self
+    }
+
     fn path(a: &Action) -> Result<&'static str, ExecError> {
         Ok(match a {
             Action::FlowLimit { .. } => "/control/rules/flow",
@@ -52,6 +64,9 @@ impl SimExecutor {
             Action::Rollback { .. } => "/control/versions",
             Action::ZoneShift { .. } => "/control/zones",
             Action::LedgerStrategy { .. } => "/control/ledger",
+            Action::Isolate { .. } => "/control/instances",
+            Action::PoolSize { .. } => "/control/pools",
+            Action::LedgerSwitchover {} => "/control/ledger-db",
             Action::Call { .. } => {
                 return Err(ExecError::Unsupported {
                     executor: "sim",
@@ -134,6 +149,18 @@ impl SimExecutor {
                 json!({ account.clone(): strategy }),
                 Shape::Merge(account.clone()),
             ),
+            Action::Isolate {
+                instance,
+                max_per_service,
+            } => (
+                isolate_body(cur, instance, *max_per_service)?,
+                Shape::Field("isolated"),
+            ),
+            Action::PoolSize { service, size } => (
+                json!({ service.clone(): size }),
+                Shape::Merge(service.clone()),
+            ),
+            Action::LedgerSwitchover {} => (switchover_body(cur)?, Shape::Field("primary")),
             Action::ZoneShift {
                 from, to, fraction, ..
             } => (
@@ -231,10 +258,29 @@ impl Executor for SimExecutor {
     ) -> BoxFuture<'a, Result<Value, ExecError>> {
         Box::pin(async move {
             let path = Self::path(action)?;
-            let body = match self.change(action, &applied.before)?.1 {
-                Shape::Replace => applied.before.clone(),
-                Shape::Merge(key) => {
-                    json!({ key.clone(): applied.before.get(&key).cloned().unwrap_or(Value::Null) })
+            let body = if let Action::Isolate { instance, .. } = action {
+                // Only this step's instance comes back: isolations made meanwhile by
+                // others stay (equal to the set before when nobody else changed it).
+                let was = restore_field(&applied.before, "isolated")?;
+                if was["isolated"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|i| i == instance.as_str()))
+                {
+                    return self.get(path).await;
+                }
+                let cur = self.get(path).await?;
+                let mut now = restore_field(&cur, "isolated")?;
+                if let Some(a) = now["isolated"].as_array_mut() {
+                    a.retain(|i| i != instance.as_str());
+                }
+                now
+            } else {
+                match self.change(action, &applied.before)?.1 {
+                    Shape::Replace => applied.before.clone(),
+                    Shape::Merge(key) => {
+                        json!({ key.clone(): applied.before.get(&key).cloned().unwrap_or(Value::Null) })
+                    }
+                    Shape::Field(f) => restore_field(&applied.before, f)?,
                 }
             };
             self.put(path, &body).await?;

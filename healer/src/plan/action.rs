@@ -49,6 +49,25 @@ pub enum Action {
     LedgerStrategy { account: String, strategy: String },
     /// POST to a webhook (the generic executor); `body` is sent as `params`.
     Call { name: String, body: Value },
+    /// Take one instance (`payment-engine-2`) out of its service's routing; the other
+    /// instances of the service take its calls. Refused when the instance's service would
+    /// then have more than `max_per_service` (default 1) instances isolated.
+    Isolate {
+        instance: String,
+        #[serde(default = "one")]
+        max_per_service: u32,
+    },
+    /// Resize a service's connection/worker pool to `size`.
+    PoolSize { service: String, size: u32 },
+    /// Switch the ledger database over: the standby becomes the primary.
+    LedgerSwitchover {},
+}
+
+/// The largest pool a `pool_size` step may ask for.
+pub const MAX_POOL: u32 = 4096;
+
+fn one() -> u32 {
+    1
 }
 
 impl Action {
@@ -66,6 +85,9 @@ impl Action {
             Action::ZoneShift { from, .. } => format!("zone:{from}"),
             Action::LedgerStrategy { account, .. } => format!("ledger:{account}"),
             Action::Call { name, .. } => format!("call:{name}"),
+            Action::Isolate { instance, .. } => format!("instance:{instance}"),
+            Action::PoolSize { service, .. } => format!("pool:{service}"),
+            Action::LedgerSwitchover {} => "ledger-db".into(),
         }
     }
 
@@ -113,6 +135,86 @@ impl Action {
             }
             Action::LedgerStrategy { account, strategy } => format!("ledger {account} {strategy}"),
             Action::Call { name, .. } => format!("call {name}"),
+            Action::Isolate { instance, .. } => format!("isolate instance {instance}"),
+            Action::PoolSize { service, size } => format!("pool {service} size {size}"),
+            Action::LedgerSwitchover {} => "switch the ledger db over to its standby".into(),
+        }
+    }
+
+    /// Checks the values a plan gave (numbers in range, names from the known sets).
+    pub fn validate(&self) -> Result<(), String> {
+        let pos = |what: &str, v: f64| {
+            if v.is_finite() && v >= 0.0 {
+                Ok(())
+            } else {
+                Err(format!("`{what}` must be a non-negative number"))
+            }
+        };
+        match self {
+            Action::FlowLimit { qps, .. } => pos("qps", *qps),
+            Action::ParamLimit {
+                qps,
+                others_qps,
+                param,
+                ..
+            } => {
+                pos("qps", *qps)?;
+                pos("others_qps", *others_qps)?;
+                if !["user", "merchant", "account", "bank", "scene", "zone"]
+                    .contains(&param.as_str())
+                {
+                    return Err(format!(
+                        "`param` {param:?} is not one of user, merchant, account, bank, scene, zone"
+                    ));
+                }
+                Ok(())
+            }
+            Action::CircuitBreaker {
+                grade,
+                threshold,
+                window_s,
+                ..
+            } => {
+                pos("threshold", *threshold)?;
+                if !["slow_call", "error_ratio", "error_count"].contains(&grade.as_str()) {
+                    return Err(format!(
+                        "`grade` {grade:?} is not slow_call, error_ratio or error_count"
+                    ));
+                }
+                if *window_s <= 0 {
+                    return Err("`window_s` must be above 0".into());
+                }
+                Ok(())
+            }
+            Action::LedgerStrategy { strategy, .. }
+                if !["lock", "buffered", "split"].contains(&strategy.as_str()) =>
+            {
+                Err(format!(
+                    "`strategy` {strategy:?} is not lock, buffered or split"
+                ))
+            }
+            Action::Isolate {
+                instance,
+                max_per_service,
+            } => {
+                if instance.trim().is_empty() {
+                    return Err("`instance` must name an instance".into());
+                }
+                if *max_per_service == 0 {
+                    return Err("`max_per_service` must be at least 1".into());
+                }
+                Ok(())
+            }
+            Action::PoolSize { service, size } => {
+                if service.trim().is_empty() {
+                    return Err("`service` must name a service".into());
+                }
+                if !(1..=MAX_POOL).contains(size) {
+                    return Err(format!("`size` must be in 1..={MAX_POOL}"));
+                }
+                Ok(())
+            }
+            _ => Ok(()),
         }
     }
 
@@ -120,7 +222,9 @@ impl Action {
     pub fn instantiate(&self, t: &Trigger) -> Result<Action, String> {
         let mut v = serde_json::to_value(self).expect("actions serialize");
         fill(&mut v, t)?;
-        serde_json::from_value(v).map_err(|e| e.to_string())
+        let a: Action = serde_json::from_value(v).map_err(|e| e.to_string())?;
+        a.validate()?;
+        Ok(a)
     }
 }
 

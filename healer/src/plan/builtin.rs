@@ -2,12 +2,14 @@
 //! payments-sim fault: bank outage/errors/timeouts (fail the channel over), surge (limit
 //! the entry), overload (degrade marketing and async risk), hot merchant (hot-parameter
 //! limit + buffered accounting), bad release (roll back), zone outage (staged cut-over),
-//! latency and service errors (breakers), pool exhaustion and slow ledger.
+//! latency and service errors (breakers), pool exhaustion (grow the pool), slow ledger
+//! (switch the ledger db over) and one sick instance (isolate it). Flow limits only ever
+//! sit at the entry (cashier), before any money moves.
 
 use super::{parse_plan, Plan};
 
 /// `(file name, TOML)` of every built-in plan.
-pub const BUILTIN: [(&str, &str); 10] = [
+pub const BUILTIN: [(&str, &str); 11] = [
     (
         "bank-failover.toml",
         include_str!("../../plans/bank-failover.toml"),
@@ -47,6 +49,10 @@ pub const BUILTIN: [(&str, &str); 10] = [
     (
         "errors-breaker.toml",
         include_str!("../../plans/errors-breaker.toml"),
+    ),
+    (
+        "isolate-instance.toml",
+        include_str!("../../plans/isolate-instance.toml"),
     ),
 ];
 

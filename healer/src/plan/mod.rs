@@ -27,7 +27,8 @@ pub enum ApprovalMode {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TriggerConfig {
-    kind: Option<String>,
+    /// One diagnosis kind, or a list of them (`["latency", "errors"]`).
+    kind: Option<toml::Value>,
     target: Option<String>,
     alert: Option<String>,
 }
@@ -84,7 +85,8 @@ struct PlanConfig {
 /// What a plan answers to.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TriggerSpec {
-    pub kind: Option<String>,
+    /// The diagnosis kinds it answers (any of them); empty for an alert plan.
+    pub kinds: Vec<String>,
     /// Glob over `KIND:NAME`, e.g. `bank:*`.
     pub target: Option<String>,
     pub alert: Option<String>,
@@ -134,7 +136,7 @@ impl Plan {
         if let Some(a) = &self.trigger.alert {
             return t.alert.as_deref() == Some(a.as_str());
         }
-        self.trigger.kind.as_deref() == Some(t.kind.as_str())
+        self.trigger.kinds.iter().any(|k| *k == t.kind)
             && self
                 .trigger
                 .target
@@ -151,6 +153,38 @@ fn secs(plan: &str, field: &str, v: Option<f64>, default: f64) -> Result<u64, He
     Ok((s * 1e6) as u64)
 }
 
+/// `kind = "latency"` or `kind = ["latency", "errors"]`: non-empty names, no repeats.
+fn trigger_kinds(plan: &str, v: &toml::Value) -> Result<Vec<String>, HealerError> {
+    let list: Vec<&toml::Value> = match v {
+        toml::Value::Array(a) => a.iter().collect(),
+        one => vec![one],
+    };
+    if list.is_empty() {
+        return Err(plan_err(plan, "trigger.kind", "the list of kinds is empty"));
+    }
+    let mut out: Vec<String> = Vec::new();
+    for (i, k) in list.into_iter().enumerate() {
+        let at = if v.is_array() {
+            format!("trigger.kind[{i}]")
+        } else {
+            "trigger.kind".into()
+        };
+        match k.as_str().map(str::trim) {
+            Some(s) if !s.is_empty() && !out.iter().any(|o| o == s) => out.push(s.into()),
+            Some("") => return Err(plan_err(plan, at, "a kind must not be empty")),
+            Some(s) => return Err(plan_err(plan, at, format!("`{s}` is listed twice"))),
+            None => {
+                return Err(plan_err(
+                    plan,
+                    at,
+                    "must be a diagnosis kind (a string) or a list of them",
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Parses a zone-shift stage: `whitelist` (test users only), `1/256`, `0.25`, `all`.
 fn stage_fraction(s: &str) -> Option<f64> {
     let f = match s {
@@ -164,7 +198,7 @@ fn stage_fraction(s: &str) -> Option<f64> {
     (f.is_finite() && (0.0..=1.0).contains(&f)).then_some(f)
 }
 
-const ACTIONS: [&str; 9] = [
+const ACTIONS: [&str; 12] = [
     "channel_weight",
     "flow_limit",
     "param_limit",
@@ -174,6 +208,9 @@ const ACTIONS: [&str; 9] = [
     "zone_shift",
     "ledger_strategy",
     "call",
+    "isolate",
+    "pool_size",
+    "ledger_switchover",
 ];
 
 fn parse_step(plan: &str, i: usize, mut t: toml::Table) -> Result<Step, HealerError> {
@@ -280,66 +317,14 @@ fn parse_step(plan: &str, i: usize, mut t: toml::Table) -> Result<Step, HealerEr
         ));
     }
     for a in &stages {
-        validate_action(a).map_err(|e| plan_err(plan, at(&format!(".{kind}")), e))?;
+        a.validate()
+            .map_err(|e| plan_err(plan, at(&format!(".{kind}")), e))?;
     }
     Ok(Step {
         name: name.unwrap_or_else(|| stages[0].describe()),
         executor,
         stages,
     })
-}
-
-fn validate_action(a: &Action) -> Result<(), String> {
-    let pos = |what: &str, v: f64| {
-        if v.is_finite() && v >= 0.0 {
-            Ok(())
-        } else {
-            Err(format!("`{what}` must be a non-negative number"))
-        }
-    };
-    match a {
-        Action::FlowLimit { qps, .. } => pos("qps", *qps),
-        Action::ParamLimit {
-            qps,
-            others_qps,
-            param,
-            ..
-        } => {
-            pos("qps", *qps)?;
-            pos("others_qps", *others_qps)?;
-            if !["user", "merchant", "account", "bank", "scene", "zone"].contains(&param.as_str()) {
-                return Err(format!(
-                    "`param` {param:?} is not one of user, merchant, account, bank, scene, zone"
-                ));
-            }
-            Ok(())
-        }
-        Action::CircuitBreaker {
-            grade,
-            threshold,
-            window_s,
-            ..
-        } => {
-            pos("threshold", *threshold)?;
-            if !["slow_call", "error_ratio", "error_count"].contains(&grade.as_str()) {
-                return Err(format!(
-                    "`grade` {grade:?} is not slow_call, error_ratio or error_count"
-                ));
-            }
-            if *window_s <= 0 {
-                return Err("`window_s` must be above 0".into());
-            }
-            Ok(())
-        }
-        Action::LedgerStrategy { strategy, .. }
-            if !["lock", "buffered", "split"].contains(&strategy.as_str()) =>
-        {
-            Err(format!(
-                "`strategy` {strategy:?} is not lock, buffered or split"
-            ))
-        }
-        _ => Ok(()),
-    }
 }
 
 /// Parses and validates one plan from TOML.
@@ -381,6 +366,10 @@ pub fn parse_plan(toml_text: &str) -> Result<Plan, HealerError> {
         }
         _ => {}
     }
+    let kinds = match &t.kind {
+        None => Vec::new(),
+        Some(v) => trigger_kinds(p, v)?,
+    };
     if c.steps.is_empty() {
         return Err(plan_err(p, "steps", "a plan needs at least one step"));
     }
@@ -436,7 +425,7 @@ pub fn parse_plan(toml_text: &str) -> Result<Plan, HealerError> {
         description: c.description,
         priority: c.priority,
         trigger: TriggerSpec {
-            kind: t.kind.clone(),
+            kinds,
             target: t.target.clone(),
             alert: t.alert.clone(),
         },
