@@ -33,6 +33,10 @@ pub struct SimConfig {
     pub zones: Vec<String>,
     /// Built-in version of every service (the guard may report another).
     pub version: String,
+    /// Instances of each service per zone (1..=16): a service runs
+    /// `zones.len() * instances_per_zone` instances named `{service}-{n}`,
+    /// instance n in zone `zones[(n-1) % zones.len()]`.
+    pub instances_per_zone: u32,
 }
 
 impl Default for SimConfig {
@@ -46,6 +50,7 @@ impl Default for SimConfig {
             coupon_cents: 500,
             zones: vec!["zone-a".into(), "zone-b".into()],
             version: "1.0.0".into(),
+            instances_per_zone: 2,
         }
     }
 }
@@ -101,6 +106,12 @@ impl SimConfig {
         if self.zones.is_empty() {
             return Err(SimError::config("zones", "at least one zone"));
         }
+        if !(1..=crate::instances::MAX_PER_ZONE).contains(&self.instances_per_zone) {
+            return Err(SimError::config("instances_per_zone", "must be 1..=16"));
+        }
+        if self.zones.iter().any(|z| z.is_empty()) || self.zones.len() > 64 {
+            return Err(SimError::config("zones", "1..=64 zones, each with a name"));
+        }
         if self.ledger.split_ways == 0 || self.ledger.split_ways > 1024 {
             return Err(SimError::config("ledger.split_ways", "must be 1..=1024"));
         }
@@ -138,5 +149,20 @@ mod tests {
         assert_eq!(c.delays, Delays::Virtual);
         assert_eq!(c.ledger.merchant_strategy, LedgerStrategy::Split);
         assert!(SimConfig::from_toml("zones = []").is_err());
+        assert_eq!(SimConfig::default().instances_per_zone, 2);
+        assert_eq!(
+            SimConfig::from_toml("instances_per_zone = 3\n")
+                .unwrap()
+                .instances_per_zone,
+            3
+        );
+        for bad in ["instances_per_zone = 0", "instances_per_zone = 17"] {
+            let e = SimConfig::from_toml(bad).unwrap_err().to_string();
+            assert!(e.contains("instances_per_zone"), "{bad}: {e}");
+        }
+        let e = SimConfig::from_toml("instances_per_zone = \"two\"")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("instances_per_zone"), "{e}");
     }
 }

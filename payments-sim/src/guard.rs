@@ -15,6 +15,9 @@ use digest::Keys;
 pub struct CallSite<'a> {
     pub service: &'a str,
     pub operation: &'a str,
+    /// The instance of `service` serving the call (`payment-engine-2`); for a
+    /// bank call, the calling instance.
+    pub instance: &'a str,
     /// Zone (data centre / unit) serving the call.
     pub zone: &'a str,
     pub scene: &'a str,
@@ -96,6 +99,15 @@ pub trait Guard: Send + Sync + 'static {
     fn ledger_strategy(&self, _account: &str) -> Option<LedgerStrategy> {
         None
     }
+    /// Is `instance` out of rotation (isolated through the control plane)?
+    /// Asked while picking the instance of every served call: keep it to an
+    /// atomic load when nothing is isolated.
+    fn instance_isolated(&self, _instance: &str) -> bool {
+        false
+    }
+    /// The system's instance table, told once when the system is built (the
+    /// control plane checks instance names against it).
+    fn attach_instances(&self, _table: &std::sync::Arc<crate::instances::Instances>) {}
     /// Extra latency per ledger posting (slow-ledger fault), in microseconds.
     fn ledger_delay_us(&self) -> u64 {
         0

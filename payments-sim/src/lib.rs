@@ -20,6 +20,7 @@ pub mod ctx;
 pub mod error;
 pub mod faults;
 pub mod guard;
+pub mod instances;
 pub mod ledger;
 pub mod loadgen;
 pub mod msg;
@@ -32,6 +33,7 @@ pub mod world;
 
 pub use config::{Delays, LedgerConfig, SimConfig};
 pub use error::SimError;
+pub use instances::{Instance, Instances};
 pub use loadgen::{run_load, LoadConfig, LoadReport};
 pub use recon::{Mismatch, ReconReport};
 pub use sim::{Mode, PayOutcome, PaymentInput, Sim, SimBuilder};

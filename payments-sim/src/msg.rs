@@ -46,20 +46,6 @@ impl Service {
     pub fn from_name(s: &str) -> Option<Service> {
         Self::ALL.into_iter().find(|x| x.name() == s)
     }
-    /// Instance name written in digests.
-    pub fn instance(self) -> &'static str {
-        match self {
-            Self::Cashier => "cashier-1",
-            Self::Trade => "trade-1",
-            Self::Payment => "payment-1",
-            Self::Risk => "risk-1",
-            Self::Marketing => "marketing-1",
-            Self::PaymentEngine => "payment-engine-1",
-            Self::BankGateway => "bank-gateway-1",
-            Self::Accounting => "accounting-1",
-            Self::Clearing => "clearing-1",
-        }
-    }
 }
 
 /// Operations (interface.method), each served by one service.

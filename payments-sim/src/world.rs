@@ -16,6 +16,7 @@ use crate::bank::{Router, VirtualBank};
 use crate::config::{Delays, SimConfig};
 use crate::ctx::{new_span_id, CallCtx};
 use crate::guard::{CallSite, Guard, Verdict};
+use crate::instances::Instances;
 use crate::ledger::Ledger;
 use crate::msg::{Op, PayRequest, PayTool, Reply, Service};
 use crate::rpc::HttpTransport;
@@ -82,6 +83,8 @@ pub struct World {
     pub router: Router,
     pub coupon_spent: AtomicI64,
     pub transport: OnceLock<Transport>,
+    /// Every service's instances (from `cfg.zones` and `cfg.instances_per_zone`).
+    pub instances: Arc<Instances>,
 }
 
 impl World {
@@ -91,6 +94,8 @@ impl World {
         digest: Option<Recorder>,
         banks: Vec<Arc<VirtualBank>>,
     ) -> World {
+        let instances = Arc::new(Instances::from_config(&cfg));
+        guard.attach_instances(&instances);
         World {
             ledger: Ledger::new(cfg.ledger.clone(), false, guard.clone()),
             shadow_ledger: Ledger::new(cfg.ledger.clone(), true, guard.clone()),
@@ -102,7 +107,18 @@ impl World {
             router: Router::new(banks),
             coupon_spent: AtomicI64::new(0),
             transport: OnceLock::new(),
+            instances,
         }
+    }
+
+    /// The instance of `svc` serving a call of `ctx` (see [`Instances::pick`]).
+    #[inline]
+    pub fn instance_for(&self, svc: Service, ctx: &CallCtx) -> &str {
+        let g = &*self.guard;
+        &self
+            .instances
+            .pick(svc, &ctx.zone, ctx.trace_id, |i| g.instance_isolated(i))
+            .name
     }
 
     /// The digest clock when a call starts (0 when digests are off).
@@ -135,6 +151,7 @@ fn key<'a>(ctx: &'a CallCtx, name: &str) -> &'a str {
 struct Site<'x> {
     kind: SpanKind,
     service: Service,
+    instance: &'x str,
     operation: &'x str,
     peer: &'x str,
     span_id: SpanId,
@@ -150,7 +167,7 @@ fn record(
     ctx: &CallCtx,
     amount_cents: i64,
     late_keys: &[(&'static str, Cow<'_, str>)],
-    client: Option<ClientSide>,
+    client: Option<ClientSide<'_>>,
     r: &Reply,
     extra_us: u64,
 ) {
@@ -167,7 +184,7 @@ fn record(
     let call = Call {
         kind: site.kind,
         service: site.service.name(),
-        instance: site.service.instance(),
+        instance: site.instance,
         operation: site.operation,
         peer: site.peer,
         zone: &ctx.zone,
@@ -193,7 +210,7 @@ fn record(
         Some(c) => {
             let client_version = w.version(c.service);
             let half = ClientHalf {
-                instance: c.service.instance(),
+                instance: c.instance,
                 version: &client_version,
                 parent_span_id: c.parent,
             };
@@ -214,10 +231,11 @@ pub fn serve<'a>(
     serve_with(w, svc, caller, ctx, op, req, None)
 }
 
-/// The client side of an in-process call: its service and its parent span.
+/// The client side of an in-process call: its service, instance and parent span.
 #[derive(Clone, Copy)]
-pub struct ClientSide {
+pub struct ClientSide<'a> {
     pub service: Service,
+    pub instance: &'a str,
     pub parent: Option<SpanId>,
 }
 
@@ -230,14 +248,16 @@ pub fn serve_with<'a>(
     ctx: CallCtx,
     op: Op,
     req: &'a PayRequest,
-    client: Option<ClientSide>,
+    client: Option<ClientSide<'a>>,
 ) -> BoxFuture<'a, Reply> {
     Box::pin(async move {
         let start = Instant::now();
         let span_id = new_span_id();
+        let instance = w.instance_for(svc, &ctx);
         let dsite = Site {
             kind: SpanKind::Server,
             service: svc,
+            instance,
             operation: op.name(),
             peer: caller,
             span_id,
@@ -246,6 +266,7 @@ pub fn serve_with<'a>(
         let site = CallSite {
             service: svc.name(),
             operation: op.name(),
+            instance,
             zone: &ctx.zone,
             scene: &ctx.scene,
             keys: &ctx.keys,
@@ -255,6 +276,7 @@ pub fn serve_with<'a>(
         let mut hop = Hop {
             w,
             svc,
+            instance,
             ctx: ctx.child(span_id),
             virt: 0,
             late_keys: Vec::new(),
@@ -299,6 +321,8 @@ pub fn serve_with<'a>(
 pub struct Hop<'a> {
     pub w: &'a Arc<World>,
     pub svc: Service,
+    /// The instance of `svc` serving this call.
+    pub instance: &'a str,
     /// Context whose `parent` is this call's server span.
     pub ctx: CallCtx,
     /// Simulated time spent so far (own delays + callees' subtrees).
@@ -334,7 +358,7 @@ impl<'a> Hop<'a> {
     /// Calls `op` on its service with a client span.
     pub async fn call(&mut self, op: Op, req: &PayRequest) -> Reply {
         let to = op.service();
-        let r = call_from(self.w, self.svc, &self.ctx, op, req).await;
+        let r = call_from(self.w, self.svc, self.instance, &self.ctx, op, req).await;
         let _ = to;
         self.virt += r.virtual_us;
         r
@@ -345,6 +369,7 @@ impl<'a> Hop<'a> {
         CallSite {
             service: self.svc.name(),
             operation: "bank.pay",
+            instance: self.instance,
             zone: &self.ctx.zone,
             scene: &self.ctx.scene,
             keys: &self.ctx.keys,
@@ -361,6 +386,7 @@ impl<'a> Hop<'a> {
         let dsite = Site {
             kind: SpanKind::Integrator,
             service: self.svc,
+            instance: self.instance,
             operation: "bank.pay",
             peer: bank.name(),
             span_id,
@@ -428,6 +454,7 @@ impl<'a> Hop<'a> {
 pub async fn call_from(
     w: &Arc<World>,
     from: Service,
+    from_instance: &str,
     ctx: &CallCtx,
     op: Op,
     req: &PayRequest,
@@ -440,6 +467,7 @@ pub async fn call_from(
         _ => {
             let client = ClientSide {
                 service: from,
+                instance: from_instance,
                 parent: ctx.parent,
             };
             return serve_with(w, to, from.name(), child, op, req, Some(client)).await;
@@ -448,6 +476,7 @@ pub async fn call_from(
     let dsite = Site {
         kind: SpanKind::Client,
         service: from,
+        instance: from_instance,
         operation: op.name(),
         peer: to.name(),
         span_id,

@@ -35,6 +35,7 @@ fn site<'a>(service: &'a str, operation: &'a str, keys: &'a Keys) -> CallSite<'a
     CallSite {
         service,
         operation,
+        instance: "",
         zone: "zone-a",
         scene: "quick_pay",
         keys,

@@ -45,6 +45,7 @@ fn site<'a>(service: &'a str, op: &'a str, zone: &'a str, k: &'a Keys) -> CallSi
     CallSite {
         service,
         operation: op,
+        instance: "",
         zone,
         scene: "quick_pay",
         keys: k,

@@ -87,6 +87,9 @@ pub fn router(steering: Arc<Steering>, token: &str) -> Result<Router, NoToken> {
         .route("/control/faults", get(get_faults).put(put_faults))
         .route("/control/ground-truth", get(get_ground_truth))
         .route("/control/breakers", get(get_breakers))
+        .route("/control/instances", get(get_instances).put(put_instances))
+        .route("/control/pools", get(get_pools).put(put_pools))
+        .route("/control/ledger-db", get(get_ledger_db).put(put_ledger_db))
         .route("/getRules", get(sentinel_get))
         .route("/setRules", axum::routing::post(sentinel_set))
         .route("/getParamFlowRules", get(sentinel_get_param))
@@ -133,8 +136,12 @@ fn actor(h: &HeaderMap) -> String {
 }
 
 fn bad(e: ControlError) -> Response {
+    let status = match e {
+        ControlError::Conflict { .. } => StatusCode::CONFLICT,
+        _ => StatusCode::BAD_REQUEST,
+    };
     (
-        StatusCode::BAD_REQUEST,
+        status,
         Json(serde_json::json!({"error": e.to_string(), "field": e.field()})),
     )
         .into_response()
@@ -198,6 +205,30 @@ async fn get_ledger(State(c): State<Ctx>) -> Response {
 
 async fn put_ledger(State(c): State<Ctx>, h: HeaderMap, body: Bytes) -> Response {
     reply(parse_json(&body).and_then(|b| c.steering.put_ledger(b, &actor(&h))))
+}
+
+async fn get_instances(State(c): State<Ctx>) -> Response {
+    Json(c.steering.instances()).into_response()
+}
+
+async fn put_instances(State(c): State<Ctx>, h: HeaderMap, body: Bytes) -> Response {
+    reply(parse_json(&body).and_then(|b| c.steering.put_instances(b, &actor(&h))))
+}
+
+async fn get_pools(State(c): State<Ctx>) -> Response {
+    Json(c.steering.pools()).into_response()
+}
+
+async fn put_pools(State(c): State<Ctx>, h: HeaderMap, body: Bytes) -> Response {
+    reply(parse_json(&body).and_then(|b| c.steering.put_pools(b, &actor(&h))))
+}
+
+async fn get_ledger_db(State(c): State<Ctx>) -> Response {
+    Json(c.steering.ledger_db()).into_response()
+}
+
+async fn put_ledger_db(State(c): State<Ctx>, h: HeaderMap, body: Bytes) -> Response {
+    reply(parse_json(&body).and_then(|b| c.steering.put_ledger_db(b, &actor(&h))))
 }
 
 async fn get_faults(State(c): State<Ctx>) -> Response {

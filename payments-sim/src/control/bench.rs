@@ -103,6 +103,7 @@ fn run_one(guard: &Arc<dyn Guard>, threads: usize, calls: u64) -> (f64, u64) {
                         let site = CallSite {
                             service: "payment",
                             operation: "PaymentService.pay",
+                            instance: "payment-1",
                             zone: "zone-a",
                             scene: "quick_pay",
                             keys: &keys[(i % 64) as usize],

@@ -7,6 +7,10 @@ pub enum ControlError {
     /// A field of a body failed to parse or validate.
     #[error("{field}: {reason}")]
     Invalid { field: String, reason: String },
+    /// A valid body the current state cannot take (it would leave a service
+    /// with no instance in rotation); HTTP 409.
+    #[error("{field}: {reason}")]
+    Conflict { field: String, reason: String },
     /// An unknown rule type (`flow`, `degrade`, `param-flow`/`param` are known).
     #[error("type: unknown rule type {0:?} (expected flow, degrade or param-flow)")]
     UnknownRuleType(String),
@@ -22,10 +26,16 @@ impl ControlError {
             reason: reason.into(),
         }
     }
+    pub fn conflict(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::Conflict {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
     /// The field named by the error, if any (`[0].count`, `type`, `kind`, …).
     pub fn field(&self) -> Option<String> {
         match self {
-            Self::Invalid { field, .. } => Some(field.clone()),
+            Self::Invalid { field, .. } | Self::Conflict { field, .. } => Some(field.clone()),
             Self::UnknownRuleType(_) => Some("type".into()),
             Self::Fault(e) => Some(e.field.clone()),
         }

@@ -68,15 +68,15 @@ fn served_fault(f: &Fault, site: &CallSite<'_>, now: u64, delay: &mut u64) -> Op
                 return Some(reject("ZONE_UNAVAILABLE", "ConnectException", 0));
             }
         }
-        FaultKind::Latency if hits() => {
+        FaultKind::Latency if f.hits_served(site) => {
             f.touch(now);
             *delay += f.delay_us;
         }
-        FaultKind::Errors if hits() && chance(f.rate) => {
+        FaultKind::Errors if f.hits_served(site) && chance(f.rate) => {
             f.touch(now);
             return Some(reject("SYSTEM_ERROR", "InternalError", *delay));
         }
-        FaultKind::Timeout if hits() && chance(f.rate) => {
+        FaultKind::Timeout if f.hits_served(site) && chance(f.rate) => {
             f.touch(now);
             return Some(reject("TIMEOUT", "TimeoutException", *delay + f.delay_us));
         }
@@ -151,10 +151,12 @@ impl Steering {
             // Pools last: a call refused before reaching a pool never takes a
             // slot, and its coming exit is cancelled instead.
             let mut refused = rule_refused || out.is_some();
+            // A resized pool supersedes the exhausted one.
+            let resized = self.levers.pool(site.service).unwrap_or(0);
             for f in faults.iter().filter(|f| is_pool_for(f, site, now)) {
                 if refused {
                     f.refused.note();
-                } else if !f.in_flight.try_enter(f.pool as i64) {
+                } else if !f.in_flight.try_enter(f.pool.max(resized) as i64) {
                     f.touch(now);
                     f.refused.note();
                     refused = true;
@@ -308,11 +310,23 @@ impl Guard for Steering {
         self.state.ledger_strategy(account)
     }
 
+    fn instance_isolated(&self, instance: &str) -> bool {
+        self.levers.is_isolated(instance)
+    }
+
+    fn attach_instances(&self, table: &Arc<crate::instances::Instances>) {
+        self.levers.attach(table);
+    }
+
+    /// Slow-ledger faults slow postings only while their database is the primary.
     fn ledger_delay_us(&self) -> u64 {
         let mut d = 0;
+        let primary = self.levers.primary_db();
         self.each_active(FaultKind::SlowLedger, |f, now| {
-            f.touch(now);
-            d += f.delay_us;
+            if f.hits_db(primary) {
+                f.touch(now);
+                d += f.delay_us;
+            }
         });
         d
     }

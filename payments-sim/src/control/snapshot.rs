@@ -21,6 +21,8 @@ thread_local! {
     pub static RULES: Cache = const { RefCell::new(Vec::new()) };
     /// Cache for fault lists.
     pub static FAULTS: Cache = const { RefCell::new(Vec::new()) };
+    /// Cache for the isolated instances.
+    pub static LEVERS: Cache = const { RefCell::new(Vec::new()) };
 }
 
 /// A value published by writers and read through a per-thread cache.

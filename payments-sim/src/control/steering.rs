@@ -36,6 +36,8 @@ pub struct Steering {
     pub(crate) has_rules: AtomicBool,
     pub(crate) state: ControlState,
     pub(crate) faults: FaultSet,
+    /// Instance isolation, pool resizes, the ledger's primary database.
+    pub(crate) levers: super::levers::Levers,
     pub(super) builtin_versions: RwLock<HashMap<String, String>>,
     pub(super) deployed: Mutex<HashMap<String, BTreeSet<String>>>,
     /// Serialises control changes so events come out in the order applied.
@@ -63,6 +65,7 @@ impl Steering {
             has_rules: AtomicBool::new(false),
             state: ControlState::default(),
             faults: FaultSet::new(),
+            levers: Default::default(),
             builtin_versions: RwLock::new(HashMap::new()),
             deployed: Mutex::new(HashMap::new()),
             writes: Mutex::new(()),
@@ -392,7 +395,7 @@ impl Steering {
 
     /// Adds faults timed from the run's start (the CLI's `--fault`).
     pub fn add_faults(&self, specs: Vec<FaultSpec>) -> Result<(), ControlError> {
-        self.faults.add(specs, self.run_start_us)?;
+        self.with_binding(|b| self.faults.add(specs, self.run_start_us, b))?;
         Ok(())
     }
 
@@ -400,7 +403,7 @@ impl Steering {
     /// do not announce themselves.
     pub fn put_faults(&self, specs: Vec<FaultSpec>) -> Result<Vec<GroundTruth>, ControlError> {
         let now = self.clock.now_us();
-        self.faults.replace(specs, now, now)?;
+        self.with_binding(|b| self.faults.replace(specs, now, now, b))?;
         Ok(self.faults())
     }
 

@@ -3,7 +3,7 @@
 //! started, ended or was removed, and when it first touched a call).
 
 use super::spec::FaultSpec;
-use super::{defaults, FaultError, FaultKind, Target};
+use super::{defaults, Binding, FaultError, FaultKind, Target};
 use crate::control::snapshot::{self, Published};
 use crate::control::window::{InFlight, Refusals};
 use digest::{format_rfc3339, Micros};
@@ -43,8 +43,8 @@ pub struct Fault {
 }
 
 impl Fault {
-    fn new(id: u64, spec: FaultSpec, base_us: Micros) -> Result<Self, FaultError> {
-        let target = spec.resolve()?;
+    fn new(id: u64, spec: FaultSpec, base_us: Micros, b: &Binding<'_>) -> Result<Self, FaultError> {
+        let target = spec.bind(b)?;
         let start_us = base_us + (spec.start_s * 1e6) as u64;
         let end_us = spec.duration_s.map(|d| start_us + (d * 1e6) as u64);
         use FaultKind::*;
@@ -121,11 +121,26 @@ impl Fault {
         }
     }
 
+    /// Does this fault hit the served call at `site`: its service (or
+    /// operation), or the instance serving it?
+    pub fn hits_served(&self, site: &crate::guard::CallSite<'_>) -> bool {
+        match &self.target {
+            Target::Instance { instance, .. } => instance == site.instance,
+            _ => self.hits_service(site.service, site.operation),
+        }
+    }
+
+    /// Is this fault bound to ledger database `db`?
+    pub fn hits_db(&self, db: &str) -> bool {
+        matches!(&self.target, Target::LedgerDb { db: d } if d == db)
+    }
+
     /// Could this fault change a call to `site` (or to `bank`)? By target only,
     /// without the clock: the payment path asks this first.
     pub fn could_hit(&self, site: &crate::guard::CallSite<'_>, bank: Option<&str>) -> bool {
         match (&self.target, bank) {
             (Target::Service { .. }, None) => self.hits_service(site.service, site.operation),
+            (Target::Instance { instance, .. }, None) => instance == site.instance,
             (Target::Zone { zone }, None) => zone == site.zone,
             (Target::Bank { bank: b }, Some(called)) => b == called,
             _ => false,
@@ -239,16 +254,21 @@ impl FaultSet {
         self.live.with(|v| f(v))
     }
 
-    fn build(&self, specs: Vec<FaultSpec>, base_us: Micros) -> Result<Vec<Arc<Fault>>, FaultError> {
+    fn build(
+        &self,
+        specs: Vec<FaultSpec>,
+        base_us: Micros,
+        b: &Binding<'_>,
+    ) -> Result<Vec<Arc<Fault>>, FaultError> {
         // Validate all before taking ids, so a bad list changes nothing.
         for s in &specs {
-            s.resolve()?;
+            s.bind(b)?;
         }
         specs
             .into_iter()
             .map(|s| {
                 let id = self.next_id.fetch_add(1, Ordering::AcqRel) + 1;
-                Fault::new(id, s, base_us).map(Arc::new)
+                Fault::new(id, s, base_us, b).map(Arc::new)
             })
             .collect()
     }
@@ -271,8 +291,9 @@ impl FaultSet {
         &self,
         specs: Vec<FaultSpec>,
         base_us: Micros,
+        b: &Binding<'_>,
     ) -> Result<Vec<Arc<Fault>>, FaultError> {
-        let new = self.build(specs, base_us)?;
+        let new = self.build(specs, base_us, b)?;
         let _w = self.writer.lock();
         let mut all: Vec<_> = self.live.load().iter().cloned().collect();
         all.extend(new.iter().cloned());
@@ -287,8 +308,9 @@ impl FaultSet {
         specs: Vec<FaultSpec>,
         base_us: Micros,
         now_us: Micros,
+        b: &Binding<'_>,
     ) -> Result<Vec<Arc<Fault>>, FaultError> {
-        let new = self.build(specs, base_us)?;
+        let new = self.build(specs, base_us, b)?;
         let _w = self.writer.lock();
         for f in self.live.load().iter() {
             let _ = f.removed_us.compare_exchange(

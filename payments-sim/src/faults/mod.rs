@@ -12,6 +12,18 @@ mod spec;
 pub use active::{Fault, FaultSet, GroundTruth};
 pub use spec::{parse_fault, FaultSpec};
 
+/// The ledger's databases: the primary at start, then its standby.
+pub const LEDGER_DBS: [&str; 2] = ["ledger-db-1", "ledger-db-2"];
+
+/// What a fault's target is checked and bound against when it is installed:
+/// the system's instances (an `instance:NAME` must exist) and the ledger's
+/// primary database (a slow-ledger without a database binds to it).
+#[derive(Debug, Clone, Copy)]
+pub struct Binding<'a> {
+    pub instances: &'a crate::instances::Instances,
+    pub primary_db: &'a str,
+}
+
 use serde::{Deserialize, Serialize};
 
 /// Default targets and magnitudes when a spec leaves them out.
@@ -112,7 +124,19 @@ pub enum Target {
     Merchant {
         merchant: String,
     },
-    /// The whole run (surge, slow ledger).
+    /// One instance of a service (`instance:payment-engine-2`): latency,
+    /// errors and timeout on the calls it serves.
+    Instance {
+        service: String,
+        instance: String,
+    },
+    /// One of the ledger's databases ([`LEDGER_DBS`]; slow-ledger). Empty
+    /// until installed: then the primary of that moment.
+    #[serde(rename = "ledger-db")]
+    LedgerDb {
+        db: String,
+    },
+    /// The whole run (surge).
     Global,
 }
 
@@ -130,6 +154,8 @@ impl std::fmt::Display for Target {
             Target::Bank { bank } => write!(f, "bank:{bank}"),
             Target::Zone { zone } => f.write_str(zone),
             Target::Merchant { merchant } => f.write_str(merchant),
+            Target::Instance { instance, .. } => write!(f, "instance:{instance}"),
+            Target::LedgerDb { db } => f.write_str(db),
             Target::Global => f.write_str("*"),
         }
     }

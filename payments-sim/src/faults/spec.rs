@@ -2,7 +2,8 @@
 //! JSON body of `/control/faults`, both parsed into one [`FaultSpec`], and the
 //! resolution of a spec's target against its kind (with the documented defaults).
 
-use super::{defaults, FaultError, FaultKind, Target};
+use super::{defaults, Binding, FaultError, FaultKind, Target, LEDGER_DBS};
+use crate::msg::Service;
 use serde::{Deserialize, Serialize};
 
 /// One fault, as asked for. Times are seconds relative to the run's start (CLI)
@@ -111,7 +112,10 @@ impl FaultSpec {
         {
             return Err(self.err("version", "must be 1..=64 bytes"));
         }
-        let t = self.target.as_deref().map(str::trim);
+        let mut t = self.target.as_deref().map(str::trim);
+        if self.kind == FaultKind::SlowLedger && t == Some("") {
+            t = None; // the primary, as when absent
+        }
         if t == Some("") {
             return Err(self.err("target", "empty (omit it for the default)"));
         }
@@ -121,6 +125,18 @@ impl FaultSpec {
             return Err(self.err("target", "must be <= 128 bytes with no spaces"));
         }
         use FaultKind::*;
+        if let Some(name) = t.and_then(|t| t.strip_prefix("instance:")) {
+            if !matches!(self.kind, Latency | Errors | Timeout) {
+                return Err(self.err(
+                    "target",
+                    format!(
+                        "instance:NAME targets latency, errors or timeout, not {}",
+                        self.kind
+                    ),
+                ));
+            }
+            return self.instance_target(name);
+        }
         let svc = |default: &str| -> Result<Target, FaultError> {
             let t = t.unwrap_or(default);
             if let Some(bank) = t.strip_prefix("bank:") {
@@ -186,9 +202,62 @@ impl FaultSpec {
                 Ok(Target::Global)
             }
             SlowLedger => match t {
-                None | Some("accounting") | Some("ledger") => Ok(Target::Global),
-                Some(_) => Err(self.err("target", "slow-ledger takes no target (or `ledger`)")),
+                None | Some("accounting") | Some("ledger") => {
+                    Ok(Target::LedgerDb { db: String::new() })
+                }
+                Some(db) if LEDGER_DBS.contains(&db) => Ok(Target::LedgerDb { db: db.to_string() }),
+                Some(_) => Err(self.err(
+                    "target",
+                    format!(
+                        "slow-ledger's target is a ledger database ({}), or none for the primary",
+                        LEDGER_DBS.join(", ")
+                    ),
+                )),
             },
+        }
+    }
+
+    /// `instance:NAME`: NAME is `{service}-{n}` of a known service, n >= 1
+    /// (whether it exists is checked by [`FaultSpec::bind`]).
+    fn instance_target(&self, name: &str) -> Result<Target, FaultError> {
+        let parsed = name.rsplit_once('-').and_then(|(svc, n)| {
+            let svc = Service::from_name(svc)?;
+            let digits = !n.starts_with('0') && n.bytes().all(|b| b.is_ascii_digit());
+            (digits && n.parse::<u32>().is_ok()).then_some(svc)
+        });
+        match parsed {
+            Some(svc) => Ok(Target::Instance {
+                service: svc.name().to_string(),
+                instance: name.to_string(),
+            }),
+            None => Err(self.err(
+                "target",
+                format!(
+                    "unknown instance {name:?} (instances are SERVICE-N, e.g. payment-engine-2)"
+                ),
+            )),
+        }
+    }
+
+    /// [`FaultSpec::resolve`], then checks the target against the running
+    /// system: an instance must exist; a slow-ledger without a database binds
+    /// to the primary of this moment.
+    pub fn bind(&self, b: &Binding<'_>) -> Result<Target, FaultError> {
+        match self.resolve()? {
+            Target::Instance { service, instance } => {
+                if b.instances.find(&instance).is_none() {
+                    let n = Service::from_name(&service).map_or(0, |s| b.instances.of(s).len());
+                    return Err(self.err(
+                        "target",
+                        format!("unknown instance {instance:?} ({service} runs {service}-1..={service}-{n})"),
+                    ));
+                }
+                Ok(Target::Instance { service, instance })
+            }
+            Target::LedgerDb { db } if db.is_empty() => Ok(Target::LedgerDb {
+                db: b.primary_db.to_string(),
+            }),
+            t => Ok(t),
         }
     }
 }

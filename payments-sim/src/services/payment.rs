@@ -18,9 +18,10 @@ pub async fn pay(hop: &mut Hop<'_>, req: &PayRequest) -> Reply {
     {
         let w = hop.w.clone();
         let ctx = hop.ctx.clone();
+        let from: Box<str> = hop.instance.into();
         let req = req.clone();
         tokio::spawn(async move {
-            let _ = call_from(&w, Service::Payment, &ctx, Op::RiskAsyncCheck, &req).await;
+            let _ = call_from(&w, Service::Payment, &from, &ctx, Op::RiskAsyncCheck, &req).await;
         });
     }
     let mut r = hop.call(Op::EnginePay, req).await;
