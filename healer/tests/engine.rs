@@ -188,9 +188,9 @@ async fn a_plan_that_does_not_help_is_undone_and_escalated() {
 
 #[tokio::test]
 async fn commander_approval_reject_timeout_and_escalation() {
-    let (mut e, clock, control, _) = engine(EngineConfig::default(), builtin_plans()).await;
+    let (mut e, clock, control, _) = engine(EngineConfig::default(), core_default_plans()).await;
     let probe = TestProbe::default();
-    // accounting is a core service: its plans wait for a commander.
+    // accounting is a core service: a plan that does not name its mode waits for a commander.
     let id = e.on_trigger(trigger("overload", "service:accounting", &clock));
     run_for(&mut e, &clock, &probe, 2000).await;
     assert_eq!(
@@ -233,8 +233,24 @@ async fn commander_approval_reject_timeout_and_escalation() {
         .any(|t| t.kind == TimelineKind::Approved && t.by.as_deref() == Some("carol")));
     assert_eq!(
         control.get("/control/rules/flow"),
-        json!([{"resource": "accounting", "grade": 1, "count": 300}])
+        json!([{"resource": "cashier", "grade": 1, "count": 300}])
     );
+}
+
+/// A plan on a core service that leaves its approval mode to the default (the built-in
+/// accounting plans say `auto`: growing a pool or switching the ledger over is safe).
+fn core_default_plans() -> Vec<Plan> {
+    vec![parse_plan(
+        r#"
+name = "accounting-shed"
+[trigger]
+kind = ["overload", "latency"]
+target = "service:accounting"
+[[steps]]
+flow_limit = { resource = "cashier", qps = 300.0 }
+"#,
+    )
+    .unwrap()]
 }
 
 #[tokio::test]
@@ -484,7 +500,7 @@ fn smtp() -> Option<(String, std::path::PathBuf)> {
 
 #[tokio::test]
 async fn approval_requests_and_escalations_reach_people_by_email() {
-    let (mut e, clock, _control, _) = engine(EngineConfig::default(), builtin_plans()).await;
+    let (mut e, clock, _control, _) = engine(EngineConfig::default(), core_default_plans()).await;
     let probe = TestProbe::default();
     let id = e.on_trigger(trigger("overload", "service:accounting", &clock));
     let n = e.take_notices();
@@ -532,7 +548,7 @@ async fn approval_requests_and_escalations_reach_people_by_email() {
         .any(|m| m.contains(&format!("[incident {id}] escalated"))));
     assert!(found
         .iter()
-        .any(|m| m.contains("approval_requested") && m.contains("pool-exhaustion")));
+        .any(|m| m.contains("approval_requested") && m.contains("accounting-shed")));
 }
 
 #[test]

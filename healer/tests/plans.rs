@@ -161,7 +161,7 @@ fn routing_levers_parse_and_refuse_bad_values() {
     let cases: &[(&str, &str)] = &[
         (
             "isolate = { instance = \"\" }",
-            "steps[0].isolate: `instance` must name an instance",
+            "steps[0].isolate`: `instance` must name an instance",
         ),
         (
             "isolate = { instance = \"{target}\", max_per_service = 0 }",
@@ -169,11 +169,11 @@ fn routing_levers_parse_and_refuse_bad_values() {
         ),
         (
             "isolate = { instance = \"{target}\", zone = \"a\" }",
-            "steps[0].isolate: unknown field `zone`",
+            "steps[0].isolate`: unknown field `zone`",
         ),
         (
             "isolate = { }",
-            "steps[0].isolate: missing field `instance`",
+            "steps[0].isolate`: missing field `instance`",
         ),
         (
             "isolate = { instance = \"{tagret}\" }",
@@ -185,7 +185,7 @@ fn routing_levers_parse_and_refuse_bad_values() {
         ),
         (
             "pool_size = { service = \"accounting\", size = 0 }",
-            "steps[0].pool_size: `size` must be in 1..=4096",
+            "steps[0].pool_size`: `size` must be in 1..=4096",
         ),
         (
             "pool_size = { service = \"accounting\", size = 100000 }",
@@ -205,7 +205,7 @@ fn routing_levers_parse_and_refuse_bad_values() {
         ),
         (
             "ledger_switchover = { to = \"ledger-db-3\" }",
-            "steps[0].ledger_switchover: unknown field `to`",
+            "steps[0].ledger_switchover`: unknown field `to`",
         ),
         (
             "ledger_switchover = {}\nexecutor = \"sentinel\"",

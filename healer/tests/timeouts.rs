@@ -2,7 +2,7 @@
 //! its timeout (short, because the wiring ticks the engine under a lock), not forever; the
 //! engine then fails the step, undoes nothing it did not do, and escalates.
 
-use digest::ManualClock;
+use digest::{Clock, ManualClock};
 use healer::executor::sim::SimExecutor;
 use healer::*;
 use std::sync::Arc;
