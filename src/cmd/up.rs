@@ -32,6 +32,44 @@ pub struct Args {
     /// Simulated payments per second (0: no traffic).
     #[arg(long)]
     pub tps: Option<f64>,
+    /// Who lets a contingency plan act: `plan` (each plan's own mode), `commander`
+    /// (every plan waits for a commander's Approve/Reject, with the plan's timeout and
+    /// escalation), `auto` (every plan runs at once). Default: the config's `approve`,
+    /// else `plan`.
+    #[arg(long, value_enum)]
+    pub approve: Option<Approve>,
+}
+
+/// `--approve` / `approve = "…"`: who lets plans act.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Approve {
+    /// Every plan runs at once.
+    Auto,
+    /// Every plan waits for a commander (dashboard or API).
+    Commander,
+    /// Each plan keeps its own approval mode.
+    #[default]
+    Plan,
+}
+
+impl Approve {
+    /// The healer's override (`None`: each plan's own mode).
+    pub fn mode(self) -> Option<healer::ApprovalMode> {
+        match self {
+            Approve::Auto => Some(healer::ApprovalMode::Auto),
+            Approve::Commander => Some(healer::ApprovalMode::Commander),
+            Approve::Plan => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Approve::Auto => "auto",
+            Approve::Commander => "commander",
+            Approve::Plan => "plan",
+        }
+    }
 }
 
 /// `warroom up --config FILE`: every table optional, unknown fields refused.
@@ -40,6 +78,8 @@ pub struct Args {
 pub struct UpConfig {
     /// Simulated payments per second (default 200; 0 turns traffic off).
     pub tps: Option<f64>,
+    /// Who lets plans act: "plan" (default), "commander" or "auto" (`--approve` wins).
+    pub approve: Option<Approve>,
     /// Store records in ClickHouse at this URL (default: the embedded store).
     pub clickhouse: Option<String>,
     pub data_dir: Option<PathBuf>,
@@ -89,6 +129,8 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     let mut o = StackOptions::new(clock.clone(), data_dir.clone(), token);
     o.control_listen = a.control_listen.clone();
     o.clickhouse = cfg.clickhouse.clone();
+    let approve = a.approve.or(cfg.approve).unwrap_or_default();
+    o.approval = approve.mode();
     if let Some(x) = &cfg.analyzer {
         x.validate().context("[analyzer]")?;
         o.analyzer = x.clone();
@@ -134,6 +176,7 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     println!("dashboard: http://{}", dash_l.local_addr()?);
     println!("collector: http://{}", collector_l.local_addr()?);
     println!("control API: {}", stack.control.base());
+    println!("approval: {}", approve.name());
     if let Some(f) = first_admin {
         println!("first admin login: user {} password {}", f.name, f.password);
     }
