@@ -76,6 +76,17 @@ impl Trigger {
         t
     }
 
+    /// Blames one instance of the service (the analyzer's `RootCause::instance`): the
+    /// target becomes `instance:NAME` (so `{target}` is `NAME`) and `NAME` the label
+    /// `instance`. `None` leaves the trigger as it is.
+    pub fn with_instance(mut self, instance: Option<&str>) -> Self {
+        if let Some(i) = instance.filter(|i| !i.is_empty()) {
+            self.target = format!("instance:{i}");
+            self.labels.insert("instance".into(), i.into());
+        }
+        self
+    }
+
     /// The target's kind (`bank` of `bank:icbc`).
     pub fn target_kind(&self) -> &str {
         self.target.split_once(':').map(|(k, _)| k).unwrap_or("")
@@ -129,5 +140,16 @@ mod tests {
             Trigger::from_cause("bad_release", Some("trade"), None, None, None, 0).target,
             "service:trade"
         );
+        let t = Trigger::from_cause("latency", Some("payment-engine"), None, None, None, 0)
+            .with_instance(Some("payment-engine-2"));
+        assert_eq!(
+            (t.target.as_str(), t.target_kind(), t.target_name()),
+            ("instance:payment-engine-2", "instance", "payment-engine-2")
+        );
+        assert_eq!(t.labels["service"], "payment-engine");
+        assert_eq!(t.labels["instance"], "payment-engine-2");
+        let t = Trigger::from_cause("latency", Some("trade"), None, None, None, 0);
+        assert_eq!(t.clone().with_instance(None), t);
+        assert_eq!(t.clone().with_instance(Some("")), t);
     }
 }

@@ -340,3 +340,70 @@ async fn routing_levers_apply_and_undo_on_the_real_control_api() {
     sim.undo(&a, &applied).await.unwrap();
     assert_eq!(read(&url, "/control/ledger-db").await["primary"], primary);
 }
+
+struct NeverClears;
+impl Probe for NeverClears {
+    fn cleared(&self, _t: &Trigger) -> bool {
+        false
+    }
+}
+
+/// The engine on the real control API: two instances of one service fall sick at once;
+/// the first is isolated, the second incident is refused by the step's guard (never more
+/// than one instance of a service out) and escalated with nothing changed; when the first
+/// plan does not help it is undone too, and the control plane ends as it began.
+#[tokio::test]
+async fn isolate_instance_takes_at_most_one_instance_of_a_service_out() {
+    let (url, _steering) = serve_sim().await;
+    let start = read(&url, "/control/instances").await;
+    let clock = ManualClock::new(1_795_785_000_000_000);
+    let sim = SimExecutor::new(&url, TOKEN, &[], &[]);
+    let mut e = Engine::new(
+        Arc::new(clock.clone()),
+        EngineConfig::default(),
+        builtin_plans(),
+        Executors::default().with(ExecutorKind::Sim, Arc::new(sim)),
+        AuditLog::memory(),
+    );
+    let now = 1_795_785_000_000_000;
+    let a = e.on_trigger(Trigger::diagnosis(
+        "latency",
+        "instance:payment-engine-1",
+        now,
+    ));
+    e.tick(&NeverClears).await;
+    assert_eq!(
+        read(&url, "/control/instances").await["isolated"],
+        json!(["payment-engine-1"])
+    );
+    let b = e.on_trigger(Trigger::diagnosis(
+        "errors",
+        "instance:payment-engine-2",
+        now,
+    ));
+    e.tick(&NeverClears).await;
+    let inc = e.incident(b).unwrap();
+    assert_eq!(inc.plan.as_deref(), Some("isolate-instance"));
+    assert_eq!(inc.state, IncidentState::RolledBack);
+    assert!(
+        inc.timeline
+            .iter()
+            .any(|t| t.kind == TimelineKind::ActionFailed
+                && t.detail.contains("refused by the step's guard")),
+        "{:?}",
+        inc.timeline
+    );
+    assert_eq!(
+        read(&url, "/control/instances").await["isolated"],
+        json!(["payment-engine-1"]),
+        "the refused plan changed nothing"
+    );
+    assert_eq!(e.incident(a).unwrap().state, IncidentState::Verifying);
+    // Past the 5 s verification: it did not help, so it is undone and escalated.
+    clock.set(now + 5_100_000);
+    e.tick(&NeverClears).await;
+    let inc = e.incident(a).unwrap();
+    assert_eq!(inc.state, IncidentState::RolledBack);
+    assert_eq!(inc.escalated_to.as_deref(), Some("duty-manager"));
+    assert_eq!(read(&url, "/control/instances").await, start);
+}

@@ -136,7 +136,7 @@ impl Plan {
         if let Some(a) = &self.trigger.alert {
             return t.alert.as_deref() == Some(a.as_str());
         }
-        self.trigger.kinds.iter().any(|k| *k == t.kind)
+        self.trigger.kinds.contains(&t.kind)
             && self
                 .trigger
                 .target
