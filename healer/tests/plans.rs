@@ -334,15 +334,34 @@ fn builtin_plans_route_around_the_sick_part() {
         }
     );
     assert_eq!(first("slow-ledger"), Action::LedgerSwitchover {});
-    // The slow-call breaker trips on the injected 300 ms (payments-sim's default latency).
+    // The breakers trip on payments-sim's default faults: a slow call is one above the
+    // threshold (ms), an error ratio must be strictly above it.
+    use payments_sim::faults::defaults;
     match first("latency-breaker") {
         Action::CircuitBreaker {
             grade, threshold, ..
         } => {
             assert_eq!(grade, "slow_call");
-            assert!(threshold < 300.0, "threshold {threshold} ms would not trip");
+            assert!(
+                threshold < defaults::LATENCY_MS as f64,
+                "threshold {threshold} ms would not trip on {} ms",
+                defaults::LATENCY_MS
+            );
         }
         a => panic!("latency-breaker starts with {a:?}"),
+    }
+    match first("errors-breaker") {
+        Action::CircuitBreaker {
+            grade, threshold, ..
+        } => {
+            assert_eq!(grade, "error_ratio");
+            assert!(
+                threshold < defaults::ERROR_RATE * 0.8,
+                "threshold {threshold} is too close to the injected {}",
+                defaults::ERROR_RATE
+            );
+        }
+        a => panic!("errors-breaker starts with {a:?}"),
     }
     for n in ["isolate-instance", "pool-exhaustion", "slow-ledger"] {
         assert_eq!(by(n).approval, Some(ApprovalMode::Auto), "{n}");
