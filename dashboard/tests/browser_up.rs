@@ -2,11 +2,15 @@
 //! binary's `up` (payments-sim traffic, collector, analyzer, SLA, alerts, healer, this
 //! dashboard) on loopback ports, Debian's Chromium headless over WebDriver.
 //!
-//! Logs in, sees payments/s change live, opens the topology and finds every payments-sim
+//! `up` runs with `--approve commander`, so every plan waits for a commander. The test
+//! logs in, sees payments/s change live, opens the topology and finds every payments-sim
 //! service, injects a bank outage from the drill screen, sees the incident with its root
-//! cause, approves its plan when it waits for a commander (plans approved automatically
-//! are accepted and reported), sees it recover and the MTTR figure update; a viewer gets
-//! 403 on approve and drill from the page. Screenshots: `target/browser-artifacts/up/`.
+//! cause and its plan waiting with Approve/Reject; a viewer sees Approve disabled and gets
+//! 403 from the API (the plan still waits); the commander clicks Approve, the timeline
+//! records who approved, the plan recovers and the MTTR figure goes from "—" to a number.
+//! Every screen is checked at 1920×1080 and 1366×768: no sideways scroll, no element
+//! sticking out of the window, no overlapping siblings. A viewer cannot drill (browser and
+//! API). Screenshots: `target/browser-artifacts/up/`.
 //!
 //! The binary: `$WARROOM_BIN`, else `target/debug/warroom` (built by `cargo test
 //! --workspace`, which the root package's own tests require). Missing binary, bundle or
@@ -42,8 +46,6 @@ fn warroom_bin() -> Option<PathBuf> {
 /// `warroom up` in a child process; killed on drop.
 struct Up {
     child: Child,
-    /// `up` was started with `--approve manual`: plans wait for a commander.
-    manual_approval: bool,
     url: String,
     _dir: tempfile::TempDir,
 }
@@ -85,14 +87,13 @@ fn start_up(bin: &PathBuf, dist: &std::path::Path) -> Up {
         .args(["up", "--help"])
         .output()
         .expect("warroom up --help");
-    let manual_approval = String::from_utf8_lossy(&help.stdout).contains("--approve");
+    assert!(
+        String::from_utf8_lossy(&help.stdout).contains("--approve <APPROVE>"),
+        "{} has no `up --approve`: rebuild it (cargo build -p warroom)",
+        bin.display()
+    );
     let mut child = Command::new(bin)
-        .arg("up")
-        .args(if manual_approval {
-            &["--approve", "manual"][..]
-        } else {
-            &[][..]
-        })
+        .args(["up", "--approve", "commander"])
         .args([
             "--listen",
             "127.0.0.1:0",
@@ -126,7 +127,6 @@ fn start_up(bin: &PathBuf, dist: &std::path::Path) -> Up {
     Up {
         child,
         url,
-        manual_approval,
         _dir: dir,
     }
 }
@@ -139,6 +139,94 @@ async fn log_in(b: &Browser, url: &str, user: &str) {
     b.type_into("#login-password", PASSWORD).await;
     b.click("#login-submit").await;
     b.wait("header.top .who", WAIT).await;
+}
+
+/// Scrolls the incident room's plan (its status, Approve and Reject) into view.
+async fn show_plan(b: &Browser) {
+    b.script("document.querySelector('#approve').scrollIntoView({block: 'center'}); return true")
+        .await;
+}
+
+async fn log_out(b: &Browser) {
+    b.click("#logout").await;
+    b.wait("#login-user", WAIT).await;
+}
+
+/// Polls `js` (a script returning a boolean) until it answers true.
+async fn wait_true(b: &Browser, what: &str, timeout: Duration, js: &str) {
+    let t0 = Instant::now();
+    while b.script(js).await != serde_json::json!(true) {
+        assert!(t0.elapsed() < timeout, "{what}: not true after {timeout:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// What is wrong with the layout on screen: the page wider than the window, an
+/// element sticking out of the window on the right (unless inside a box that scrolls
+/// or clips it, like a wide table's own scroller), siblings that overlap.
+const LAYOUT_PROBLEMS: &str = r#"
+const W = window.innerWidth, de = document.documentElement, out = [];
+const name = e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
+  (typeof e.className === 'string' && e.className.trim() ? '.' + e.className.trim().split(/\s+/).join('.') : '');
+if (de.scrollWidth > W) out.push(`page is ${de.scrollWidth}px wide in a ${W}px window`);
+const inScroller = e => {
+  for (let p = e.parentElement; p && p !== document.body && p !== de; p = p.parentElement) {
+    if (getComputedStyle(p).overflowX !== 'visible') return true;
+  }
+  return false;
+};
+const shown = e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
+for (const e of document.body.querySelectorAll('*')) {
+  if (!shown(e)) continue;
+  const r = e.getBoundingClientRect();
+  if (r.right > W + 1 && !inScroller(e)) out.push(`${name(e)} ends at ${Math.round(r.right)}px`);
+}
+for (const c of document.querySelectorAll('header.top, nav, main, .figures, .scenes, .actions, form.inline, li.incident, .who')) {
+  const kids = [...c.children].filter(shown);
+  for (let i = 0; i < kids.length; i++) for (let j = i + 1; j < kids.length; j++) {
+    const a = kids[i].getBoundingClientRect(), b = kids[j].getBoundingClientRect();
+    const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+    const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+    if (w > 2 && h > 2) out.push(`${name(kids[i])} overlaps ${name(kids[j])} (${Math.round(w)}x${Math.round(h)}px)`);
+  }
+}
+return out.slice(0, 8);
+"#;
+
+/// Opens `page`, waits until it is drawn (and no longer loading), then requires a
+/// clean layout (polled for a few seconds so a re-render in flight does not count).
+async fn check_layout(b: &Browser, page: &str, w: u32, h: u32) {
+    if page.starts_with("/incidents/") {
+        b.goto(&format!(
+            "{}{page}",
+            b.script("return location.origin").await.as_str().unwrap()
+        ))
+        .await;
+    } else {
+        b.click(&format!("nav a[href=\"{page}\"]")).await;
+    }
+    wait_true(
+        b,
+        &format!("{page} drawn"),
+        Duration::from_secs(30),
+        &format!(
+            "return location.pathname === {page:?} && !!document.querySelector('main section, main form, main svg') &&
+               ![...document.querySelectorAll('main p.empty')].some(e => e.textContent.startsWith('Loading'))"
+        ),
+    )
+    .await;
+    let t0 = Instant::now();
+    loop {
+        let problems = b.script(LAYOUT_PROBLEMS).await;
+        if problems.as_array().is_some_and(|a| a.is_empty()) {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(5),
+            "{page} at {w}x{h}: {problems}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -165,7 +253,8 @@ async fn up_stack_drill_incident_approve_recover() {
     let up = start_up(&bin, &dist);
     let mut b = Browser::start(1920, 1080).await;
 
-    // 1. Log in; payments/s is there and moves.
+    // 1. Log in; payments/s is there and moves; no plan has recovered yet (every plan
+    //    waits for a commander), so MTTR reads "—".
     log_in(&b, &format!("{}/", up.url), "ada").await;
     let (first, _) = b
         .wait_text("#tps", Duration::from_secs(60), |t| {
@@ -174,6 +263,7 @@ async fn up_stack_drill_incident_approve_recover() {
         .await;
     b.wait_text("#tps", WAIT, |t| t != first && t.parse::<f64>().is_ok())
         .await;
+    assert_eq!(b.text("#mttr").await, "—", "MTTR before any recovery");
     b.screenshot(&shots, "01-overview-live").await;
 
     // 2. The topology shows every payments-sim service.
@@ -212,7 +302,7 @@ async fn up_stack_drill_incident_approve_recover() {
             break;
         }
         assert!(
-            t0.elapsed() < Duration::from_secs(60),
+            t0.elapsed() < Duration::from_secs(90),
             "no incident naming bank-a: {}",
             b.text("#incident-list").await
         );
@@ -224,38 +314,78 @@ async fn up_stack_drill_incident_approve_recover() {
         })
         .await;
     eprintln!("root cause on screen: {cause}");
+    let room = b.script("return location.pathname").await;
+    let room = room.as_str().unwrap().to_string();
+    let id = room.trim_start_matches("/incidents/").to_string();
     b.screenshot(&shots, "04-incident").await;
 
-    // 5. Approve as a commander when `up` can hold plans for one (`--approve manual`);
-    //    otherwise the built-in plans run automatically.
-    if up.manual_approval {
-        b.wait_text("#plan-status", Duration::from_secs(60), |t| {
-            t == "awaiting_approval"
-        })
-        .await;
-        let room_url = b.script("return location.pathname").await;
-        b.click("#logout").await;
-        b.wait("#login-user", WAIT).await;
-        log_in(
-            &b,
-            &format!("{}{}", up.url, room_url.as_str().unwrap()),
-            "cole",
-        )
-        .await;
-        assert_eq!(b.attr("#approve", "disabled").await, false);
-        b.click("#approve").await;
-        b.wait_text("#action-result", WAIT, |t| t == "approve: done")
-            .await;
-        b.wait_text("#incident-room", WAIT, |t| t.contains("cole"))
-            .await;
-    } else {
-        eprintln!(
-            "`warroom up` has no --approve: the plan ran automatically, Approve was not clicked"
-        );
-    }
+    // 5. Its plan waits for a commander, with Approve and Reject (admin may approve).
+    b.wait_text("#plan-status", Duration::from_secs(60), |t| {
+        t == "awaiting_approval"
+    })
+    .await;
+    eprintln!("plan waiting: {}", b.text("#plan-approval").await);
+    assert_eq!(b.attr("#approve", "disabled").await, false);
+    assert_eq!(b.attr("#reject", "disabled").await, false);
+    show_plan(&b).await;
+    b.screenshot(&shots, "05-plan-waiting").await;
 
-    // 6. It recovers, and the MTTR figure shows it.
-    b.wait_text("#plan-status", Duration::from_secs(90), |t| {
+    // 6. A viewer sees Approve and Reject disabled, and the API refuses them (403);
+    //    the plan still waits.
+    log_out(&b).await;
+    log_in(&b, &format!("{}{room}", up.url), "vera").await;
+    b.wait_text("#plan-status", WAIT, |t| t == "awaiting_approval")
+        .await;
+    assert_eq!(
+        b.attr("#approve", "disabled").await,
+        true,
+        "viewer: Approve"
+    );
+    assert_eq!(b.attr("#reject", "disabled").await, true, "viewer: Reject");
+    let statuses = b
+        .script_async(&format!(
+            "const done = arguments[0];
+             (async () => {{
+               const me = await (await fetch('/api/me')).json();
+               const h = {{'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf}};
+               const approve = await fetch('/api/incidents/{id}/approve', {{method: 'POST', headers: h, body: '{{}}'}});
+               const reject = await fetch('/api/incidents/{id}/reject', {{method: 'POST', headers: h, body: '{{}}'}});
+               const inc = await (await fetch('/api/incidents/{id}')).json();
+               done([me.role, approve.status, reject.status, inc.plan && inc.plan.status]);
+             }})();"
+        ))
+        .await;
+    assert_eq!(
+        statuses,
+        serde_json::json!(["viewer", 403, 403, "awaiting_approval"])
+    );
+    show_plan(&b).await;
+    b.screenshot(&shots, "06-viewer-cannot-approve").await;
+
+    // 7. The commander clicks Approve; the plan and the timeline say who approved.
+    log_out(&b).await;
+    log_in(&b, &format!("{}{room}", up.url), "cole").await;
+    b.wait_text("#plan-status", WAIT, |t| t == "awaiting_approval")
+        .await;
+    assert_eq!(b.attr("#approve", "disabled").await, false);
+    b.click("#approve").await;
+    b.wait_text("#action-result", WAIT, |t| t == "approve: done")
+        .await;
+    b.wait_text("#plan-approval", WAIT, |t| t == "approved by cole")
+        .await;
+    wait_true(
+        &b,
+        "a timeline row: approved by cole",
+        WAIT,
+        "return [...document.querySelectorAll('#timeline tr')]
+           .some(r => r.textContent.includes('approved by cole'))",
+    )
+    .await;
+    show_plan(&b).await;
+    b.screenshot(&shots, "07-approved").await;
+
+    // 8. It recovers, and the MTTR figure shows it.
+    b.wait_text("#plan-status", Duration::from_secs(120), |t| {
         t == "recovered"
     })
     .await;
@@ -268,51 +398,48 @@ async fn up_stack_drill_incident_approve_recover() {
         })
         .await;
     eprintln!("incident status on screen: {status}");
-    b.click("nav a[href=\"/incidents\"]").await;
     eprintln!(
-        "incidents on screen: {}",
-        b.text("#incident-list").await.replace('\n', " | ")
+        "timeline on screen: {}",
+        b.text("#timeline").await.replace('\n', " | ")
     );
-    b.screenshot(&shots, "05-recovered").await;
+    show_plan(&b).await;
+    b.screenshot(&shots, "08-recovered").await;
     b.click("nav a[href=\"/\"]").await;
     let (mttr, _) = b
-        .wait_text("#mttr", Duration::from_secs(60), |t| t.ends_with(" s"))
+        .wait_text("#mttr", Duration::from_secs(60), |t| {
+            t.strip_suffix(" s")
+                .and_then(|n| n.parse::<f64>().ok())
+                .is_some_and(|v| v > 0.0)
+        })
         .await;
     eprintln!("MTTR on screen: {mttr}");
-    b.screenshot(&shots, "06-overview-mttr").await;
+    b.screenshot(&shots, "09-overview-mttr").await;
 
-    // Every screen with live data, wall screen and laptop: nothing scrolls sideways.
+    // 9. Every screen with live data, wall screen and laptop: no sideways scroll, nothing
+    //    sticking out, no overlapping siblings.
     for (w, h) in [(1920, 1080), (1366, 768)] {
         b.resize(w, h).await;
         for page in [
             "/",
             "/topology",
             "/incidents",
+            room.as_str(),
             "/hotspots",
             "/sla",
             "/alerts",
             "/changes",
+            "/trace",
             "/drills",
         ] {
-            b.click(&format!("nav a[href=\"{page}\"]")).await;
-            tokio::time::sleep(Duration::from_millis(700)).await;
-            let v = b
-                .script("return [document.documentElement.scrollWidth, window.innerWidth]")
-                .await;
-            let (scroll, inner) = (v[0].as_u64().unwrap(), v[1].as_u64().unwrap());
-            assert!(
-                scroll <= inner,
-                "{page} at {w}x{h}: page is {scroll}px wide in a {inner}px window"
-            );
-            let name = format!("08-{w}x{h}{}", page.replace('/', "-"));
+            check_layout(&b, page, w, h).await;
+            let name = format!("10-{w}x{h}{}", page.replace('/', "-"));
             b.screenshot(&shots, name.trim_end_matches('-')).await;
         }
     }
     b.resize(1920, 1080).await;
 
-    // 7. A viewer cannot approve or drill.
-    b.click("#logout").await;
-    b.wait("#login-user", WAIT).await;
+    // 10. A viewer cannot drill (browser and API).
+    log_out(&b).await;
     log_in(&b, &format!("{}/drills", up.url), "vera").await;
     assert_eq!(b.attr("#drill-inject", "disabled").await, true);
     let statuses = b
@@ -322,12 +449,11 @@ async fn up_stack_drill_incident_approve_recover() {
                const me = await (await fetch('/api/me')).json();
                const h = {'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf};
                const drill = await fetch('/api/drills', {method: 'POST', headers: h, body: JSON.stringify({fault: 'bank-outage', target: 'bank-b'})});
-               const approve = await fetch('/api/incidents/1/approve', {method: 'POST', headers: h, body: '{}'});
-               done([me.role, drill.status, approve.status]);
+               done([me.role, drill.status]);
              })();",
         )
         .await;
-    assert_eq!(statuses, serde_json::json!(["viewer", 403, 403]));
-    b.screenshot(&shots, "07-viewer").await;
+    assert_eq!(statuses, serde_json::json!(["viewer", 403]));
+    b.screenshot(&shots, "11-viewer-drills").await;
     b.quit().await;
 }

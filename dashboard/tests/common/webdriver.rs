@@ -291,10 +291,13 @@ fn base64_decode(s: &str) -> Vec<u8> {
     out
 }
 
-/// `target/browser-artifacts/<test>` of this workspace.
+/// `target/browser-artifacts/<test>` of this workspace, emptied (a run's screenshots
+/// only, never a mix with an earlier run's).
 pub fn artifacts(test: &str) -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target")));
-    target.join("browser-artifacts").join(test)
+    let dir = target.join("browser-artifacts").join(test);
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
 }

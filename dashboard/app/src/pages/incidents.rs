@@ -41,6 +41,30 @@ fn by_time(mut v: Value) -> Value {
     v
 }
 
+/// Timeline rows for people: the clock time of day (UTC, to the millisecond) and what
+/// happened, with who did it ("Approved: approved by cole").
+fn readable(v: Value) -> Value {
+    let rows = v.as_array().cloned().unwrap_or_default();
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            let time = r.get("time").and_then(Value::as_str).map(|t| {
+                t.get(11..23)
+                    .filter(|_| t.len() > 23)
+                    .map(|hms| format!("{hms}Z"))
+                    .unwrap_or_else(|| t.to_string())
+            });
+            let what = text(r.get("what").unwrap_or(&Value::Null));
+            let what = match r.get("by").and_then(Value::as_str) {
+                Some(by) if !by.is_empty() => format!("{what} by {by}"),
+                _ => what,
+            };
+            json!({"time": time, "what": what})
+        })
+        .collect();
+    Value::Array(rows)
+}
+
 #[component]
 pub fn IncidentList() -> impl IntoView {
     let live = expect_context::<Live>();
@@ -109,15 +133,15 @@ pub fn IncidentRoom() -> impl IntoView {
                     <p id="incident-status" class=format!("status {}", health_class(&get("status")))>{text(&get("status"))}</p>
                     <p>"Root cause: " <strong id="root-cause">{text(&get("root_cause"))}</strong></p>
                 </section>
-                <section class="panel"><h2>"Timeline"</h2><JsonTable rows=by_time(get("timeline")) /></section>
+                <section id="timeline" class="panel"><h2>"Timeline"</h2><JsonTable rows=readable(by_time(get("timeline"))) /></section>
                 <section class="panel"><h2>"Impact"</h2><KeyValues obj=get("impact") /></section>
                 {(!get("candidates").is_null()).then(|| view! {
                     <section class="panel"><h2>"Candidates"</h2><JsonTable rows=get("candidates") /></section>
                 })}
                 <section class="panel">
                     <h2>{format!("Plan {}", text(plan.get("name").unwrap_or(&plan)))}</h2>
-                    <p>{format!("approval: {} · status: ", text(plan.get("approval").unwrap_or(&Value::Null)))}
-                        <strong id="plan-status">{text(plan.get("status").unwrap_or(&Value::Null))}</strong></p>
+                    <p>"approval: " <span id="plan-approval">{text(plan.get("approval").unwrap_or(&Value::Null))}</span>
+                        " · status: " <strong id="plan-status">{text(plan.get("status").unwrap_or(&Value::Null))}</strong></p>
                     <JsonTable rows=steps empty="No plan matched." />
                     <div class="actions">
                         <button id="approve" disabled=!can on:click=move |_| act("approve")>"Approve"</button>
