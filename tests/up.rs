@@ -2,6 +2,8 @@
 //! simulated traffic; the dashboard answers its API (login, topology with every
 //! payments-sim service, services, incidents, alerts, SLO, drills) and serves
 //! `/`; the collector's own listener takes digest lines; SIGTERM stops it cleanly.
+//! `--approve` and the config's `approve` choose who lets plans act; bad values are
+//! refused before anything starts.
 
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
@@ -13,6 +15,8 @@ struct Up {
     dashboard: String,
     collector: String,
     admin: (String, String),
+    /// What `up` printed as `approval: …`.
+    approval: String,
 }
 
 impl Drop for Up {
@@ -23,6 +27,10 @@ impl Drop for Up {
 }
 
 fn start(data_dir: &std::path::Path) -> Up {
+    start_with(data_dir, &[])
+}
+
+fn start_with(data_dir: &std::path::Path, extra: &[&str]) -> Up {
     let mut child = Command::new(env!("CARGO_BIN_EXE_warroom"))
         .args([
             "up",
@@ -31,6 +39,7 @@ fn start(data_dir: &std::path::Path) -> Up {
             "--collector-listen",
             "127.0.0.1:0",
         ])
+        .args(extra)
         .args(["--tps", "80", "--data-dir"])
         .arg(data_dir)
         .stdout(Stdio::piped())
@@ -38,8 +47,8 @@ fn start(data_dir: &std::path::Path) -> Up {
         .spawn()
         .expect("start warroom up");
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let (mut dashboard, mut collector, mut admin) = (None, None, None);
-    while dashboard.is_none() || collector.is_none() || admin.is_none() {
+    let (mut dashboard, mut collector, mut admin, mut approval) = (None, None, None, None);
+    while dashboard.is_none() || collector.is_none() || admin.is_none() || approval.is_none() {
         let line = lines
             .next()
             .expect("warroom up exited before printing its addresses")
@@ -48,6 +57,8 @@ fn start(data_dir: &std::path::Path) -> Up {
             dashboard = Some(u.to_string());
         } else if let Some(u) = line.strip_prefix("collector: ") {
             collector = Some(u.to_string());
+        } else if let Some(a) = line.strip_prefix("approval: ") {
+            approval = Some(a.to_string());
         } else if let Some(rest) = line.strip_prefix("first admin login: user ") {
             let (user, pw) = rest.split_once(" password ").expect("user and password");
             admin = Some((user.to_string(), pw.to_string()));
@@ -60,6 +71,7 @@ fn start(data_dir: &std::path::Path) -> Up {
         dashboard: dashboard.unwrap(),
         collector: collector.unwrap(),
         admin: admin.unwrap(),
+        approval: approval.unwrap(),
     }
 }
 
@@ -67,6 +79,7 @@ fn start(data_dir: &std::path::Path) -> Up {
 async fn up_serves_the_dashboard_api_and_the_collector() {
     let dir = std::env::temp_dir().join(format!("warroom-up-test-{}", std::process::id()));
     let mut up = start(&dir);
+    assert_eq!(up.approval, "plan", "default --approve");
     let http = reqwest::Client::new();
 
     // Login as the generated first admin.
@@ -241,4 +254,85 @@ async fn up_serves_the_dashboard_api_and_the_collector() {
     };
     assert!(status.success(), "{status}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `warroom up` with `args`, expected to refuse to start: its stderr.
+fn refused(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .arg("up")
+        .args(args)
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--collector-listen",
+            "127.0.0.1:0",
+        ])
+        .output()
+        .expect("run warroom up");
+    assert!(!out.status.success(), "up started with {args:?}");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A fresh folder under the system's temp dir (removed on drop).
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        let p = std::env::temp_dir().join(format!("warroom-up-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        Self(p)
+    }
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn up_refuses_an_unknown_approval_mode() {
+    let dir = TempDir::new("bad-approve");
+    let err = refused(&[
+        "--approve",
+        "sometimes",
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(
+        err.contains("--approve") && err.contains("commander"),
+        "{err}"
+    );
+
+    let cfg = dir.path().join("up.toml");
+    std::fs::write(&cfg, "approve = \"sometimes\"\n").unwrap();
+    let err = refused(&[
+        "--config",
+        cfg.to_str().unwrap(),
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(
+        err.contains("sometimes") && err.contains("commander") && err.contains("up.toml"),
+        "{err}"
+    );
+    // Nothing was started: no data written.
+    assert!(!dir.path().join("healer-audit.jsonl").exists());
+}
+
+#[test]
+fn up_takes_the_approval_mode_from_config_and_the_flag_wins() {
+    let dir = TempDir::new("approve");
+    let cfg = dir.path().join("up.toml");
+    std::fs::write(&cfg, "approve = \"commander\"\ntps = 0\n").unwrap();
+    let c = cfg.to_str().unwrap();
+    let up = start_with(&dir.path().join("a"), &["--config", c]);
+    assert_eq!(up.approval, "commander");
+    drop(up);
+    let up = start_with(&dir.path().join("b"), &["--config", c, "--approve", "auto"]);
+    assert_eq!(up.approval, "auto");
 }
