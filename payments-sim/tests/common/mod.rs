@@ -1,6 +1,8 @@
 //! Shared helpers of the payments-sim integration tests.
 #![allow(dead_code)]
 
+pub mod lab;
+
 use digest::sink::MemorySink;
 use digest::{decode_record, DigestRecord, SpanKind};
 use payments_sim::loadgen::PaymentGen;
