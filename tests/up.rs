@@ -150,6 +150,41 @@ async fn up_serves_the_dashboard_api_and_the_collector() {
         overview["overview"]["payments_per_s"].as_f64().unwrap() > 0.0,
         "{overview}"
     );
+    // The overview and scene board (from the collector's records) agree with the
+    // analyzer's cashier figures: payments/s, the scenes' sum and the success rate.
+    // Their windows differ (last second vs last 10 s), so they are compared within
+    // a tolerance, and a few times before calling it a disagreement.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let o = get("/api/overview").await;
+        let services = get("/api/services").await;
+        let cashier = services
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["service"] == "cashier")
+            .cloned()
+            .unwrap_or(Value::Null);
+        let a_rate = cashier["last_10s"]["rate_per_s"].as_f64().unwrap_or(0.0);
+        let a_ok = 1.0 - cashier["last_10s"]["error_ratio"].as_f64().unwrap_or(1.0);
+        let r_rate = o["overview"]["payments_per_s"].as_f64().unwrap_or(0.0);
+        let r_ok = o["overview"]["success_rate"].as_f64().unwrap_or(0.0);
+        let scenes: f64 = o["scenes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|s| s["rate"].as_f64())
+            .sum();
+        let near = |x: f64, y: f64| (x - y).abs() <= 0.25 * y.max(1.0);
+        if near(r_rate, a_rate) && near(scenes, a_rate) && (r_ok - a_ok).abs() < 0.02 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "overview {r_rate}/s, scenes {scenes}/s, success {r_ok} vs analyzer cashier {a_rate}/s, {a_ok}"
+        );
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+    }
     for path in [
         "/api/services",
         "/api/incidents",
