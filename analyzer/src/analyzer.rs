@@ -12,7 +12,7 @@ use crate::impact::{FailureLog, Impact};
 use crate::incident::{IncidentBook, IncidentStep, TickView};
 use crate::topology::{Membership, Topology};
 use crate::versions::Versions;
-use crate::window::{Retention, View, ViewKey, Windows};
+use crate::window::{InstanceRollup, Retention, View, ViewKey, Windows};
 use digest::{ChangeEvent, DigestRecord, RollupBuilder, SecondRollup, SharedClock, SpanKind};
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
@@ -50,6 +50,8 @@ pub struct Analyzer {
     max_data_s: u64,
     pending: RollupBuilder,
     pending_n: u64,
+    /// Per-instance figures of the records since the last tick.
+    pending_instances: InstanceRollup,
     pub(crate) candidates: Vec<Candidate>,
     pub(crate) incidents: IncidentBook,
     counters: IngestCounters,
@@ -68,7 +70,7 @@ impl Analyzer {
         };
         let now_us = clock.now_us();
         Ok(Self {
-            windows: Windows::new(retention, cfg.lateness_s),
+            windows: Windows::new(retention, cfg.lateness_s).with_max_instances(cfg.max_instances),
             hot: HotSpots::new(cfg.hot_k, 64),
             versions: Versions::default(),
             failures: FailureLog::new(cfg.retention_1s),
@@ -82,6 +84,7 @@ impl Analyzer {
             max_data_s: 0,
             pending: RollupBuilder::default(),
             pending_n: 0,
+            pending_instances: InstanceRollup::new(cfg.max_instances),
             candidates: Vec::new(),
             incidents: IncidentBook::new(cfg.incident_history),
             counters: IngestCounters::default(),
@@ -124,7 +127,8 @@ impl Analyzer {
     }
 
     /// Takes one accepted raw record for what rollups cannot carry: business
-    /// keys (hot spots), versions, instances, failed payments and users
+    /// keys (hot spots), versions, instances (membership and the per-instance
+    /// views, merged at the next `tick()`), failed payments and users
     /// (impact). O(number of keys) amortized. Does NOT feed the windows — the
     /// rollups do; use [`Analyzer::ingest_raw`] when there is no collector.
     pub fn ingest_record(&mut self, r: &DigestRecord) -> bool {
@@ -142,6 +146,7 @@ impl Analyzer {
         self.hot.add(r);
         self.versions.add(r);
         self.failures.add(r);
+        self.pending_instances.add(r);
         if !r.shadow {
             self.members.see_instance(&r.service, &r.instance, s);
         }
@@ -223,6 +228,10 @@ impl Analyzer {
                 }
             }
         }
+        if !self.pending_instances.is_empty() {
+            let pending = self.pending_instances.take();
+            self.windows.ingest_instances(pending, now_s);
+        }
         let wm = self.watermark_s();
         let open_frac = if wm == now_s {
             (now_us % 1_000_000) as f64 / 1_000_000.0
@@ -288,6 +297,7 @@ impl Analyzer {
             hot: &self.hot,
             versions: &self.versions,
             changes: &self.changes,
+            windows: &self.windows,
             cfg: &self.cfg,
             now_us,
             wm_s: wm,

@@ -40,6 +40,8 @@ pub struct ServicesSnapshot {
     pub scenes: Vec<ViewRow>,
     pub banks: Vec<ViewRow>,
     pub zones: Vec<ViewRow>,
+    /// One row per instance of a service (`view: "instance"`).
+    pub instances: Vec<ViewRow>,
     pub counters: IngestCounters,
     pub windows: WindowCounters,
 }
@@ -56,6 +58,7 @@ pub fn services(a: &Analyzer) -> ServicesSnapshot {
         scenes: Vec::new(),
         banks: Vec::new(),
         zones: Vec::new(),
+        instances: Vec::new(),
         counters: a.counters(),
         windows: a.windows.counters,
     };
@@ -82,6 +85,7 @@ pub fn services(a: &Analyzer) -> ServicesSnapshot {
             View::Scene { .. } => snap.scenes.push(row),
             View::Bank { .. } => snap.banks.push(row),
             View::Zone { .. } => snap.zones.push(row),
+            View::Instance { .. } => snap.instances.push(row),
         }
     }
     snap

@@ -54,6 +54,9 @@ pub struct AnalyzerConfig {
     pub supersede_after_s: u64,
     /// Closed incidents kept for the API.
     pub incident_history: usize,
+    /// Instance views kept per service (real and shadow apart); further
+    /// instances are counted and ignored.
+    pub max_instances: usize,
 }
 
 impl Default for AnalyzerConfig {
@@ -81,6 +84,7 @@ impl Default for AnalyzerConfig {
             recover_after_s: 3,
             supersede_after_s: 5,
             incident_history: 200,
+            max_instances: 64,
         }
     }
 }
@@ -123,6 +127,9 @@ impl AnalyzerConfig {
                 "surge_factor",
                 "surge_factor, slow_factor and hot_surge_factor must exceed 1",
             );
+        }
+        if self.max_instances == 0 {
+            return bad("max_instances", "must be positive");
         }
         if self.hot_k == 0 || self.hot_recent_s == 0 {
             return bad("hot_k", "hot_k and hot_recent_s must be positive");

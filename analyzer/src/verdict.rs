@@ -1,7 +1,9 @@
 //! Judging a verdict against a drill's ground truth: does a root cause name the
 //! injected fault? One table, so the drill and the tests score the same way.
 //! Fault kinds and targets are payments-sim's (`--fault KIND[:TARGET]`):
-//! `latency|errors|timeout` on `SERVICE`, `SERVICE:OPERATION` or `bank:NAME`;
+//! `latency|errors|timeout` on `SERVICE`, `SERVICE:OPERATION`, `bank:NAME` or
+//! `instance:NAME` (one instance, e.g. `payment-engine-2`: the root cause must
+//! name that instance);
 //! `bank-outage` on `BANK` or `bank:BANK`; `surge` (target = factor);
 //! `hot-merchant` on `MERCHANT`; `bad-release` and `pool-exhaustion` on
 //! `SERVICE`; `slow-ledger`; `zone-outage` on `ZONE`. An empty target takes
@@ -41,15 +43,27 @@ pub fn matches_fault(kind: &str, target: &str, rc: &RootCause, banks: &[&str]) -
             }
         }
     };
+    if let Some(inst) = target.strip_prefix("instance:") {
+        // One sick instance: the healer isolates it, so it must be named.
+        let kind_ok = match kind {
+            "latency" => rc.kind == CauseKind::Latency,
+            "errors" => rc.kind == CauseKind::Errors,
+            "timeout" => matches!(rc.kind, CauseKind::Latency | CauseKind::Errors),
+            _ => false,
+        };
+        return kind_ok && rc.instance.as_deref() == Some(inst);
+    }
     let svc = |want: &str| want.is_empty() || rc.service.as_deref() == Some(want);
+    let whole = rc.instance.is_none();
     let is_bank = |b: &str| rc.kind == CauseKind::Dependency && rc.bank.as_deref() == Some(b);
     match (kind, bank) {
         ("bank-outage" | "latency" | "errors" | "timeout", Some(b)) => is_bank(b),
-        ("latency", None) => rc.kind == CauseKind::Latency && svc(service),
+        // A service-wide fault must not be narrowed to one instance.
+        ("latency", None) => rc.kind == CauseKind::Latency && svc(service) && whole,
         ("timeout", None) => {
-            matches!(rc.kind, CauseKind::Latency | CauseKind::Errors) && svc(service)
+            matches!(rc.kind, CauseKind::Latency | CauseKind::Errors) && svc(service) && whole
         }
-        ("errors", None) => rc.kind == CauseKind::Errors && svc(service),
+        ("errors", None) => rc.kind == CauseKind::Errors && svc(service) && whole,
         ("bad-release", _) => {
             rc.kind == CauseKind::BadRelease && svc(service) && rc.change.is_some()
         }
@@ -114,6 +128,49 @@ mod tests {
             &RootCause::service(CauseKind::Overload, "trade"),
             &[]
         ));
+        let mut sick = RootCause::service(CauseKind::Latency, "payment-engine");
+        sick.instance = Some("payment-engine-2".into());
+        assert!(matches_fault(
+            "latency",
+            "instance:payment-engine-2",
+            &sick,
+            &[]
+        ));
+        assert!(matches_fault(
+            "timeout",
+            "instance:payment-engine-2",
+            &sick,
+            &[]
+        ));
+        assert!(!matches_fault(
+            "errors",
+            "instance:payment-engine-2",
+            &sick,
+            &[]
+        ));
+        assert!(!matches_fault(
+            "latency",
+            "instance:payment-engine-4",
+            &sick,
+            &[]
+        ));
+        assert!(
+            !matches_fault("latency", "instance:payment-engine-2", &eng, &[]),
+            "the service without its instance does not count"
+        );
+        assert!(
+            !matches_fault(
+                "latency",
+                "instance:payment-engine-2",
+                &RootCause::service(CauseKind::Latency, "payment-engine"),
+                &[]
+            ),
+            "the healer needs the instance"
+        );
+        assert!(
+            !matches_fault("latency", "payment-engine", &sick, &[]),
+            "a service-wide fault blamed on one instance would isolate the wrong thing"
+        );
         assert!(matches_fault(
             "slow-ledger",
             "",

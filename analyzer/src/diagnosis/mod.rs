@@ -3,12 +3,13 @@
 //! confined to one zone across services); classify each culprit (bad release if
 //! a change to it came just before and the failures sit on the new version; hot
 //! spot if one business key draws the traffic or failures; overload on a surge or
-//! capacity codes; else latency or errors); rank candidates with evidence and a
-//! confidence. A failing bank is blamed on the bank, not on the services that
+//! capacity codes; else latency or errors, narrowed to one instance when its
+//! siblings are fine); rank candidates with evidence and a confidence. A failing bank is blamed on the bank, not on the services that
 //! call it.
 
 mod cause;
 mod hot;
+mod instance;
 mod zone;
 
 pub use cause::{Candidate, CauseKind, RootCause};
@@ -18,7 +19,7 @@ use crate::config::AnalyzerConfig;
 use crate::hotspot::HotSpots;
 use crate::topology::{NodeKind, Topology};
 use crate::versions::Versions;
-use crate::window::{View, ViewKey};
+use crate::window::{View, ViewKey, Windows};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Everything the diagnosis reads, as of one tick.
@@ -30,6 +31,8 @@ pub struct Inputs<'a> {
     pub hot: &'a HotSpots,
     pub versions: &'a Versions,
     pub changes: &'a ChangeLog,
+    /// For the instances of each service (and their zones).
+    pub windows: &'a Windows,
     pub cfg: &'a AnalyzerConfig,
     pub now_us: u64,
     /// Newest second with data.
@@ -384,16 +387,25 @@ impl Inputs<'_> {
             });
         }
 
-        // Otherwise: the service itself is slow or failing.
-        let (kind, conf) = if h.slow_bad && (!h.error_bad || h.slow_ratio > h.error_ratio) {
+        // Otherwise: the service itself is slow or failing — narrowed to one
+        // instance when its siblings are clearly fine.
+        let slow = h.slow_bad && (!h.error_bad || h.slow_ratio > h.error_ratio);
+        let (kind, mut conf) = if slow {
             (CauseKind::Latency, 0.8)
         } else {
             (CauseKind::Errors, 0.78)
         };
+        let mut rc = RootCause::service(kind, s);
+        let mut ev = base_ev;
+        if let Some(sick) = self.sick_instance(s, slow) {
+            rc.instance = Some(sick.instance);
+            ev.insert(0, sick.evidence);
+            conf += 0.02;
+        }
         out.push(Candidate {
-            root_cause: RootCause::service(kind, s),
+            root_cause: rc,
             confidence: conf,
-            evidence: base_ev,
+            evidence: ev,
             codes: h.error_codes.clone(),
             slow_share: h.slow_ratio,
         });

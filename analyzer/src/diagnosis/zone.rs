@@ -1,11 +1,17 @@
 //! Zone faults: a zone is blamed when services fail only there — worse beyond
 //! doubt (two-proportion z-test) than the same service in the other zones —
-//! or lose their traffic there.
+//! or lose their traffic there; but not when one of those services has a sick
+//! instance beside a fine sibling in that zone (one instance, not the zone).
 
 use super::{describe, Candidate, Inputs, RootCause};
 use crate::anomaly::Health;
 use crate::window::{View, ViewKey};
 use std::collections::BTreeMap;
+
+/// Confidence left to a zone candidate when one instance of its services is
+/// sick beside a fine sibling in the same zone: listed, but below every
+/// instance candidate and below the bar for opening an incident.
+const NOT_THE_ZONE: f64 = 0.4;
 
 /// The same service in another zone is clearly fine: enough calls, and at most
 /// a fifth of the excess errors and slow calls seen in the suspect zone.
@@ -79,7 +85,13 @@ impl Inputs<'_> {
                         only_here.join(", ")
                     ),
                 );
-                let conf = (0.77 + 0.05 * only_here.len() as f64).min(0.97);
+                let mut conf = (0.77 + 0.05 * only_here.len() as f64).min(0.97);
+                // A zone fault hits every instance there: one sick instance
+                // beside a fine sibling in the same zone is not the zone.
+                if let Some(why) = only_here.iter().find_map(|s| self.split_in_zone(s, z)) {
+                    evidence.insert(0, why);
+                    conf = NOT_THE_ZONE;
+                }
                 let codes = self
                     .h(&zk)
                     .map(|h| h.error_codes.clone())

@@ -1,12 +1,16 @@
 //! Streaming windows over the collector's per-second rollups: 1 s buckets rolled
 //! up to 10 s and 1 min, bounded retention, one set per view (service, operation,
-//! call edge, scene, bank channel, zone, service-in-zone), real and shadow traffic
-//! kept apart. Late data within the lateness bound merges into its own second;
-//! older (or far-future) data is counted and dropped.
+//! call edge, scene, bank channel, zone, service-in-zone, instance), real and
+//! shadow traffic kept apart. Late data within the lateness bound merges into
+//! its own second; older (or far-future) data is counted and dropped. Instance
+//! views come from raw server records (rollups carry no instance; see
+//! [`InstanceRollup`]), at most `max_instances` per service.
 
+mod instance;
 mod ring;
 mod stats;
 
+pub use instance::{InstanceRollup, InstanceSeries};
 pub use ring::{Retention, Ring, Tiered};
 pub use stats::{Stats, StatsSummary};
 
@@ -38,6 +42,8 @@ pub enum View {
     Zone { zone: String },
     /// Server-side records of one service in one zone.
     ServiceZone { service: String, zone: String },
+    /// Server-side records of one instance of a service (`payment-engine-2`).
+    Instance { service: String, instance: String },
 }
 
 /// A view, on real or shadow traffic.
@@ -77,6 +83,12 @@ impl ViewKey {
             bank: b.to_string(),
         })
     }
+    pub fn instance(s: &str, i: &str) -> Self {
+        Self::real(View::Instance {
+            service: s.to_string(),
+            instance: i.to_string(),
+        })
+    }
 }
 
 /// Counters of what the windows refused.
@@ -86,6 +98,9 @@ pub struct WindowCounters {
     pub late_merged: u64,
     pub late_dropped_series: u64,
     pub future_dropped_series: u64,
+    /// Instance series ignored because their service already had
+    /// `max_instances` instance views (or because they were too late).
+    pub instance_series_refused: u64,
 }
 
 /// All views' tiers.
@@ -94,6 +109,9 @@ pub struct Windows {
     retention: Retention,
     lateness_s: u64,
     views: HashMap<ViewKey, Tiered>,
+    /// Instance views held per (shadow, service): instance → its zone.
+    instances: HashMap<(bool, String), HashMap<String, String>>,
+    max_instances: usize,
     pub counters: WindowCounters,
 }
 
@@ -103,8 +121,69 @@ impl Windows {
             retention,
             lateness_s,
             views: HashMap::new(),
+            instances: HashMap::new(),
+            max_instances: 64,
             counters: WindowCounters::default(),
         }
+    }
+
+    /// Caps the instance views per service (and real/shadow); beyond it new
+    /// instances are counted in `instance_series_refused` and ignored.
+    pub fn with_max_instances(mut self, n: usize) -> Self {
+        self.max_instances = n;
+        self
+    }
+
+    /// Merges the per-instance figures of raw records (see [`InstanceRollup`]),
+    /// judged against `now_s` like rollups.
+    pub fn ingest_instances(&mut self, r: InstanceRollup, now_s: u64) {
+        self.counters.instance_series_refused += r.refused;
+        for x in r.into_series() {
+            let InstanceSeries {
+                second,
+                shadow,
+                service,
+                instance,
+                zone,
+                code,
+                stats,
+            } = x;
+            if second + self.lateness_s < now_s || second > now_s + self.lateness_s.max(2) {
+                self.counters.instance_series_refused += 1;
+                continue;
+            }
+            let held = self.instances.entry((shadow, service.clone())).or_default();
+            if let Some(z) = held.get_mut(&instance) {
+                if *z != zone {
+                    *z = zone;
+                }
+            } else if held.len() >= self.max_instances {
+                self.counters.instance_series_refused += 1;
+                continue;
+            } else {
+                held.insert(instance.clone(), zone);
+            }
+            let key = ViewKey {
+                shadow,
+                view: View::Instance { service, instance },
+            };
+            let ret = self.retention;
+            self.views
+                .entry(key)
+                .or_insert_with(|| Tiered::new(ret))
+                .add(second, &code, &stats);
+        }
+    }
+
+    /// The instances of one service on real traffic, with their zones, by name.
+    pub fn instances_of(&self, service: &str) -> Vec<(&str, &str)> {
+        let mut v: Vec<(&str, &str)> = self
+            .instances
+            .get(&(false, service.to_string()))
+            .map(|h| h.iter().map(|(i, z)| (i.as_str(), z.as_str())).collect())
+            .unwrap_or_default();
+        v.sort();
+        v
     }
 
     /// Adds one rollup, judged against `now_s` (the analyzer clock's second).
@@ -163,6 +242,19 @@ impl Windows {
     pub fn expire(&mut self, now_s: u64) {
         let keep = 60 * self.retention.buckets_1m as u64;
         self.views.retain(|_, t| t.last_second + keep >= now_s);
+        let views = &self.views;
+        for ((shadow, service), held) in self.instances.iter_mut() {
+            held.retain(|i, _| {
+                views.contains_key(&ViewKey {
+                    shadow: *shadow,
+                    view: View::Instance {
+                        service: service.clone(),
+                        instance: i.clone(),
+                    },
+                })
+            });
+        }
+        self.instances.retain(|_, held| !held.is_empty());
     }
 }
 

@@ -30,6 +30,23 @@ pub enum Fault {
     SlowLedger,
     /// Errors on shadow traffic only (stress test going wrong).
     ShadowErrors(&'static str),
+    /// One instance (`payment-engine-2`) slow by this many ms.
+    InstanceLatency(&'static str, u64),
+    /// One instance failing this share of its calls.
+    InstanceErrors(&'static str, f64),
+}
+
+/// Instances per service, as payments-sim lays them out by default: `{svc}-{n}`,
+/// n = 1..=4, instance n in zone `ZONES[(n - 1) % 2]`; a call picks an
+/// instance of the callee in its own zone.
+pub const ZONES: [&str; 2] = ["z1", "z2"];
+pub const INSTANCES: u64 = 4;
+
+fn instance_of(svc: &str, zone: &str, pick: u64) -> String {
+    let zi = ZONES.iter().position(|z| *z == zone).unwrap_or(0) as u64;
+    let per_zone = INSTANCES / ZONES.len() as u64;
+    let n = 1 + zi + ZONES.len() as u64 * (pick % per_zone);
+    format!("{svc}-{n}")
 }
 
 pub struct Sim {
@@ -222,6 +239,8 @@ impl Sim {
         t: u64,
     ) -> (u64, bool, String) {
         let span = self.span();
+        let pick = self.rand();
+        let inst = instance_of(svc, p.zone, pick);
         let fault = self.fault.clone();
         let active = !matches!(fault, Fault::None);
         let mut own = 300 + self.rand() % 700;
@@ -229,6 +248,10 @@ impl Sim {
         let mut version = "v2.2";
         match fault {
             Fault::Latency(s, ms) if s == svc => own += ms * 1000,
+            Fault::InstanceLatency(i, ms) if i == inst => own += ms * 1000,
+            Fault::InstanceErrors(i, r) if i == inst && self.unit() < r => {
+                fail = Some("SYSTEM_ERROR")
+            }
             Fault::SlowLedger if svc == "accounting" => own += 150_000,
             Fault::Errors(s, r) if s == svc && self.unit() < r => fail = Some("SYSTEM_ERROR"),
             Fault::ShadowErrors(s) if s == svc && p.shadow && self.unit() < 0.5 => {
@@ -285,6 +308,7 @@ impl Sim {
                     cspan,
                     Some(span),
                     "v2.2",
+                    &inst,
                 ));
                 dur += cd;
                 if !cok {
@@ -314,6 +338,7 @@ impl Sim {
                     bspan,
                     Some(span),
                     "v2.2",
+                    &inst,
                 ));
                 dur += bd;
                 if !bok {
@@ -335,6 +360,7 @@ impl Sim {
             span,
             parent,
             version,
+            &inst,
         );
         if parent.is_none() {
             r.amount_cents = Some(p.amount);
@@ -369,8 +395,8 @@ fn record(
     span: SpanId,
     parent: Option<SpanId>,
     version: &str,
+    instance: &str,
 ) -> DigestRecord {
-    let inst_n = 1 + (span.0 % 2);
     DigestRecord {
         time_us: t,
         trace_id: p.trace,
@@ -378,11 +404,7 @@ fn record(
         parent_span_id: parent,
         kind,
         service: svc.to_string(),
-        instance: if svc == "risk" {
-            "risk-1".to_string()
-        } else {
-            format!("{svc}-{}-{inst_n}", p.zone)
-        },
+        instance: instance.to_string(),
         zone: p.zone.to_string(),
         operation: op.to_string(),
         peer: peer.to_string(),
