@@ -6,7 +6,8 @@
 //! `/control/instances` (the isolated set), `/control/pools` (merged) and
 //! `/control/ledger-db` (switchover), see [`super::levers`]. Each apply reads the state
 //! first; undo writes that state back (merged maps get the old value or `null` for the
-//! touched key; the isolated set and the ledger primary are put back as they were).
+//! touched key; the ledger primary is put back; `isolate`'s undo takes only its own
+//! instance out of the isolated set, so isolations made meanwhile by others stay).
 
 use super::levers::{isolate_body, restore_field, switchover_body};
 use super::rules::{rule_type, with_rule};
