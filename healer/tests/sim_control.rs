@@ -407,3 +407,26 @@ async fn isolate_instance_takes_at_most_one_instance_of_a_service_out() {
     assert_eq!(inc.escalated_to.as_deref(), Some("duty-manager"));
     assert_eq!(read(&url, "/control/instances").await, start);
 }
+
+/// Undoing one isolation leaves isolations made meanwhile by another plan in place.
+#[tokio::test]
+async fn undoing_an_isolation_keeps_the_others() {
+    let (url, _steering) = serve_sim().await;
+    let sim = SimExecutor::new(&url, TOKEN, &[], &[]);
+    let iso = |i: &str| Action::Isolate {
+        instance: i.into(),
+        max_per_service: 1,
+    };
+    let a = sim.apply(&iso("payment-engine-2")).await.unwrap();
+    let b = sim.apply(&iso("accounting-1")).await.unwrap();
+    sim.undo(&iso("payment-engine-2"), &a).await.unwrap();
+    assert_eq!(
+        read(&url, "/control/instances").await["isolated"],
+        json!(["accounting-1"])
+    );
+    sim.undo(&iso("accounting-1"), &b).await.unwrap();
+    assert_eq!(
+        read(&url, "/control/instances").await["isolated"],
+        json!([])
+    );
+}
