@@ -97,6 +97,10 @@ impl Bus {
             let _ = self.rollups.send(Arc::new(r));
         }
     }
+    /// True when someone subscribed to records (else they need not be decoded).
+    pub(crate) fn wants_records(&self) -> bool {
+        self.records.receiver_count() > 0
+    }
     pub(crate) fn publish_records(&self, r: &[DigestRecord]) {
         if self.records.receiver_count() > 0 && !r.is_empty() {
             let _ = self.records.send(Arc::from(r));

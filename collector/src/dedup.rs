@@ -7,7 +7,8 @@ use crate::fasthash::IdHash;
 use digest::{DigestRecord, SpanId, SpanKind, TraceId};
 use std::collections::HashSet;
 
-type Key = (TraceId, SpanId, SpanKind);
+/// The identity of a record for dedup: `(trace_id, span_id, kind)`.
+pub type Key = (TraceId, SpanId, SpanKind);
 
 /// Bounded duplicate filter.
 pub struct Dedup {
@@ -27,7 +28,11 @@ impl Dedup {
 
     /// True when the record is new (remember it), false for a duplicate.
     pub fn first_time(&mut self, r: &DigestRecord) -> bool {
-        let k = r.dedup_key();
+        self.first_time_key(r.dedup_key())
+    }
+
+    /// As [`Dedup::first_time`], by key.
+    pub fn first_time_key(&mut self, k: Key) -> bool {
         if self.old.contains(&k) || self.young.contains(&k) {
             return false;
         }

@@ -3,7 +3,7 @@
 //! spoils its neighbours; only the line count can refuse a body whole.
 
 use crate::config::Limits;
-use crate::scan::scan_record;
+use crate::scan::{scan_record, RecordView};
 use digest::{ChangeEvent, DigestRecord, Line};
 use std::collections::BTreeMap;
 
@@ -23,16 +23,20 @@ pub struct LineError {
     pub reason: String,
 }
 
-/// A parsed body.
+/// A parsed body: records as views borrowing the body (no string copied).
 #[derive(Debug, Default)]
-pub struct ParsedLines {
+pub struct ParsedLines<'a> {
     /// The accepted record lines, each newline-terminated, in order — empty when
     /// `whole_body` is set.
     pub record_lines: Vec<u8>,
     /// Every non-blank line of the body is an accepted record: the body itself
     /// is the write-ahead payload (no copy).
     pub whole_body: bool,
-    pub records: Vec<DigestRecord>,
+    /// One view per accepted record line, in order; a line the fast scanner
+    /// could not take holds [`RecordView::EMPTY`] and its record is in `fallback`.
+    pub views: Vec<RecordView<'a>>,
+    /// `(index in views, record)` for lines decoded by the reference decoder.
+    pub fallback: Vec<(usize, DigestRecord)>,
     pub events: Vec<ChangeEvent>,
     pub rejected: u64,
     /// The first `limits.max_reported_errors` refusals.
@@ -47,7 +51,29 @@ pub enum BodyError {
     TooManyLines { lines: usize, limit: usize },
 }
 
-impl ParsedLines {
+impl<'a> ParsedLines<'a> {
+    /// Calls `f` with every accepted record's view, the fallback ones included.
+    pub fn with_views<R>(&self, f: impl FnOnce(&[RecordView<'_>]) -> R) -> R {
+        if self.fallback.is_empty() {
+            return f(&self.views);
+        }
+        let mut views = self.views.clone();
+        for (i, r) in &self.fallback {
+            views[*i] = RecordView::of(r);
+        }
+        f(&views)
+    }
+
+    /// The accepted records, owned (tests, slow paths).
+    pub fn records(&self) -> Vec<DigestRecord> {
+        self.with_views(|v| v.iter().map(RecordView::to_record).collect())
+    }
+
+    fn push_fallback(&mut self, r: DigestRecord) {
+        self.fallback.push((self.views.len(), r));
+        self.views.push(RecordView::EMPTY);
+    }
+
     fn refuse(&mut self, limits: &Limits, line: usize, label: &'static str, reason: String) {
         self.rejected += 1;
         *self.rejected_by_reason.entry(label).or_default() += 1;
@@ -58,7 +84,11 @@ impl ParsedLines {
 }
 
 /// Splits `body` into lines (blank lines are skipped) and decodes each.
-pub fn parse_lines(body: &[u8], limits: &Limits, accept: Accept) -> Result<ParsedLines, BodyError> {
+pub fn parse_lines<'a>(
+    body: &'a [u8],
+    limits: &Limits,
+    accept: Accept,
+) -> Result<ParsedLines<'a>, BodyError> {
     let lines = memchr::memchr_iter(b'\n', body).count() + usize::from(!body.ends_with(b"\n"));
     if lines > limits.max_lines {
         // Blank lines count too: the bound is on work, not on records.
@@ -68,7 +98,7 @@ pub fn parse_lines(body: &[u8], limits: &Limits, accept: Accept) -> Result<Parse
         });
     }
     let mut out = ParsedLines {
-        records: Vec::with_capacity(lines),
+        views: Vec::with_capacity(lines),
         whole_body: accept == Accept::Digest,
         ..Default::default()
     };
@@ -86,7 +116,7 @@ pub fn parse_lines(body: &[u8], limits: &Limits, accept: Accept) -> Result<Parse
                 .then(|| scan_record(line))
                 .flatten()
             {
-                out.records.push(v.to_record());
+                out.views.push(v);
                 continue;
             }
             // From here on lines are picked one by one: keep what came before.
@@ -109,7 +139,7 @@ pub fn parse_lines(body: &[u8], limits: &Limits, accept: Accept) -> Result<Parse
         }
         if accept == Accept::Digest {
             if let Some(v) = scan_record(line) {
-                out.records.push(v.to_record());
+                out.views.push(v);
                 out.record_lines.extend_from_slice(line);
                 out.record_lines.push(b'\n');
                 continue;
@@ -118,7 +148,7 @@ pub fn parse_lines(body: &[u8], limits: &Limits, accept: Accept) -> Result<Parse
         match digest::decode_line(line) {
             Ok(Line::Record(r)) => match accept {
                 Accept::Digest => {
-                    out.records.push(r);
+                    out.push_fallback(r);
                     out.record_lines.extend_from_slice(line);
                     out.record_lines.push(b'\n');
                 }
@@ -158,7 +188,7 @@ mod tests {
             ..Limits::default()
         };
         let p = parse_lines(body.as_bytes(), &limits, Accept::Digest).unwrap();
-        assert_eq!(p.records.len(), 1);
+        assert_eq!(p.views.len(), 1);
         assert_eq!(p.events.len(), 1);
         assert_eq!(p.rejected, 3);
         assert_eq!(
@@ -171,9 +201,9 @@ mod tests {
         let clean = format!("{good}\r\n\n{good}");
         let p = parse_lines(clean.as_bytes(), &limits, Accept::Digest).unwrap();
         assert!(p.whole_body && p.record_lines.is_empty());
-        assert_eq!(p.records.len(), 2);
+        assert_eq!(p.records().len(), 2);
         let p = parse_lines(body.as_bytes(), &limits, Accept::Events).unwrap();
-        assert_eq!((p.records.len(), p.events.len(), p.rejected), (0, 1, 4));
+        assert_eq!((p.views.len(), p.events.len(), p.rejected), (0, 1, 4));
         let small = Limits {
             max_lines: 3,
             ..Limits::default()

@@ -66,6 +66,8 @@ pub struct Gauges {
     pub subscribers: u64,
     pub subscriber_missed: u64,
     pub dedup_keys: u64,
+    /// The file tailer's counters, when one feeds this pipeline.
+    pub tail: Option<crate::sources::tail::TailStats>,
 }
 
 /// Prometheus text exposition (version 0.0.4).
@@ -207,5 +209,82 @@ pub fn render(m: &Metrics, g: &Gauges) -> String {
     for (r, v) in m.rejected_by_reason() {
         let _ = writeln!(o, "warroom_collector_rejected_total{{reason=\"{r}\"}} {v}");
     }
+    if let Some(t) = &g.tail {
+        render_tail(&mut o, t);
+    }
     o
+}
+
+/// The file tailer's counters (`warroom_collector_tail_*`).
+fn render_tail(o: &mut String, t: &crate::sources::tail::TailStats) {
+    let mut c = |name: &str, help: &str, kind: &str, v: u64| {
+        let _ = writeln!(
+            o,
+            "# HELP warroom_collector_tail_{name} {help}\n# TYPE warroom_collector_tail_{name} {kind}\nwarroom_collector_tail_{name} {v}"
+        );
+    };
+    c(
+        "files_followed",
+        "Files the tailer follows now.",
+        "gauge",
+        t.files_followed as u64,
+    );
+    c(
+        "lines_accepted_total",
+        "Tailed lines accepted.",
+        "counter",
+        t.lines_accepted,
+    );
+    c(
+        "records_total",
+        "Records delivered from tailed files.",
+        "counter",
+        t.records,
+    );
+    c(
+        "events_total",
+        "Change events delivered from tailed files.",
+        "counter",
+        t.events,
+    );
+    c(
+        "stat_lines_total",
+        "SOFATracer stat lines read (counted, not stored).",
+        "counter",
+        t.stat_lines,
+    );
+    c(
+        "deliveries_refused_total",
+        "Tailed batches the pipeline refused (offered again later).",
+        "counter",
+        t.deliveries_refused,
+    );
+    c(
+        "rotations_total",
+        "Files let go after a rename or delete, once drained.",
+        "counter",
+        t.rotations,
+    );
+    c(
+        "truncations_total",
+        "Files that shrank or got a different head (copytruncate).",
+        "counter",
+        t.truncations,
+    );
+    c(
+        "io_errors_total",
+        "Read errors on tailed files.",
+        "counter",
+        t.io_errors,
+    );
+    let _ = writeln!(
+        o,
+        "# HELP warroom_collector_tail_rejected_total Tailed lines rejected, by reason (also in warroom_collector_rejected_total).\n# TYPE warroom_collector_tail_rejected_total counter"
+    );
+    for (r, v) in &t.rejected_by_reason {
+        let _ = writeln!(
+            o,
+            "warroom_collector_tail_rejected_total{{reason=\"{r}\"}} {v}"
+        );
+    }
 }

@@ -42,6 +42,33 @@ pub struct RecordView<'a> {
     pub sql_count: Option<u32>,
 }
 
+impl RecordView<'static> {
+    /// A placeholder view (zero ids, empty strings).
+    pub const EMPTY: RecordView<'static> = RecordView {
+        time_us: 0,
+        trace_id: TraceId(0),
+        span_id: SpanId(0),
+        parent_span_id: None,
+        kind: SpanKind::Server,
+        service: "",
+        instance: "",
+        zone: "",
+        operation: "",
+        peer: "",
+        duration_us: 0,
+        success: true,
+        code: "",
+        error: None,
+        scene: "",
+        channel: "",
+        shadow: false,
+        version: "",
+        keys: KeysRef::None,
+        amount_cents: None,
+        sql_count: None,
+    };
+}
+
 impl<'a> RecordView<'a> {
     /// A view of an owned record.
     pub fn of(r: &'a DigestRecord) -> Self {

@@ -280,3 +280,71 @@ async fn bodies_in_flight_are_bounded() {
     }
     assert!(ok);
 }
+
+/// Issue 4 follow-up: `/v1/traces` knows the platform's services from records
+/// admitted earlier (here digest lines from `trade`), so a client span to
+/// `trade` stays `client`; a bank nobody has seen serving stays `integrator`.
+#[tokio::test]
+async fn otlp_client_spans_to_services_seen_earlier_stay_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let (p, _s, _c) = pipeline(dir.path(), config(dir.path()), true);
+    let addr = serve(p.clone()).await;
+    let span = |id: &str, peer: &str| {
+        serde_json::json!({"traceId":"5b8efff798038103d269b633813fc60d","spanId":id,
+          "name":"call","kind":3,"startTimeUnixNano":"1800000000000000000",
+          "endTimeUnixNano":"1800000000005000000",
+          "attributes":[{"key":"peer.service","value":{"stringValue":peer}}]})
+    };
+    let body = |a: &str, b: &str| {
+        serde_json::json!({"resourceSpans":[{"resource":{"attributes":[
+            {"key":"service.name","value":{"stringValue":"cashier"}}]},
+          "scopeSpans":[{"spans":[span(a, "trade"), span(b, "bank-icbc")]}]}]})
+        .to_string()
+    };
+    let kinds = |p: Pipeline| async move {
+        p.flush().await;
+        let t = digest::TraceId::parse("5b8efff798038103d269b633813fc60d").unwrap();
+        let mut r = p.store().trace(t).await.unwrap();
+        r.sort_by_key(|r| r.span_id.0);
+        r.iter().map(|r| (r.span_id.0, r.kind)).collect::<Vec<_>>()
+    };
+    let ct = [("Content-Type", "application/json")];
+    let r = post(
+        addr,
+        "/v1/traces",
+        &ct,
+        body("00000000000000a1", "00000000000000a2").as_bytes(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    use digest::SpanKind::{Client, Integrator};
+    assert_eq!(
+        kinds(p.clone()).await,
+        vec![(0xa1, Integrator), (0xa2, Integrator)]
+    );
+    // trade's own server records arrive as digest lines.
+    let r = post(addr, "/v1/digest", &[], lines(&recs(0x77, 2)).as_bytes()).await;
+    assert_eq!(r.status, 200);
+    let r = post(
+        addr,
+        "/v1/traces",
+        &ct,
+        body("00000000000000b1", "00000000000000b2").as_bytes(),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        kinds(p.clone()).await,
+        vec![
+            (0xa1, Integrator),
+            (0xa2, Integrator),
+            (0xb1, Client),
+            (0xb2, Integrator)
+        ]
+    );
+    assert!(p
+        .known_services()
+        .options()
+        .platform_services
+        .contains("trade"));
+}

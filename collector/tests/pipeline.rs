@@ -234,3 +234,52 @@ async fn raw_lines_reach_the_embedded_store_and_reload_the_same() {
     assert_eq!(store.trace(digest::TraceId(11)).await.unwrap(), a);
     assert_eq!(store.trace(digest::TraceId(12)).await.unwrap(), b);
 }
+
+/// Issue 4 follow-up: the duplicate window survives a restart. A client that
+/// re-sends a batch acknowledged before the restart (stored, or still only in
+/// the write-ahead buffer) does not get it stored twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_after_restart_is_still_a_duplicate() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let stats = |p: &collector::Pipeline| {
+        let m = p.metrics();
+        m.duplicates_dropped
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+    {
+        let (p, _s, _c) = pipeline(d, config(d), true);
+        p.ingest_records(recs(1, 300)).await.unwrap();
+        p.flush().await;
+        assert_eq!(p.store().count().await.unwrap(), 300);
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    {
+        // Stored before the restart: the window is rebuilt from the store.
+        let (p, store, _c) = pipeline(d, config(d), true);
+        assert_eq!(p.gauges().await.dedup_keys, 300);
+        p.ingest_records(recs(1, 300)).await.unwrap();
+        p.flush().await;
+        assert_eq!(
+            p.store().count().await.unwrap(),
+            300,
+            "records_stored unchanged"
+        );
+        assert_eq!(stats(&p), 300);
+        // Acknowledged while the store is down: only in the write-ahead buffer.
+        store.set_open(false);
+        p.ingest_records(recs(2, 200)).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let (p, _s, _c) = pipeline(d, config(d), true);
+    // The replay refills the window before any request is taken.
+    p.ingest_records(recs(2, 200)).await.unwrap();
+    p.ingest_records(recs(1, 300)).await.unwrap();
+    p.flush().await;
+    assert_eq!(p.store().count().await.unwrap(), 500);
+    assert_eq!(stats(&p), 500);
+    assert_eq!(
+        p.store().trace(digest::TraceId(2)).await.unwrap().len(),
+        200
+    );
+}

@@ -127,7 +127,7 @@ proptest! {
     #[test]
     fn bodies_and_frames_never_panic(bytes in prop::collection::vec(interesting(), 0..2000)) {
         let p = parse_lines(&bytes, &Limits::default(), Accept::Digest).unwrap();
-        prop_assert_eq!(p.records.len() as u64 + p.events.len() as u64 + p.rejected,
+        prop_assert_eq!(p.records().len() as u64 + p.events.len() as u64 + p.rejected,
             bytes.split(|&b| b == b'\n').filter(|l| {
                 let l = l.strip_suffix(b"\r").unwrap_or(l);
                 !l.iter().all(|b| b.is_ascii_whitespace())

@@ -203,3 +203,70 @@ async fn a_busy_pipeline_refuses_and_the_tailer_retries() {
     assert_eq!(t.stats().records, 200);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Issue 4 follow-up: the tailer shows in `/api/stats` (`tail`) and `/metrics`
+/// (`warroom_collector_tail_*`), and its bad lines count in `records_rejected`
+/// and `warroom_collector_rejected_total` like refused HTTP lines.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tailer_stats_and_rejects_show_in_stats_and_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock: SharedClock = Arc::new(ManualClock::new(T0));
+    let store = Arc::new(
+        EmbeddedStore::open(
+            &dir.path().join("store"),
+            EmbeddedConfig::default(),
+            clock.clone(),
+        )
+        .unwrap(),
+    );
+    let cfg = PipelineConfig {
+        data_dir: dir.path().join("data"),
+        ..PipelineConfig::default()
+    };
+    let pipeline = Pipeline::open(cfg, store, clock).unwrap();
+    let mut buf = Vec::new();
+    for i in 0..10 {
+        encode_record(&mut buf, &rec(i));
+    }
+    buf.extend_from_slice(b"{\"broken\nnot json either\n");
+    append(&dir.path().join("cashier-digest.log"), &buf);
+    let tcfg = TailConfig::new(
+        vec![format!("{}/*-digest.log", dir.path().display())],
+        dir.path().join("data/ck.json"),
+    );
+    let mut t = Tailer::open(tcfg, pipeline.clone()).unwrap();
+    pipeline.watch_tailer(t.shared_stats());
+    t.poll_once().await.unwrap();
+    // A second poll finds nothing new: rejects are not counted twice.
+    t.poll_once().await.unwrap();
+    pipeline.flush().await;
+
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(collector::http::serve(
+        l,
+        pipeline.clone(),
+        std::future::pending(),
+    ));
+    let mut c = collector::bench::Conn::connect(addr).await.unwrap();
+    let r = c.request("GET", "/api/stats", &[], b"").await.unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["records_stored"], 10);
+    assert_eq!(v["records_rejected"], 2, "{v}");
+    assert_eq!(v["rejected_by_reason"]["malformed_json"], 2);
+    assert_eq!(v["tail"]["files_followed"], 1);
+    assert_eq!(v["tail"]["records"], 10);
+    assert_eq!(v["tail"]["rejected_total"], 2);
+    assert_eq!(v["tail"]["recent_bad_lines"].as_array().unwrap().len(), 2);
+    let r = c.request("GET", "/metrics", &[], b"").await.unwrap();
+    let text = String::from_utf8(r.body).unwrap();
+    for want in [
+        "warroom_collector_rejected_total{reason=\"malformed_json\"} 2",
+        "warroom_collector_tail_files_followed 1",
+        "warroom_collector_tail_records_total 10",
+        "warroom_collector_tail_rejected_total{reason=\"malformed_json\"} 2",
+        "warroom_collector_tail_rotations_total 0",
+    ] {
+        assert!(text.contains(want), "{want} missing in\n{text}");
+    }
+}

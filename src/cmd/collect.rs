@@ -64,6 +64,7 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
             a.data_dir.join("tail-checkpoints.json"),
         );
         let tailer = collector::sources::tail::Tailer::open(tcfg, pipeline.clone())?;
+        pipeline.watch_tailer(tailer.shared_stats());
         tokio::spawn(async move {
             if let Err(e) = tailer.run(std::future::pending::<()>()).await {
                 eprintln!("tailer stopped: {e}");

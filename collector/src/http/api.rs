@@ -38,6 +38,7 @@ pub(crate) async fn stats(State(p): State<Pipeline>) -> Response {
         "bytes_in": m.bytes_in.load(Relaxed),
         "subscribers": g.subscribers,
         "subscriber_missed": g.subscriber_missed,
+        "tail": g.tail,
     }))
     .into_response()
 }

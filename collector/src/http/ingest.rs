@@ -190,14 +190,14 @@ async fn lines_endpoint(p: Pipeline, headers: HeaderMap, body: Body, accept: Acc
             return error_reply(StatusCode::PAYLOAD_TOO_LARGE, e.to_string(), None);
         }
     };
-    let accepted = parsed.records.len() + parsed.events.len();
-    if !parsed.records.is_empty() {
+    let accepted = parsed.views.len() + parsed.events.len();
+    if !parsed.views.is_empty() {
         let payload: &[u8] = if parsed.whole_body {
             &bytes
         } else {
             &parsed.record_lines
         };
-        if let Err(e) = p.ingest_lines(payload, parsed.records) {
+        if let Err(e) = parsed.with_views(|v| p.ingest_views(payload, v)) {
             return ingest_error_reply(&e);
         }
     }
@@ -293,7 +293,10 @@ pub(crate) async fn post_traces(
             ));
         }
     };
-    let batch = match otlp::decode_otlp(&bytes, format) {
+    // Client spans to platform services seen in earlier batches (from any
+    // source) stay `client`, not `integrator`.
+    let options = p.known_services().options();
+    let mut batch = match otlp::decode_otlp_with(&bytes, format, &options) {
         Ok(b) => b,
         Err(e) => {
             p.metrics().reject("otlp_malformed", 1);
@@ -301,7 +304,8 @@ pub(crate) async fn post_traces(
         }
     };
     if !batch.records.is_empty() {
-        if let Err(e) = p.ingest_records(batch.records.clone()).await {
+        let records = std::mem::take(&mut batch.records);
+        if let Err(e) = p.ingest_records(records).await {
             let status = if matches!(e, IngestError::Busy { .. }) {
                 429
             } else {

@@ -118,12 +118,21 @@ impl KnownServices {
 
     /// Learns the services of the server and internal records in `records`.
     pub fn observe(&self, records: &[DigestRecord]) {
-        let fresh: Vec<&str> = {
-            let known = self.0.read();
+        self.observe_names(
             records
                 .iter()
                 .filter(|r| matches!(r.kind, SpanKind::Server | SpanKind::Internal))
-                .map(|r| r.service.as_str())
+                .map(|r| r.service.as_str()),
+        );
+    }
+
+    /// Learns service names (of server or internal records) seen elsewhere,
+    /// e.g. on the digest hot path.
+    pub fn observe_names<'a>(&self, names: impl IntoIterator<Item = &'a str>) {
+        let fresh: Vec<&str> = {
+            let known = self.0.read();
+            names
+                .into_iter()
                 .filter(|s| !s.is_empty() && !known.contains(*s))
                 .collect()
         };

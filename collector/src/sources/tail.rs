@@ -39,6 +39,11 @@ impl TailBatch {
 /// accepted, offer it again later" (backpressure); nothing is dropped.
 pub trait TailSink: Send + Sync {
     fn deliver(&self, batch: TailBatch) -> BoxFuture<'_, Result<(), TailError>>;
+    /// `n` tailed lines were rejected for `reason` (told once, after the lines
+    /// around them were accepted), so the sink can count them with its own rejects.
+    fn rejected(&self, reason: &str, n: u64) {
+        let _ = (reason, n);
+    }
 }
 
 /// Why tailing could not go on.
@@ -467,6 +472,7 @@ impl<S: TailSink> Tailer<S> {
             self.stats.lines_accepted += lines.saturating_sub(bad.len() as u64);
             for b in bad {
                 let label = b.reason.split(':').next().unwrap_or("").to_string();
+                self.sink.rejected(&label, 1);
                 *self.stats.rejected_by_reason.entry(label).or_default() += 1;
                 self.stats.rejected_total += 1;
                 if self.stats.recent_bad_lines.len() == 20 {

@@ -4,7 +4,8 @@
 //! [`TailError::Refused`] with the pipeline's retry-after, so the tailer offers
 //! the same lines again later. A retry after a half-accepted batch repeats
 //! records the pipeline already has; its `(trace_id, span_id, kind)` dedup drops
-//! them. SOFATracer stat lines are counted by the tailer but not stored: the
+//! them. Rejected lines are counted in the pipeline's `rejected_by_reason`
+//! (so in `records_rejected`). SOFATracer stat lines are counted by the tailer but not stored: the
 //! pipeline has no input for foreign aggregates.
 
 use super::tail::{TailBatch, TailError, TailSink};
@@ -26,5 +27,10 @@ impl TailSink for Pipeline {
             }
             Ok(())
         })
+    }
+
+    /// Tailed bad lines count in `records_rejected` like refused HTTP lines.
+    fn rejected(&self, reason: &str, n: u64) {
+        self.metrics().reject(reason, n);
     }
 }

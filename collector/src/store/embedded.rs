@@ -1,15 +1,16 @@
-//! The embedded store: nothing to install. Records live in memory (bounded by
-//! count and age, oldest evicted first) with a trace-id index, and are appended
+//! The embedded store: nothing to install. Records live in memory as the v1
+//! lines they came in (one chunk per stored batch; bounded by count and age,
+//! oldest evicted first, decoded only when read) with a trace-id index, and are appended
 //! to CRC-framed segment files under `DIR/store/` that are replayed at start, so
 //! `records_stored` survives a restart. Each frame carries its write-ahead
 //! sequence number, reported by [`Store::applied_seq`] so the pipeline never
 //! replays a batch twice. A segment is deleted once all its records are evicted.
 
-use super::{BoxFuture, RecordQuery, Store, StoreError};
-use crate::scan::decode_fast;
+use super::{BoxFuture, LineBatch, LineMeta, RecordQuery, Store, StoreError};
+use crate::scan::{decode_fast, scan_record, RecordView};
 use crate::wal::frame::{self, FrameKind};
 use digest::{
-    encode_event, encode_record, ChangeEvent, DigestRecord, Line, Micros, SharedClock, TraceId,
+    encode_event, ChangeEvent, DigestRecord, Line, Micros, SharedClock, SpanId, SpanKind, TraceId,
 };
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
@@ -56,14 +57,36 @@ struct Disk {
     file_bytes: u64,
     next_index: u64,
     scratch: Vec<u8>,
+}
+
+/// No earlier record of the same trace.
+const NONE: u64 = u64::MAX;
+
+/// One record held in memory: its indexed fields and where its line is.
+struct Entry {
+    meta: LineMeta,
+    /// Absolute number of the chunk holding the line.
+    chunk: u64,
+    /// Position of the previous record of the same trace (or `NONE`).
+    prev: u64,
+}
+
+/// The lines of one stored batch; dropped once all its records are evicted.
+struct Chunk {
     lines: Vec<u8>,
+    /// Position after the chunk's last record.
+    end_pos: u64,
 }
 
 struct Inner {
-    records: VecDeque<DigestRecord>,
+    records: VecDeque<Entry>,
     /// Position of `records[0]` in the sequence of all records ever stored.
     base: u64,
-    by_trace: HashMap<TraceId, Vec<u64>, crate::fasthash::IdHash>,
+    chunks: VecDeque<Chunk>,
+    /// Absolute number of `chunks[0]`.
+    chunk_base: u64,
+    /// Latest position of each trace; earlier ones are chained through `Entry::prev`.
+    by_trace: HashMap<TraceId, u64, crate::fasthash::IdHash>,
     events: VecDeque<ChangeEvent>,
     applied_seq: Option<u64>,
     disk: Option<Disk>,
@@ -80,29 +103,61 @@ fn seg_path(dir: &Path, index: u64) -> PathBuf {
     dir.join(format!("seg-{index:010}.log"))
 }
 
+/// Index entries for lines read back from a segment (any line the codec takes).
+fn batch_of_payload(payload: &[u8]) -> Option<LineBatch> {
+    let mut b = LineBatch::with_capacity(0, payload.len());
+    for line in payload
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.iter().all(|b| b.is_ascii_whitespace()))
+    {
+        match scan_record(line) {
+            Some(v) => b.push(line, &v),
+            None => match digest::decode_line(line) {
+                Ok(Line::Record(r)) => b.push(line, &RecordView::of(&r)),
+                _ => return None,
+            },
+        }
+    }
+    Some(b)
+}
+
 impl Inner {
     fn end_pos(&self) -> u64 {
         self.base + self.records.len() as u64
     }
 
-    fn push(&mut self, r: DigestRecord, cfg: &EmbeddedConfig) {
-        let pos = self.end_pos();
-        self.by_trace.entry(r.trace_id).or_default().push(pos);
-        self.records.push_back(r);
-        if self.records.len() > cfg.max_records {
+    /// Keeps a batch's lines in memory and indexes them.
+    fn push_batch(&mut self, batch: LineBatch, cfg: &EmbeddedConfig) {
+        if batch.is_empty() {
+            return;
+        }
+        let chunk = self.chunk_base + self.chunks.len() as u64;
+        for meta in batch.meta {
+            let pos = self.end_pos();
+            let prev = self.by_trace.insert(meta.trace_id, pos).unwrap_or(NONE);
+            self.records.push_back(Entry { meta, chunk, prev });
+        }
+        let end_pos = self.end_pos();
+        self.chunks.push_back(Chunk {
+            lines: batch.lines,
+            end_pos,
+        });
+        while self.records.len() > cfg.max_records {
             self.evict_one();
         }
     }
 
     fn evict_one(&mut self) {
-        if let Some(r) = self.records.pop_front() {
+        if let Some(e) = self.records.pop_front() {
             let pos = self.base;
             self.base += 1;
-            if let Some(v) = self.by_trace.get_mut(&r.trace_id) {
-                v.retain(|&p| p != pos);
-                if v.is_empty() {
-                    self.by_trace.remove(&r.trace_id);
-                }
+            // The oldest record is its trace's latest only when it is the last one left.
+            if self.by_trace.get(&e.meta.trace_id) == Some(&pos) {
+                self.by_trace.remove(&e.meta.trace_id);
+            }
+            while self.chunks.front().is_some_and(|c| c.end_pos <= self.base) {
+                self.chunks.pop_front();
+                self.chunk_base += 1;
             }
         }
     }
@@ -110,9 +165,28 @@ impl Inner {
     fn evict_old(&mut self, cfg: &EmbeddedConfig, now_us: Micros) {
         if let Some(age) = cfg.max_age_s {
             let cutoff = now_us.saturating_sub(age * 1_000_000);
-            while self.records.front().is_some_and(|r| r.time_us < cutoff) {
+            while self
+                .records
+                .front()
+                .is_some_and(|r| r.meta.time_us < cutoff)
+            {
                 self.evict_one();
             }
+        }
+    }
+
+    /// The line of the record at absolute position `pos`, if still held.
+    fn line(&self, pos: u64) -> Option<&[u8]> {
+        let e = self.records.get(pos.checked_sub(self.base)? as usize)?;
+        let c = self.chunks.get((e.chunk - self.chunk_base) as usize)?;
+        c.lines
+            .get(e.meta.start as usize..(e.meta.start + e.meta.len) as usize)
+    }
+
+    fn record(&self, pos: u64) -> Option<DigestRecord> {
+        match decode_fast(self.line(pos)?) {
+            Ok(Line::Record(r)) => Some(r),
+            _ => None,
         }
     }
 
@@ -136,7 +210,13 @@ impl Inner {
         Ok(())
     }
 
-    fn write_frame(&mut self, seq: u64, kind: FrameKind, cfg: &EmbeddedConfig) -> io::Result<()> {
+    fn write_frame(
+        &mut self,
+        seq: u64,
+        kind: FrameKind,
+        payload: &[u8],
+        cfg: &EmbeddedConfig,
+    ) -> io::Result<()> {
         let end_pos = self.end_pos();
         let Some(d) = self.disk.as_mut() else {
             return Ok(());
@@ -149,7 +229,7 @@ impl Inner {
             d.segments.push_back(Segment { path, end_pos });
         }
         d.scratch.clear();
-        frame::encode(&mut d.scratch, seq, kind, &d.lines);
+        frame::encode(&mut d.scratch, seq, kind, payload);
         if let Err(e) = d.file.write_all(&d.scratch) {
             let _ = d.file.set_len(d.file_bytes);
             return Err(e);
@@ -173,6 +253,8 @@ impl EmbeddedStore {
             inner: Mutex::new(Inner {
                 records: VecDeque::new(),
                 base: 0,
+                chunks: VecDeque::new(),
+                chunk_base: 0,
                 by_trace: HashMap::default(),
                 events: VecDeque::new(),
                 applied_seq: None,
@@ -212,26 +294,26 @@ impl EmbeddedStore {
                     .open(&path)?
                     .set_len(good as u64)?;
             }
+            // Written by us, CRC-checked: a bad line means a codec change.
+            let undecodable =
+                || StoreError::Refused(format!("undecodable line in {}", path.display()));
             for f in frames {
                 g.applied_seq = Some(g.applied_seq.unwrap_or(0).max(f.seq));
-                for line in f
-                    .payload
-                    .split(|&b| b == b'\n')
-                    .filter(|l| !l.iter().all(|b| b.is_ascii_whitespace()))
-                {
-                    match decode_fast(line) {
-                        Ok(Line::Record(r)) if f.kind == FrameKind::Records => {
-                            g.push(r, &store.cfg)
-                        }
-                        Ok(Line::Event(e)) if f.kind == FrameKind::Events => {
-                            g.push_event(e, &store.cfg)
-                        }
-                        // Written by us, CRC-checked: a bad line means a codec change.
-                        _ => {
-                            return Err(StoreError::Refused(format!(
-                                "undecodable line in {}",
-                                path.display()
-                            )))
+                match f.kind {
+                    FrameKind::Records => {
+                        let b = batch_of_payload(&f.payload).ok_or_else(undecodable)?;
+                        g.push_batch(b, &store.cfg);
+                    }
+                    FrameKind::Events => {
+                        for line in f
+                            .payload
+                            .split(|&b| b == b'\n')
+                            .filter(|l| !l.iter().all(|b| b.is_ascii_whitespace()))
+                        {
+                            match digest::decode_line(line) {
+                                Ok(Line::Event(e)) => g.push_event(e, &store.cfg),
+                                _ => return Err(undecodable()),
+                            }
                         }
                     }
                 }
@@ -252,42 +334,43 @@ impl EmbeddedStore {
             file_bytes: 0,
             next_index: next_index + 1,
             scratch: Vec::new(),
-            lines: Vec::new(),
         });
         g.drop_evicted_segments()?;
         drop(g);
         Ok(store)
     }
 
-    fn insert_sync(&self, seq: Option<u64>, records: &[DigestRecord]) -> Result<(), StoreError> {
-        self.insert_iter(seq, records, records.iter().cloned())
-    }
-
-    /// Writes the frame for `records`, then keeps `owned` (the same records).
-    fn insert_iter(
+    /// Writes the batch's frame, then keeps its lines. On failure nothing is kept.
+    fn insert_batch_sync(
         &self,
         seq: Option<u64>,
-        records: &[DigestRecord],
-        owned: impl Iterator<Item = DigestRecord>,
-    ) -> Result<(), StoreError> {
+        batch: LineBatch,
+    ) -> Result<(), (StoreError, LineBatch)> {
         let mut g = self.inner.lock();
-        if let Some(d) = g.disk.as_mut() {
-            d.lines.clear();
-            for r in records {
-                encode_record(&mut d.lines, r);
-            }
+        if let Err(e) = g.write_frame(
+            seq.unwrap_or(0),
+            FrameKind::Records,
+            &batch.lines,
+            &self.cfg,
+        ) {
+            return Err((e.into(), batch));
         }
-        g.write_frame(seq.unwrap_or(0), FrameKind::Records, &self.cfg)?;
-        for r in owned {
-            g.push(r, &self.cfg);
-        }
+        g.push_batch(batch, &self.cfg);
         g.evict_old(&self.cfg, self.clock.now_us());
         g.set_current_end();
         if let Some(s) = seq {
             g.applied_seq = Some(g.applied_seq.unwrap_or(0).max(s));
         }
-        g.drop_evicted_segments()?;
+        // The batch is stored; a segment that cannot be deleted only costs disk.
+        if let Err(e) = g.drop_evicted_segments() {
+            tracing::warn!("embedded store: cannot delete an evicted segment: {e}");
+        }
         Ok(())
+    }
+
+    fn insert_sync(&self, seq: Option<u64>, records: &[DigestRecord]) -> Result<(), StoreError> {
+        self.insert_batch_sync(seq, LineBatch::from_records(records))
+            .map_err(|(e, _)| e)
     }
 
     fn insert_events_sync(
@@ -296,13 +379,11 @@ impl EmbeddedStore {
         events: &[ChangeEvent],
     ) -> Result<(), StoreError> {
         let mut g = self.inner.lock();
-        if let Some(d) = g.disk.as_mut() {
-            d.lines.clear();
-            for e in events {
-                encode_event(&mut d.lines, e);
-            }
+        let mut lines = Vec::with_capacity(events.len() * 160);
+        for e in events {
+            encode_event(&mut lines, e);
         }
-        g.write_frame(seq.unwrap_or(0), FrameKind::Events, &self.cfg)?;
+        g.write_frame(seq.unwrap_or(0), FrameKind::Events, &lines, &self.cfg)?;
         for e in events {
             g.push_event(e.clone(), &self.cfg);
         }
@@ -323,20 +404,30 @@ impl EmbeddedStore {
 
     fn query_sync(&self, q: &RecordQuery) -> Vec<DigestRecord> {
         let g = self.inner.lock();
-        let mut out: Vec<DigestRecord> = g
-            .records
-            .iter()
-            .filter(|r| {
-                r.time_us >= q.from_us
-                    && r.time_us < q.to_us
-                    && q.service.as_deref().is_none_or(|s| r.service == s)
-                    && q.operation.as_deref().is_none_or(|s| r.operation == s)
-                    && q.code.as_deref().is_none_or(|s| r.code == s)
-                    && q.scene.as_deref().is_none_or(|s| r.scene == s)
-                    && q.shadow.is_none_or(|s| r.shadow == s)
-            })
-            .cloned()
-            .collect();
+        let matches = |v: &RecordView<'_>| {
+            q.service.as_deref().is_none_or(|s| v.service == s)
+                && q.operation.as_deref().is_none_or(|s| v.operation == s)
+                && q.code.as_deref().is_none_or(|s| v.code == s)
+                && q.scene.as_deref().is_none_or(|s| v.scene == s)
+                && q.shadow.is_none_or(|s| v.shadow == s)
+        };
+        let mut out: Vec<DigestRecord> = Vec::new();
+        for (i, e) in g.records.iter().enumerate() {
+            if e.meta.time_us < q.from_us || e.meta.time_us >= q.to_us {
+                continue;
+            }
+            let pos = g.base + i as u64;
+            let Some(line) = g.line(pos) else { continue };
+            match scan_record(line) {
+                Some(v) if matches(&v) => out.push(v.to_record()),
+                Some(_) => {}
+                None => {
+                    if let Some(r) = g.record(pos).filter(|r| matches(&RecordView::of(r))) {
+                        out.push(r);
+                    }
+                }
+            }
+        }
         drop(g);
         out.sort_by_key(|r| r.time_us);
         if q.limit > 0 && out.len() > q.limit {
@@ -363,55 +454,17 @@ impl Store for EmbeddedStore {
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move { self.insert_sync(Some(seq), records) })
     }
-    fn insert_owned(
+    fn insert_lines(
         &self,
         seq: u64,
-        records: Vec<DigestRecord>,
-    ) -> BoxFuture<'_, Result<(), (StoreError, Vec<DigestRecord>)>> {
-        self.insert_owned_lines(seq, records, None)
+        batch: LineBatch,
+    ) -> BoxFuture<'_, Result<(), (StoreError, LineBatch)>> {
+        Box::pin(async move { self.insert_batch_sync(Some(seq), batch) })
     }
-    fn wants_lines(&self) -> bool {
-        self.inner.lock().disk.is_some()
-    }
-    fn insert_owned_lines(
-        &self,
-        seq: u64,
-        records: Vec<DigestRecord>,
-        lines: Option<Vec<u8>>,
-    ) -> BoxFuture<'_, Result<(), (StoreError, Vec<DigestRecord>)>> {
-        Box::pin(async move {
-            // The frame is written first; only then are the records moved in.
-            let mut records = records;
-            let encoded = {
-                let mut g = self.inner.lock();
-                let r = if let Some(d) = g.disk.as_mut() {
-                    match lines {
-                        Some(l) => d.lines = l,
-                        None => {
-                            d.lines.clear();
-                            for r in &records {
-                                encode_record(&mut d.lines, r);
-                            }
-                        }
-                    }
-                    g.write_frame(seq, FrameKind::Records, &self.cfg)
-                } else {
-                    Ok(())
-                };
-                if r.is_ok() {
-                    for rec in records.drain(..) {
-                        g.push(rec, &self.cfg);
-                    }
-                    g.evict_old(&self.cfg, self.clock.now_us());
-                    g.set_current_end();
-                    g.applied_seq = Some(g.applied_seq.unwrap_or(0).max(seq));
-                    g.drop_evicted_segments().map_err(StoreError::from)
-                } else {
-                    r.map_err(StoreError::from)
-                }
-            };
-            encoded.map_err(|e| (e, records))
-        })
+    fn recent_keys(&self, max: usize) -> Vec<(TraceId, SpanId, SpanKind)> {
+        let g = self.inner.lock();
+        let skip = g.records.len().saturating_sub(max);
+        g.records.iter().skip(skip).map(|e| e.meta.key()).collect()
     }
     fn insert_events_batch<'a>(
         &'a self,
@@ -423,16 +476,19 @@ impl Store for EmbeddedStore {
     fn trace(&self, trace_id: TraceId) -> BoxFuture<'_, Result<Vec<DigestRecord>, StoreError>> {
         Box::pin(async move {
             let g = self.inner.lock();
-            let mut out: Vec<DigestRecord> = g
-                .by_trace
-                .get(&trace_id)
-                .map(|ps| {
-                    ps.iter()
-                        .filter_map(|&p| g.records.get((p - g.base) as usize).cloned())
-                        .collect()
-                })
-                .unwrap_or_default();
+            let mut out = Vec::new();
+            let mut pos = g.by_trace.get(&trace_id).copied().unwrap_or(NONE);
+            while pos != NONE && pos >= g.base {
+                let Some(e) = g.records.get((pos - g.base) as usize) else {
+                    break;
+                };
+                if let Some(r) = g.record(pos) {
+                    out.push(r);
+                }
+                pos = e.prev;
+            }
             drop(g);
+            out.reverse();
             out.sort_by_key(|r| r.time_us);
             Ok(out)
         })

@@ -2,11 +2,13 @@
 //! (`clickhouse`). The pipeline writes batches that are already durable in the
 //! write-ahead buffer; a store error leaves them there to be retried.
 
+pub mod batch;
 pub mod clickhouse;
 pub mod clickhouse_schema;
 pub mod embedded;
 
-use digest::{ChangeEvent, DigestRecord, Micros, TraceId};
+pub use batch::{LineBatch, LineMeta};
+use digest::{ChangeEvent, DigestRecord, Micros, SpanId, SpanKind, TraceId};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -108,6 +110,30 @@ pub trait Store: Send + Sync + 'static {
     /// True when [`Store::insert_owned_lines`] uses the lines (the pipeline then keeps a copy).
     fn wants_lines(&self) -> bool {
         false
+    }
+    /// Writes write-ahead batch `seq` (or batches up to it) given as lines: the
+    /// pipeline's hot path. The default decodes the lines and calls
+    /// [`Store::insert_owned_lines`]; on failure the batch comes back for the retry.
+    fn insert_lines(
+        &self,
+        seq: u64,
+        batch: LineBatch,
+    ) -> BoxFuture<'_, Result<(), (StoreError, LineBatch)>> {
+        Box::pin(async move {
+            let records = batch.records();
+            let lines = self.wants_lines().then(|| batch.lines.clone());
+            match self.insert_owned_lines(seq, records, lines).await {
+                Ok(()) => Ok(()),
+                Err((e, _)) => Err((e, batch)),
+            }
+        })
+    }
+    /// The dedup keys `(trace_id, span_id, kind)` of the last `max` records
+    /// stored, oldest first, so a restarted pipeline can rebuild its duplicate
+    /// window. A store that cannot tell returns none (the default).
+    fn recent_keys(&self, max: usize) -> Vec<(TraceId, SpanId, SpanKind)> {
+        let _ = max;
+        Vec::new()
     }
     /// Writes change events of write-ahead batch `seq`.
     fn insert_events_batch<'a>(

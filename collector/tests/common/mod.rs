@@ -87,6 +87,9 @@ impl Store for GatedStore {
     fn applied_seq(&self) -> Option<u64> {
         self.inner.applied_seq()
     }
+    fn recent_keys(&self, max: usize) -> Vec<(TraceId, SpanId, SpanKind)> {
+        self.inner.recent_keys(max)
+    }
 }
 
 pub const T0: Micros = 1_800_000_000_000_000;

@@ -2,21 +2,28 @@
 //! only once durable) → dedup → per-second pre-aggregation → store, plus the
 //! subscription bus downstream consumers read from.
 //!
-//! Ingest calls append to the buffer and queue the batch for one writer task,
-//! which drops duplicates, aggregates, writes the store (retrying while it is
-//! down), publishes to subscribers and then confirms the batch so the buffer can
-//! be truncated. Memory is bounded by `max_pending_records`: past it, ingest is
-//! refused with [`IngestError::Busy`] instead of queueing more.
+//! An ingest call appends the batch's lines to the buffer and, under the same
+//! lock (so in sequence order), drops duplicates and pre-aggregates from
+//! borrowed views ([`admit`]); the kept lines go to one writer task
+//! ([`writer`]) that stores them (retrying while the store is down), publishes
+//! to subscribers and then confirms the batch so the buffer can be truncated.
+//! Memory is bounded by `max_pending_records`: past it, ingest is refused with
+//! [`IngestError::Busy`] instead of queueing more. On open, the duplicate
+//! window is rebuilt from the store's most recent records and the replay.
+
+mod admit;
+mod writer;
 
 use crate::bus::Bus;
 use crate::config::{FsyncPolicy, PipelineConfig};
-use crate::dedup::Dedup;
 use crate::error::{IngestError, OpenError};
 use crate::metrics::{Gauges, Metrics};
-use crate::preagg::Preagg;
 use crate::scan::{decode_fast, RecordView};
-use crate::store::Store;
+use crate::sources::otlp::KnownServices;
+use crate::sources::tail::{SharedTailStats, TailStats};
+use crate::store::{LineBatch, Store};
 use crate::wal::{Frame, FrameKind, Wal};
+use admit::Admission;
 use digest::{encode_event, encode_record, ChangeEvent, DigestRecord, Line, SharedClock};
 use parking_lot::Mutex;
 use std::sync::atomic::Ordering::Relaxed;
@@ -34,12 +41,11 @@ pub struct Receipt {
 }
 
 enum Msg {
-    Records {
+    /// An admitted batch: the lines kept after dedup.
+    Lines {
         seq: u64,
         at_us: u64,
-        records: Vec<DigestRecord>,
-        /// The records' lines, when the store wants them.
-        lines: Option<Vec<u8>>,
+        batch: LineBatch,
     },
     Events {
         seq: u64,
@@ -50,13 +56,17 @@ enum Msg {
 
 struct Inner {
     cfg: PipelineConfig,
+    /// Lock order: `wal`, then `admission`.
     wal: Mutex<Wal>,
+    admission: Mutex<Admission>,
+    known: KnownServices,
+    /// The file tailer feeding this pipeline, if any (for stats and metrics).
+    tail: Mutex<Option<SharedTailStats>>,
     tx: mpsc::UnboundedSender<Msg>,
     metrics: Arc<Metrics>,
     bus: Bus,
     store: Arc<dyn Store>,
     clock: SharedClock,
-    dedup_len: Arc<std::sync::atomic::AtomicU64>,
     requests: Arc<tokio::sync::Semaphore>,
     /// Reusable body buffers (fresh megabyte buffers cost page faults).
     buffers: Mutex<Vec<Vec<u8>>>,
@@ -92,15 +102,19 @@ impl Pipeline {
         let (tx, rx) = mpsc::unbounded_channel();
         let metrics = Arc::new(Metrics::default());
         let bus = Bus::new(cfg.bus_capacity);
-        let dedup_len = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let mut admission = Admission::new(cfg.dedup_keys);
+        // A client retrying a batch acknowledged before a restart is still caught.
+        admission.remember(store.recent_keys(cfg.dedup_keys));
         let inner = Arc::new(Inner {
             wal: Mutex::new(wal),
+            admission: Mutex::new(admission),
+            known: KnownServices::default(),
+            tail: Mutex::new(None),
             tx,
             metrics: metrics.clone(),
             bus: bus.clone(),
             store: store.clone(),
             clock: clock.clone(),
-            dedup_len: dedup_len.clone(),
             buffers: Mutex::new(Vec::new()),
             requests: Arc::new(tokio::sync::Semaphore::new(
                 cfg.limits.max_inflight_requests,
@@ -109,17 +123,13 @@ impl Pipeline {
         });
         let p = Pipeline { inner };
         p.queue_replay(replay);
-        let writer = Writer {
+        let writer = writer::Writer {
             rx,
-            dedup: Dedup::new(p.inner.cfg.dedup_keys),
-            preagg: Preagg::new(),
-            published_before: 0,
             p: Arc::downgrade(&p.inner),
             metrics,
             bus,
             store,
             clock,
-            dedup_len,
             batch_records: p.inner.cfg.store_batch_records,
             lateness_us: p.inner.cfg.rollup_lateness_ms * 1000,
         };
@@ -146,16 +156,14 @@ impl Pipeline {
         Ok(p)
     }
 
+    /// Queues the frames the store had not confirmed, admitted again in order
+    /// (which also refills the duplicate window).
     fn queue_replay(&self, frames: Vec<Frame>) {
         let now = self.inner.clock.now_us();
         for f in frames {
             let mut records = Vec::new();
             let mut events = Vec::new();
-            for line in f
-                .payload
-                .split(|&b| b == b'\n')
-                .filter(|l| !l.iter().all(|b| b.is_ascii_whitespace()))
-            {
+            for line in admit::record_lines(&f.payload) {
                 // Lines were validated before they were written; CRC guards the rest.
                 match decode_fast(line) {
                     Ok(Line::Record(r)) => records.push(r),
@@ -167,18 +175,38 @@ impl Pipeline {
             m.replayed_records.fetch_add(records.len() as u64, Relaxed);
             let msg = match f.kind {
                 FrameKind::Records => {
-                    m.pending_records.fetch_add(records.len() as u64, Relaxed);
-                    Msg::Records {
+                    let lines = LineBatch::from_records(&records);
+                    let views: Vec<RecordView<'_>> = records.iter().map(RecordView::of).collect();
+                    let batch = self.admit_lines(&lines.lines, &views);
+                    Msg::Lines {
                         seq: f.seq,
                         at_us: now,
-                        records,
-                        lines: None,
+                        batch,
                     }
                 }
                 FrameKind::Events => Msg::Events { seq: f.seq, events },
             };
             let _ = self.inner.tx.send(msg);
         }
+    }
+
+    /// Dedup + pre-aggregation of a durable batch; counts what it dropped and
+    /// what will wait for the store. Call with the write-ahead lock held.
+    fn admit_lines(&self, payload: &[u8], views: &[RecordView<'_>]) -> LineBatch {
+        let a = self
+            .inner
+            .admission
+            .lock()
+            .admit(payload, views, &self.inner.known);
+        let m = &self.inner.metrics;
+        if a.duplicates > 0 {
+            m.duplicates_dropped.fetch_add(a.duplicates, Relaxed);
+        }
+        if a.late > 0 {
+            m.late_records.fetch_add(a.late, Relaxed);
+        }
+        m.pending_records.fetch_add(a.kept.len() as u64, Relaxed);
+        a.kept
     }
 
     fn admit(&self, n: u64, bytes: u64) -> Result<(), IngestError> {
@@ -233,34 +261,42 @@ impl Pipeline {
         payload: &[u8],
         records: Vec<DigestRecord>,
     ) -> Result<Receipt, IngestError> {
-        if records.is_empty() {
+        let views: Vec<RecordView<'_>> = records.iter().map(RecordView::of).collect();
+        self.ingest_views(payload, &views)
+    }
+
+    /// The hot path: `views[i]` describes the i-th non-blank line of `payload`
+    /// (v1 record lines, validated). Nothing is copied per record: the lines are
+    /// appended to the write-ahead buffer and the kept ones handed to the store.
+    pub fn ingest_views(
+        &self,
+        payload: &[u8],
+        views: &[RecordView<'_>],
+    ) -> Result<Receipt, IngestError> {
+        if views.is_empty() {
             return Ok(Receipt {
                 seq: 0,
                 accepted: 0,
             });
         }
-        let n = records.len();
+        let n = views.len();
         self.admit(n as u64, payload.len() as u64)?;
         let at_us = self.inner.clock.now_us();
-        let lines = self.inner.store.wants_lines().then(|| payload.to_vec());
-        let m = &self.inner.metrics;
         let seq = {
             let mut wal = self.inner.wal.lock();
             let seq = wal.append(FrameKind::Records, payload)?;
-            // Queue under the lock so the writer sees batches in sequence order.
-            m.pending_records.fetch_add(n as u64, Relaxed);
+            // Admit and queue under the lock so the writer sees batches in sequence order.
+            let batch = self.admit_lines(payload, views);
             self.inner
                 .tx
-                .send(Msg::Records {
-                    seq,
-                    at_us,
-                    records,
-                    lines,
-                })
+                .send(Msg::Lines { seq, at_us, batch })
                 .map_err(|_| IngestError::Closed)?;
             seq
         };
-        m.records_accepted.fetch_add(n as u64, Relaxed);
+        self.inner
+            .metrics
+            .records_accepted
+            .fetch_add(n as u64, Relaxed);
         Ok(Receipt { seq, accepted: n })
     }
 
@@ -336,6 +372,24 @@ impl Pipeline {
     pub fn config(&self) -> &PipelineConfig {
         &self.inner.cfg
     }
+    /// Shows a file tailer's stats (`Tailer::shared_stats`) in `/api/stats`
+    /// (`tail`) and `/metrics` (`warroom_collector_tail_*`).
+    pub fn watch_tailer(&self, stats: SharedTailStats) {
+        *self.inner.tail.lock() = Some(stats);
+    }
+
+    /// The watched tailer's stats, as of its last poll.
+    pub fn tail_stats(&self) -> Option<TailStats> {
+        let t = self.inner.tail.lock().clone()?;
+        let s = t.lock().clone();
+        Some(s)
+    }
+
+    /// Services seen serving calls (learnt from every record admitted), for
+    /// classing OTLP client spans (`client` vs `integrator`).
+    pub fn known_services(&self) -> &KnownServices {
+        &self.inner.known
+    }
 
     /// Gauges read now (for `/metrics` and `/api/stats`).
     pub async fn gauges(&self) -> Gauges {
@@ -350,202 +404,8 @@ impl Pipeline {
             wal_unconfirmed_batches: n,
             subscribers: self.inner.bus.subscribers() as u64,
             subscriber_missed: self.inner.bus.missed_total(),
-            dedup_keys: self.inner.dedup_len.load(Relaxed),
+            dedup_keys: self.inner.admission.lock().dedup_len() as u64,
+            tail: self.tail_stats(),
         }
-    }
-}
-
-struct Backoff(Duration);
-impl Backoff {
-    fn new() -> Self {
-        Self(Duration::from_millis(50))
-    }
-}
-
-struct Writer {
-    rx: mpsc::UnboundedReceiver<Msg>,
-    dedup: Dedup,
-    preagg: Preagg,
-    /// Seconds before this one have been published.
-    published_before: u64,
-    p: std::sync::Weak<Inner>,
-    metrics: Arc<Metrics>,
-    bus: Bus,
-    store: Arc<dyn Store>,
-    clock: SharedClock,
-    dedup_len: Arc<std::sync::atomic::AtomicU64>,
-    batch_records: usize,
-    lateness_us: u64,
-}
-
-impl Writer {
-    async fn run(mut self) {
-        let mut tick = tokio::time::interval(Duration::from_millis(200));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        loop {
-            let msg = tokio::select! {
-                m = self.rx.recv() => match m { Some(m) => m, None => break },
-                _ = tick.tick() => { self.close_seconds(); continue; }
-            };
-            match msg {
-                m @ (Msg::Flush(_) | Msg::Events { .. }) => self.handle_other(m).await,
-                Msg::Records {
-                    seq,
-                    at_us,
-                    records,
-                    lines,
-                } => {
-                    let mut seq = seq;
-                    let mut n = records.len();
-                    let (mut batch, same) = self.admit(records);
-                    // Lines stay usable only while no record was dropped.
-                    let mut lines = lines.filter(|_| same);
-                    let mut next = None;
-                    // Coalesce what is already queued into one store write.
-                    while batch.len() < self.batch_records {
-                        match self.rx.try_recv() {
-                            Ok(Msg::Records {
-                                seq: s,
-                                records,
-                                lines: more_lines,
-                                ..
-                            }) => {
-                                seq = s;
-                                n += records.len();
-                                let (more, same) = self.admit(records);
-                                batch.extend(more);
-                                lines = match (lines, more_lines) {
-                                    (Some(mut a), Some(b)) if same => {
-                                        if !a.is_empty() && !a.ends_with(b"\n") {
-                                            a.push(b'\n');
-                                        }
-                                        a.extend_from_slice(&b);
-                                        Some(a)
-                                    }
-                                    _ => None,
-                                };
-                            }
-                            Ok(other) => {
-                                next = Some(other);
-                                break;
-                            }
-                            Err(_) => break,
-                        }
-                    }
-                    let lag = self.clock.now_us().saturating_sub(at_us);
-                    self.metrics.store_lag_us.store(lag, Relaxed);
-                    let written = batch.len() as u64;
-                    self.bus.publish_records(&batch);
-                    self.store_records(seq, batch, lines).await;
-                    self.metrics.records_written.fetch_add(written, Relaxed);
-                    self.confirm(seq);
-                    self.metrics.pending_records.fetch_sub(n as u64, Relaxed);
-                    self.metrics.store_lag_us.store(0, Relaxed);
-                    self.close_seconds();
-                    if let Some(m) = next {
-                        self.handle_other(m).await;
-                    }
-                }
-            }
-        }
-        // Channel closed: publish what is left.
-        for r in self.preagg.take_all() {
-            self.metrics.rollups_published.fetch_add(1, Relaxed);
-            self.bus.publish_rollup(r);
-        }
-    }
-
-    /// A flush or a batch of events (records go through coalescing); also used
-    /// for such messages pulled while coalescing records, handled in order.
-    async fn handle_other(&mut self, m: Msg) {
-        match m {
-            Msg::Flush(done) => {
-                self.close_seconds();
-                let _ = done.send(());
-            }
-            Msg::Events { seq, events } => {
-                self.store_events(seq, &events).await;
-                self.metrics
-                    .events_written
-                    .fetch_add(events.len() as u64, Relaxed);
-                self.bus.publish_events(&events);
-                self.confirm(seq);
-            }
-            Msg::Records { .. } => unreachable!("records are coalesced, never handled here"),
-        }
-    }
-
-    /// Dedup and pre-aggregate one accepted batch; returns the records to store
-    /// and whether none was dropped.
-    fn admit(&mut self, records: Vec<DigestRecord>) -> (Vec<DigestRecord>, bool) {
-        let before = records.len();
-        let kept: Vec<DigestRecord> = records
-            .into_iter()
-            .filter(|r| self.dedup.first_time(r))
-            .collect();
-        let dup = (before - kept.len()) as u64;
-        if dup > 0 {
-            self.metrics.duplicates_dropped.fetch_add(dup, Relaxed);
-        }
-        for r in &kept {
-            if r.time_us / 1_000_000 < self.published_before {
-                self.metrics.late_records.fetch_add(1, Relaxed);
-            }
-            self.preagg.add(&RecordView::of(r));
-        }
-        self.dedup_len.store(self.dedup.len() as u64, Relaxed);
-        (kept, dup == 0)
-    }
-
-    async fn store_records(&self, seq: u64, batch: Vec<DigestRecord>, lines: Option<Vec<u8>>) {
-        let mut backoff = Backoff::new();
-        let mut batch = batch;
-        let mut lines = lines;
-        // A retry encodes again (the lines went to the failed attempt).
-        while let Err((e, back)) = self
-            .store
-            .insert_owned_lines(seq, batch, lines.take())
-            .await
-        {
-            batch = back;
-            self.store_failed(&e, &mut backoff).await;
-        }
-    }
-
-    async fn store_events(&self, seq: u64, events: &[ChangeEvent]) {
-        let mut backoff = Backoff::new();
-        while let Err(e) = self.store.insert_events_batch(seq, events).await {
-            self.store_failed(&e, &mut backoff).await;
-        }
-    }
-
-    /// The data stays queued (and in the write-ahead buffer) until the store takes it.
-    async fn store_failed(&self, e: &crate::store::StoreError, b: &mut Backoff) {
-        self.metrics.store_errors.fetch_add(1, Relaxed);
-        tracing::warn!("store write failed, retrying in {:?}: {e}", b.0);
-        tokio::time::sleep(b.0).await;
-        b.0 = (b.0 * 2).min(Duration::from_secs(2));
-    }
-
-    fn confirm(&self, seq: u64) {
-        if let Some(p) = self.p.upgrade() {
-            if let Err(e) = p.wal.lock().confirm(seq) {
-                tracing::warn!("write-ahead checkpoint failed (will replay more on restart): {e}");
-            }
-        }
-    }
-
-    /// Publishes every second that ended more than the lateness ago.
-    fn close_seconds(&mut self) {
-        let now = self.clock.now_us();
-        let before = now.saturating_sub(self.lateness_us) / 1_000_000;
-        if before == 0 {
-            return;
-        }
-        for r in self.preagg.take_before(before) {
-            self.metrics.rollups_published.fetch_add(1, Relaxed);
-            self.bus.publish_rollup(r);
-        }
-        self.published_before = self.published_before.max(before);
     }
 }
