@@ -389,6 +389,12 @@ async fn up_stack_drill_incident_approve_recover() {
         t == "recovered"
     })
     .await;
+    assert_eq!(
+        b.attr("#approve", "disabled").await,
+        true,
+        "Approve after the plan ran"
+    );
+    eprintln!("{}", b.text("#approve-note").await);
     let (status, _) = b
         .wait_text("#incident-status", Duration::from_secs(90), |t| {
             // The analyzer closes an incident as recovered, or as superseded when a

@@ -65,6 +65,25 @@ fn readable(v: Value) -> Value {
     Value::Array(rows)
 }
 
+/// Impact as people read it: money in currency units with thousands separators.
+fn impact(mut v: Value) -> Value {
+    if let Some(o) = v.as_object_mut() {
+        if let Some(c) = o.get("money_at_stake_cents").and_then(Value::as_u64) {
+            o.remove("money_at_stake_cents");
+            let units = (c / 100).to_string();
+            let mut grouped = String::new();
+            for (i, ch) in units.chars().enumerate() {
+                if i > 0 && (units.len() - i) % 3 == 0 {
+                    grouped.push(',');
+                }
+                grouped.push(ch);
+            }
+            o.insert("money_at_stake".into(), json!(format!("{grouped}.{:02}", c % 100)));
+        }
+    }
+    v
+}
+
 #[component]
 pub fn IncidentList() -> impl IntoView {
     let live = expect_context::<Live>();
@@ -126,7 +145,16 @@ pub fn IncidentRoom() -> impl IntoView {
             let get = |k: &str| field(&i, k);
             let plan = get("plan");
             let steps = plan.get("steps").cloned().unwrap_or_else(|| get("actions"));
-            let can = session.is_commander();
+            let awaiting = plan.get("status").and_then(Value::as_str) == Some("awaiting_approval");
+            let commander = session.is_commander();
+            let can = commander && awaiting;
+            let why_not = if !commander {
+                Some("Approving needs the commander role.".to_string())
+            } else if !awaiting && !plan.is_null() {
+                Some(format!("Nothing to approve: the plan is {}.", text(plan.get("status").unwrap_or(&Value::Null))))
+            } else {
+                None
+            };
             view! {
                 <section class="panel">
                     <h2 id="incident-title">{format!("{} · {}", text(&get("id")), text(&get("title")))}</h2>
@@ -134,7 +162,7 @@ pub fn IncidentRoom() -> impl IntoView {
                     <p>"Root cause: " <strong id="root-cause">{text(&get("root_cause"))}</strong></p>
                 </section>
                 <section id="timeline" class="panel"><h2>"Timeline"</h2><JsonTable rows=readable(by_time(get("timeline"))) /></section>
-                <section class="panel"><h2>"Impact"</h2><KeyValues obj=get("impact") /></section>
+                <section class="panel"><h2>"Impact"</h2><KeyValues obj=impact(get("impact")) /></section>
                 {(!get("candidates").is_null()).then(|| view! {
                     <section class="panel"><h2>"Candidates"</h2><JsonTable rows=get("candidates") /></section>
                 })}
@@ -146,7 +174,7 @@ pub fn IncidentRoom() -> impl IntoView {
                     <div class="actions">
                         <button id="approve" disabled=!can on:click=move |_| act("approve")>"Approve"</button>
                         <button id="reject" class="secondary" disabled=!can on:click=move |_| act("reject")>"Reject"</button>
-                        {(!can).then(|| view! { <span class="sub">"Approving needs the commander role."</span> })}
+                        {why_not.map(|w| view! { <span id="approve-note" class="sub">{w}</span> })}
                     </div>
                     <p id="action-result">{move || message.get()}</p>
                 </section>
