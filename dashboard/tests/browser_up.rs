@@ -438,6 +438,10 @@ async fn up_stack_drill_incident_approve_recover() {
             "/drills",
         ] {
             check_layout(&b, page, w, h).await;
+            if page == "/sla" {
+                // The SLA engine's objectives are on the board, not "none configured".
+                b.wait("#slo tbody tr", WAIT).await;
+            }
             let name = format!("10-{w}x{h}{}", page.replace('/', "-"));
             b.screenshot(&shots, name.trim_end_matches('-')).await;
         }
