@@ -182,6 +182,10 @@ async fn a_switchover_lifts_slow_ledger_and_switching_back_brings_it_back() {
 async fn slow_ledger_binds_to_the_database_it_names() {
     let mut lab = lab("", Mode::InProcess, true).await;
     let base = lab.pay(10, PayTool::Balance).await;
+    assert!(
+        p50(&base, "accounting") < SLOW_US / 2,
+        "healthy postings are fast"
+    );
     // On the standby: no effect until the standby becomes the primary.
     let mut spec = parse_fault("slow-ledger:ledger-db-2").unwrap();
     spec.delay_ms = Some(SLOW_MS);

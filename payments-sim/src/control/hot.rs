@@ -151,12 +151,13 @@ impl Steering {
             // Pools last: a call refused before reaching a pool never takes a
             // slot, and its coming exit is cancelled instead.
             let mut refused = rule_refused || out.is_some();
-            // A resized pool supersedes the exhausted one.
-            let resized = self.levers.pool(site.service).unwrap_or(0);
+            // A resized pool supersedes the exhausted one (read once, if needed).
+            let mut resized = None;
             for f in faults.iter().filter(|f| is_pool_for(f, site, now)) {
+                let size = *resized.get_or_insert_with(|| self.levers.pool(site.service));
                 if refused {
                     f.refused.note();
-                } else if !f.in_flight.try_enter(f.pool.max(resized) as i64) {
+                } else if !f.in_flight.try_enter(f.pool.max(size.unwrap_or(0)) as i64) {
                     f.touch(now);
                     f.refused.note();
                     refused = true;
