@@ -448,8 +448,15 @@ async fn up_stack_drill_incident_approve_recover() {
     }
     b.resize(1920, 1080).await;
 
-    // 10. A viewer cannot drill (browser and API).
+    // 10. The login screen reads well at both sizes too; a viewer cannot drill (browser
+    //     and API).
     log_out(&b).await;
+    for (w, h) in [(1366, 768), (1920, 1080)] {
+        b.resize(w, h).await;
+        let problems = b.script(LAYOUT_PROBLEMS).await;
+        assert_eq!(problems, serde_json::json!([]), "login at {w}x{h}");
+        b.screenshot(&shots, &format!("11-login-{w}x{h}")).await;
+    }
     log_in(&b, &format!("{}/drills", up.url), "vera").await;
     assert_eq!(b.attr("#drill-inject", "disabled").await, true);
     let statuses = b
@@ -464,6 +471,6 @@ async fn up_stack_drill_incident_approve_recover() {
         )
         .await;
     assert_eq!(statuses, serde_json::json!(["viewer", 403]));
-    b.screenshot(&shots, "11-viewer-drills").await;
+    b.screenshot(&shots, "12-viewer-drills").await;
     b.quit().await;
 }
