@@ -59,12 +59,14 @@ pub enum Op {
     MarketingUseCoupon,
     EnginePay,
     GatewayCharge,
+    /// Reverses a charge the platform could not book (the engine's compensation).
+    GatewayReverse,
     AccountingPost,
     ClearingSubmit,
 }
 
 impl Op {
-    pub const ALL: [Op; 10] = [
+    pub const ALL: [Op; 11] = [
         Self::CashierPay,
         Self::TradeCreateOrder,
         Self::PaymentPay,
@@ -73,6 +75,7 @@ impl Op {
         Self::MarketingUseCoupon,
         Self::EnginePay,
         Self::GatewayCharge,
+        Self::GatewayReverse,
         Self::AccountingPost,
         Self::ClearingSubmit,
     ];
@@ -86,6 +89,7 @@ impl Op {
             Self::MarketingUseCoupon => "CouponService.use",
             Self::EnginePay => "PayEngine.pay",
             Self::GatewayCharge => "BankGateway.charge",
+            Self::GatewayReverse => "BankGateway.reverse",
             Self::AccountingPost => "Ledger.post",
             Self::ClearingSubmit => "ClearingService.submit",
         }
@@ -101,7 +105,7 @@ impl Op {
             Self::RiskCheck | Self::RiskAsyncCheck => Service::Risk,
             Self::MarketingUseCoupon => Service::Marketing,
             Self::EnginePay => Service::PaymentEngine,
-            Self::GatewayCharge => Service::BankGateway,
+            Self::GatewayCharge | Self::GatewayReverse => Service::BankGateway,
             Self::AccountingPost => Service::Accounting,
             Self::ClearingSubmit => Service::Clearing,
         }

@@ -222,3 +222,55 @@ async fn slow_ledger_binds_to_the_database_it_names() {
         assert!(e.reason.contains("ledger-db-1"), "{e}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_booking_reverses_the_bank_charge() {
+    // Every posting refused (as an exhausted pool refuses them): card payments
+    // are charged, fail to book, and the engine reverses the charge.
+    let mut lab = lab("", Mode::InProcess, false).await;
+    let mut spec = parse_fault("errors:accounting").unwrap();
+    spec.rate = Some(1.0);
+    lab.steering.add_faults(vec![spec]).unwrap();
+    lab.at(1);
+    let recs = lab.pay(30, PayTool::BankCard).await;
+    assert_eq!(
+        failures(&recs).get("accounting:SYSTEM_ERROR").copied(),
+        Some(30),
+        "{:?}",
+        failures(&recs)
+    );
+    let reversals: Vec<_> = recs
+        .iter()
+        .filter(|r| r.kind == digest::SpanKind::Server && r.operation == "BankGateway.reverse")
+        .collect();
+    assert_eq!(reversals.len(), 30);
+    assert!(reversals
+        .iter()
+        .all(|r| r.success && r.keys.contains_key("bank")));
+    let rep = lab.sim.reconcile().await;
+    assert!(rep.real.is_empty(), "{:?}", rep.real);
+    let reversed = lab
+        .sim
+        .banks()
+        .iter()
+        .flat_map(|b| b.book().into_values())
+        .filter(|t| t.bank_code == "REVERSED" && !t.charged)
+        .count();
+    assert_eq!(reversed, 30);
+
+    // A reversal that fails too leaves the charge for reconciliation to find.
+    let mut stuck = parse_fault("errors:bank-gateway:BankGateway.reverse").unwrap();
+    stuck.rate = Some(1.0);
+    lab.steering.add_faults(vec![stuck]).unwrap();
+    let recs = lab.pay(5, PayTool::BankCard).await;
+    assert_eq!(
+        failures(&recs).get("bank-gateway:SYSTEM_ERROR").copied(),
+        Some(5)
+    );
+    let rep = lab.sim.reconcile().await;
+    assert_eq!(rep.real.len(), 5, "{:?}", rep.real);
+    assert!(rep
+        .real
+        .iter()
+        .all(|m| m.kind == "bank_charged_order_not_paid"));
+}

@@ -166,6 +166,22 @@ impl VirtualBank {
         }
     }
 
+    /// Reverses the charge of `payment_id` (the platform could not book it): the
+    /// book then shows it not charged, with the bank code `REVERSED`. Whether a
+    /// charge was reversed.
+    pub fn reverse(&self, payment_id: u64) -> bool {
+        self.book
+            .update(&payment_id, |t| {
+                let was = t.charged;
+                if was {
+                    t.charged = false;
+                    t.bank_code = "REVERSED".to_string();
+                }
+                was
+            })
+            .unwrap_or(false)
+    }
+
     /// Test hook: the bank will not deliver the result callback of `payment_id`.
     pub fn drop_callback_of(&self, payment_id: u64) {
         self.drop_callbacks.lock().push(payment_id);

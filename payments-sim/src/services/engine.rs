@@ -1,6 +1,8 @@
 //! Payment engine: pays with the chosen pay tool. A bank card goes through the bank
 //! gateway and then books the bank clearing account against the merchant; balance
-//! and credit book the user's account against the merchant directly.
+//! and credit book the user's account against the merchant directly. When the
+//! booking fails after the bank charged, the engine reverses the charge (as real
+//! engines compensate), so a failed order leaves no charged card behind.
 
 use crate::msg::{Op, PayRequest, PayTool, Reply};
 use crate::world::Hop;
@@ -15,6 +17,11 @@ pub async fn pay(hop: &mut Hop<'_>, req: &PayRequest) -> Reply {
             let mut post = req.clone();
             post.bank = r.bank.clone();
             let mut p = hop.call(Op::AccountingPost, &post).await;
+            if !p.is_ok() {
+                // A failed reversal stays visible: reconciliation reports the
+                // charge (`bank_charged_order_not_paid`).
+                let _ = hop.call(Op::GatewayReverse, &post).await;
+            }
             p.bank = r.bank;
             p.virtual_us = 0;
             p

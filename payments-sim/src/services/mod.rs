@@ -29,6 +29,7 @@ where
             Op::MarketingUseCoupon => marketing::use_coupon(hop, req),
             Op::EnginePay => engine::pay(hop, req).await,
             Op::GatewayCharge => gateway::charge(hop, req).await,
+            Op::GatewayReverse => gateway::reverse(hop, req),
             Op::AccountingPost => accounting::post(hop, req).await,
             Op::ClearingSubmit => clearing::submit(hop, req),
         }
