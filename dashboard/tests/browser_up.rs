@@ -277,7 +277,47 @@ async fn up_stack_drill_incident_approve_recover() {
     }
     b.screenshot(&shots, "02-topology").await;
 
-    // 3. Inject a bank outage from the drill screen.
+    // 3. Before the fault: the analyzer sometimes diagnoses startup noise (no fault yet).
+    //    As a commander would, reject every plan waiting on such a diagnosis, and wait
+    //    until no open incident names bank-a — otherwise the outage below would join an
+    //    incident opened before it (the healer keeps one incident per target).
+    let t0 = Instant::now();
+    loop {
+        let v = b
+            .script_async(
+                "const done = arguments[0];
+                 (async () => {
+                   const me = await (await fetch('/api/me')).json();
+                   const h = {'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf};
+                   const list = await (await fetch('/api/incidents')).json();
+                   const rejected = [], open = [];
+                   for (const i of list) {
+                     const d = await (await fetch('/api/incidents/' + i.id)).json();
+                     if (d.plan && d.plan.status === 'awaiting_approval') {
+                       const r = await fetch('/api/incidents/' + i.id + '/reject', {method: 'POST', headers: h,
+                         body: JSON.stringify({reason: 'no fault injected yet'})});
+                       rejected.push(`${i.id} ${i.root_cause}: ${r.status}`);
+                     }
+                     if (i.status === 'open' && String(i.root_cause).includes('bank-a')) open.push(i.id);
+                   }
+                   done({rejected, open});
+                 })();",
+            )
+            .await;
+        for r in v["rejected"].as_array().into_iter().flatten() {
+            eprintln!("before the drill, rejected the plan of {r}");
+        }
+        if v["open"].as_array().is_some_and(|o| o.is_empty()) {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(120),
+            "an incident naming bank-a stays open before any fault: {v}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+
+    // Inject a bank outage from the drill screen.
     b.click("nav a[href=\"/drills\"]").await;
     b.type_into("#drill-fault", "bank-outage").await;
     b.type_into("#drill-target", "bank-a").await;
