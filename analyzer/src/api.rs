@@ -112,6 +112,7 @@ pub fn hotspots(a: &Analyzer) -> HotspotsSnapshot {
                 && k.key != "user"
                 && k.count >= a.cfg.min_volume
                 && k.baseline_calls >= 10 * a.cfg.min_volume
+                && k.baseline_seconds as u64 >= crate::diagnosis::warm_seconds(&a.cfg)
                 && k.share >= a.cfg.hot_share
                 && k.share >= a.cfg.hot_surge_factor * k.baseline_share
         })

@@ -86,6 +86,14 @@ async fn analyzer_names_payments_sim_faults() {
             "pool-exhaustion",
             "accounting",
         ),
+        // One sick instance of four (issue 6): named, not its zone.
+        (
+            "latency:instance:payment-engine-2",
+            "latency",
+            "instance:payment-engine-2",
+        ),
+        ("errors:instance:risk-1", "errors", "instance:risk-1"),
+        ("timeout:instance:trade-3", "timeout", "instance:trade-3"),
     ];
     let warm = 25u64;
     let (on, gap) = (4u64, 12u64);

@@ -3,8 +3,16 @@
 //! and, with nothing unhealthy, a surging key on its own.
 
 use super::{pct, Candidate, CauseKind, Inputs, RootCause};
+use crate::config::AnalyzerConfig;
 use crate::hotspot::{HotKey, ScopeKind};
 use std::collections::BTreeSet;
+
+/// Seconds of history a key's baseline share needs before the key can surge:
+/// the same bar a view's baseline must pass to judge slowness (half the
+/// baseline span, at most 10 s).
+pub fn warm_seconds(cfg: &AnalyzerConfig) -> u64 {
+    (cfg.baseline_s / 2).clamp(1, 10)
+}
 
 impl Inputs<'_> {
     /// Hot keys of a service over the open second and over the last two (the
@@ -79,13 +87,17 @@ impl Inputs<'_> {
     }
 
     /// Whether a key's share surged beyond sampling noise (share ≥ hot_share/3,
-    /// ≥ hot_surge_factor × its share a minute before, z ≥ 5).
+    /// ≥ hot_surge_factor × its share a minute before, z ≥ 5), against a
+    /// baseline with history: right after start-up the head merchant of a Zipf
+    /// load (~11% of payments by nature) is compared with a few cold seconds,
+    /// so its share needs [`warm_seconds`] of history before it can surge.
     pub(super) fn surged(&self, k: &HotKey) -> bool {
         let n = k.count as f64 / k.share.max(1e-9);
         let p0 = k.baseline_share.max(0.01);
         let z = (k.share - p0) / (p0 * (1.0 - p0) / n).sqrt();
         k.count >= self.cfg.min_volume
             && k.baseline_calls >= 10 * self.cfg.min_volume
+            && k.baseline_seconds as u64 >= warm_seconds(self.cfg)
             && k.share >= self.cfg.hot_share / 3.0
             && k.share >= self.cfg.hot_surge_factor * k.baseline_share
             && z >= 5.0

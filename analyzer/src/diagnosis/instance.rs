@@ -19,13 +19,12 @@ pub(super) struct SickInstance {
 }
 
 impl Inputs<'_> {
-    /// Real-traffic instance views of `s` with enough calls to judge, optionally
-    /// only those in `zone`: `(instance, health)`.
-    fn active_instances(&self, s: &str, zone: Option<&str>) -> Vec<(&str, &Health)> {
+    /// Real-traffic instance views of `s` with enough calls to judge:
+    /// `(instance, health)`.
+    fn active_instances(&self, s: &str) -> Vec<(&str, &Health)> {
         self.windows
             .instances_of(s)
             .into_iter()
-            .filter(|(_, z)| zone.is_none_or(|want| want == *z))
             .filter_map(|(i, _)| {
                 let h = self.h(&ViewKey::instance(s, i))?;
                 (h.count >= self.cfg.min_volume).then_some((i, h))
@@ -37,7 +36,7 @@ impl Inputs<'_> {
     /// a minority of instances, the worst of which is named): every other
     /// instance with enough calls is clearly fine next to it.
     pub(super) fn sick_instance(&self, s: &str, slow: bool) -> Option<SickInstance> {
-        let active = self.active_instances(s, None);
+        let active = self.active_instances(s);
         let (bad, ok): (Vec<_>, Vec<_>) = active.into_iter().partition(|(_, h)| h.unhealthy());
         if bad.is_empty() || ok.is_empty() || bad.len() > ok.len() {
             return None;
@@ -84,18 +83,49 @@ impl Inputs<'_> {
         })
     }
 
-    /// Whether, in `zone`, service `s` has one instance bad while a sibling in
-    /// the same zone is clearly fine — one sick instance, not a zone fault.
-    pub(super) fn split_in_zone(&self, s: &str, zone: &str) -> Option<String> {
-        let active = self.active_instances(s, Some(zone));
+    /// Doubt about blaming `zone`: the deepest service failing there (no
+    /// callee failing there too) has an instance in the zone that looks fine —
+    /// a zone fault hits every instance in the zone, while one sick instance
+    /// slows its zone's callers (calls stay in their zone). Services that only
+    /// lost their traffic are left out: that is what a zone outage does to the
+    /// services behind its entry.
+    pub(super) fn zone_doubt(&self, zone: &str) -> Option<String> {
+        let failing: Vec<String> = self
+            .services()
+            .into_iter()
+            .filter(|s| self.bad(&ViewKey::service_zone(s, zone)))
+            .collect();
+        let deepest = failing.iter().filter(|s| {
+            !self
+                .topo
+                .callees(s)
+                .iter()
+                .any(|(n, _)| failing.contains(&n.id))
+        });
         let min = self.cfg.min_volume;
-        for (b, bh) in active.iter().filter(|(_, h)| h.unhealthy()) {
-            if let Some((o, _)) = active.iter().find(|(_, oh)| clearly_ok(oh, bh, min)) {
-                return Some(format!(
-                    "not zone {zone}: {s} instance {b} is sick while {o} in the same zone is fine"
-                ));
-            }
+        for d in deepest {
+            let here = self.instance_health(d, zone);
+            let fine = |h: &Health| h.count >= min && !h.unhealthy() && !h.drop;
+            let Some((o, _)) = here.iter().find(|(_, h)| fine(h)) else {
+                continue;
+            };
+            return Some(match here.iter().find(|(_, h)| h.unhealthy()) {
+                Some((b, _)) => {
+                    format!("not zone {zone}: {d} instance {b} is sick while {o} in the same zone is fine")
+                }
+                None => format!("zone {zone} unconfirmed: {d} instance {o} there looks fine"),
+            });
         }
         None
+    }
+
+    /// Every real-traffic instance view of `s` in `zone`, whatever its volume.
+    fn instance_health(&self, s: &str, zone: &str) -> Vec<(&str, &Health)> {
+        self.windows
+            .instances_of(s)
+            .into_iter()
+            .filter(|(_, z)| *z == zone)
+            .filter_map(|(i, _)| Some((i, self.h(&ViewKey::instance(s, i))?)))
+            .collect()
     }
 }

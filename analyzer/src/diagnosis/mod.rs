@@ -13,6 +13,7 @@ mod instance;
 mod zone;
 
 pub use cause::{Candidate, CauseKind, RootCause};
+pub use hot::warm_seconds;
 
 use crate::anomaly::{ChangeLog, ChangeRef, Health};
 use crate::config::AnalyzerConfig;

@@ -1,16 +1,18 @@
 //! Zone faults: a zone is blamed when services fail only there — worse beyond
 //! doubt (two-proportion z-test) than the same service in the other zones —
-//! or lose their traffic there; but not when one of those services has a sick
-//! instance beside a fine sibling in that zone (one instance, not the zone).
+//! or lose their traffic there; but not while the deepest of those services
+//! has an instance in that zone that looks fine (a zone fault hits every
+//! instance there; one sick instance only slows its zone's callers).
 
 use super::{describe, Candidate, Inputs, RootCause};
 use crate::anomaly::Health;
 use crate::window::{View, ViewKey};
 use std::collections::BTreeMap;
 
-/// Confidence left to a zone candidate when one instance of its services is
-/// sick beside a fine sibling in the same zone: listed, but below every
-/// instance candidate and below the bar for opening an incident.
+/// Confidence left to a zone candidate when an instance of the deepest
+/// service failing there looks fine (one sick instance, or not confirmed yet):
+/// listed, but below every service candidate and below the bar for opening an
+/// incident.
 const NOT_THE_ZONE: f64 = 0.4;
 
 /// The same service in another zone is clearly fine: enough calls, and at most
@@ -88,7 +90,7 @@ impl Inputs<'_> {
                 let mut conf = (0.77 + 0.05 * only_here.len() as f64).min(0.97);
                 // A zone fault hits every instance there: one sick instance
                 // beside a fine sibling in the same zone is not the zone.
-                if let Some(why) = only_here.iter().find_map(|s| self.split_in_zone(s, z)) {
+                if let Some(why) = self.zone_doubt(z) {
                     evidence.insert(0, why);
                     conf = NOT_THE_ZONE;
                 }

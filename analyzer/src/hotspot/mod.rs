@@ -54,15 +54,17 @@ impl KeyRing {
         }
         out
     }
-    fn key_in(&self, key: &str, from: u64, to: u64) -> (u64, u64) {
-        let (mut c, mut total) = (0, 0);
+    /// The key's count, the scope's total and the seconds with data in `[from, to)`.
+    fn key_in(&self, key: &str, from: u64, to: u64) -> (u64, u64, u32) {
+        let (mut c, mut total, mut secs) = (0, 0, 0);
         for (s, sum) in &self.slots {
-            if *s != u64::MAX && *s >= from && *s < to {
+            if *s != u64::MAX && *s >= from && *s < to && sum.total > 0 {
                 total += sum.total;
+                secs += 1;
                 c += sum.entries.get(key).map_or(0, |e| e.count);
             }
         }
-        (c, total)
+        (c, total, secs)
     }
 }
 
@@ -84,6 +86,9 @@ pub struct HotKey {
     pub baseline_share: f64,
     /// The scope's calls in the minute before (how much the baseline share is worth).
     pub baseline_calls: u64,
+    /// Seconds with data in the minute before (a share over a few seconds
+    /// after start-up says little about what is normal).
+    pub baseline_seconds: u32,
     pub errors: u64,
     /// Share of the scope's errors.
     pub error_share: f64,
@@ -237,7 +242,7 @@ fn hot_of(
     }
     keys.into_iter()
         .map(|(value, e)| {
-            let (bc, bt) = ring.key_in(&value, base_from, from);
+            let (bc, bt, bs) = ring.key_in(&value, base_from, from);
             HotKey {
                 scope,
                 within: within.to_string(),
@@ -247,6 +252,7 @@ fn hot_of(
                 share: e.count as f64 / recent.total as f64,
                 baseline_share: if bt == 0 { 0.0 } else { bc as f64 / bt as f64 },
                 baseline_calls: bt,
+                baseline_seconds: bs,
                 errors: e.errors.min(e.count),
                 error_share: if recent.total_errors == 0 {
                     0.0

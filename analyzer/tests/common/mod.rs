@@ -56,6 +56,9 @@ pub struct Sim {
     pub shadow_fraction: f64,
     pub fault: Fault,
     pub fault_start_us: u64,
+    /// Until this time, merchants are drawn uniformly instead of Zipf-ishly
+    /// (a cold start whose first seconds do not look like the steady load).
+    pub uniform_merchants_until_us: u64,
     seed: u64,
     next_id: u64,
     carry: f64,
@@ -81,6 +84,7 @@ impl Sim {
             shadow_fraction: 0.0,
             fault: Fault::None,
             fault_start_us: 0,
+            uniform_merchants_until_us: 0,
             seed: 0x9e37_79b9_7f4a_7c15,
             next_id: 1,
             carry: 0.0,
@@ -182,6 +186,7 @@ impl Sim {
         let hot = matches!(self.fault, Fault::HotMerchant(_)) && self.unit() < 0.6;
         let merchant = match self.fault {
             Fault::HotMerchant(m) if hot => m.to_string(),
+            _ if t < self.uniform_merchants_until_us => format!("m{}", self.rand() % 200),
             _ => self.merchant(),
         };
         let card = self.unit() < 0.7;
