@@ -2,7 +2,9 @@
 //! `cargo bench -p healer --bench heal`). Prints one JSON object per measurement:
 //! trigger → plan matched → guards → auto-approved → action applied on payments-sim's real
 //! control API over loopback HTTP (GET before, PUT, GET after) → verified → recovered; and
-//! the same in dry-run mode (the engine's own cost, no I/O).
+//! the same in dry-run mode (the engine's own cost, no I/O); and each routing lever's
+//! apply + undo through the executor alone (`lever_round_trip`), next to a channel weight's
+//! for the ratio.
 
 use digest::{ManualClock, SharedClock};
 use healer::executor::sim::SimExecutor;
@@ -61,6 +63,18 @@ async fn run(dry_run: bool, url: &str, n: usize) -> Vec<f64> {
     lat
 }
 
+/// apply + undo of one action, `n` times (the undo restores the state, so it repeats).
+async fn round_trips(sim: &SimExecutor, a: &Action, n: usize) -> Vec<f64> {
+    let mut lat = Vec::with_capacity(n);
+    for _ in 0..n {
+        let start = Instant::now();
+        let applied = sim.apply(a).await.unwrap();
+        sim.undo(a, &applied).await.unwrap();
+        lat.push(start.elapsed().as_secs_f64() * 1e6);
+    }
+    lat
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let clock: SharedClock = Arc::new(ManualClock::new(1_795_785_000_000_000));
@@ -77,6 +91,34 @@ async fn main() {
             pct(&mut lat, 0.5),
             pct(&mut lat, 0.99),
             pct(&mut lat, 1.0)
+        );
+    }
+    let sim = SimExecutor::new(&url, "bench", &["bank-a", "bank-b"], &[]);
+    let levers = [
+        Action::ChannelWeight {
+            bank: "bank-a".into(),
+            weight: 0,
+        },
+        Action::Isolate {
+            instance: "payment-engine-2".into(),
+            max_per_service: 1,
+        },
+        Action::PoolSize {
+            service: "accounting".into(),
+            size: 64,
+        },
+        Action::LedgerSwitchover {},
+    ];
+    let mut base = None;
+    for a in &levers {
+        let mut lat = round_trips(&sim, a, 400).await;
+        let p50 = pct(&mut lat, 0.5);
+        let base = *base.get_or_insert(p50);
+        println!(
+            "{{\"bench\":\"lever_round_trip\",\"action\":\"{}\",\"p50_us\":{p50:.0},\"p99_us\":{:.0},\"ratio_to_channel_weight\":{:.2}}}",
+            a.describe(),
+            pct(&mut lat, 0.99),
+            p50 / base
         );
     }
 }
