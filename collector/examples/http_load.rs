@@ -6,19 +6,14 @@
 //! `cargo run --release -p collector --example http_load -- [SECS] [CONNECTIONS] [LINES_PER_REQUEST]`
 //! prints one JSON object (the client's report, records written, lost, CPU seconds).
 
-use collector::bench::{drive_http, peak_rss_bytes};
+use collector::bench::{drive_http, peak_rss_bytes, process_cpu_secs};
 use collector::{EmbeddedConfig, EmbeddedStore, FsyncPolicy, Pipeline, PipelineConfig};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
 
 fn cpu_secs() -> f64 {
-    // utime + stime of this process, from /proc (clock ticks of 10 ms).
-    let s = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after = s.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let t = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    (t(11) + t(12)) / 100.0
+    process_cpu_secs().unwrap_or(0.0)
 }
 
 #[tokio::main]

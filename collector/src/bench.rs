@@ -411,6 +411,16 @@ pub async fn drive_http(
     })
 }
 
+/// CPU time this process has used so far (user + system, all threads), in
+/// seconds, when Linux tells (`/proc/self/stat`, 10 ms ticks).
+pub fn process_cpu_secs() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let (_, after) = s.rsplit_once(')')?;
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let t = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok());
+    Some((t(11)? + t(12)?) / 100.0)
+}
+
 /// Peak resident memory of this process (`VmHWM`), in bytes, when Linux tells.
 pub fn peak_rss_bytes() -> Option<u64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;

@@ -33,14 +33,17 @@ impl Dedup {
 
     /// As [`Dedup::first_time`], by key.
     pub fn first_time_key(&mut self, k: Key) -> bool {
-        if self.old.contains(&k) || self.young.contains(&k) {
+        if self.old.contains(&k) {
             return false;
         }
         if self.young.len() >= self.capacity {
+            if self.young.contains(&k) {
+                return false;
+            }
             self.old = std::mem::take(&mut self.young);
         }
-        self.young.insert(k);
-        true
+        // One lookup: `insert` says whether the key was already there.
+        self.young.insert(k)
     }
 
     /// Keys remembered right now (at most `2 × capacity`).

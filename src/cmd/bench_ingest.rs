@@ -3,7 +3,7 @@
 //! `--http`, HTTP ingest end to end through a real listener with the write-ahead
 //! buffer on.
 
-use collector::bench::{drive_http, parse_fast, parse_reference, peak_rss_bytes};
+use collector::bench::{drive_http, parse_fast, parse_reference, peak_rss_bytes, process_cpu_secs};
 use collector::{EmbeddedConfig, EmbeddedStore, FsyncPolicy, Pipeline, PipelineConfig};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -163,6 +163,7 @@ async fn http_bench(a: &Args) -> anyhow::Result<serde_json::Value> {
     let bodies: Vec<Vec<u8>> = (0..64)
         .map(|i| collector::gen::lines(a.batch, 1000 + i, start, 200_000))
         .collect();
+    let cpu0 = process_cpu_secs();
     let report = drive_http(
         addr,
         bodies,
@@ -171,6 +172,9 @@ async fn http_bench(a: &Args) -> anyhow::Result<serde_json::Value> {
     )
     .await?;
     pipeline.flush().await;
+    // CPU the whole process (server and client) spent per acknowledged line:
+    // steady on a busy machine, where the wall figure is not.
+    let cpu = process_cpu_secs().zip(cpu0).map(|(b, a)| b - a);
     let stored = pipeline.store().count().await?;
     let written = pipeline
         .metrics()
@@ -185,6 +189,8 @@ async fn http_bench(a: &Args) -> anyhow::Result<serde_json::Value> {
         "records_written": written,
         "records_stored_after": stored,
         "lost": report.acked_lines.saturating_sub(written),
+        "cpu_secs": cpu,
+        "lines_per_cpu_s": cpu.filter(|c| *c > 0.0).map(|c| (report.acked_lines as f64 / c).round()),
         "peak_rss_bytes": peak_rss_bytes(),
     }))
 }

@@ -105,45 +105,58 @@ impl<'de> Deserialize<'de> for LBool {
     }
 }
 
+/// The one visitor behind the lenient integers: a JSON number or a decimal
+/// string that fits `T`; `null` gives `null` when set, else it is refused.
+struct IntVisitor<T> {
+    null: Option<T>,
+    bad: &'static str,
+}
+
+impl<'de, T> Visitor<'de> for IntVisitor<T>
+where
+    T: TryFrom<i64> + TryFrom<u64> + std::str::FromStr,
+{
+    type Value = Got<T>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an integer")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(self.null.ok_or_else(|| self.bad.to_string()))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(T::try_from(v).map_err(|_| self.bad.to_string()))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(T::try_from(v).map_err(|_| self.bad.to_string()))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Err(self.bad.to_string()))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(v.parse().map_err(|_| self.bad.to_string()))
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Err(self.bad.to_string()))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Err(self.bad.to_string()))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Err(self.bad.to_string()))
+    }
+}
+
 /// A signed 64-bit integer as a number or a decimal string.
 pub(super) struct LI64(pub(super) Got<i64>);
 impl<'de> Deserialize<'de> for LI64 {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        const BAD: &str = "intValue must be a 64-bit integer";
-        impl<'de> Visitor<'de> for V {
-            type Value = Got<i64>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an integer")
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(Err(BAD.into()))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-                Ok(Ok(v))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-                Ok(i64::try_from(v).map_err(|_| BAD.to_string()))
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-                Ok(Err(BAD.into()))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(v.parse().map_err(|_| BAD.to_string()))
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(Err(BAD.into()))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Err(BAD.into()))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Err(BAD.into()))
-            }
-        }
-        d.deserialize_any(V).map(LI64)
+        d.deserialize_any(IntVisitor {
+            null: None,
+            bad: "intValue must be a 64-bit integer",
+        })
+        .map(LI64)
     }
 }
 
@@ -218,41 +231,11 @@ impl<'de> Deserialize<'de> for LStr {
 pub(super) struct LU64(pub(super) Got<u64>);
 impl<'de> Deserialize<'de> for LU64 {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        const BAD: &str = "must be an unsigned 64-bit integer";
-        impl<'de> Visitor<'de> for V {
-            type Value = Got<u64>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an unsigned integer")
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(Ok(0))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-                Ok(Ok(v))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-                Ok(u64::try_from(v).map_err(|_| BAD.to_string()))
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-                Ok(Err(BAD.to_string()))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(v.parse().map_err(|_| BAD.to_string()))
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(Err(BAD.to_string()))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Err(BAD.to_string()))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Err(BAD.to_string()))
-            }
-        }
-        d.deserialize_any(V).map(LU64)
+        d.deserialize_any(IntVisitor {
+            null: Some(0),
+            bad: "must be an unsigned 64-bit integer",
+        })
+        .map(LU64)
     }
 }
 

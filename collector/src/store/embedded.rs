@@ -16,7 +16,7 @@ use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 /// Retention and files of the embedded store.
@@ -56,7 +56,6 @@ struct Disk {
     file: File,
     file_bytes: u64,
     next_index: u64,
-    scratch: Vec<u8>,
 }
 
 /// No earlier record of the same trace.
@@ -228,13 +227,13 @@ impl Inner {
             d.file_bytes = 0;
             d.segments.push_back(Segment { path, end_pos });
         }
-        d.scratch.clear();
-        frame::encode(&mut d.scratch, seq, kind, payload);
-        if let Err(e) = d.file.write_all(&d.scratch) {
-            let _ = d.file.set_len(d.file_bytes);
-            return Err(e);
+        match frame::write(&mut d.file, seq, kind, payload) {
+            Ok(n) => d.file_bytes += n,
+            Err(e) => {
+                let _ = d.file.set_len(d.file_bytes);
+                return Err(e);
+            }
         }
-        d.file_bytes += d.scratch.len() as u64;
         Ok(())
     }
 
@@ -333,7 +332,6 @@ impl EmbeddedStore {
             file,
             file_bytes: 0,
             next_index: next_index + 1,
-            scratch: Vec::new(),
         });
         g.drop_evicted_segments()?;
         drop(g);

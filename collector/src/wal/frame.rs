@@ -3,7 +3,7 @@
 //! The CRC covers seq, kind and payload, so a torn or corrupted tail is detected
 //! and cut instead of being replayed as garbage.
 
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 
 /// Bytes before the payload.
 pub const HEADER: usize = 17;
@@ -37,18 +37,42 @@ pub struct Frame {
     pub payload: Vec<u8>,
 }
 
-/// Appends one frame to `out`.
-pub fn encode(out: &mut Vec<u8>, seq: u64, kind: FrameKind, payload: &[u8]) {
+/// The header of the frame carrying `payload`.
+pub fn header(seq: u64, kind: FrameKind, payload: &[u8]) -> [u8; HEADER] {
     let mut h = crc32fast::Hasher::new();
     h.update(&seq.to_le_bytes());
     h.update(&[kind as u8]);
     h.update(payload);
+    let mut out = [0u8; HEADER];
+    out[..4].copy_from_slice(&(payload.len() as u32).to_le_bytes());
+    out[4..8].copy_from_slice(&h.finalize().to_le_bytes());
+    out[8..16].copy_from_slice(&seq.to_le_bytes());
+    out[16] = kind as u8;
+    out
+}
+
+/// Appends one frame to `out`.
+pub fn encode(out: &mut Vec<u8>, seq: u64, kind: FrameKind, payload: &[u8]) {
     out.reserve(HEADER + payload.len());
-    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-    out.extend_from_slice(&h.finalize().to_le_bytes());
-    out.extend_from_slice(&seq.to_le_bytes());
-    out.push(kind as u8);
+    out.extend_from_slice(&header(seq, kind, payload));
     out.extend_from_slice(payload);
+}
+
+/// Writes one frame to `w` without copying the payload (vectored write);
+/// returns the bytes written. On error part of the frame may have been written.
+pub fn write(w: &mut impl Write, seq: u64, kind: FrameKind, payload: &[u8]) -> io::Result<u64> {
+    let head = header(seq, kind, payload);
+    let mut bufs = [io::IoSlice::new(&head), io::IoSlice::new(payload)];
+    let mut slices = &mut bufs[..];
+    while !slices.is_empty() {
+        match w.write_vectored(slices) {
+            Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero)),
+            Ok(n) => io::IoSlice::advance_slices(&mut slices, n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((HEADER + payload.len()) as u64)
 }
 
 /// Reads every intact frame of a file's bytes. Returns the frames and the length

@@ -10,7 +10,7 @@ use crate::config::FsyncPolicy;
 pub use frame::{Frame, FrameKind};
 use std::collections::VecDeque;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -34,7 +34,6 @@ pub struct Wal {
     /// (seq, frame bytes) not yet confirmed, oldest first.
     unconfirmed: VecDeque<(u64, u64)>,
     unconfirmed_bytes: u64,
-    scratch: Vec<u8>,
 }
 
 fn seg_path(dir: &Path, first_seq: u64) -> PathBuf {
@@ -124,7 +123,6 @@ impl Wal {
             confirmed,
             unconfirmed,
             unconfirmed_bytes,
-            scratch: Vec::new(),
         };
         wal.write_checkpoint()?;
         wal.delete_confirmed_segments()?;
@@ -137,14 +135,14 @@ impl Wal {
             self.roll()?;
         }
         let seq = self.next_seq;
-        self.scratch.clear();
-        frame::encode(&mut self.scratch, seq, kind, payload);
-        let n = self.scratch.len() as u64;
-        if let Err(e) = (&*self.file).write_all(&self.scratch) {
-            // Cut whatever part of the frame made it, so the file stays clean.
-            let _ = self.file.set_len(self.file_bytes);
-            return Err(e);
-        }
+        let n = match frame::write(&mut &*self.file, seq, kind, payload) {
+            Ok(n) => n,
+            Err(e) => {
+                // Cut whatever part of the frame made it, so the file stays clean.
+                let _ = self.file.set_len(self.file_bytes);
+                return Err(e);
+            }
+        };
         if self.fsync == FsyncPolicy::Always {
             self.file.sync_data()?;
         }
@@ -230,6 +228,7 @@ impl Wal {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
 
     #[test]
     fn append_confirm_replay_and_truncate() {
