@@ -28,6 +28,10 @@ pub enum IngestError {
     /// The pipeline is shutting down.
     #[error("collector is shutting down")]
     Closed,
+    /// The caller's payload does not hold one line per record (a caller bug);
+    /// nothing was acknowledged.
+    #[error("payload has {lines} record lines for {records} records")]
+    LinesMismatch { lines: usize, records: usize },
 }
 
 impl IngestError {
@@ -38,6 +42,7 @@ impl IngestError {
                 Some(*retry_after_s)
             }
             Self::Wal(_) | Self::Closed => Some(1),
+            Self::LinesMismatch { .. } => None,
         }
     }
 }

@@ -226,6 +226,24 @@ async fn raw_lines_reach_the_embedded_store_and_reload_the_same() {
             .unwrap();
         // A retried batch: duplicates dropped, so its lines are not used.
         p.ingest_lines(body_b.as_bytes(), b.clone()).unwrap();
+        // Lines that do not match the records: refused, nothing acknowledged.
+        let accepted = p
+            .metrics()
+            .records_accepted
+            .load(std::sync::atomic::Ordering::Relaxed);
+        assert!(matches!(
+            p.ingest_lines(body_b.as_bytes(), recs(13, 3)),
+            Err(IngestError::LinesMismatch {
+                lines: 2,
+                records: 3
+            })
+        ));
+        assert_eq!(
+            p.metrics()
+                .records_accepted
+                .load(std::sync::atomic::Ordering::Relaxed),
+            accepted
+        );
         p.flush().await;
         assert_eq!(p.store().count().await.unwrap(), 5);
     }

@@ -144,6 +144,7 @@ fn error_reply(status: StatusCode, message: String, retry_after: Option<u64>) ->
 pub(crate) fn ingest_error_reply(e: &IngestError) -> Response {
     let status = match e {
         IngestError::Busy { .. } => StatusCode::TOO_MANY_REQUESTS,
+        IngestError::LinesMismatch { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::SERVICE_UNAVAILABLE,
     };
     error_reply(status, e.to_string(), e.retry_after_s())

@@ -280,6 +280,10 @@ impl Pipeline {
             });
         }
         let n = views.len();
+        let lines = admit::record_lines(payload).count();
+        if lines != n {
+            return Err(IngestError::LinesMismatch { lines, records: n });
+        }
         self.admit(n as u64, payload.len() as u64)?;
         let at_us = self.inner.clock.now_us();
         let seq = {
