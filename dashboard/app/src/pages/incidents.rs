@@ -167,10 +167,10 @@ pub fn IncidentRoom() -> impl IntoView {
                     <section class="panel"><h2>"Candidates"</h2><JsonTable rows=get("candidates") /></section>
                 })}
                 <section class="panel">
-                    <h2>{format!("Plan {}", text(plan.get("name").unwrap_or(&plan)))}</h2>
+                    <h2>"Plan " <span id="plan-name">{text(plan.get("name").unwrap_or(&plan))}</span></h2>
                     <p>"approval: " <span id="plan-approval">{text(plan.get("approval").unwrap_or(&Value::Null))}</span>
                         " · status: " <strong id="plan-status">{text(plan.get("status").unwrap_or(&Value::Null))}</strong></p>
-                    <JsonTable rows=steps empty="No plan matched." />
+                    <JsonTable rows=steps empty=if plan.is_null() { "No plan matched." } else { "No action taken yet." } />
                     <div class="actions">
                         <button id="approve" disabled=!can on:click=move |_| act("approve")>"Approve"</button>
                         <button id="reject" class="secondary" disabled=!can on:click=move |_| act("reject")>"Reject"</button>
