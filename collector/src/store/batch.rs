@@ -3,7 +3,7 @@
 //! pipeline hands to a store: no record is materialised on the hot path, and a
 //! store that keeps lines (the embedded one) never re-parses them.
 
-use crate::scan::{decode_fast, RecordView};
+use crate::scan::{decode_fast, scan_record, RecordView};
 use digest::{encode_record, DigestRecord, Line, Micros, SpanId, SpanKind, TraceId};
 
 /// Where one record's line sits in a [`LineBatch`], with what stores index.
@@ -73,6 +73,25 @@ impl LineBatch {
         b
     }
 
+    /// A batch of the record lines of a payload as the codec takes them (blank
+    /// lines skipped); `None` when a line is not a v1 record.
+    pub fn from_payload(payload: &[u8]) -> Option<LineBatch> {
+        let mut b = LineBatch::with_capacity(0, payload.len());
+        for line in payload
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.iter().all(|b| b.is_ascii_whitespace()))
+        {
+            match scan_record(line) {
+                Some(v) => b.push(line, &v),
+                None => match digest::decode_line(line) {
+                    Ok(Line::Record(r)) => b.push(line, &RecordView::of(&r)),
+                    _ => return None,
+                },
+            }
+        }
+        Some(b)
+    }
+
     /// Appends another batch (offsets shifted).
     pub fn append(&mut self, other: LineBatch) {
         if self.meta.is_empty() {
@@ -138,5 +157,11 @@ mod tests {
         assert_eq!(a.meta[2].key(), (TraceId(3), SpanId(3), SpanKind::Server));
         assert!(a.line(1).starts_with(b"{") && a.line(1).ends_with(b"}"));
         assert_eq!(a, LineBatch::from_records(&recs));
+        let mut payload = a.lines.clone();
+        payload.extend_from_slice(b"\n  \n");
+        let b = LineBatch::from_payload(&payload).unwrap();
+        assert_eq!(b.records(), recs);
+        payload.extend_from_slice(b"{\"time\":1}\n");
+        assert_eq!(LineBatch::from_payload(&payload), None);
     }
 }

@@ -102,24 +102,6 @@ fn seg_path(dir: &Path, index: u64) -> PathBuf {
     dir.join(format!("seg-{index:010}.log"))
 }
 
-/// Index entries for lines read back from a segment (any line the codec takes).
-fn batch_of_payload(payload: &[u8]) -> Option<LineBatch> {
-    let mut b = LineBatch::with_capacity(0, payload.len());
-    for line in payload
-        .split(|&b| b == b'\n')
-        .filter(|l| !l.iter().all(|b| b.is_ascii_whitespace()))
-    {
-        match scan_record(line) {
-            Some(v) => b.push(line, &v),
-            None => match digest::decode_line(line) {
-                Ok(Line::Record(r)) => b.push(line, &RecordView::of(&r)),
-                _ => return None,
-            },
-        }
-    }
-    Some(b)
-}
-
 impl Inner {
     fn end_pos(&self) -> u64 {
         self.base + self.records.len() as u64
@@ -300,7 +282,7 @@ impl EmbeddedStore {
                 g.applied_seq = Some(g.applied_seq.unwrap_or(0).max(f.seq));
                 match f.kind {
                     FrameKind::Records => {
-                        let b = batch_of_payload(&f.payload).ok_or_else(undecodable)?;
+                        let b = LineBatch::from_payload(&f.payload).ok_or_else(undecodable)?;
                         g.push_batch(b, &store.cfg);
                     }
                     FrameKind::Events => {
