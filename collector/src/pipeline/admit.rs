@@ -29,10 +29,14 @@ pub(crate) struct Admitted {
 
 /// The non-blank lines of a payload, without `\r\n` / `\n`.
 pub(crate) fn record_lines(payload: &[u8]) -> impl Iterator<Item = &[u8]> {
-    payload
-        .split(|&b| b == b'\n')
-        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
-        .filter(|l| !l.iter().all(|b| b.is_ascii_whitespace()))
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b'\n', payload).chain(std::iter::once(payload.len()));
+    ends.map(move |end| {
+        let l = &payload[start.min(end)..end];
+        start = end + 1;
+        l.strip_suffix(b"\r").unwrap_or(l)
+    })
+    .filter(|l| !l.iter().all(|b| b.is_ascii_whitespace()))
 }
 
 impl Admission {
@@ -100,5 +104,19 @@ impl Admission {
 
     pub fn dedup_len(&self) -> usize {
         self.dedup.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::record_lines;
+
+    #[test]
+    fn record_lines_skip_blanks_and_line_ends() {
+        let got: Vec<&[u8]> = record_lines(b"a\r\n\n  \nb\nc").collect();
+        assert_eq!(got, vec![&b"a"[..], b"b", b"c"]);
+        assert_eq!(record_lines(b"x\n").count(), 1);
+        assert_eq!(record_lines(b"").count(), 0);
+        assert_eq!(record_lines(b"\n\r\n").count(), 0);
     }
 }
