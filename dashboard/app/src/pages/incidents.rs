@@ -178,7 +178,13 @@ pub fn IncidentRoom() -> impl IntoView {
                     </div>
                     <p id="action-result">{move || message.get()}</p>
                 </section>
-                <section class="panel"><h2>"Reconciliation"</h2><KeyValues obj=get("reconciliation") /></section>
+                <section class="panel"><h2>"Reconciliation"</h2>{
+                    if get("reconciliation").is_null() {
+                        view! { <p class="empty">"Checked after recovery."</p> }.into_any()
+                    } else {
+                        view! { <KeyValues obj=get("reconciliation") /> }.into_any()
+                    }
+                }</section>
             }
             .into_any()
         }
