@@ -177,5 +177,6 @@ pub fn feed_second(b: &RecordBackend, second_us: u64, count: u64, fail_every: u6
         }
     }
 }
+pub mod layout;
 pub mod scripted;
 pub mod webdriver;
