@@ -2,9 +2,10 @@
 //! only once durable) → dedup → per-second pre-aggregation → store, plus the
 //! subscription bus downstream consumers read from.
 //!
-//! An ingest call appends the batch's lines to the buffer and, under the same
-//! lock (so in sequence order), drops duplicates and pre-aggregates from
-//! borrowed views ([`admit`]); the kept lines go to one writer task
+//! An ingest call appends the batch's lines to the buffer and then, under the
+//! admission lock taken before the buffer's lock is let go (so in sequence
+//! order, while the next batch is already being written), drops duplicates and
+//! pre-aggregates from borrowed views ([`admit`]); the kept lines go to one writer task
 //! ([`writer`]) that stores them (retrying while the store is down), publishes
 //! to subscribers and then confirms the batch so the buffer can be truncated.
 //! Memory is bounded by `max_pending_records`: past it, ingest is refused with
@@ -177,7 +178,8 @@ impl Pipeline {
                 FrameKind::Records => {
                     let lines = LineBatch::from_records(&records);
                     let views: Vec<RecordView<'_>> = records.iter().map(RecordView::of).collect();
-                    let batch = self.admit_lines(&lines.lines, &views);
+                    let mut adm = self.inner.admission.lock();
+                    let batch = self.admit_lines(&mut adm, &lines.lines, &views);
                     Msg::Lines {
                         seq: f.seq,
                         at_us: now,
@@ -191,13 +193,15 @@ impl Pipeline {
     }
 
     /// Dedup + pre-aggregation of a durable batch; counts what it dropped and
-    /// what will wait for the store. Call with the write-ahead lock held.
-    fn admit_lines(&self, payload: &[u8], views: &[RecordView<'_>]) -> LineBatch {
-        let a = self
-            .inner
-            .admission
-            .lock()
-            .admit(payload, views, &self.inner.known);
+    /// what will wait for the store. Call holding the admission lock, taken
+    /// before the write-ahead lock was let go (sequence order).
+    fn admit_lines(
+        &self,
+        adm: &mut Admission,
+        payload: &[u8],
+        views: &[RecordView<'_>],
+    ) -> LineBatch {
+        let a = adm.admit(payload, views, &self.inner.known);
         let m = &self.inner.metrics;
         if a.duplicates > 0 {
             m.duplicates_dropped.fetch_add(a.duplicates, Relaxed);
@@ -289,8 +293,12 @@ impl Pipeline {
         let seq = {
             let mut wal = self.inner.wal.lock();
             let seq = wal.append(FrameKind::Records, payload)?;
-            // Admit and queue under the lock so the writer sees batches in sequence order.
-            let batch = self.admit_lines(payload, views);
+            // Hand over hand: take the admission lock before letting the next
+            // batch at the write-ahead buffer, so batches are admitted and queued
+            // in sequence order while the next one is already being written.
+            let mut adm = self.inner.admission.lock();
+            drop(wal);
+            let batch = self.admit_lines(&mut adm, payload, views);
             self.inner
                 .tx
                 .send(Msg::Lines { seq, at_us, batch })
@@ -321,6 +329,9 @@ impl Pipeline {
         {
             let mut wal = self.inner.wal.lock();
             let seq = wal.append(FrameKind::Events, &payload)?;
+            // Queued in sequence order, as records are (see `ingest_views`).
+            let _adm = self.inner.admission.lock();
+            drop(wal);
             self.inner
                 .tx
                 .send(Msg::Events { seq, events })
