@@ -1,11 +1,14 @@
 //! Ingest cost of the analyzer, per record: `ingest_record` (hot spots,
-//! versions, instances, impact), `ingest_raw` (the same plus the internal
+//! versions, instances and their views, impact; the same records without an
+//! instance; and the per-instance views' builder alone), `ingest_raw` (the same plus the internal
 //! per-second rollup), `ingest_rollup` (a collector's pre-aggregate, per record
 //! it stands for), and one `tick()` over the resulting views.
 //!
 //! `cargo run --release -p analyzer --example ingest_bench [-- RECORDS]`
-//! Prints one JSON object.
+//! Prints one JSON object; times are this thread's CPU time where Linux
+//! reports it (so other processes on the machine do not inflate them).
 
+use analyzer::window::InstanceRollup;
 use analyzer::{Analyzer, AnalyzerConfig};
 use digest::{DigestRecord, Keys, ManualClock, RollupBuilder, SpanId, SpanKind, TraceId};
 use std::sync::Arc;
@@ -81,8 +84,34 @@ fn records(n: usize, start_us: u64) -> Vec<DigestRecord> {
         .collect()
 }
 
-fn per_record_ns(t: Instant, n: usize) -> f64 {
-    t.elapsed().as_nanos() as f64 / n as f64
+/// A start point: wall time, and this thread's CPU time where Linux tells it
+/// (`/proc/thread-self/schedstat`), so a loaded machine — other processes
+/// taking the cores — does not inflate the figures.
+#[derive(Clone, Copy)]
+struct Mark {
+    wall: Instant,
+    cpu_ns: Option<u64>,
+}
+
+fn thread_cpu_ns() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    s.split_whitespace().next()?.parse().ok()
+}
+
+fn mark() -> Mark {
+    Mark {
+        wall: Instant::now(),
+        cpu_ns: thread_cpu_ns(),
+    }
+}
+
+/// Nanoseconds per record since `t`: CPU time when known, else wall time.
+fn per_record_ns(t: Mark, n: usize) -> f64 {
+    let ns = match (t.cpu_ns, thread_cpu_ns()) {
+        (Some(a), Some(b)) => b.saturating_sub(a) as f64,
+        _ => t.wall.elapsed().as_nanos() as f64,
+    };
+    ns / n as f64
 }
 
 fn main() {
@@ -99,14 +128,39 @@ fn main() {
         ..Default::default()
     };
     let mut a = Analyzer::new(cfg.clone(), Arc::new(clock.clone())).unwrap();
-    let t = Instant::now();
+    let t = mark();
     for r in &recs {
         a.ingest_record(r);
     }
     let record_ns = per_record_ns(t, n);
 
+    // The same records without an instance: what the per-instance views cost.
+    let bare: Vec<_> = recs
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            r.instance.clear();
+            r
+        })
+        .collect();
+    let mut a0 = Analyzer::new(cfg.clone(), Arc::new(clock.clone())).unwrap();
+    let t = mark();
+    for r in &bare {
+        a0.ingest_record(r);
+    }
+    let record_bare_ns = per_record_ns(t, n);
+    drop(bare);
+    // The per-instance views' own share: their builder alone.
+    let mut inst = InstanceRollup::new(cfg.max_instances);
+    let t = mark();
+    for r in &recs {
+        inst.add(r);
+    }
+    let instance_views_ns = per_record_ns(t, n);
+    drop(inst);
+
     let mut b = Analyzer::new(cfg.clone(), Arc::new(clock.clone())).unwrap();
-    let t = Instant::now();
+    let t = mark();
     for r in &recs {
         b.ingest_raw(r);
     }
@@ -120,24 +174,27 @@ fn main() {
     let rollups = builder.take_all();
     let series: usize = rollups.iter().map(|r| r.series.len()).sum();
     let mut c = Analyzer::new(cfg, Arc::new(clock.clone())).unwrap();
-    let t = Instant::now();
+    let t = mark();
     for r in &rollups {
         c.ingest_rollup(r);
     }
     let rollup_ns = per_record_ns(t, n);
 
     let ticks = 20;
-    let t = Instant::now();
+    let t = mark();
     for _ in 0..ticks {
         clock.advance_us(100_000);
         b.tick();
     }
-    let tick_ms = t.elapsed().as_secs_f64() * 1000.0 / ticks as f64;
+    let tick_ms = per_record_ns(t, ticks) / 1e6;
     println!(
         "{}",
         serde_json::json!({
             "records": n,
             "ingest_record_ns_per_record": record_ns,
+            "ingest_record_without_instance_ns_per_record": record_bare_ns,
+            "instance_views_ns_per_record": instance_views_ns,
+            "instance_views_share_of_ingest_record": instance_views_ns / record_ns,
             "ingest_raw_ns_per_record": raw_ns,
             "ingest_rollup_ns_per_record": rollup_ns,
             "rollup_series": series,

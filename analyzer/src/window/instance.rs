@@ -10,8 +10,18 @@ use std::collections::{BTreeMap, HashMap};
 
 /// code → figures.
 type ByCode = HashMap<String, SeriesStats>;
-/// service → instance → (zone, code → figures).
-type ByService = HashMap<String, HashMap<String, (String, ByCode)>>;
+
+/// One instance's figures in one second (a service has a few: found by a
+/// linear scan, cheaper than hashing its name; at most `max_per_service`).
+#[derive(Debug, Default)]
+struct Inst {
+    name: String,
+    zone: String,
+    codes: ByCode,
+}
+
+/// service → its instances.
+type ByService = HashMap<String, Vec<Inst>>;
 
 /// One instance's figures for one second and one result code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,16 +67,22 @@ impl InstanceRollup {
             Some(m) => m,
             None => by.entry(r.service.clone()).or_default(),
         };
-        if !insts.contains_key(r.instance.as_str()) {
-            if insts.len() >= self.max_per_service {
+        let pos = match insts.iter().position(|i| i.name == r.instance) {
+            Some(p) => p,
+            None if insts.len() >= self.max_per_service => {
                 self.refused += 1;
                 return false;
             }
-            insts.insert(r.instance.clone(), (r.zone.clone(), ByCode::new()));
-        }
-        let Some((_, codes)) = insts.get_mut(r.instance.as_str()) else {
-            return false;
+            None => {
+                insts.push(Inst {
+                    name: r.instance.clone(),
+                    zone: r.zone.clone(),
+                    codes: ByCode::new(),
+                });
+                insts.len() - 1
+            }
         };
+        let codes = &mut insts[pos].codes;
         match codes.get_mut(r.code.as_str()) {
             Some(st) => st.add(r),
             None => codes.entry(r.code.clone()).or_default().add(r),
@@ -94,8 +110,8 @@ impl InstanceRollup {
                 by.into_iter().flat_map(move |(service, insts)| {
                     insts
                         .into_iter()
-                        .flat_map(move |(instance, (zone, codes))| {
-                            let service = service.clone();
+                        .flat_map(move |Inst { name, zone, codes }| {
+                            let (service, instance) = (service.clone(), name);
                             codes.into_iter().map(move |(code, stats)| InstanceSeries {
                                 second,
                                 shadow: sh == 1,
