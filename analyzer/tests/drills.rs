@@ -1,6 +1,7 @@
 //! Random drills, like `warroom drill --random`: one long-running synthetic
 //! system, random single faults one after another (random kind and target),
-//! each scored against its ground truth by `verdict::matches_fault`. Asserts the
+//! one sick instance of four among them, each scored against its ground truth
+//! by `verdict::matches_fault`. Asserts the
 //! issue's bars: top-1 ≥ 95%, detection p95 ≤ 1 s, naming p95 ≤ 2 s.
 
 mod common;
@@ -18,10 +19,21 @@ const SERVICES: [&str; 7] = [
     "bank-gateway",
 ];
 
+/// One sick instance (issue 6): its name and the drill's target for it.
+const SICK: [(&str, &str); 6] = [
+    ("payment-engine-2", "instance:payment-engine-2"),
+    ("risk-1", "instance:risk-1"),
+    ("accounting-3", "instance:accounting-3"),
+    ("trade-4", "instance:trade-4"),
+    ("cashier-1", "instance:cashier-1"),
+    ("bank-gateway-2", "instance:bank-gateway-2"),
+];
+
 fn pick(r: u64) -> (Fault, &'static str, &'static str) {
     let s = SERVICES[(r / 16 % 7) as usize];
     let b = BANKS[(r / 16 % 3) as usize];
-    match r % 12 {
+    let (inst, inst_target) = SICK[(r / 16 % 6) as usize];
+    match r % 14 {
         0 => (Fault::BankOutage(b), "bank-outage", b),
         1 => (Fault::BankTimeout(b), "timeout", b),
         2 => (Fault::Latency(s, 60 + r % 100), "latency", s),
@@ -37,6 +49,16 @@ fn pick(r: u64) -> (Fault, &'static str, &'static str) {
         8 => (Fault::PoolExhaustion(s), "pool-exhaustion", s),
         9 => (Fault::SlowLedger, "slow-ledger", ""),
         10 => (Fault::Latency(b, 200), "latency", b),
+        12 => (
+            Fault::InstanceLatency(inst, 60 + r % 100),
+            "latency",
+            inst_target,
+        ),
+        13 => (
+            Fault::InstanceErrors(inst, 0.3 + (r % 5) as f64 / 10.0),
+            "errors",
+            inst_target,
+        ),
         _ => (Fault::Errors(s, 0.5), "errors", s),
     }
 }

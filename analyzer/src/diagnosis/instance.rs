@@ -2,9 +2,10 @@
 //! instance when that instance (or a minority of them) is unhealthy while its
 //! sibling instances are clearly fine (the same two-proportion test the zone
 //! diagnosis uses), so the healer can route around it. A fault on every
-//! instance alike stays on the service. The zone diagnosis asks the same
-//! question to tell one sick instance (its zone's callers slow down, since
-//! calls stay in their zone) from a zone outage (every instance there fails).
+//! instance alike stays on the service. The zone diagnosis asks a looser form
+//! of the question (does an instance in the zone look fine?) to tell one sick
+//! instance (its zone's callers slow down, since calls stay in their zone)
+//! from a zone outage (every instance there fails).
 
 use super::zone::clearly_ok;
 use super::{pct, Inputs};
@@ -37,7 +38,9 @@ impl Inputs<'_> {
     /// instance with enough calls is clearly fine next to it.
     pub(super) fn sick_instance(&self, s: &str, slow: bool) -> Option<SickInstance> {
         let active = self.active_instances(s);
-        let (bad, ok): (Vec<_>, Vec<_>) = active.into_iter().partition(|(_, h)| h.unhealthy());
+        let (bad, rest): (Vec<_>, Vec<_>) = active.into_iter().partition(|(_, h)| h.unhealthy());
+        // A sibling that lost its traffic (isolated, draining) says nothing.
+        let ok: Vec<_> = rest.into_iter().filter(|(_, h)| !h.drop).collect();
         if bad.is_empty() || ok.is_empty() || bad.len() > ok.len() {
             return None;
         }
