@@ -99,6 +99,26 @@ impl ControlClient {
         if zones.as_object().is_some_and(|m| !m.is_empty()) {
             self.put("/control/zones", json!({})).await?;
         }
+        let instances = self.get("/control/instances").await?;
+        if instances["isolated"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+        {
+            self.put("/control/instances", json!({ "isolated": [] }))
+                .await?;
+        }
+        let pools = self.get("/control/pools").await?;
+        if let Some(m) = pools.as_object().filter(|m| !m.is_empty()) {
+            let back: serde_json::Map<String, Value> =
+                m.keys().map(|k| (k.clone(), Value::Null)).collect();
+            self.put("/control/pools", Value::Object(back)).await?;
+        }
+        let db = self.get("/control/ledger-db").await?;
+        let first = payments_sim::faults::LEDGER_DBS[0];
+        if db["primary"].as_str().is_some_and(|p| p != first) {
+            self.put("/control/ledger-db", json!({ "primary": first }))
+                .await?;
+        }
         let ledger = self.get("/control/ledger").await?;
         if let Some(m) = ledger.as_object().filter(|m| !m.is_empty()) {
             let back: serde_json::Map<String, Value> =

@@ -182,14 +182,27 @@ impl Driver {
     pub async fn drill(&mut self, f: &FaultPick, settle: bool) -> anyhow::Result<Value> {
         let wall = Instant::now();
         let inject_us = self.clock.now_us();
+        let healer_before = self
+            .stack
+            .healer
+            .engine
+            .lock()
+            .await
+            .incidents()
+            .map(|i| i.id)
+            .max()
+            .unwrap_or(0);
         self.stack.control.put_faults(&[f.spec()]).await?;
         let target = f.target_or_default();
         let mut named_us: Option<u64> = None;
         let mut aid: Option<u64> = None;
         let mut named_after: Option<u64> = None;
-        // The verdict: the incident's root cause when first seen (what the
-        // healer acted on); with healing off, as refined over 2 s.
+        // The verdict: with healing, the root cause of the first incident the
+        // healer took up, as it was then (what the plan was chosen for); with
+        // healing off, the first incident's, as refined over 2 s.
         let mut verdict: Option<(analyzer::RootCause, Vec<analyzer::Candidate>)> = None;
+        let mut acted_id: Option<u64> = None;
+        let mut acted_hid: Option<u64> = None;
         // Detection: the first step after injection with anything flagged.
         let mut detected_us: Option<u64> = None;
         let mut steps = 0;
@@ -206,7 +219,30 @@ impl Driver {
                     .chain(a.incidents().closed.iter())
                     .filter(|x| x.diagnosed_us >= inject_us)
                     .min_by_key(|x| x.diagnosed_us);
-                if let Some(i) = first {
+                // Healing: the incident the healer acted on, as it was when it acted.
+                let acted = self.opts.heal.then(|| {
+                    a.incidents()
+                        .open
+                        .iter()
+                        .chain(a.incidents().closed.iter())
+                        .filter(|x| x.diagnosed_us >= inject_us)
+                        .filter(|x| self.stack.healer.linked(x.id).is_some())
+                        .min_by_key(|x| x.id)
+                });
+                if let Some(Some(i)) = acted {
+                    // Taken up again after a revision: judge what was acted on last.
+                    let hid = self.stack.healer.linked(i.id);
+                    if acted_id.is_none() || acted_hid != hid {
+                        acted_id = Some(i.id);
+                        acted_hid = hid;
+                        let cands = if i.candidates.is_empty() {
+                            a.candidates().to_vec()
+                        } else {
+                            i.candidates.clone()
+                        };
+                        verdict = Some((i.root_cause.clone(), cands));
+                    }
+                } else if let Some(i) = first.filter(|_| acted_id.is_none()) {
                     let refining = !self.opts.heal && now <= i.diagnosed_us + 2_000_000;
                     if verdict.is_none() || refining {
                         let cands = if i.candidates.is_empty() {
@@ -217,7 +253,7 @@ impl Driver {
                         verdict = Some((i.root_cause.clone(), cands));
                     }
                 }
-                let first = first.map(|x| x.id);
+                let first = acted_id.or(first.map(|x| x.id));
                 if detected_us.is_none() && !a.candidates().is_empty() {
                     detected_us = Some(now);
                 }
@@ -227,7 +263,7 @@ impl Driver {
                     .is_some_and(|c| matches_fault(&f.kind, &f.target, &c.root_cause, &[]));
                 (first, ok)
             };
-            if aid.is_none() {
+            if aid.is_none() || acted_id.is_some() {
                 aid = first;
             }
             if top_ok && named_us.is_none() {
@@ -241,7 +277,14 @@ impl Driver {
             }
         }
         let out = self
-            .report(f, &target, inject_us, aid, (detected_us, named_us), verdict)
+            .report(
+                f,
+                &target,
+                (inject_us, healer_before),
+                aid,
+                (detected_us, named_us),
+                verdict,
+            )
             .await;
         // Clean up: fault off, control plane back to defaults, health again.
         self.stack.control.put_faults(&[]).await?;
@@ -285,7 +328,7 @@ impl Driver {
         &self,
         f: &FaultPick,
         target: &str,
-        inject_us: u64,
+        (inject_us, healer_before): (u64, u64),
         aid: Option<u64>,
         (detected_us, named_us): (Option<u64>, Option<u64>),
         verdict: Option<(analyzer::RootCause, Vec<analyzer::Candidate>)>,
@@ -365,6 +408,16 @@ impl Driver {
                     ))
                     .collect::<Vec<_>>())
                 .unwrap_or_default());
+            // Other plans the healer ran during this drill (side effects to review).
+            out["other_plans"] = json!(engine
+                .incidents()
+                .filter(|i| i.id > healer_before && Some(i.id) != hid)
+                .map(|i| json!({
+                    "trigger": format!("{} {}", i.trigger.kind, i.trigger.target),
+                    "plan": i.plan,
+                    "state": i.state,
+                }))
+                .collect::<Vec<_>>());
             out["reconciliation_sample"] = json!(h
                 .and_then(|h| h.reconciliation.as_ref())
                 .map(|r| r.detail.iter().take(3).cloned().collect::<Vec<_>>())

@@ -59,8 +59,8 @@ pub fn all() -> Vec<FaultPick> {
         ("hot-merchant", "m-hot"),
         ("bad-release", "payment"),
         ("zone-outage", "zone-b"),
-        ("latency", "payment-engine"),
-        ("errors", "risk"),
+        ("latency", "instance:payment-engine-2"),
+        ("errors", "instance:risk-1"),
         ("pool-exhaustion", "accounting"),
         ("slow-ledger", ""),
     ]
@@ -75,8 +75,8 @@ pub fn random(n: usize, seed: u64) -> Vec<FaultPick> {
     (0..n)
         .map(|_| match r.random_range(0..10) {
             0 => FaultPick::new("bank-outage", &pick(BANKS, &mut r)),
-            1 => FaultPick::new("latency", &pick(SERVICES, &mut r)),
-            2 => FaultPick::new("errors", &pick(SERVICES, &mut r)),
+            1 => FaultPick::new("latency", &service_or_instance(&mut r)),
+            2 => FaultPick::new("errors", &service_or_instance(&mut r)),
             3 => {
                 let t = if r.random_bool(0.5) {
                     format!("bank:{}", pick(BANKS, &mut r))
@@ -102,6 +102,23 @@ pub fn random(n: usize, seed: u64) -> Vec<FaultPick> {
         .collect()
 }
 
+/// A whole service, or one of its instances (`instance:NAME`), half and half.
+fn service_or_instance(r: &mut SmallRng) -> String {
+    let service = pick(SERVICES, r);
+    if r.random_bool(0.5) {
+        let n = r.random_range(1..=instance_count());
+        format!("instance:{service}-{n}")
+    } else {
+        service
+    }
+}
+
+/// Instances of each service under the default simulator config.
+fn instance_count() -> u32 {
+    let c = payments_sim::SimConfig::default();
+    c.zones.len() as u32 * c.instances_per_zone
+}
+
 fn pick(xs: &[&str], r: &mut SmallRng) -> String {
     xs[r.random_range(0..xs.len())].to_string()
 }
@@ -112,6 +129,10 @@ pub fn kinds_json() -> serde_json::Value {
     let bank_targets: Vec<String> = BANKS.iter().map(|b| format!("bank:{b}")).collect();
     let mut lat: Vec<String> = svc.iter().map(|s| s.to_string()).collect();
     lat.extend(bank_targets.iter().cloned());
+    lat.extend(
+        svc.iter()
+            .flat_map(|s| (1..=instance_count()).map(move |n| format!("instance:{s}-{n}"))),
+    );
     serde_json::json!([
         {"fault": "bank-outage", "targets": BANKS},
         {"fault": "latency", "targets": lat},

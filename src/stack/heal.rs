@@ -21,9 +21,12 @@ use std::time::{Duration, Instant};
 /// The healer side of the stack.
 pub struct Heal {
     pub engine: Arc<tokio::sync::Mutex<Engine>>,
+    clock: digest::SharedClock,
     enabled: bool,
-    /// analyzer incident id → healer incident id.
+    /// analyzer incident id → healer incident id (the latest one).
     links: Mutex<BTreeMap<u64, u64>>,
+    /// analyzer incident id → the target the healer last took it up for.
+    acted_on: Mutex<BTreeMap<u64, String>>,
     reconciled: Mutex<BTreeSet<u64>>,
     /// Mismatches already attached to an earlier incident (payment id, kind).
     reported: Mutex<HashSet<(u64, &'static str)>>,
@@ -35,8 +38,12 @@ pub struct Heal {
     pending: Mutex<Vec<(u64, Instant, HashSet<(u64, &'static str)>)>>,
 }
 
-/// The healer's target for a root cause: `bank:NAME`, `merchant:NAME`, `zone:NAME`, `service:NAME`.
+/// The healer's target for a root cause: `bank:NAME`, `merchant:NAME`, `zone:NAME`,
+/// `instance:NAME` (one sick instance of a service), `service:NAME`.
 pub fn target_of(rc: &RootCause) -> String {
+    if let Some(instance) = &rc.instance {
+        return format!("instance:{instance}");
+    }
     match rc.kind {
         CauseKind::Dependency => format!("bank:{}", rc.bank.as_deref().unwrap_or("")),
         CauseKind::Zone => format!("zone:{}", rc.zone.as_deref().unwrap_or("")),
@@ -59,9 +66,20 @@ pub fn only_shedding(c: &analyzer::Candidate) -> bool {
         && c.slow_share < 0.05
 }
 
+/// Whether a candidate blames a zone that no user is routed to any more: a
+/// cut-over leaves the zone without traffic (a "drop" to the analyzer) and
+/// its last failures in the window, but nobody is hurt there.
+pub fn drained_zone(c: &analyzer::Candidate, drained: &HashSet<String>) -> bool {
+    c.root_cause.kind == CauseKind::Zone
+        && c.root_cause
+            .zone
+            .as_deref()
+            .is_some_and(|z| drained.contains(z))
+}
+
 /// Answers "has it cleared?" from the candidates of the analyzer's last tick:
-/// cleared when no candidate (other than the plan's own shedding) names the
-/// trigger's target.
+/// cleared when no candidate (other than the plan's own shedding, or a zone
+/// the control plane has drained of users) names the trigger's target.
 struct CandidateProbe {
     targets: HashSet<String>,
 }
@@ -92,7 +110,7 @@ impl Heal {
         };
         let audit = AuditLog::open(audit).context("healer audit log")?;
         let engine = Engine::new(
-            clock,
+            clock.clone(),
             cfg,
             builtin_plans(),
             Executors::default().with(ExecutorKind::Sim, Arc::new(sim)),
@@ -100,8 +118,10 @@ impl Heal {
         );
         Ok(Self {
             engine: Arc::new(tokio::sync::Mutex::new(engine)),
+            clock,
             enabled,
             links: Mutex::new(BTreeMap::new()),
+            acted_on: Mutex::new(BTreeMap::new()),
             reconciled: Mutex::new(BTreeSet::new()),
             reported: Mutex::new(HashSet::new()),
             settle,
@@ -115,30 +135,65 @@ impl Heal {
     }
 
     /// New diagnoses → triggers; one engine tick; reconciliation after recovery.
-    pub async fn step(&self, analyzer: &SharedAnalyzer, sim: &Arc<Sim>) {
+    /// `drained` are the zones the zone split currently sends no users to.
+    pub async fn step(&self, analyzer: &SharedAnalyzer, sim: &Arc<Sim>, drained: &HashSet<String>) {
         if !self.enabled {
             return;
         }
+        let now_us = self.clock.now_us();
         let (triggers, probe) = {
             let a = analyzer.lock();
             let links = self.links.lock();
+            let acted = self.acted_on.lock();
+            // New diagnoses, and revised ones whose target changed since the
+            // healer took them up (the earlier plan was chosen for the wrong
+            // target).
             let triggers: Vec<(u64, Trigger)> = a
                 .incidents()
                 .open
                 .iter()
-                .filter(|i| !links.contains_key(&i.id))
+                .filter(|i| {
+                    !links.contains_key(&i.id)
+                        || acted
+                            .get(&i.id)
+                            .is_some_and(|t| *t != target_of(&i.root_cause))
+                })
+                .filter(|i| !awaits_instance(i, now_us))
                 .map(|i| (i.id, trigger_of(i)))
                 .collect();
+            drop(acted);
             let targets = a
                 .candidates()
                 .iter()
-                .filter(|c| !only_shedding(c))
+                .filter(|c| !only_shedding(c) && !drained_zone(c, drained))
                 .map(|c| target_of(&c.root_cause))
                 .collect();
             (triggers, CandidateProbe { targets })
         };
         let mut engine = self.engine.lock().await;
         for (aid, t) in triggers {
+            if let Some(old) = self.linked(aid) {
+                let state = engine.incident(old).map(|i| i.state);
+                match state {
+                    // Still acting on the old target: its verification
+                    // decides first (and undoes what did not help).
+                    Some(IncidentState::Running | IncidentState::Verifying) => continue,
+                    // It worked after all: nothing more to do.
+                    Some(IncidentState::Recovered) => {
+                        self.acted_on.lock().insert(aid, t.target.clone());
+                        continue;
+                    }
+                    Some(IncidentState::AwaitingApproval) => {
+                        let _ = engine.reject(
+                            old,
+                            "healer",
+                            &format!("diagnosis revised to {} {}", t.kind, t.target),
+                        );
+                    }
+                    _ => {}
+                }
+            }
+            self.acted_on.lock().insert(aid, t.target.clone());
             let hid = engine.on_trigger(t);
             self.links.lock().insert(aid, hid);
             let plan = engine
@@ -224,6 +279,20 @@ impl Heal {
     }
 }
 
+/// How long a service-wide latency or error diagnosis is held back while the
+/// analyzer may still name one sick instance (its per-instance views need a
+/// few hundred ms of calls): acting on the service would pick a plan that
+/// cannot route around the instance.
+const LOCALIZE_US: u64 = 1_500_000;
+
+fn awaits_instance(i: &analyzer::Incident, now_us: u64) -> bool {
+    let rc = &i.root_cause;
+    matches!(rc.kind, CauseKind::Latency | CauseKind::Errors)
+        && rc.instance.is_none()
+        && rc.service.is_some()
+        && now_us.saturating_sub(i.detected_us.max(1)) < LOCALIZE_US
+}
+
 fn trigger_of(i: &analyzer::Incident) -> Trigger {
     let rc = &i.root_cause;
     let mut labels = BTreeMap::new();
@@ -232,6 +301,7 @@ fn trigger_of(i: &analyzer::Incident) -> Trigger {
         ("bank", &rc.bank),
         ("zone", &rc.zone),
         ("key", &rc.key),
+        ("instance", &rc.instance),
     ] {
         if let Some(v) = v {
             labels.insert(k.to_string(), v.clone());

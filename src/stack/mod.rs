@@ -240,7 +240,14 @@ impl Stack {
         self.ingest().await;
         self.analyzer.lock().tick();
         self.watch.step(&self.analyzer, &self.sla).await;
-        self.healer.step(&self.analyzer, &self.sim).await;
+        let drained = self
+            .steering
+            .zones()
+            .into_iter()
+            .filter(|(_, share)| *share == 0)
+            .map(|(zone, _)| zone)
+            .collect();
+        self.healer.step(&self.analyzer, &self.sim, &drained).await;
     }
 
     /// Digests queued by payments-sim → collector → subscribers.
