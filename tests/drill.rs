@@ -113,3 +113,35 @@ fn bad_flags_are_refused_without_running() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--approve"));
 }
+
+/// Issue 6's "done when": every built-in fault, one drill each, recovers with
+/// an `auto` plan in at most 10 s and leaves orders, ledger and bank books in
+/// agreement.
+#[test]
+fn every_built_in_fault_heals_within_ten_seconds() {
+    let d = drill(&["--all"]);
+    let drills = d.as_array().expect("an array of drills");
+    let kinds: Vec<&str> = drills.iter().filter_map(|x| x["fault"].as_str()).collect();
+    for k in [
+        "bank-outage",
+        "surge",
+        "hot-merchant",
+        "bad-release",
+        "zone-outage",
+        "latency",
+        "errors",
+        "pool-exhaustion",
+        "slow-ledger",
+    ] {
+        assert!(kinds.contains(&k), "no {k} drill in {kinds:?}");
+    }
+    for x in drills {
+        let name = format!("{} {}", x["fault"], x["target"]);
+        assert_eq!(x["recovered"], true, "{name} did not recover: {x}");
+        assert_eq!(x["approved_by"], "auto", "{name}: {x}");
+        let mttr = x["mttr_s"].as_f64().unwrap_or(f64::NAN);
+        assert!(mttr > 0.0 && mttr <= 10.0, "{name}: mttr {mttr}: {x}");
+        assert_eq!(x["reconciliation_mismatches"], 0, "{name}: {x}");
+        assert!(x["plan"].is_string(), "{name}: {x}");
+    }
+}
