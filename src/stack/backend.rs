@@ -11,7 +11,7 @@ use dashboard::{
     Overview, RecordBackend, SceneStatus, SilenceRequest, Topology, TopologyEdge, TopologyNode,
 };
 use digest::TraceId;
-use healer::IncidentState;
+use healer::{IncidentState, TimelineKind};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -69,7 +69,9 @@ impl DashboardBackend for StackBackend {
             .flat_map(|s| {
                 s.slis
                     .iter()
-                    .filter(|x| x.period.total > 0)
+                    // Judged once the period has room for 10 failures:
+                    // before that one bad call reads as a spent budget.
+                    .filter(|x| (1.0 - x.period.target) * x.period.total as f64 >= 10.0)
                     .map(|x| x.period.budget_remaining)
             })
             .collect();
@@ -175,7 +177,13 @@ impl DashboardBackend for StackBackend {
         if let Some(hid) = self.stack.healer.linked(aid) {
             if let Ok(engine) = self.stack.healer.engine.try_lock() {
                 if let Some(h) = engine.incident(hid) {
-                    for t in &h.timeline {
+                    // The first three moments are the analyzer's (listed above).
+                    let analyzers = [
+                        TimelineKind::FirstBadRequest,
+                        TimelineKind::Detected,
+                        TimelineKind::Diagnosed,
+                    ];
+                    for t in h.timeline.iter().filter(|t| !analyzers.contains(&t.kind)) {
                         timeline.push(json!({
                             "time": digest::format_rfc3339(t.at_us),
                             "what": format!("{:?}: {}", t.kind, t.detail),

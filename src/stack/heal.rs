@@ -215,7 +215,7 @@ impl Heal {
             self.reconciled.lock().insert(id);
             let r = sim.reconcile().await;
             if self.settle.is_zero() {
-                self.attach(&mut engine, id, &r, None);
+                self.attach(&mut engine, id, &r, books(sim), None);
             } else {
                 let first = r
                     .real
@@ -238,7 +238,7 @@ impl Heal {
         };
         for (id, _, first) in ready {
             let r = sim.reconcile().await;
-            self.attach(&mut engine, id, &r, Some(&first));
+            self.attach(&mut engine, id, &r, books(sim), Some(&first));
         }
     }
 
@@ -250,6 +250,7 @@ impl Heal {
         engine: &mut Engine,
         id: u64,
         r: &payments_sim::ReconReport,
+        (ledger_entries, bank_records): (u64, u64),
         first: Option<&HashSet<(u64, &'static str)>>,
     ) {
         let fresh: Vec<&payments_sim::Mismatch> = {
@@ -268,10 +269,8 @@ impl Heal {
             .collect();
         let rec = Reconciliation {
             orders: r.orders_checked,
-            // payments-sim checks each order against the ledger, bank
-            // books and clearing; it does not count their entries apart.
-            ledger_entries: 0,
-            bank_records: 0,
+            ledger_entries,
+            bank_records,
             mismatches: fresh.len() as u64,
             detail,
         };
@@ -291,6 +290,14 @@ fn awaits_instance(i: &analyzer::Incident, now_us: u64) -> bool {
         && rc.instance.is_none()
         && rc.service.is_some()
         && now_us.saturating_sub(i.detected_us.max(1)) < LOCALIZE_US
+}
+
+/// What the reconciliation read besides the orders: journal entries (real and
+/// shadow ledgers) and the banks' booked transactions.
+fn books(sim: &Sim) -> (u64, u64) {
+    let ledger = sim.ledger(false).journal().len() + sim.ledger(true).journal().len();
+    let bank: usize = sim.banks().iter().map(|b| b.book().len()).sum();
+    (ledger as u64, bank as u64)
 }
 
 fn trigger_of(i: &analyzer::Incident) -> Trigger {
