@@ -235,7 +235,12 @@ impl Sla {
             short: format_secs(p.short_s),
             burn_long,
             burn_short,
-            firing: burn_long >= p.factor && burn_short >= p.factor,
+            // Judged once the long window holds enough calls for one failure
+            // to be within budget: at start-up one failed call among a few
+            // hundred is not a burning budget.
+            firing: (1.0 - target) * l.total as f64 >= 1.0
+                && burn_long >= p.factor
+                && burn_short >= p.factor,
         })
     }
 

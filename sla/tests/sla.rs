@@ -304,3 +304,30 @@ fn report_counts_exactly_and_keeps_business_refusals_and_shadow_out() {
     let old = sla.report(S0 * 1_000_000, (S0 + 100) * 1_000_000).unwrap();
     assert!(!old.complete);
 }
+
+#[test]
+fn a_burst_among_too_few_calls_at_start_up_does_not_fire() {
+    let clock = ManualClock::new(S0 * 1_000_000);
+    let mut sla = Sla::new(
+        Objectives::from_toml(FAST).unwrap(),
+        Arc::new(clock.clone()),
+    );
+    // 3 s of 100 calls, 50 failed in one of them: both windows burn far above
+    // the factor, but 300 calls at 99.9 % allow 0.3 failures: too few to judge.
+    for s in 0..3 {
+        clock.set((S0 + s) * 1_000_000);
+        sla.ingest_rollup(&trade_second(S0 + s, 100, u64::from(s == 1) * 50));
+    }
+    let st = sla.status();
+    let b = &st[0].slis[0].burn[0];
+    assert!(b.burn_long > b.factor && b.burn_short > b.factor, "{b:?}");
+    assert!(!b.firing, "{b:?}");
+    assert!(sla.firing().is_empty());
+    // With 1 000+ calls in the long window one failure is affordable, and a
+    // burn like that fires.
+    for s in 3..12 {
+        clock.set((S0 + s) * 1_000_000);
+        sla.ingest_rollup(&trade_second(S0 + s, 100, 50));
+    }
+    assert_eq!(sla.firing().len(), 1);
+}
