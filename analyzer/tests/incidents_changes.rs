@@ -52,7 +52,7 @@ fn a_young_diagnosis_is_revised_in_place_then_a_new_cause_opens_a_new_incident()
     let mut book = IncidentBook::new(10);
     let gw = cand(RootCause::service(CauseKind::Errors, "bank-gateway"), 0.78);
     let bank = cand(RootCause::bank("bank-b"), 0.9);
-    tick(&mut book, T + S / 10, &[gw.clone()], true);
+    tick(&mut book, T + S / 10, std::slice::from_ref(&gw), true);
     assert_eq!(book.open.len(), 1);
     tick(&mut book, T + 3 * S / 10, std::slice::from_ref(&bank), true);
     assert_eq!(book.open.len(), 1, "revised, not a second incident");
