@@ -78,7 +78,10 @@ fn impact(mut v: Value) -> Value {
                 }
                 grouped.push(ch);
             }
-            o.insert("money_at_stake".into(), json!(format!("{grouped}.{:02}", c % 100)));
+            o.insert(
+                "money_at_stake".into(),
+                json!(format!("{grouped}.{:02}", c % 100)),
+            );
         }
     }
     v
@@ -151,7 +154,10 @@ pub fn IncidentRoom() -> impl IntoView {
             let why_not = if !commander {
                 Some("Approving needs the commander role.".to_string())
             } else if !awaiting && !plan.is_null() {
-                Some(format!("Nothing to approve: the plan is {}.", text(plan.get("status").unwrap_or(&Value::Null))))
+                Some(format!(
+                    "Nothing to approve: the plan is {}.",
+                    text(plan.get("status").unwrap_or(&Value::Null))
+                ))
             } else {
                 None
             };
