@@ -638,4 +638,37 @@ async fn pipeline_keeps_batches_while_clickhouse_is_down() {
         .await
         .unwrap();
     assert_eq!(store2.count().await.unwrap(), 500, "nothing replayed twice");
+    drop(p2);
+
+    // A client retries a batch stored before the restart, and the write-ahead
+    // buffer no longer holds it (a fresh data dir): the duplicate window is
+    // rebuilt from ClickHouse itself.
+    let store3 = Arc::new(
+        ClickHouseStore::open(ClickHouseConfig::new(srv.url()))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(store3.recent_keys(1_000).len(), 500);
+    let fresh = PipelineConfig {
+        data_dir: srv.dir.join("collector-data-2"),
+        ..PipelineConfig::default()
+    };
+    let clock3: digest::SharedClock = Arc::new(digest::ManualClock::new(T0));
+    let p3 = Pipeline::open(fresh, store3.clone(), clock3).unwrap();
+    let retry: Vec<DigestRecord> = (0..100)
+        .map(|i| minimal_record(i, "cashier", SpanKind::Server))
+        .collect();
+    let receipt = p3.ingest_records(retry).await.unwrap();
+    assert_eq!(
+        receipt.accepted, 100,
+        "a duplicate is acknowledged, not refused"
+    );
+    tokio::time::timeout(Duration::from_secs(60), p3.flush())
+        .await
+        .unwrap();
+    assert_eq!(
+        store3.count().await.unwrap(),
+        500,
+        "the retry was not stored twice"
+    );
 }

@@ -7,7 +7,7 @@
 
 use super::clickhouse_schema::{create_tables, EventRow, RecordRow, RecordRowRef, EVENTS, RECORDS};
 use super::{BoxFuture, RecordQuery, Store, StoreError};
-use digest::{ChangeEvent, DigestRecord, Micros, TraceId};
+use digest::{ChangeEvent, DigestRecord, Micros, SpanId, SpanKind, TraceId};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// Where the store writes. TOML/JSON keys are the field names.
@@ -89,7 +89,13 @@ pub struct ClickHouseStore {
     low_cardinality: AtomicBool,
     /// Highest `wal_seq` stored (read when the schema is ensured, then kept up).
     applied: AtomicU64,
+    /// Dedup keys of the newest stored records, read by [`ClickHouseStore::open`]
+    /// (oldest first), so a restarted pipeline rebuilds its duplicate window.
+    recent: parking_lot::Mutex<Vec<(TraceId, SpanId, SpanKind)>>,
 }
+
+/// Dedup keys read back at open: the collector's default duplicate window.
+pub const RECENT_KEYS_AT_OPEN: usize = 500_000;
 
 /// Maps a client error: network trouble and timeouts mean "try again later".
 fn map_err(e: ::clickhouse::error::Error) -> StoreError {
@@ -133,14 +139,47 @@ impl ClickHouseStore {
             schema_ready: AtomicBool::new(false),
             low_cardinality: AtomicBool::new(false),
             applied: AtomicU64::new(0),
+            recent: parking_lot::Mutex::new(Vec::new()),
         })
     }
 
     /// A store whose schema exists now; `Unavailable` when the server is down.
+    /// It also reads back the dedup keys of the newest records (up to
+    /// [`RECENT_KEYS_AT_OPEN`]) for [`Store::recent_keys`].
     pub async fn open(cfg: ClickHouseConfig) -> Result<Self, StoreError> {
         let s = Self::new(cfg)?;
         s.ensure_schema().await?;
+        s.load_recent_keys(RECENT_KEYS_AT_OPEN).await?;
         Ok(s)
+    }
+
+    /// Reads the dedup keys of the newest `max` records (by write-ahead
+    /// sequence; rows that do not parse are skipped) into the store's memory.
+    pub async fn load_recent_keys(&self, max: usize) -> Result<usize, StoreError> {
+        self.ensure_schema().await?;
+        let rows: Vec<(String, String, String)> = self
+            .client
+            .query(&format!(
+                "SELECT trace_id, span_id, toString(kind) FROM {RECORDS} \
+                 ORDER BY wal_seq DESC, time_us DESC LIMIT {max}"
+            ))
+            .fetch_all()
+            .await
+            .map_err(map_err)?;
+        let mut keys: Vec<(TraceId, SpanId, SpanKind)> = rows
+            .iter()
+            .filter_map(|(t, sp, k)| {
+                Some((
+                    TraceId::parse(t).ok()?,
+                    SpanId::parse(sp).ok()?,
+                    k.parse().ok()?,
+                ))
+            })
+            .collect();
+        keys.reverse();
+        let n = keys.len();
+        *self.recent.lock() = keys;
+        Ok(n)
     }
 
     pub fn config(&self) -> &ClickHouseConfig {
@@ -409,6 +448,12 @@ impl ClickHouseStore {
 }
 
 impl Store for ClickHouseStore {
+    /// The keys read at open (the newest last); empty for a store made with
+    /// [`ClickHouseStore::new`] until [`ClickHouseStore::load_recent_keys`] runs.
+    fn recent_keys(&self, max: usize) -> Vec<(TraceId, SpanId, SpanKind)> {
+        let keys = self.recent.lock();
+        keys[keys.len().saturating_sub(max)..].to_vec()
+    }
     fn insert<'a>(&'a self, records: &'a [DigestRecord]) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(self.timed("insert", self.insert_records(0, records)))
     }
