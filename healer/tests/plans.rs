@@ -385,3 +385,51 @@ fn builtin_flow_limits_sit_at_the_entry() {
     }
     assert!(limits >= 2, "surge and hot-merchant limit the entry");
 }
+
+#[test]
+fn an_excluded_target_is_never_answered_and_bad_excludes_are_named() {
+    let p = parse_plan(&GOOD.replacen(
+        "target = \"bank:*\"",
+        "target = \"bank:*\"\nexclude = [\"bank:bank-a\"]",
+        1,
+    ))
+    .unwrap();
+    assert!(p.matches(&Trigger::diagnosis("dependency", "bank:bank-b", 0)));
+    assert!(!p.matches(&Trigger::diagnosis("dependency", "bank:bank-a", 0)));
+    for (exclude, needle) in [
+        (
+            "[\"cashier\"]",
+            "trigger.exclude[0]`: must be a `KIND:NAME` glob",
+        ),
+        (
+            "[\"service:\"]",
+            "trigger.exclude[0]`: must be a `KIND:NAME` glob",
+        ),
+        ("\"service:x\"", "exclude"),
+    ] {
+        let e = err(&GOOD.replacen(
+            "target = \"bank:*\"",
+            &format!("target = \"bank:*\"\nexclude = {exclude}"),
+            1,
+        ));
+        assert!(
+            e.contains("plan `p`") && e.contains(needle),
+            "{exclude}: {e}"
+        );
+    }
+    // The built-in breakers never land on the entry: a breaker there would
+    // refuse every payment.
+    let plans = builtin_plans();
+    for name in ["latency-breaker", "errors-breaker"] {
+        let p = plans.iter().find(|p| p.name == name).expect(name);
+        let kind = &p.trigger.kinds[0];
+        assert!(
+            !p.matches(&Trigger::diagnosis(kind, "service:cashier", 0)),
+            "{name}"
+        );
+        assert!(
+            p.matches(&Trigger::diagnosis(kind, "service:payment", 0)),
+            "{name}"
+        );
+    }
+}

@@ -30,6 +30,9 @@ struct TriggerConfig {
     /// One diagnosis kind, or a list of them (`["latency", "errors"]`).
     kind: Option<toml::Value>,
     target: Option<String>,
+    /// Targets the plan never acts on, as globs (e.g. the entry service).
+    #[serde(default)]
+    exclude: Vec<String>,
     alert: Option<String>,
 }
 
@@ -89,6 +92,9 @@ pub struct TriggerSpec {
     pub kinds: Vec<String>,
     /// Glob over `KIND:NAME`, e.g. `bank:*`.
     pub target: Option<String>,
+    /// Globs over `KIND:NAME` the plan never answers, e.g. `service:cashier`
+    /// (a breaker on the entry would refuse every payment).
+    pub exclude: Vec<String>,
     pub alert: Option<String>,
 }
 
@@ -142,6 +148,7 @@ impl Plan {
                 .target
                 .as_deref()
                 .is_none_or(|g| glob(g, &t.target))
+            && !self.trigger.exclude.iter().any(|g| glob(g, &t.target))
     }
 }
 
@@ -370,6 +377,20 @@ pub fn parse_plan(toml_text: &str) -> Result<Plan, HealerError> {
         None => Vec::new(),
         Some(v) => trigger_kinds(p, v)?,
     };
+    for (i, g) in t.exclude.iter().enumerate() {
+        if t.kind.is_none() {
+            return Err(plan_err(p, "trigger.exclude", "only with `kind`"));
+        }
+        if g.split_once(':')
+            .is_none_or(|(k, n)| k.is_empty() || n.is_empty())
+        {
+            return Err(plan_err(
+                p,
+                format!("trigger.exclude[{i}]"),
+                "must be a `KIND:NAME` glob, e.g. `service:cashier`",
+            ));
+        }
+    }
     if c.steps.is_empty() {
         return Err(plan_err(p, "steps", "a plan needs at least one step"));
     }
@@ -427,6 +448,7 @@ pub fn parse_plan(toml_text: &str) -> Result<Plan, HealerError> {
         trigger: TriggerSpec {
             kinds,
             target: t.target.clone(),
+            exclude: t.exclude.clone(),
             alert: t.alert.clone(),
         },
         guards: Guards {
