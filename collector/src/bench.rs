@@ -411,6 +411,78 @@ pub async fn drive_http(
     })
 }
 
+/// One end-to-end HTTP run: what the client saw, the CPU the whole process
+/// (server and client) spent, and what the collector wrote and stored.
+#[derive(Debug)]
+pub struct HttpRun {
+    pub report: HttpReport,
+    pub cpu_secs: Option<f64>,
+    pub records_written: u64,
+    pub records_stored: u64,
+}
+
+/// Why an end-to-end HTTP run could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpRunError {
+    #[error("collector: {0}")]
+    Open(#[from] crate::OpenError),
+    #[error("store: {0}")]
+    Store(#[from] crate::StoreError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// HTTP ingest end to end in this process: a real loopback listener, the
+/// write-ahead buffer with `fsync`, the embedded store in `dir` (removed
+/// afterwards), and [`drive_http`] sending generated v1 lines
+/// (`lines_per_request` each) over `connections` for `duration`.
+pub async fn http_end_to_end(
+    dir: &std::path::Path,
+    fsync: crate::FsyncPolicy,
+    lines_per_request: usize,
+    connections: usize,
+    duration: Duration,
+) -> Result<HttpRun, HttpRunError> {
+    let _ = std::fs::remove_dir_all(dir);
+    let clock: digest::SharedClock = Arc::new(digest::SystemClock);
+    let store = Arc::new(crate::EmbeddedStore::open(
+        &dir.join("store"),
+        crate::EmbeddedConfig::default(),
+        clock.clone(),
+    )?);
+    let cfg = crate::PipelineConfig {
+        data_dir: dir.to_path_buf(),
+        fsync,
+        ..crate::PipelineConfig::default()
+    };
+    let pipeline = crate::Pipeline::open(cfg, store, clock)?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(crate::http::serve(listener, pipeline.clone(), async {
+        let _ = stop_rx.await;
+    }));
+    let start = digest::Clock::now_us(&digest::SystemClock);
+    let bodies: Vec<Vec<u8>> = (0..64)
+        .map(|i| crate::gen::lines(lines_per_request, 1000 + i, start, 200_000))
+        .collect();
+    let cpu0 = process_cpu_secs();
+    let report = drive_http(addr, bodies, connections, duration).await;
+    pipeline.flush().await;
+    let cpu_secs = process_cpu_secs().zip(cpu0).map(|(b, a)| b - a);
+    let stored = pipeline.store().count().await;
+    let records_written = pipeline.metrics().records_written.load(Relaxed);
+    let _ = stop_tx.send(());
+    let _ = server.await;
+    let _ = std::fs::remove_dir_all(dir);
+    Ok(HttpRun {
+        report: report?,
+        cpu_secs,
+        records_written,
+        records_stored: stored?,
+    })
+}
+
 /// CPU time this process has used so far (user + system, all threads), in
 /// seconds, when Linux tells (`/proc/self/stat`, 10 ms ticks).
 pub fn process_cpu_secs() -> Option<f64> {

@@ -3,10 +3,9 @@
 //! `--http`, HTTP ingest end to end through a real listener with the write-ahead
 //! buffer on.
 
-use collector::bench::{drive_http, parse_fast, parse_reference, peak_rss_bytes, process_cpu_secs};
-use collector::{EmbeddedConfig, EmbeddedStore, FsyncPolicy, Pipeline, PipelineConfig};
+use collector::bench::{parse_fast, parse_reference, peak_rss_bytes};
+use collector::FsyncPolicy;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(clap::Args)]
@@ -140,49 +139,18 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
 
 async fn http_bench(a: &Args) -> anyhow::Result<serde_json::Value> {
     let dir = std::env::temp_dir().join(format!("warroom-bench-ingest-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let clock: digest::SharedClock = Arc::new(digest::SystemClock);
-    let store = Arc::new(EmbeddedStore::open(
-        &dir.join("store"),
-        EmbeddedConfig::default(),
-        clock.clone(),
-    )?);
-    let cfg = PipelineConfig {
-        data_dir: dir.clone(),
-        fsync: a.fsync,
-        ..PipelineConfig::default()
-    };
-    let pipeline = Pipeline::open(cfg, store, clock)?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(collector::http::serve(listener, pipeline.clone(), async {
-        let _ = stop_rx.await;
-    }));
-    let start = digest::Clock::now_us(&digest::SystemClock);
-    let bodies: Vec<Vec<u8>> = (0..64)
-        .map(|i| collector::gen::lines(a.batch, 1000 + i, start, 200_000))
-        .collect();
-    let cpu0 = process_cpu_secs();
-    let report = drive_http(
-        addr,
-        bodies,
+    let run = collector::bench::http_end_to_end(
+        &dir,
+        a.fsync,
+        a.batch,
         a.connections,
         Duration::from_secs(a.http_secs),
     )
     .await?;
-    pipeline.flush().await;
+    let (report, written, stored) = (run.report, run.records_written, run.records_stored);
     // CPU the whole process (server and client) spent per acknowledged line:
     // steady on a busy machine, where the wall figure is not.
-    let cpu = process_cpu_secs().zip(cpu0).map(|(b, a)| b - a);
-    let stored = pipeline.store().count().await?;
-    let written = pipeline
-        .metrics()
-        .records_written
-        .load(std::sync::atomic::Ordering::Relaxed);
-    let _ = stop_tx.send(());
-    let _ = server.await;
-    let _ = std::fs::remove_dir_all(&dir);
+    let cpu = run.cpu_secs;
     Ok(serde_json::json!({
         "report": report,
         "fsync": format!("{:?}", a.fsync),
