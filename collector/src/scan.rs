@@ -397,27 +397,8 @@ pub fn scan_record(line: &[u8]) -> Option<RecordView<'_>> {
     let b = trim_eol(line);
     let mut c = Cur { b, i: 0 };
     let mut v = RecordView {
-        time_us: 0,
-        trace_id: TraceId(0),
-        span_id: SpanId(0),
-        parent_span_id: None,
-        kind: SpanKind::Server,
-        service: "",
-        instance: "",
-        zone: "",
-        operation: "",
-        peer: "",
-        duration_us: 0,
         success: false,
-        code: "",
-        error: None,
-        scene: "",
-        channel: "",
-        shadow: false,
-        version: "",
-        keys: KeysRef::None,
-        amount_cents: None,
-        sql_count: None,
+        ..RecordView::EMPTY
     };
     let mut seen: u32 = 0;
     c.ws();

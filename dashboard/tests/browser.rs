@@ -38,11 +38,7 @@ fn bundle_or_fail() -> Option<std::path::PathBuf> {
 }
 
 async fn log_in(b: &Browser, url: &str, user: &str) {
-    b.goto(url).await;
-    b.type_into("#login-user", user).await;
-    b.type_into("#login-password", PASSWORD).await;
-    b.click("#login-submit").await;
-    b.wait("header.top .who", WAIT).await;
+    b.log_in(url, user, PASSWORD, WAIT).await;
 }
 
 /// No element wider than the viewport: the page does not scroll sideways.

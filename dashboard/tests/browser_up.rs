@@ -135,11 +135,7 @@ fn start_up(bin: &PathBuf, dist: &std::path::Path) -> Up {
 const WAIT: Duration = Duration::from_secs(30);
 
 async fn log_in(b: &Browser, url: &str, user: &str) {
-    b.goto(url).await;
-    b.type_into("#login-user", user).await;
-    b.type_into("#login-password", PASSWORD).await;
-    b.click("#login-submit").await;
-    b.wait("header.top .who", WAIT).await;
+    b.log_in(url, user, PASSWORD, WAIT).await;
 }
 
 /// Scrolls the incident room's plan (its status, Approve and Reject) into view.

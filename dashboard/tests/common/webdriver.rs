@@ -202,6 +202,16 @@ impl Browser {
         self.post(&format!("/element/{e}/click"), json!({})).await;
     }
 
+    /// Opens `url`, signs in on the login screen as `user` with `password`, and
+    /// waits up to `wait` for the signed-in header.
+    pub async fn log_in(&self, url: &str, user: &str, password: &str, wait: Duration) {
+        self.goto(url).await;
+        self.type_into("#login-user", user).await;
+        self.type_into("#login-password", password).await;
+        self.click("#login-submit").await;
+        self.wait("header.top .who", wait).await;
+    }
+
     pub async fn type_into(&self, css: &str, text: &str) {
         let e = self.wait(css, Duration::from_secs(10)).await;
         self.post(&format!("/element/{e}/clear"), json!({})).await;
