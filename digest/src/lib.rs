@@ -9,6 +9,7 @@
 //! path without a bound (sinks queue, count drops, and never block a payment).
 
 pub mod codec;
+pub mod fields;
 pub mod histogram;
 pub mod ids;
 mod json;
@@ -21,6 +22,9 @@ pub mod time;
 
 pub use codec::{
     decode_event, decode_line, decode_record, encode_event, encode_record, DecodeError, Line,
+};
+pub use fields::{
+    EventField, FieldSpec, JsonType, Presence, RecordField, ValueType, EVENT_FIELDS, RECORD_FIELDS,
 };
 pub use histogram::Histogram;
 pub use ids::{IdError, SpanId, TraceId};

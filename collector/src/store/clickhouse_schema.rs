@@ -8,7 +8,10 @@
 //! came in (`wal_seq`), written in the same INSERT as the data, so the highest
 //! one stored tells a restarted pipeline what not to replay.
 
-use digest::{ChangeEvent, ChangeKind, DigestRecord, SpanId, SpanKind, TraceId};
+use digest::{
+    ChangeEvent, ChangeKind, DigestRecord, Presence, SpanId, SpanKind, TraceId, ValueType,
+    RECORD_FIELDS,
+};
 use serde::{Deserialize, Serialize};
 
 /// Table of call records.
@@ -16,39 +19,58 @@ pub const RECORDS: &str = "digest_records";
 /// Table of change events.
 pub const EVENTS: &str = "change_events";
 
+/// The columns of [`RECORDS`] in order, with their types, following
+/// `digest::RECORD_FIELDS`: the time as `ts` (seconds, for partitions) and
+/// `time_us`; ids as hex `String`s (`""` when absent); kinds and text as `lc`
+/// (the low-cardinality type) unless nullable; business keys as the parallel
+/// `key_names`/`key_values` arrays; then the row's `wal_seq`.
+pub fn record_columns(lc: &str) -> Vec<(String, String)> {
+    let mut cols = Vec::with_capacity(RECORD_FIELDS.len() + 3);
+    for f in &RECORD_FIELDS {
+        let nullable = |t: &str| match f.presence {
+            Presence::Nullable => format!("Nullable({t})"),
+            Presence::Required | Presence::Optional => t.to_string(),
+        };
+        let ty = match f.value {
+            ValueType::Time => {
+                cols.push(("ts".to_string(), "DateTime".to_string()));
+                cols.push((format!("{}_us", f.name), "UInt64".to_string()));
+                continue;
+            }
+            ValueType::Keys => {
+                cols.push(("key_names".to_string(), "Array(String)".to_string()));
+                cols.push(("key_values".to_string(), "Array(String)".to_string()));
+                continue;
+            }
+            ValueType::TraceId | ValueType::SpanId => "String".to_string(),
+            ValueType::SpanKind | ValueType::ChangeKind => lc.to_string(),
+            ValueType::Text => match f.presence {
+                Presence::Nullable => nullable("String"),
+                Presence::Required | Presence::Optional => lc.to_string(),
+            },
+            ValueType::U64 => nullable("UInt64"),
+            ValueType::U32 => nullable("UInt32"),
+            ValueType::I64 => nullable("Int64"),
+            ValueType::Bool => nullable("UInt8"),
+        };
+        cols.push((f.name.to_string(), ty));
+    }
+    cols.push(("wal_seq".to_string(), "UInt64".to_string()));
+    cols
+}
+
 /// `CREATE TABLE` statements; `lc` is the type used for low-cardinality columns
 /// (`LowCardinality(String)` or `String`).
 pub fn create_tables(lc: &str) -> [String; 2] {
+    let columns: Vec<String> = record_columns(lc)
+        .into_iter()
+        .map(|(name, ty)| format!("{name} {ty}"))
+        .collect();
     [
         format!(
-            "CREATE TABLE IF NOT EXISTS {RECORDS} (
-                ts DateTime,
-                time_us UInt64,
-                trace_id String,
-                span_id String,
-                parent_span_id String,
-                kind {lc},
-                service {lc},
-                instance {lc},
-                zone {lc},
-                operation {lc},
-                peer {lc},
-                duration_us UInt64,
-                success UInt8,
-                code {lc},
-                error Nullable(String),
-                scene {lc},
-                channel {lc},
-                shadow UInt8,
-                version {lc},
-                key_names Array(String),
-                key_values Array(String),
-                amount_cents Nullable(Int64),
-                sql_count Nullable(UInt32),
-                wal_seq UInt64
-            ) ENGINE = MergeTree()
-            PARTITION BY toYYYYMMDD(ts)
-            ORDER BY (service, time_us)"
+            "CREATE TABLE IF NOT EXISTS {RECORDS} ({}) ENGINE = MergeTree() \
+             PARTITION BY toYYYYMMDD(ts) ORDER BY (service, time_us)",
+            columns.join(", ")
         ),
         format!(
             "CREATE TABLE IF NOT EXISTS {EVENTS} (
@@ -265,5 +287,145 @@ impl EventRow {
             detail: self.detail,
             by: self.actor,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use digest::{EventField, Keys, EVENT_FIELDS};
+    use serde::de::{Deserializer as _, IgnoredAny, MapAccess, Visitor};
+
+    /// The field names a row serializes, in order (the columns it writes).
+    fn row_columns(row: &impl Serialize) -> Vec<String> {
+        struct Names;
+        impl<'de> Visitor<'de> for Names {
+            type Value = Vec<String>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<String>, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, IgnoredAny)) = map.next_entry::<String, IgnoredAny>()? {
+                    out.push(k);
+                }
+                Ok(out)
+            }
+        }
+        let json = serde_json::to_string(row).unwrap();
+        serde_json::Deserializer::from_str(&json)
+            .deserialize_map(Names)
+            .unwrap()
+    }
+
+    /// A record with every field set.
+    fn full_record() -> DigestRecord {
+        let mut keys = Keys::new();
+        keys.insert("user".into(), "u1".into());
+        keys.insert("bank".into(), "icbc".into());
+        DigestRecord {
+            time_us: 1_795_784_497_123_456,
+            trace_id: TraceId(0xabc),
+            span_id: SpanId(7),
+            parent_span_id: Some(SpanId(3)),
+            kind: SpanKind::Integrator,
+            service: "bank-gateway".into(),
+            instance: "bg-1".into(),
+            zone: "gz-a".into(),
+            operation: "BankChannel.debit".into(),
+            peer: "icbc".into(),
+            duration_us: 5123,
+            success: false,
+            code: "BANK_TIMEOUT".into(),
+            error: Some("Timeout".into()),
+            scene: "quick_pay".into(),
+            channel: "SDK".into(),
+            shadow: true,
+            version: "1.4.2".into(),
+            keys,
+            amount_cents: Some(-1999),
+            sql_count: Some(3),
+        }
+    }
+
+    #[test]
+    fn every_record_field_has_its_columns_and_rows_carry_them() {
+        let columns: Vec<String> = record_columns("LC").into_iter().map(|c| c.0).collect();
+        for f in &RECORD_FIELDS {
+            let want = match f.value {
+                ValueType::Time => format!("{}_us", f.name),
+                ValueType::Keys => "key_names".to_string(),
+                _ => f.name.to_string(),
+            };
+            assert!(columns.contains(&want), "{} has no column", f.name);
+        }
+        let sql = &create_tables("LC")[0];
+        for (name, ty) in record_columns("LC") {
+            let declared = [",", ")"].map(|end| format!("{name} {ty}{end}"));
+            assert!(
+                declared.iter().any(|d| sql.contains(d)),
+                "{name} {ty} in {sql}"
+            );
+        }
+        // Both row types write exactly these columns, in this order...
+        let r = full_record();
+        assert_eq!(row_columns(&RecordRow::from_record(&r, 9)), columns);
+        assert_eq!(row_columns(&RecordRowRef::of(&r, 9)), columns);
+        // ...with the same values, and every field comes back.
+        assert_eq!(
+            serde_json::to_value(RecordRow::from_record(&r, 9)).unwrap(),
+            serde_json::to_value(RecordRowRef::of(&r, 9)).unwrap()
+        );
+        assert_eq!(RecordRow::from_record(&r, 9).into_record(), Ok(r));
+    }
+
+    #[test]
+    fn record_column_types_follow_the_field_table() {
+        let types: std::collections::HashMap<String, String> =
+            record_columns("LC").into_iter().collect();
+        assert_eq!(types["ts"], "DateTime");
+        assert_eq!(types["time_us"], "UInt64");
+        assert_eq!(types["trace_id"], "String");
+        assert_eq!(types["parent_span_id"], "String");
+        assert_eq!(types["kind"], "LC");
+        assert_eq!(types["instance"], "LC");
+        assert_eq!(types["error"], "Nullable(String)");
+        assert_eq!(types["duration_us"], "UInt64");
+        assert_eq!(types["success"], "UInt8");
+        assert_eq!(types["key_values"], "Array(String)");
+        assert_eq!(types["amount_cents"], "Nullable(Int64)");
+        assert_eq!(types["sql_count"], "Nullable(UInt32)");
+        assert_eq!(types["wal_seq"], "UInt64");
+    }
+
+    #[test]
+    fn every_event_field_has_its_column() {
+        let e = ChangeEvent {
+            time_us: 1_795_784_497_000_000,
+            event: ChangeKind::Config,
+            service: "trade".into(),
+            version: "2.3".into(),
+            detail: "limits".into(),
+            by: "ci".into(),
+        };
+        let columns = row_columns(&EventRow::from_event(&e, 4));
+        let sql = &create_tables("LC")[1];
+        for f in &EVENT_FIELDS {
+            let column = match f.field {
+                EventField::Time => "time_us",
+                EventField::By => "actor",
+                EventField::Event
+                | EventField::Service
+                | EventField::Version
+                | EventField::Detail => f.name,
+            };
+            assert!(
+                columns.iter().any(|c| c == column),
+                "{} has no column",
+                f.name
+            );
+            assert!(sql.contains(&format!("{column} ")), "{column} in {sql}");
+        }
+        assert_eq!(EventRow::from_event(&e, 4).into_event(), Ok(e));
     }
 }
