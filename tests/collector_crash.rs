@@ -69,7 +69,8 @@ fn sigkill_mid_load_then_restart_keeps_every_acknowledged_record() {
                 let mut seed = k * 1_000_000;
                 while !stop.load(SeqCst) {
                     seed += 1;
-                    let body = collector::gen::lines(400, seed, 1_800_000_000_000_000, 10_000);
+                    let body =
+                        collector::bench::generate_lines(400, seed, 1_800_000_000_000_000, 10_000);
                     in_flight.fetch_add(400, SeqCst);
                     match c.request("POST", "/v1/digest", &[], &body).await {
                         Ok(r) if r.status == 200 => {

@@ -7,13 +7,13 @@
 //! `preagg` → `store`) → `bus` (subscriptions for the analyzer).
 //!
 //! Must not: depend on the analyzer or any crate above it; lose a record it acknowledged.
+#[cfg(feature = "bench")]
 pub mod bench;
 pub mod bus;
 pub mod config;
 pub mod dedup;
 pub mod error;
 pub mod fasthash;
-pub mod gen;
 pub mod http;
 pub mod lines;
 pub mod metrics;

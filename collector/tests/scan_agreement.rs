@@ -11,7 +11,7 @@ use collector::scan::{decode_fast, scan_record};
 use proptest::prelude::*;
 
 static LINES: std::sync::LazyLock<Vec<Vec<u8>>> = std::sync::LazyLock::new(|| {
-    collector::gen::lines(200, 9, 1_800_000_000_000_000, 50)
+    collector::bench::generate_lines(200, 9, 1_800_000_000_000_000, 50)
         .split(|&b| b == b'\n')
         .filter(|l| !l.is_empty())
         .map(|l| l.to_vec())

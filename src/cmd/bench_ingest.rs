@@ -65,7 +65,7 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let data = match &a.input {
         Some(p) => std::fs::read(p)?,
-        None => collector::gen::lines(
+        None => collector::bench::generate_lines(
             a.lines,
             42,
             digest::Clock::now_us(&digest::SystemClock),

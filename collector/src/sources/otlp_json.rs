@@ -11,7 +11,7 @@
 //! neighbours decode normally.
 
 use super::otlp_json_attrs::{LAttrs, StrictKv};
-use super::otlp_json_lenient::{Got, KindEnum, LStr, StatusEnum, LU64};
+use super::otlp_json_lenient::{truncate, Got, KindEnum, LStr, StatusEnum, LU64};
 use super::otlp_proto::{KeyValue, Span, Status};
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
@@ -78,7 +78,7 @@ pub(crate) fn read_request(body: &[u8]) -> Result<Vec<JsonResourceSpans>, String
 }
 
 /// Case-insensitive hex to bytes; `None` for odd length or a non-hex digit.
-pub(crate) fn decode_hex(s: &str) -> Option<Vec<u8>> {
+fn decode_hex(s: &str) -> Option<Vec<u8>> {
     let b = s.as_bytes();
     if !b.len().is_multiple_of(2) {
         return None;
@@ -94,17 +94,10 @@ pub(crate) fn decode_hex(s: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-pub(super) fn truncate(s: &str) -> &str {
-    match s.char_indices().nth(40) {
-        Some((i, _)) => &s[..i],
-        None => s,
-    }
-}
-
 // ------------------------------------------------------------ spans
 
 /// A span, or why it was refused.
-pub(super) struct LenientSpan(pub(super) Result<Span, String>);
+struct LenientSpan(Result<Span, String>);
 
 impl<'de> Deserialize<'de> for LenientSpan {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -245,7 +238,7 @@ impl<'de> Deserialize<'de> for SpanField {
 }
 
 /// `status`: an object with `message` and `code` (null → absent).
-pub(super) struct LStatus(pub(super) Got<Option<Status>>);
+struct LStatus(Got<Option<Status>>);
 impl<'de> Deserialize<'de> for LStatus {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;

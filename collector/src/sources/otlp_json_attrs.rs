@@ -2,8 +2,7 @@
 //! arrays and key/value lists), and the strict form used for resource attributes
 //! (where a bad attribute fails the whole body).
 
-use super::otlp_json::truncate;
-use super::otlp_json_lenient::{wrong_scalar_seq_visits, Got, LBool, LStr, LF64, LI64};
+use super::otlp_json_lenient::{truncate, wrong_scalar_seq_visits, Got, LBool, LStr, LF64, LI64};
 use super::otlp_proto::{any_value, AnyValue, ArrayValue, KeyValue, KeyValueList};
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;

@@ -2,7 +2,6 @@
 //! gives `Ok`, a wrong one is consumed and gives `Err(reason)`, so one bad field
 //! refuses its span without breaking the parse of its neighbours.
 
-use super::otlp_json::truncate;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use std::fmt;
@@ -11,6 +10,14 @@ use std::fmt;
 // Each `Lenient*` type accepts any JSON value: the right shape gives `Ok`, a
 // wrong one is consumed and gives `Err(reason)`. Only broken JSON syntax (or
 // the nesting limit) is a serde error, which fails the whole body.
+
+/// `s` cut to 40 characters, for quoting a bad value in a reason.
+pub(super) fn truncate(s: &str) -> &str {
+    match s.char_indices().nth(40) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
 
 /// What a lenient visitor yields.
 pub(super) type Got<T> = Result<T, String>;

@@ -5,13 +5,13 @@
 use digest::{encode_record, DigestRecord, Keys, SpanId, SpanKind, TraceId};
 
 /// A small xorshift generator (deterministic, dependency-free).
-pub struct Rng(u64);
+struct Rng(u64);
 
 impl Rng {
-    pub fn new(seed: u64) -> Self {
+    fn new(seed: u64) -> Self {
         Self(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
     }
-    pub fn next_u64(&mut self) -> u64 {
+    fn next_u64(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x << 13;
         x ^= x >> 7;
@@ -19,7 +19,7 @@ impl Rng {
         self.0 = x;
         x
     }
-    pub fn below(&mut self, n: u64) -> u64 {
+    fn below(&mut self, n: u64) -> u64 {
         self.next_u64() % n.max(1)
     }
 }
@@ -64,7 +64,7 @@ const CHANNELS: [&str; 4] = ["SDK", "WAP", "PC", "POS"];
 const ZONES: [&str; 3] = ["gz-a", "gz-b", "sh-a"];
 
 /// One realistic record at `time_us`.
-pub fn record(rng: &mut Rng, time_us: u64) -> DigestRecord {
+fn record(rng: &mut Rng, time_us: u64) -> DigestRecord {
     let (service, op, peer, kind) = CALLS[rng.below(CALLS.len() as u64) as usize];
     let ok = rng.below(100) >= 3;
     let mut keys = Keys::new();
@@ -104,7 +104,7 @@ pub fn record(rng: &mut Rng, time_us: u64) -> DigestRecord {
 }
 
 /// `n` lines spread over `n / per_second` seconds from `start_us`.
-pub fn lines(n: usize, seed: u64, start_us: u64, per_second: u64) -> Vec<u8> {
+pub fn generate_lines(n: usize, seed: u64, start_us: u64, per_second: u64) -> Vec<u8> {
     let mut rng = Rng::new(seed);
     let mut out = Vec::with_capacity(n * 450);
     let step = 1_000_000 / per_second.max(1);
@@ -118,7 +118,7 @@ pub fn lines(n: usize, seed: u64, start_us: u64, per_second: u64) -> Vec<u8> {
 mod tests {
     #[test]
     fn lines_are_valid_and_about_440_bytes() {
-        let b = super::lines(1000, 7, 1_800_000_000_000_000, 10_000);
+        let b = super::generate_lines(1000, 7, 1_800_000_000_000_000, 10_000);
         let n = b.split(|&c| c == b'\n').filter(|l| !l.is_empty()).count();
         assert_eq!(n, 1000);
         let avg = b.len() / n;
