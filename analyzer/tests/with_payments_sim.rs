@@ -5,7 +5,7 @@
 
 use analyzer::verdict::matches_fault;
 use analyzer::{Analyzer, AnalyzerConfig};
-use digest::sink::SinkStats;
+use digest::SinkStats;
 use digest::{decode_record, ChangeEvent, DigestRecord, ManualClock, Sink};
 use payments_sim::control::Steering;
 use payments_sim::faults::parse_fault;

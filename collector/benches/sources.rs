@@ -3,15 +3,15 @@
 //! JSON object per measurement. The ClickHouse part runs when
 //! `WARROOM_CLICKHOUSE_URL` is set (e.g. under `scripts/test`'s server).
 
-use collector::sources::otlp::{decode_otlp, OtlpFormat};
-use collector::sources::otlp_proto::{
+use collector::otlp_proto::{
     any_value::Value as AV, AnyValue, ExportTraceServiceRequest, KeyValue, Resource, ResourceSpans,
     ScopeSpans, Span,
 };
-use collector::sources::sofa::{decode_sofa_line, SofaLogKind, SofaOptions};
-use collector::sources::tail::{TailBatch, TailConfig, TailError, TailSink, Tailer};
-use collector::store::clickhouse::{ClickHouseConfig, ClickHouseStore};
-use collector::store::{BoxFuture, Store};
+use collector::{decode_otlp, OtlpFormat};
+use collector::{decode_sofa_line, SofaLogKind, SofaOptions};
+use collector::{BoxFuture, Store};
+use collector::{ClickHouseConfig, ClickHouseStore};
+use collector::{TailBatch, TailConfig, TailError, TailSink, Tailer};
 use digest::{encode_record, DigestRecord, SpanId, SpanKind, TraceId};
 use prost::Message;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -222,7 +222,7 @@ async fn bench_clickhouse(url: String) {
         t.elapsed().as_secs_f64() * 1000.0 / 20.0
     );
     let t = Instant::now();
-    let q = collector::store::RecordQuery {
+    let q = collector::RecordQuery {
         from_us: 1_795_784_497_000_000,
         to_us: 1_795_784_497_100_000,
         service: Some("svc-3".into()),

@@ -4,7 +4,7 @@
 //! `capacity`..`2 × capacity` distinct keys seen.
 
 use crate::fasthash::IdHash;
-use digest::{DigestRecord, SpanId, SpanKind, TraceId};
+use digest::{SpanId, SpanKind, TraceId};
 use std::collections::HashSet;
 
 /// The identity of a record for dedup: `(trace_id, span_id, kind)`.
@@ -26,12 +26,8 @@ impl Dedup {
         }
     }
 
-    /// True when the record is new (remember it), false for a duplicate.
-    pub fn first_time(&mut self, r: &DigestRecord) -> bool {
-        self.first_time_key(r.dedup_key())
-    }
-
-    /// As [`Dedup::first_time`], by key.
+    /// True when the record with dedup key `k` is new (remember it), false for
+    /// a duplicate.
     pub fn first_time_key(&mut self, k: Key) -> bool {
         if self.old.contains(&k) {
             return false;
@@ -50,15 +46,12 @@ impl Dedup {
     pub fn len(&self) -> usize {
         self.young.len() + self.old.len()
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use digest::DigestRecord;
 
     fn rec(t: u128, s: u64, kind: SpanKind) -> DigestRecord {
         DigestRecord {
@@ -72,15 +65,15 @@ mod tests {
     #[test]
     fn drops_repeats_and_stays_bounded() {
         let mut d = Dedup::new(100);
-        assert!(d.first_time(&rec(1, 1, SpanKind::Server)));
-        assert!(!d.first_time(&rec(1, 1, SpanKind::Server)));
+        assert!(d.first_time_key(rec(1, 1, SpanKind::Server).dedup_key()));
+        assert!(!d.first_time_key(rec(1, 1, SpanKind::Server).dedup_key()));
         // Same ids, other side of the call: not a duplicate.
-        assert!(d.first_time(&rec(1, 1, SpanKind::Client)));
+        assert!(d.first_time_key(rec(1, 1, SpanKind::Client).dedup_key()));
         for i in 0..10_000u64 {
-            d.first_time(&rec(2, i + 1, SpanKind::Server));
+            d.first_time_key(rec(2, i + 1, SpanKind::Server).dedup_key());
             assert!(d.len() <= 200);
         }
         // Recent keys are still remembered.
-        assert!(!d.first_time(&rec(2, 10_000, SpanKind::Server)));
+        assert!(!d.first_time_key(rec(2, 10_000, SpanKind::Server).dedup_key()));
     }
 }

@@ -9,24 +9,39 @@
 //! Must not: depend on the analyzer or any crate above it; lose a record it acknowledged.
 #[cfg(feature = "bench")]
 pub mod bench;
-pub mod bus;
-pub mod config;
-pub mod dedup;
-pub mod error;
-pub mod fasthash;
-pub mod http;
-pub mod lines;
-pub mod metrics;
-pub mod pipeline;
-pub mod preagg;
-pub mod scan;
-pub mod sources;
-pub mod store;
-pub mod wal;
+mod bus;
+mod config;
+mod dedup;
+mod error;
+mod fasthash;
+mod http;
+mod lines;
+mod metrics;
+mod pipeline;
+mod preagg;
+mod scan;
+mod sources;
+mod store;
+mod wal;
 
 pub use bus::{Bus, Subscription};
 pub use config::{FsyncPolicy, Limits, PipelineConfig};
 pub use error::{IngestError, OpenError};
+pub use http::{router, serve};
 pub use pipeline::{Pipeline, Receipt};
+pub use sources::otlp::{
+    decode_otlp, decode_otlp_with, export_response, status_response, throttled_response,
+    KnownServices, OtlpBatch, OtlpError, OtlpFormat, OtlpOptions, OtlpResponse,
+};
+pub use sources::otlp_proto;
+pub use sources::sofa::{
+    decode_sofa_line, sofa_span_ids, sofa_trace_id, SofaError, SofaLine, SofaLogKind, SofaOptions,
+    SofaStat,
+};
+pub use sources::tail::{
+    BadLine, PollReport, SharedTailStats, TailBatch, TailConfig, TailError, TailSink, TailStats,
+    Tailer,
+};
+pub use store::clickhouse::{ClickHouseConfig, ClickHouseStore};
 pub use store::embedded::{EmbeddedConfig, EmbeddedStore};
-pub use store::{RecordQuery, Store, StoreError};
+pub use store::{BoxFuture, LineBatch, LineMeta, RecordQuery, Store, StoreError};

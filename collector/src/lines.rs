@@ -64,11 +64,6 @@ impl<'a> ParsedLines<'a> {
         f(&views)
     }
 
-    /// The accepted records, owned (tests, slow paths).
-    pub fn records(&self) -> Vec<DigestRecord> {
-        self.with_views(|v| v.iter().map(RecordView::to_record).collect())
-    }
-
     fn push_fallback(&mut self, r: DigestRecord) {
         self.fallback.push((self.views.len(), r));
         self.views.push(RecordView::EMPTY);
@@ -222,7 +217,7 @@ mod tests {
         let clean = format!("{good}\r\n\n{good}");
         let p = parse_lines(clean.as_bytes(), &limits, Accept::Digest).unwrap();
         assert!(p.whole_body && p.record_lines.is_empty());
-        assert_eq!(p.records().len(), 2);
+        assert_eq!(p.with_views(|v| v.len()), 2);
         let p = parse_lines(body.as_bytes(), &limits, Accept::Events).unwrap();
         assert_eq!((p.views.len(), p.events.len(), p.rejected), (0, 1, 4));
         let small = Limits {

@@ -106,7 +106,6 @@ pub struct Preagg {
     slots: Vec<Slot>,
     /// Series whose hash collided with another series (rare; exact anyway).
     collided: HashMap<(u64, SeriesKey), SeriesStats>,
-    records: u64,
 }
 
 impl Preagg {
@@ -117,7 +116,6 @@ impl Preagg {
     /// Adds one record.
     #[inline]
     pub fn add(&mut self, v: &RecordView<'_>) {
-        self.records += 1;
         let second = v.time_us / 1_000_000;
         let h = series_hash(second, v);
         match self.index.get(&h) {
@@ -141,16 +139,6 @@ impl Preagg {
                 });
             }
         }
-    }
-
-    /// Records added since creation.
-    pub fn records(&self) -> u64 {
-        self.records
-    }
-
-    /// Open series (all seconds).
-    pub fn series(&self) -> usize {
-        self.slots.len() + self.collided.len()
     }
 
     /// Removes and returns every second strictly before `second`, oldest first.
@@ -191,20 +179,6 @@ impl Preagg {
     pub fn take_all(&mut self) -> Vec<SecondRollup> {
         self.take_before(u64::MAX)
     }
-}
-
-/// Merges rollups from several builders into one list, oldest first.
-pub fn merge_rollups(parts: impl IntoIterator<Item = SecondRollup>) -> Vec<SecondRollup> {
-    let mut out: BTreeMap<u64, SecondRollup> = BTreeMap::new();
-    for r in parts {
-        match out.get_mut(&r.second) {
-            Some(x) => x.merge(&r),
-            None => {
-                out.insert(r.second, r);
-            }
-        }
-    }
-    out.into_values().collect()
 }
 
 #[cfg(test)]
@@ -253,6 +227,6 @@ mod tests {
         all.extend(fast.take_all());
         assert_eq!(early.len(), 3);
         assert_eq!(all, reference.take_all());
-        assert_eq!(fast.series(), 0);
+        assert!(fast.slots.is_empty() && fast.collided.is_empty());
     }
 }

@@ -7,8 +7,8 @@
 //! fail when `CI=true` and print a notice and pass otherwise. The restart test
 //! runs a ClickHouse server of its own (Debian's `clickhouse-server` binary).
 
-use collector::store::clickhouse::{ClickHouseConfig, ClickHouseStore};
-use collector::store::{RecordQuery, Store, StoreError};
+use collector::{ClickHouseConfig, ClickHouseStore};
+use collector::{RecordQuery, Store, StoreError};
 use digest::{ChangeEvent, ChangeKind, DigestRecord, Keys, SpanId, SpanKind, TraceId};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

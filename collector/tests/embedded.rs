@@ -3,8 +3,8 @@
 
 mod common;
 
-use collector::store::{RecordQuery, Store};
 use collector::{EmbeddedConfig, EmbeddedStore};
+use collector::{RecordQuery, Store};
 use common::*;
 use digest::{ManualClock, SharedClock, TraceId};
 use std::sync::Arc;

@@ -7,14 +7,14 @@ mod common;
 use collector::bench::{Conn, HttpReply};
 use collector::{Limits, Pipeline};
 use common::*;
-use digest::codec::record_to_line;
+use digest::record_to_line;
 use std::io::Write;
 use std::net::SocketAddr;
 
 async fn serve(p: Pipeline) -> SocketAddr {
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = l.local_addr().unwrap();
-    tokio::spawn(collector::http::serve(l, p, std::future::pending()));
+    tokio::spawn(collector::serve(l, p, std::future::pending()));
     addr
 }
 

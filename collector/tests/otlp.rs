@@ -1,13 +1,13 @@
 //! OTLP/HTTP traces: JSON and protobuf bodies map onto the same digest records;
 //! bad spans are refused one by one (partialSuccess); bad bodies get 400/415.
 
-use collector::sources::otlp::{
-    decode_otlp, decode_otlp_with, export_response, throttled_response, OtlpError, OtlpFormat,
-    OtlpOptions,
-};
-use collector::sources::otlp_proto::{
+use collector::otlp_proto::{
     any_value::Value as AV, AnyValue, ExportTraceServiceRequest, ExportTraceServiceResponse,
     KeyValue, Resource, ResourceSpans, RpcStatus, ScopeSpans, Span, Status,
+};
+use collector::{
+    decode_otlp, decode_otlp_with, export_response, throttled_response, OtlpError, OtlpFormat,
+    OtlpOptions,
 };
 use digest::{SpanKind, TraceId};
 use prost::Message;
@@ -430,7 +430,7 @@ fn json_shape_errors_inside_spans_refuse_only_that_span() {
 /// them as `client`; unknown peers stay `integrator`.
 #[test]
 fn known_services_are_learnt_across_batches() {
-    use collector::sources::otlp::KnownServices;
+    use collector::KnownServices;
     let known = KnownServices::default();
     let client_only = format!(
         r#"{{"resourceSpans":[{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"cashier"}}}}]}},

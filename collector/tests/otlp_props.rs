@@ -2,14 +2,12 @@
 //! valid spans decodes to the same records from protobuf and from JSON, with
 //! every field mapped; SOFATracer span ids always chain to their prefix.
 
-use collector::sources::otlp::{decode_otlp, OtlpFormat};
-use collector::sources::otlp_proto::{
+use collector::otlp_proto::{
     any_value::Value as AV, AnyValue, ExportTraceServiceRequest, KeyValue, Resource, ResourceSpans,
     ScopeSpans, Span,
 };
-use collector::sources::sofa::{
-    decode_sofa_line, sofa_span_ids, SofaLine, SofaLogKind, SofaOptions,
-};
+use collector::{decode_otlp, OtlpFormat};
+use collector::{decode_sofa_line, sofa_span_ids, SofaLine, SofaLogKind, SofaOptions};
 use digest::SpanKind;
 use proptest::prelude::*;
 use prost::Message;
@@ -90,7 +88,7 @@ fn to_proto(service: &str, spans: &[GenSpan]) -> Vec<u8> {
                             kv("scene", AV::StringValue(s.scene.clone())),
                             kv("amount_cents", AV::IntValue(s.amount)),
                         ],
-                        status: Some(collector::sources::otlp_proto::Status {
+                        status: Some(collector::otlp_proto::Status {
                             message: String::new(),
                             code: if s.failed { 2 } else { 0 },
                         }),

@@ -197,7 +197,7 @@ async fn publishes_closed_seconds_equal_to_the_reference_rollup() {
 #[tokio::test]
 async fn raw_lines_reach_the_embedded_store_and_reload_the_same() {
     use collector::{EmbeddedConfig, EmbeddedStore, Pipeline, Store};
-    use digest::codec::record_to_line;
+    use digest::record_to_line;
     let dir = tempfile::tempdir().unwrap();
     let clock: digest::SharedClock = std::sync::Arc::new(digest::ManualClock::new(T0));
     let open = || {

@@ -1,7 +1,7 @@
 //! SOFATracer digest and stat lines (the samples from SOFATracer's docs) onto
 //! digest records; hierarchical span ids; bad lines refused with a reason.
 
-use collector::sources::sofa::{
+use collector::{
     decode_sofa_line, sofa_span_ids, sofa_trace_id, SofaLine, SofaLogKind, SofaOptions,
 };
 use digest::{parse_rfc3339, SpanKind, TraceId};

@@ -3,8 +3,8 @@
 //! rename rotation and copytruncate are followed. Each test drives
 //! `Tailer::poll_once` step by step (no sleeping), on real files.
 
-use collector::sources::tail::{TailBatch, TailConfig, TailError, TailSink, Tailer};
-use collector::store::BoxFuture;
+use collector::BoxFuture;
+use collector::{TailBatch, TailConfig, TailError, TailSink, Tailer};
 use digest::{encode_record, DigestRecord, SpanId, SpanKind, TraceId};
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -2,9 +2,9 @@
 //! store): every line of a followed file is stored exactly once, across a
 //! tailer restart, and bad lines are counted, not stored.
 
-use collector::sources::tail::{TailConfig, Tailer};
-use collector::store::Store;
+use collector::Store;
 use collector::{EmbeddedConfig, EmbeddedStore, Pipeline, PipelineConfig};
+use collector::{TailConfig, Tailer};
 use digest::{
     encode_event, encode_record, ChangeEvent, ChangeKind, DigestRecord, ManualClock, SharedClock,
     SpanId, SpanKind, TraceId,
@@ -110,7 +110,7 @@ impl Store for Gated {
     fn insert<'a>(
         &'a self,
         r: &'a [DigestRecord],
-    ) -> collector::store::BoxFuture<'a, Result<(), collector::StoreError>> {
+    ) -> collector::BoxFuture<'a, Result<(), collector::StoreError>> {
         Box::pin(async move {
             if !self.open.load(std::sync::atomic::Ordering::SeqCst) {
                 return Err(collector::StoreError::Unavailable("gate shut".into()));
@@ -121,29 +121,29 @@ impl Store for Gated {
     fn insert_events<'a>(
         &'a self,
         e: &'a [ChangeEvent],
-    ) -> collector::store::BoxFuture<'a, Result<(), collector::StoreError>> {
+    ) -> collector::BoxFuture<'a, Result<(), collector::StoreError>> {
         self.inner.insert_events(e)
     }
     fn trace(
         &self,
         t: TraceId,
-    ) -> collector::store::BoxFuture<'_, Result<Vec<DigestRecord>, collector::StoreError>> {
+    ) -> collector::BoxFuture<'_, Result<Vec<DigestRecord>, collector::StoreError>> {
         self.inner.trace(t)
     }
     fn query<'a>(
         &'a self,
         q: &'a collector::RecordQuery,
-    ) -> collector::store::BoxFuture<'a, Result<Vec<DigestRecord>, collector::StoreError>> {
+    ) -> collector::BoxFuture<'a, Result<Vec<DigestRecord>, collector::StoreError>> {
         self.inner.query(q)
     }
     fn events(
         &self,
         a: u64,
         b: u64,
-    ) -> collector::store::BoxFuture<'_, Result<Vec<ChangeEvent>, collector::StoreError>> {
+    ) -> collector::BoxFuture<'_, Result<Vec<ChangeEvent>, collector::StoreError>> {
         self.inner.events(a, b)
     }
-    fn count(&self) -> collector::store::BoxFuture<'_, Result<u64, collector::StoreError>> {
+    fn count(&self) -> collector::BoxFuture<'_, Result<u64, collector::StoreError>> {
         self.inner.count()
     }
 }
@@ -243,7 +243,7 @@ async fn tailer_stats_and_rejects_show_in_stats_and_metrics() {
 
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = l.local_addr().unwrap();
-    tokio::spawn(collector::http::serve(
+    tokio::spawn(collector::serve(
         l,
         pipeline.clone(),
         std::future::pending(),

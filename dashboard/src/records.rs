@@ -8,7 +8,7 @@ use crate::backend::{
     DashboardBackend, Health, Overview, SceneStatus, Topology, TopologyEdge, TopologyNode,
 };
 use crate::BackendError;
-use digest::codec::{decode_line, event_to_line, record_to_line, DecodeError, Line};
+use digest::{decode_line, event_to_line, record_to_line, DecodeError, Line};
 use digest::{ChangeEvent, DigestRecord, Histogram, SecondRollup, SharedClock, SpanKind, TraceId};
 use parking_lot::Mutex;
 use serde_json::{json, Value};

@@ -1,6 +1,6 @@
 //! Cost of one digest span through the layer (ns per span), for tuning.
-use digest::layer::{subscriber, DigestLayer};
-use digest::sink::DiscardSink;
+use digest::DiscardSink;
+use digest::{subscriber, DigestLayer};
 use digest::{Sink, SystemClock};
 use std::sync::Arc;
 use std::time::Instant;

@@ -1,8 +1,8 @@
 //! Cost of one call digest through `digest::Recorder` (ns per line), next to the
 //! tracing layer's cost for the same call (`layer_cost`): `cargo run --release -p
 //! digest --example recorder_cost`.
-use digest::recorder::{Call, Outcome};
-use digest::sink::DiscardSink;
+use digest::DiscardSink;
+use digest::{Call, Outcome};
 use digest::{Recorder, SpanId, SpanKind, SystemClock, TraceId};
 use std::sync::Arc;
 use std::time::Instant;

@@ -7,7 +7,7 @@ use crate::guard::{LedgerStrategy, NoGuard};
 use crate::ledger::{AccountId, Ledger};
 use crate::loadgen::{saturate, LoadConfig};
 use crate::sim::SimBuilder;
-use digest::sink::DiscardSink;
+use digest::DiscardSink;
 use digest::Sink;
 use serde::Serialize;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -21,7 +21,7 @@ use crate::ledger::Ledger;
 use crate::msg::{Op, PayRequest, PayTool, Reply, Service};
 use crate::rpc::HttpTransport;
 use crate::store::Shards;
-use digest::recorder::{Call, ClientHalf, Outcome, MAX_KEYS};
+use digest::{Call, ClientHalf, Outcome, MAX_KEYS};
 use digest::{Recorder, SpanId, SpanKind};
 use std::borrow::Cow;
 use std::future::Future;

@@ -3,7 +3,7 @@
 //! visibly changes the digests it should — codes, durations, keys, versions —
 //! and nothing else, and ends when it should. Issue 3, "Done when".
 
-use digest::sink::MemorySink;
+use digest::MemorySink;
 use digest::{decode_record, ChangeKind, DigestRecord, ManualClock, SpanKind};
 use payments_sim::config::SimConfig;
 use payments_sim::control::{RuleType, Steering};

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use digest::sink::MemorySink;
+use digest::MemorySink;
 use payments_sim::{LoadConfig, Mode};
 use std::sync::Arc;
 

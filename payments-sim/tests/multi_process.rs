@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use digest::sink::MemorySink;
+use digest::MemorySink;
 use digest::{decode_record, DigestRecord, SpanKind};
 use payments_sim::msg::Service;
 use payments_sim::{LoadConfig, Mode, SimBuilder};

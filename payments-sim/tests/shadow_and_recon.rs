@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use digest::sink::MemorySink;
+use digest::MemorySink;
 use payments_sim::bank::builtin_specs;
 use payments_sim::loadgen::PaymentGen;
 use payments_sim::{LoadConfig, Mode, PaymentInput, SimBuilder};

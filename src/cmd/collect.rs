@@ -1,7 +1,7 @@
 //! `warroom collect`: runs the collector alone — builds the store (embedded, or
 //! ClickHouse with `--clickhouse`), opens the pipeline and serves its HTTP edge.
 
-use collector::store::clickhouse::{ClickHouseConfig, ClickHouseStore};
+use collector::{ClickHouseConfig, ClickHouseStore};
 use collector::{EmbeddedConfig, EmbeddedStore, FsyncPolicy, Pipeline, PipelineConfig, Store};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -59,11 +59,9 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     let pipeline = Pipeline::open(cfg, store, clock)?;
     if !a.tail.is_empty() {
         // Offsets are checkpointed only after the pipeline accepted a batch.
-        let tcfg = collector::sources::tail::TailConfig::new(
-            a.tail.clone(),
-            a.data_dir.join("tail-checkpoints.json"),
-        );
-        let tailer = collector::sources::tail::Tailer::open(tcfg, pipeline.clone())?;
+        let tcfg =
+            collector::TailConfig::new(a.tail.clone(), a.data_dir.join("tail-checkpoints.json"));
+        let tailer = collector::Tailer::open(tcfg, pipeline.clone())?;
         pipeline.watch_tailer(tailer.shared_stats());
         tokio::spawn(async move {
             if let Err(e) = tailer.run(std::future::pending::<()>()).await {
@@ -74,7 +72,7 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(a.listen).await?;
     // The bound address (useful with port 0), for scripts and tests.
     println!("collector listening on {}", listener.local_addr()?);
-    collector::http::serve(listener, pipeline, async {
+    collector::serve(listener, pipeline, async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await?;

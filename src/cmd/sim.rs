@@ -2,8 +2,8 @@
 //! Glue only: flags → sinks, guard and `SimBuilder` → `run_load` → reconcile → JSON.
 
 use anyhow::Context;
-use digest::sink::{FanoutSink, FileSink, FileSinkConfig, HttpShipper, HttpShipperConfig};
 use digest::Sink;
+use digest::{FanoutSink, FileSink, FileSinkConfig, HttpShipper, HttpShipperConfig};
 use payments_sim::control::Steering;
 use payments_sim::faults::parse_fault;
 use payments_sim::guard::{Guard, NoGuard};

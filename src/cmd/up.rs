@@ -190,7 +190,7 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.changed().await;
     };
-    let coll = tokio::spawn(collector::http::serve(
+    let coll = tokio::spawn(collector::serve(
         collector_l,
         stack.pipeline.clone(),
         stopped(stop_rx.clone()),

@@ -5,7 +5,7 @@
 //! counts what the collector refused.
 
 use collector::Pipeline;
-use digest::sink::SinkStats;
+use digest::SinkStats;
 use digest::{decode_record, ChangeEvent, DigestRecord, Sink};
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};

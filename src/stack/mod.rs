@@ -25,7 +25,7 @@ pub use control::ControlClient;
 
 use analyzer::{Analyzer, AnalyzerConfig, SharedAnalyzer};
 use anyhow::Context;
-use collector::store::clickhouse::{ClickHouseConfig, ClickHouseStore};
+use collector::{ClickHouseConfig, ClickHouseStore};
 use collector::{EmbeddedConfig, EmbeddedStore, Pipeline, PipelineConfig, Store, Subscription};
 use digest::{ChangeEvent, DigestRecord, SecondRollup, SharedClock};
 use feed::Feed;

@@ -13,9 +13,10 @@ pub use client::{Conn, HttpReply};
 pub use generate::generate_lines;
 pub use http_load::{http_end_to_end, peak_rss_bytes, HttpReport, HttpRun, HttpRunError};
 
-use crate::preagg::{merge_rollups, Preagg};
+use crate::preagg::Preagg;
 use crate::scan::{scan_record, RecordView};
-use digest::{decode_line, Line, RollupBuilder};
+use digest::{decode_line, Line, RollupBuilder, SecondRollup};
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 /// What one parse run did.
@@ -105,7 +106,7 @@ fn report(
     data: &[u8],
     threads: usize,
     (secs, cpu_secs): (f64, f64),
-    parts: Vec<(u64, u64, Vec<digest::SecondRollup>)>,
+    parts: Vec<(u64, u64, Vec<SecondRollup>)>,
 ) -> ParseReport {
     let lines: u64 = parts.iter().map(|p| p.0).sum();
     let rejected: u64 = parts.iter().map(|p| p.1).sum();
@@ -127,6 +128,20 @@ fn report(
         rollup_seconds: merged.len(),
         rollup_records: merged.iter().map(|r| r.total_count()).sum(),
     }
+}
+
+/// Merges the rollups of several threads into one list, oldest first.
+fn merge_rollups(parts: impl IntoIterator<Item = SecondRollup>) -> Vec<SecondRollup> {
+    let mut out: BTreeMap<u64, SecondRollup> = BTreeMap::new();
+    for r in parts {
+        match out.get_mut(&r.second) {
+            Some(x) => x.merge(&r),
+            None => {
+                out.insert(r.second, r);
+            }
+        }
+    }
+    out.into_values().collect()
 }
 
 /// Non-empty lines of `data` (memchr-driven).

@@ -4,7 +4,7 @@
 //! change-event fields, integers in canonical form. Anything unusual returns
 //! `None` and the caller falls back to `digest::decode_line`, the strict
 //! reference, so the two always agree (property tested in
-//! `tests/scan_agreement.rs`). Keys are looked up in `digest::RECORD_FIELDS`,
+//! `agreement.rs`). Keys are looked up in `digest::RECORD_FIELDS`,
 //! and every field is read in one `match` over `digest::RecordField`.
 
 mod cursor;
@@ -142,5 +142,7 @@ pub fn scan_record(line: &[u8]) -> Option<RecordView<'_>> {
     Some(v)
 }
 
+#[cfg(test)]
+mod agreement;
 #[cfg(test)]
 mod tests;

@@ -2,10 +2,10 @@
 //! (`clickhouse`). The pipeline writes batches that are already durable in the
 //! write-ahead buffer; a store error leaves them there to be retried.
 
-pub mod batch;
-pub mod clickhouse;
-pub mod clickhouse_schema;
-pub mod embedded;
+mod batch;
+pub(crate) mod clickhouse;
+mod clickhouse_schema;
+pub(crate) mod embedded;
 
 pub use batch::{LineBatch, LineMeta};
 use digest::{ChangeEvent, DigestRecord, Micros, SpanId, SpanKind, TraceId};

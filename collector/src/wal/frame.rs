@@ -51,13 +51,6 @@ pub fn header(seq: u64, kind: FrameKind, payload: &[u8]) -> [u8; HEADER] {
     out
 }
 
-/// Appends one frame to `out`.
-pub fn encode(out: &mut Vec<u8>, seq: u64, kind: FrameKind, payload: &[u8]) {
-    out.reserve(HEADER + payload.len());
-    out.extend_from_slice(&header(seq, kind, payload));
-    out.extend_from_slice(payload);
-}
-
 /// Writes one frame to `w` without copying the payload (vectored write);
 /// returns the bytes written. On error part of the frame may have been written.
 pub fn write(w: &mut impl Write, seq: u64, kind: FrameKind, payload: &[u8]) -> io::Result<u64> {
@@ -122,10 +115,10 @@ mod tests {
     #[test]
     fn round_trip_and_torn_tail() {
         let mut b = Vec::new();
-        encode(&mut b, 1, FrameKind::Records, b"a\n");
-        encode(&mut b, 2, FrameKind::Events, b"bb\n");
+        write(&mut b, 1, FrameKind::Records, b"a\n").unwrap();
+        write(&mut b, 2, FrameKind::Events, b"bb\n").unwrap();
         let full = b.len();
-        encode(&mut b, 3, FrameKind::Records, b"ccc\n");
+        write(&mut b, 3, FrameKind::Records, b"ccc\n").unwrap();
         let (f, n) = decode_all(&b[..b.len() - 1]);
         assert_eq!(f.len(), 2);
         assert_eq!(n, full);

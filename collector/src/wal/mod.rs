@@ -4,7 +4,7 @@
 //! are deleted. On open, every intact frame after the checkpoint is handed back
 //! for replay and a torn tail is cut off.
 
-pub mod frame;
+pub(crate) mod frame;
 
 use crate::config::FsyncPolicy;
 pub use frame::{Frame, FrameKind};
@@ -217,12 +217,6 @@ impl Wal {
     pub fn unconfirmed_batches(&self) -> usize {
         self.unconfirmed.len()
     }
-    pub fn confirmed_seq(&self) -> u64 {
-        self.confirmed
-    }
-    pub fn segment_count(&self) -> usize {
-        self.segments.len()
-    }
 }
 
 #[cfg(test)]
@@ -248,7 +242,7 @@ mod tests {
         assert_eq!(w.append(FrameKind::Records, b"r\n").unwrap(), 4);
         w.confirm(4).unwrap();
         assert_eq!(w.unconfirmed_bytes(), 0);
-        assert_eq!(w.segment_count(), 1);
+        assert_eq!(w.segments.len(), 1);
         drop(w);
         let (_, replay) = Wal::open(dir.path(), FsyncPolicy::Never, 1 << 16, None).unwrap();
         assert!(replay.is_empty());

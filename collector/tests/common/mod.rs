@@ -2,7 +2,7 @@
 //! writes the way an unreachable ClickHouse does, and record builders.
 #![allow(dead_code)]
 
-use collector::store::{BoxFuture, RecordQuery, Store, StoreError};
+use collector::{BoxFuture, RecordQuery, Store, StoreError};
 use collector::{EmbeddedConfig, EmbeddedStore, Pipeline, PipelineConfig};
 use digest::{
     ChangeEvent, DigestRecord, ManualClock, Micros, SharedClock, SpanId, SpanKind, TraceId,

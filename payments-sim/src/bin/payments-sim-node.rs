@@ -10,8 +10,8 @@
 //!     [--digest-dir DIR] [--delays real|virtual] [--hold-us N]
 //! ```
 
-use digest::sink::{FileSink, FileSinkConfig};
 use digest::Sink;
+use digest::{FileSink, FileSinkConfig};
 use payments_sim::msg::Service;
 use payments_sim::{Delays, Mode, SimBuilder, SimConfig};
 use std::io::BufRead;

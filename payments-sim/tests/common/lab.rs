@@ -4,7 +4,7 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use digest::sink::MemorySink;
+use digest::MemorySink;
 use digest::{decode_record, ChangeEvent, DigestRecord, ManualClock, SpanKind};
 use http_body_util::BodyExt;
 use parking_lot::Mutex;

@@ -3,7 +3,7 @@
 
 pub mod lab;
 
-use digest::sink::MemorySink;
+use digest::MemorySink;
 use digest::{decode_record, DigestRecord, SpanKind};
 use payments_sim::loadgen::PaymentGen;
 use payments_sim::{Delays, LoadConfig, Mode, Sim, SimBuilder, SimConfig};

@@ -5,13 +5,14 @@
 //! insertions, field swaps) and arbitrary bytes; the line splitter and the frame
 //! reader never panic.
 
-use collector::config::Limits;
-use collector::lines::{parse_lines, Accept};
-use collector::scan::{decode_fast, scan_record};
+use super::{decode_fast, scan_record};
+use crate::bench::generate_lines;
+use crate::config::Limits;
+use crate::lines::{parse_lines, Accept};
 use proptest::prelude::*;
 
 static LINES: std::sync::LazyLock<Vec<Vec<u8>>> = std::sync::LazyLock::new(|| {
-    collector::bench::generate_lines(200, 9, 1_800_000_000_000_000, 50)
+    generate_lines(200, 9, 1_800_000_000_000_000, 50)
         .split(|&b| b == b'\n')
         .filter(|l| !l.is_empty())
         .map(|l| l.to_vec())
@@ -127,12 +128,12 @@ proptest! {
     #[test]
     fn bodies_and_frames_never_panic(bytes in prop::collection::vec(interesting(), 0..2000)) {
         let p = parse_lines(&bytes, &Limits::default(), Accept::Digest).unwrap();
-        prop_assert_eq!(p.records().len() as u64 + p.events.len() as u64 + p.rejected,
+        prop_assert_eq!(p.with_views(|v| v.len()) as u64 + p.events.len() as u64 + p.rejected,
             bytes.split(|&b| b == b'\n').filter(|l| {
                 let l = l.strip_suffix(b"\r").unwrap_or(l);
                 !l.iter().all(|b| b.is_ascii_whitespace())
             }).count() as u64);
-        let _ = collector::wal::frame::decode_all(&bytes);
+        let _ = crate::wal::frame::decode_all(&bytes);
     }
 }
 
