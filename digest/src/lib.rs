@@ -21,8 +21,8 @@
 //! the instance name, install it, and open a span with target `"digest"` around
 //! each handler. The span's fields are the record's (see [`DigestLayer`] for the
 //! full list); fields declared `Empty` can be recorded when the outcome is
-//! known. Closing the span writes the line. `digest/examples/pay_service.rs` is
-//! a small tokio service written this way.
+//! known. Closing the span writes the line. `digest/examples/pay_service/` is a
+//! small tokio service written this way.
 //!
 //! ```
 //! use digest::{DigestLayer, MemorySink, SpanId, SpanKind, SystemClock};
