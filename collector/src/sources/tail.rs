@@ -13,9 +13,10 @@
 
 use super::sofa::{decode_sofa_line, SofaLine, SofaLogKind, SofaOptions, SofaStat};
 use super::tail_checkpoint::{self as ckpt, Checkpoint, FileIdentity, FINGERPRINT_BYTES};
+pub use super::tail_stats::{BadLine, SharedTailStats, TailStats};
 use crate::store::BoxFuture;
 use digest::{ChangeEvent, DigestRecord, Line};
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
@@ -128,36 +129,6 @@ impl TailConfig {
     }
 }
 
-/// A bad line, for the operator.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct BadLine {
-    pub path: PathBuf,
-    /// Byte offset of the line in its file.
-    pub offset: u64,
-    pub reason: String,
-}
-
-/// What the tailer did so far.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct TailStats {
-    pub files_followed: usize,
-    pub lines_accepted: u64,
-    pub records: u64,
-    pub events: u64,
-    pub stat_lines: u64,
-    pub rejected_total: u64,
-    pub rejected_by_reason: BTreeMap<String, u64>,
-    /// Batches the sink refused (offered again later).
-    pub deliveries_refused: u64,
-    /// Files let go after a rename or delete, once drained.
-    pub rotations: u64,
-    /// Files that shrank or got a different head (copytruncate).
-    pub truncations: u64,
-    pub io_errors: u64,
-    /// The last bad lines (at most 20).
-    pub recent_bad_lines: VecDeque<BadLine>,
-}
-
 /// What one [`Tailer::poll_once`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PollReport {
@@ -195,10 +166,6 @@ pub struct Tailer<S: TailSink> {
     stats: TailStats,
     shared: SharedTailStats,
 }
-
-/// A copy of the tailer's stats that other tasks (e.g. `/api/stats`) can read;
-/// refreshed at the end of every poll.
-pub type SharedTailStats = std::sync::Arc<parking_lot::Mutex<TailStats>>;
 
 impl<S: TailSink> Tailer<S> {
     /// Validates the config and loads the checkpoints (a corrupt checkpoint

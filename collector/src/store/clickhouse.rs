@@ -5,78 +5,11 @@
 //! [`StoreError::Unavailable`], the pipeline keeps the batch in its write-ahead
 //! buffer, and the next try after ClickHouse returns writes it.
 
+pub use super::clickhouse_config::ClickHouseConfig;
 use super::clickhouse_schema::{create_tables, EventRow, RecordRow, RecordRowRef, EVENTS, RECORDS};
 use super::{BoxFuture, RecordQuery, Store, StoreError};
 use digest::{ChangeEvent, DigestRecord, Micros, SpanId, SpanKind, TraceId};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-
-/// Where the store writes. TOML/JSON keys are the field names.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct ClickHouseConfig {
-    /// HTTP interface, e.g. `http://127.0.0.1:8123`.
-    pub url: String,
-    /// Database name (created if missing): letters, digits and `_` only.
-    #[serde(default = "default_database")]
-    pub database: String,
-    #[serde(default)]
-    pub user: Option<String>,
-    #[serde(default)]
-    pub password: Option<String>,
-    /// Any one operation taking longer than this fails as `Unavailable`
-    /// (a hung server must not stall the pipeline forever).
-    #[serde(default = "default_timeout_ms")]
-    pub timeout_ms: u64,
-}
-
-fn default_timeout_ms() -> u64 {
-    30_000
-}
-
-fn default_database() -> String {
-    "warroom".to_string()
-}
-
-impl ClickHouseConfig {
-    pub fn new(url: impl Into<String>) -> Self {
-        Self {
-            url: url.into(),
-            database: default_database(),
-            user: None,
-            password: None,
-            timeout_ms: default_timeout_ms(),
-        }
-    }
-
-    /// Checks the fields; the error names the bad one.
-    pub fn validate(&self) -> Result<(), StoreError> {
-        if !(self.url.starts_with("http://") || self.url.starts_with("https://")) {
-            return Err(StoreError::Refused(format!(
-                "clickhouse `url` must start with http:// or https://, got {:?}",
-                self.url
-            )));
-        }
-        let db_ok = !self.database.is_empty()
-            && self.database.len() <= 64
-            && self
-                .database
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
-            && !self.database.as_bytes()[0].is_ascii_digit();
-        if !db_ok {
-            return Err(StoreError::Refused(format!(
-                "clickhouse `database` must be letters, digits and `_` (not starting with a digit), got {:?}",
-                self.database
-            )));
-        }
-        if self.timeout_ms == 0 {
-            return Err(StoreError::Refused(
-                "clickhouse `timeout_ms` must be above 0".into(),
-            ));
-        }
-        Ok(())
-    }
-}
 
 /// The ClickHouse backend.
 pub struct ClickHouseStore {
@@ -95,7 +28,7 @@ pub struct ClickHouseStore {
 }
 
 /// Dedup keys read back at open: the collector's default duplicate window.
-pub const RECENT_KEYS_AT_OPEN: usize = 500_000;
+const RECENT_KEYS_AT_OPEN: usize = 500_000;
 
 /// Maps a client error: network trouble and timeouts mean "try again later".
 fn map_err(e: ::clickhouse::error::Error) -> StoreError {
@@ -145,7 +78,7 @@ impl ClickHouseStore {
 
     /// A store whose schema exists now; `Unavailable` when the server is down.
     /// It also reads back the dedup keys of the newest records (up to
-    /// [`RECENT_KEYS_AT_OPEN`]) for [`Store::recent_keys`].
+    /// 500 000, the default duplicate window) for [`Store::recent_keys`].
     pub async fn open(cfg: ClickHouseConfig) -> Result<Self, StoreError> {
         let s = Self::new(cfg)?;
         s.ensure_schema().await?;

@@ -6,6 +6,7 @@
 //! sequence number, reported by [`Store::applied_seq`] so the pipeline never
 //! replays a batch twice. A segment is deleted once all its records are evicted.
 
+pub use super::embedded_config::EmbeddedConfig;
 use super::{BoxFuture, LineBatch, LineMeta, RecordQuery, Store, StoreError};
 use crate::scan::{decode_fast, scan_record, RecordView};
 use crate::wal::frame::{self, FrameKind};
@@ -13,36 +14,10 @@ use digest::{
     encode_event, ChangeEvent, DigestRecord, Line, Micros, SharedClock, SpanId, SpanKind, TraceId,
 };
 use parking_lot::Mutex;
-use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
-
-/// Retention and files of the embedded store.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct EmbeddedConfig {
-    /// Records kept, at most (oldest evicted first).
-    pub max_records: usize,
-    /// Records older than this (by their `time`) are evicted; `None` keeps them.
-    pub max_age_s: Option<u64>,
-    /// Change events kept, at most.
-    pub max_events: usize,
-    /// Roll to a new segment file past this size.
-    pub segment_bytes: u64,
-}
-
-impl Default for EmbeddedConfig {
-    fn default() -> Self {
-        Self {
-            max_records: 300_000,
-            max_age_s: Some(6 * 3600),
-            max_events: 100_000,
-            segment_bytes: 32 << 20,
-        }
-    }
-}
 
 struct Segment {
     path: PathBuf,

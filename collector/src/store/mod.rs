@@ -4,8 +4,10 @@
 
 mod batch;
 pub(crate) mod clickhouse;
+mod clickhouse_config;
 mod clickhouse_schema;
 pub(crate) mod embedded;
+mod embedded_config;
 
 pub use batch::{LineBatch, LineMeta};
 use digest::{ChangeEvent, DigestRecord, Micros, SpanId, SpanKind, TraceId};
