@@ -157,7 +157,7 @@ fn record(i: u64) -> DigestRecord {
         operation: "PayService.pay".into(),
         peer: "cashier".into(),
         duration_us: 1000 + i % 5000,
-        success: i % 50 != 0,
+        success: !i.is_multiple_of(50),
         code: "SUCCESS".into(),
         scene: "quick_pay".into(),
         channel: "SDK".into(),

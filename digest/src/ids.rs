@@ -46,12 +46,13 @@ fn write_hex(out: &mut Vec<u8>, v: u128, digits: usize) {
     }
 }
 
-/// A 128-bit trace id.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// A 128-bit trace id. Zero (invalid) is the default only so that
+/// `..Default::default()` works in builders and tests; parsing refuses it.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TraceId(pub u128);
 
-/// A 64-bit span id.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// A 64-bit span id. Zero (invalid) is the default, as for [`TraceId`].
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SpanId(pub u64);
 
 impl TraceId {

@@ -8,13 +8,26 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
-/// Which side of a call a record describes.
+/// Which side of a call a record describes. `Server` is the default only so
+/// that `..Default::default()` works in builders and tests; the codec never
+/// accepts a record without a kind.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum SpanKind {
     /// Provider side: the callee's view.
+    #[default]
     Server,
     /// User side: the caller's view of a call to another platform service.
     Client,
@@ -89,24 +102,6 @@ pub struct DigestRecord {
     pub keys: Keys,
     pub amount_cents: Option<i64>,
     pub sql_count: Option<u32>,
-}
-
-// Zero ids and `server` are defaults only so that `..Default::default()` works in
-// builders and tests; the codec never accepts a record without real ids and a kind.
-impl Default for TraceId {
-    fn default() -> Self {
-        TraceId(0)
-    }
-}
-impl Default for SpanId {
-    fn default() -> Self {
-        SpanId(0)
-    }
-}
-impl Default for SpanKind {
-    fn default() -> Self {
-        SpanKind::Server
-    }
 }
 
 impl DigestRecord {

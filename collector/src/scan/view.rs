@@ -94,7 +94,7 @@ impl<'a> RecordView<'a> {
     }
 
     /// The owned record (what `digest::decode_record` would return for the line).
-    pub fn to_record(&self) -> DigestRecord {
+    pub fn to_record(self) -> DigestRecord {
         let keys = match self.keys {
             KeysRef::None => Keys::new(),
             KeysRef::Map(m) => m.clone(),

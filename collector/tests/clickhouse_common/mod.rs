@@ -61,12 +61,17 @@ pub fn minimal_record(i: u64, service: &str, kind: SpanKind) -> DigestRecord {
         span_id: SpanId(0x2000 + i),
         kind,
         service: service.into(),
-        operation: if i % 2 == 0 { "pay" } else { "query" }.into(),
+        operation: if i.is_multiple_of(2) { "pay" } else { "query" }.into(),
         duration_us: i,
         success: true,
-        code: if i % 3 == 0 { "SUCCESS" } else { "LIMIT" }.into(),
-        scene: if i % 4 == 0 { "quick_pay" } else { "" }.into(),
-        shadow: i % 5 == 0,
+        code: if i.is_multiple_of(3) {
+            "SUCCESS"
+        } else {
+            "LIMIT"
+        }
+        .into(),
+        scene: if i.is_multiple_of(4) { "quick_pay" } else { "" }.into(),
+        shadow: i.is_multiple_of(5),
         ..Default::default()
     }
 }

@@ -104,8 +104,8 @@ pub fn rec(t: u128, s: u64, time_us: Micros) -> DigestRecord {
         service: "trade".into(),
         operation: "TradeService.pay".into(),
         duration_us: 1_000 + s,
-        success: s % 10 != 0,
-        code: if s % 10 != 0 {
+        success: !s.is_multiple_of(10),
+        code: if !s.is_multiple_of(10) {
             "SUCCESS".into()
         } else {
             "BANK_TIMEOUT".into()

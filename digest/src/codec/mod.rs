@@ -53,6 +53,8 @@ impl DecodeError {
 }
 
 /// One decoded line: a call record or a change event.
+// Records are nearly every line: boxing them would cost an allocation each.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Line {
     Record(DigestRecord),
