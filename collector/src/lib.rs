@@ -22,6 +22,8 @@ mod preagg;
 mod scan;
 mod sources;
 mod store;
+#[cfg(test)]
+mod test_lines;
 mod wal;
 
 pub use bus::{Bus, Subscription};

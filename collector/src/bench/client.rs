@@ -55,21 +55,27 @@ impl Conn {
         self.read_reply().await
     }
 
+    /// Appends what the server sent next to the buffer; EOF is an error.
+    async fn read_more(&mut self) -> std::io::Result<()> {
+        let mut tmp = [0u8; 8192];
+        let n = self.s.read(&mut tmp).await?;
+        if n == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "connection closed",
+            ));
+        }
+        self.buf.extend_from_slice(&tmp[..n]);
+        Ok(())
+    }
+
     async fn read_reply(&mut self) -> std::io::Result<HttpReply> {
         let bad = |m: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, m.to_string());
         let head_end = loop {
             if let Some(p) = memchr::memmem::find(&self.buf, b"\r\n\r\n") {
                 break p;
             }
-            let mut tmp = [0u8; 8192];
-            let n = self.s.read(&mut tmp).await?;
-            if n == 0 {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::UnexpectedEof,
-                    "connection closed",
-                ));
-            }
-            self.buf.extend_from_slice(&tmp[..n]);
+            self.read_more().await?;
         };
         let head = String::from_utf8_lossy(&self.buf[..head_end]).to_string();
         let mut lines = head.split("\r\n");
@@ -89,15 +95,7 @@ impl Conn {
             .ok_or_else(|| bad("no content-length"))?;
         let total = head_end + 4 + len;
         while self.buf.len() < total {
-            let mut tmp = [0u8; 8192];
-            let n = self.s.read(&mut tmp).await?;
-            if n == 0 {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::UnexpectedEof,
-                    "connection closed",
-                ));
-            }
-            self.buf.extend_from_slice(&tmp[..n]);
+            self.read_more().await?;
         }
         let body = self.buf[head_end + 4..total].to_vec();
         self.buf.drain(..total);

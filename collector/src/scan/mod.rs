@@ -22,16 +22,6 @@ pub fn decode_fast(line: &[u8]) -> Result<Line, DecodeError> {
     }
 }
 
-fn trim_eol(mut line: &[u8]) -> &[u8] {
-    if let Some(rest) = line.strip_suffix(b"\n") {
-        line = rest;
-    }
-    if let Some(rest) = line.strip_suffix(b"\r") {
-        line = rest;
-    }
-    line
-}
-
 /// One bit per record field (by its index in the table), to refuse duplicates.
 const fn bit(f: RecordField) -> u32 {
     1 << f as u32
@@ -90,10 +80,10 @@ fn read_field<'a>(c: &mut Cur<'a>, field: RecordField, v: &mut RecordView<'a>) -
     Some(())
 }
 
-/// Scans a plain v1 record line. `None` = not plain (or not valid): use the reference.
+/// Scans a plain v1 record line (its `\n` or `\r\n`, whitespace to JSON, is
+/// skipped with any other). `None` = not plain (or not valid): use the reference.
 pub fn scan_record(line: &[u8]) -> Option<RecordView<'_>> {
-    let b = trim_eol(line);
-    let mut c = Cur { b, i: 0 };
+    let mut c = Cur { b: line, i: 0 };
     let mut v = RecordView {
         success: false,
         ..RecordView::EMPTY
@@ -136,7 +126,7 @@ pub fn scan_record(line: &[u8]) -> Option<RecordView<'_>> {
         }
     }
     c.ws();
-    if c.i != b.len() || seen & REQUIRED != REQUIRED || v.service.is_empty() {
+    if c.i != line.len() || seen & REQUIRED != REQUIRED || v.service.is_empty() {
         return None;
     }
     Some(v)
