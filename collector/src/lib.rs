@@ -6,7 +6,15 @@
 //! Flow: `http` (edge) / `sources` (decoders) → [`Pipeline`] (`wal` → `dedup` →
 //! `preagg` → `store`) → `bus` (subscriptions for the analyzer).
 //!
+//! What other crates use: [`Pipeline`] with its [`PipelineConfig`] and
+//! [`Bus`] of subscriptions; [`serve`] (the HTTP edge); the stores behind
+//! [`Store`] ([`EmbeddedStore`], [`ClickHouseStore`]); the file [`Tailer`]; and
+//! the pure decoders ([`decode_otlp`], [`decode_sofa_line`]) with their wire
+//! types ([`otlp_proto`]). Benchmark and load-test tooling (`bench`) is built
+//! only with the `bench` feature.
+//!
 //! Must not: depend on the analyzer or any crate above it; lose a record it acknowledged.
+
 #[cfg(feature = "bench")]
 pub mod bench;
 mod bus;
@@ -29,11 +37,11 @@ mod wal;
 pub use bus::{Bus, Subscription};
 pub use config::{FsyncPolicy, Limits, PipelineConfig};
 pub use error::{IngestError, OpenError};
-pub use http::{router, serve};
+pub use http::serve;
 pub use pipeline::{Pipeline, Receipt};
 pub use sources::otlp::{
-    decode_otlp, decode_otlp_with, export_response, status_response, throttled_response,
-    KnownServices, OtlpBatch, OtlpError, OtlpFormat, OtlpOptions, OtlpResponse,
+    decode_otlp, decode_otlp_with, export_response, throttled_response, KnownServices, OtlpBatch,
+    OtlpError, OtlpFormat, OtlpOptions, OtlpResponse,
 };
 pub use sources::otlp_proto;
 pub use sources::sofa::{

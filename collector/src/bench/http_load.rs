@@ -158,7 +158,7 @@ pub enum HttpRunError {
 
 /// HTTP ingest end to end in this process: a real loopback listener, the
 /// write-ahead buffer with `fsync`, the embedded store in `dir` (removed
-/// afterwards), and [`drive_http`] sending generated v1 lines
+/// afterwards), and a client sending generated v1 lines
 /// (`lines_per_request` each) over `connections` for `duration`.
 pub async fn http_end_to_end(
     dir: &std::path::Path,

@@ -1,6 +1,7 @@
 //! The HTTP edge (axum): one router with the ingest endpoints, the stats and
 //! trace API and `/metrics`. Handlers only read bodies, call the pipeline and map
-//! its typed errors to status codes; `warroom up` mounts [`router`] too.
+//! its typed errors to status codes. [`serve`] is what `warroom up` and
+//! `warroom collect` run.
 
 mod api;
 mod ingest;
@@ -10,8 +11,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use std::future::Future;
 
-/// The collector's routes, ready to serve or to merge into a larger app.
-pub fn router(p: Pipeline) -> Router {
+/// The collector's routes.
+fn router(p: Pipeline) -> Router {
     Router::new()
         .route("/v1/digest", post(ingest::post_digest))
         .route("/v1/events", post(ingest::post_events))
@@ -23,7 +24,8 @@ pub fn router(p: Pipeline) -> Router {
         .with_state(p)
 }
 
-/// Serves [`router`] on `listener` until `shutdown` resolves.
+/// Serves the collector's routes (ingest, the stats and trace API, `/metrics`)
+/// on `listener` until `shutdown` resolves.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     p: Pipeline,

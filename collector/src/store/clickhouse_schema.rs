@@ -7,6 +7,10 @@
 //! and write the same in RowBinary). Each row carries the write-ahead batch it
 //! came in (`wal_seq`), written in the same INSERT as the data, so the highest
 //! one stored tells a restarted pipeline what not to replay.
+//!
+//! The records table follows `digest::RECORD_FIELDS` ([`record_columns`]); the
+//! row types are written out by hand, and tests here fail when their fields
+//! and the columns drift apart.
 
 use digest::{
     ChangeEvent, ChangeKind, DigestRecord, Presence, SpanId, SpanKind, TraceId, ValueType,
@@ -89,7 +93,7 @@ pub fn create_tables(lc: &str) -> [String; 2] {
     ]
 }
 
-/// One row of [`RECORDS`]; field order is column order.
+/// One row of [`RECORDS`], as read: one field per column of [`record_columns`].
 #[derive(Debug, Clone, PartialEq, clickhouse::Row, Serialize, Deserialize)]
 pub struct RecordRow {
     pub ts: u32,
