@@ -15,7 +15,7 @@ mod http;
 pub use file::{FileSink, FileSinkConfig};
 pub use http::{HttpShipper, HttpShipperConfig};
 
-use crate::codec::{encode_event, encode_record};
+use crate::codec::encode_record;
 use crate::record::{ChangeEvent, DigestRecord};
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -184,18 +184,6 @@ impl MemorySink {
     /// Every change event so far.
     pub fn events(&self) -> Vec<ChangeEvent> {
         self.events.lock().clone()
-    }
-    /// Every event as an encoded line.
-    pub fn event_lines(&self) -> Vec<Vec<u8>> {
-        self.events
-            .lock()
-            .iter()
-            .map(|e| {
-                let mut b = Vec::new();
-                encode_event(&mut b, e);
-                b
-            })
-            .collect()
     }
 }
 
