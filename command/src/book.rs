@@ -1,10 +1,17 @@
-//! The incident book: opens an incident when the analyzer names a root cause, refines it
-//! while the diagnosis improves, keeps its damage current, and closes it — `recovered` once
-//! its cause is gone and everything is healthy for a while, `superseded` when the diagnosis
-//! moved elsewhere. It also tracks the episode (when anything was first flagged, the first
-//! bad request near it), which gives a new incident its start and detection times.
+//! The incident book: one incident per fault. It opens an incident when the analyzer names
+//! a root cause on a component no open incident holds, refines it while the diagnosis
+//! improves (another kind on the same component — latency to errors —, a better-supported
+//! cause while the diagnosis is young, or the cause a symptom's incident moved to), keeps
+//! its damage current, and closes it — `recovered` once its cause is gone and everything is
+//! healthy for a while, `superseded` when the diagnosis moved elsewhere, `resolved` when a
+//! commander says so. A cause that returns soon after its incident closed reopens that
+//! incident (a flapping fault is one incident). It also tracks the episode (when anything
+//! was first flagged, the first bad request near it), which gives a new incident its start
+//! and detection times.
 
+use crate::error::CommandError;
 use crate::incident::{EntryKind, Incident, IncidentStatus};
+use crate::rules::target_of;
 use analyzer::{Candidate, Impact};
 use digest::Micros;
 use serde::{Deserialize, Serialize};
@@ -24,6 +31,8 @@ pub struct BookConfig {
     pub min_confidence: f64,
     /// Closed incidents kept for the API.
     pub history: usize,
+    /// Seconds after closing during which the same cause reopens its incident.
+    pub reopen_s: u64,
 }
 
 impl Default for BookConfig {
@@ -34,6 +43,7 @@ impl Default for BookConfig {
             refine_s: 2,
             min_confidence: 0.5,
             history: 200,
+            reopen_s: 60,
         }
     }
 }
@@ -60,6 +70,9 @@ pub struct IncidentBook {
     calm_since_us: Option<Micros>,
     /// First tick of the current episode that flagged anything.
     episode_detected_us: Option<Micros>,
+    /// Components whose incident a commander resolved while the cause was still named,
+    /// with the last tick it was named: no incident opens for them until they clear.
+    muted: Vec<(String, Micros)>,
 }
 
 impl IncidentBook {
@@ -72,6 +85,7 @@ impl IncidentBook {
             last_bad_us: 0,
             calm_since_us: None,
             episode_detected_us: None,
+            muted: Vec::new(),
         }
     }
 
@@ -139,8 +153,9 @@ impl IncidentBook {
         }
     }
 
-    /// The top candidate: the open incident with its cause, else the youngest provisional
-    /// one (revised in place), else a new incident.
+    /// The top candidate: the open incident on its component, else the youngest provisional
+    /// one or one whose diagnosis moved away (revised in place), else the recently closed
+    /// incident on its component (reopened), else a new incident.
     fn take_up(
         &mut self,
         now_us: Micros,
@@ -149,75 +164,135 @@ impl IncidentBook {
         detected_us: Micros,
         impact: &impl Fn(Micros) -> Impact,
     ) {
-        let id = top.root_cause.identity();
+        let key = target_of(&top.root_cause);
+        if self.muted.iter().any(|(k, _)| *k == key) {
+            return;
+        }
         let refine_us = self.cfg.refine_s * 1_000_000;
         let young = |i: &Incident| now_us.saturating_sub(i.diagnosed_us) <= refine_us;
+        // The diagnosis of a symptom moved to its cause: an incident not healed whose
+        // cause the analyzer stopped naming.
+        let moved = |i: &Incident| i.absent_since_us.is_some() && i.recovered_us.is_none();
         let pos = self
             .open
             .iter()
-            .position(|i| i.root_cause.identity() == id)
+            .position(|i| target_of(&i.root_cause) == key)
             .or_else(|| {
                 self.open
                     .iter()
                     .enumerate()
-                    .filter(|(_, i)| young(i))
+                    .filter(|(_, i)| young(i) || moved(i))
                     .max_by_key(|(_, i)| i.diagnosed_us)
                     .map(|(p, _)| p)
             });
-        match pos.map(|p| &mut self.open[p]) {
-            Some(inc) if inc.root_cause.identity() != id => {
-                // A young diagnosis refined by better evidence in the same episode.
+        if let Some(p) = pos {
+            let inc = &mut self.open[p];
+            if inc.root_cause.identity() != top.root_cause.identity() {
                 let was = inc.title();
                 inc.revisions.push(inc.root_cause.clone());
                 inc.root_cause = top.root_cause.clone();
-                inc.confidence = top.confidence;
-                inc.evidence = top.evidence.clone();
                 inc.diagnosed_us = now_us;
                 let detail = format!("{was} → {}", inc.title());
                 inc.note(now_us, EntryKind::Revised, detail, None, None);
             }
-            Some(inc) => {
-                inc.confidence = top.confidence;
-                inc.evidence = top.evidence.clone();
-                inc.root_cause = top.root_cause.clone();
-            }
-            None => {
-                let start_us = start_us.min(now_us);
-                let detected_us = detected_us.min(now_us);
-                let mut inc = Incident {
-                    id: self.next_id,
-                    status: IncidentStatus::Open,
-                    root_cause: top.root_cause.clone(),
-                    confidence: top.confidence,
-                    evidence: top.evidence.clone(),
-                    candidates: Vec::new(),
-                    revisions: Vec::new(),
-                    start_us,
-                    detected_us,
-                    diagnosed_us: now_us,
-                    last_seen_us: now_us,
-                    recovered_us: None,
-                    closed_us: None,
-                    impact: impact(start_us),
-                    runs: Vec::new(),
-                    reconciliation: None,
-                    timeline: Vec::new(),
-                    absent_since_us: None,
-                    acted_on: None,
-                };
-                let title = inc.title();
-                inc.note(
-                    start_us,
-                    EntryKind::FirstBadRequest,
-                    "first failed or slow request".into(),
-                    None,
-                    None,
-                );
-                inc.note(detected_us, EntryKind::Detected, title.clone(), None, None);
-                inc.note(now_us, EntryKind::Diagnosed, title, None, None);
-                self.next_id += 1;
-                self.open.push(inc);
-            }
+            inc.confidence = top.confidence;
+            inc.evidence = top.evidence.clone();
+            inc.root_cause = top.root_cause.clone();
+            return;
+        }
+        let reopen_us = self.cfg.reopen_s * 1_000_000;
+        if let Some(p) = self.closed.iter().rposition(|i| {
+            i.status != IncidentStatus::Resolved
+                && target_of(&i.root_cause) == key
+                && i.closed_us
+                    .is_some_and(|c| now_us.saturating_sub(c) <= reopen_us)
+        }) {
+            let mut inc = self.closed.remove(p).expect("found");
+            inc.status = IncidentStatus::Open;
+            inc.closed_us = None;
+            inc.recovered_us = None;
+            inc.absent_since_us = None;
+            inc.last_seen_us = now_us;
+            inc.root_cause = top.root_cause.clone();
+            inc.confidence = top.confidence;
+            inc.evidence = top.evidence.clone();
+            let detail = format!("{} is back", inc.title());
+            inc.note(now_us, EntryKind::Reopened, detail, None, None);
+            self.open.push(inc);
+            return;
+        }
+        let start_us = start_us.min(now_us);
+        let detected_us = detected_us.min(now_us);
+        let mut inc = Incident {
+            id: self.next_id,
+            status: IncidentStatus::Open,
+            root_cause: top.root_cause.clone(),
+            confidence: top.confidence,
+            evidence: top.evidence.clone(),
+            candidates: Vec::new(),
+            revisions: Vec::new(),
+            start_us,
+            detected_us,
+            diagnosed_us: now_us,
+            last_seen_us: now_us,
+            recovered_us: None,
+            closed_us: None,
+            impact: impact(start_us),
+            runs: Vec::new(),
+            reconciliation: None,
+            timeline: Vec::new(),
+            absent_since_us: None,
+            acted_on: None,
+        };
+        let title = inc.title();
+        inc.note(
+            start_us,
+            EntryKind::FirstBadRequest,
+            "first failed or slow request".into(),
+            None,
+            None,
+        );
+        inc.note(detected_us, EntryKind::Detected, title.clone(), None, None);
+        inc.note(now_us, EntryKind::Diagnosed, title, None, None);
+        self.next_id += 1;
+        self.open.push(inc);
+    }
+
+    /// A commander closes `id` as resolved with `note`; while its cause is still named no
+    /// incident opens for it again.
+    pub(crate) fn resolve(
+        &mut self,
+        id: u64,
+        now_us: Micros,
+        note: &str,
+        by: &str,
+    ) -> Result<(), CommandError> {
+        let p = match self.open.iter().position(|i| i.id == id) {
+            Some(p) => p,
+            None if self.get(id).is_some() => return Err(CommandError::Closed(id)),
+            None => return Err(CommandError::UnknownIncident(id)),
+        };
+        let mut inc = self.open.remove(p);
+        inc.status = IncidentStatus::Resolved;
+        inc.closed_us = Some(now_us);
+        inc.note(
+            now_us,
+            EntryKind::Resolved,
+            note.to_string(),
+            Some(by.to_string()),
+            None,
+        );
+        if inc.absent_since_us.is_none() {
+            self.muted.push((target_of(&inc.root_cause), now_us));
+        }
+        self.push_closed(inc);
+        Ok(())
+    }
+
+    fn push_closed(&mut self, inc: Incident) {
+        self.closed.push_back(inc);
+        while self.closed.len() > self.cfg.history {
+            self.closed.pop_front();
         }
     }
 
@@ -227,8 +302,8 @@ impl IncidentBook {
         let supersede_us = self.cfg.supersede_after_s * 1_000_000;
         let calm = t.now_us.saturating_sub(self.last_bad_us);
         for inc in &mut self.open {
-            let id = inc.root_cause.identity();
-            if t.candidates.iter().any(|c| c.root_cause.identity() == id) {
+            let key = target_of(&inc.root_cause);
+            if t.candidates.iter().any(|c| target_of(&c.root_cause) == key) {
                 inc.last_seen_us = t.now_us;
                 inc.absent_since_us = None;
             } else if inc.absent_since_us.is_none() {
@@ -281,10 +356,18 @@ impl IncidentBook {
             .partition(|i| i.is_open());
         self.open = still;
         for i in done {
-            self.closed.push_back(i);
-            while self.closed.len() > self.cfg.history {
-                self.closed.pop_front();
+            self.push_closed(i);
+        }
+        // A muted component is unmuted once it has not been named for `recover_after_s`.
+        for (key, seen) in &mut self.muted {
+            if t.candidates
+                .iter()
+                .any(|c| target_of(&c.root_cause) == *key)
+            {
+                *seen = t.now_us;
             }
         }
+        self.muted
+            .retain(|(_, seen)| t.now_us.saturating_sub(*seen) < recover_us);
     }
 }

@@ -14,10 +14,10 @@ use crate::books::{Books, Reconciler};
 use crate::error::CommandError;
 use crate::incident::{EntryKind, Incident, RunRecord};
 use crate::notice::Notice;
-use crate::rules::{target_of, trigger_of, RulesConfig};
+use crate::rules::{target_of, trigger_of, Readings, RulesConfig};
 use analyzer::{Analyzer, Candidate, Impact, RootCause};
 use digest::{Micros, SharedClock};
-use healer::{Engine, RunId, RunState, Trigger};
+use healer::{Engine, PlanOption, RunId, RunState, Trigger};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
@@ -41,6 +41,13 @@ pub trait DiagnosisSource {
     fn any_unhealthy(&self) -> bool;
     /// The damage from `from_us` to the newest data.
     fn impact_since(&self, from_us: Micros) -> Impact;
+    /// Failed payments per second over the last two whole seconds and the current part
+    /// of one (the no-harm check's reading).
+    fn failures_per_s(&self, now_us: Micros) -> f64 {
+        let from = (now_us / 1_000_000).saturating_sub(2) * 1_000_000;
+        let span = 2.0 + (now_us % 1_000_000) as f64 / 1e6;
+        self.impact_since(from).failed_payments as f64 / span
+    }
 }
 
 impl DiagnosisSource for Analyzer {
@@ -130,10 +137,11 @@ impl CommandLoop {
                     cause: i.root_cause.clone(),
                 })
                 .collect();
-            (
-                starts,
-                self.rules.still_named(a.candidates(), s.drained_zones),
-            )
+            let readings = Readings {
+                named: self.rules.still_named(a.candidates(), s.drained_zones),
+                failures_per_s: a.failures_per_s(now),
+            };
+            (starts, readings)
         };
         let mut h = self.healer.lock().await;
         for st in starts {
@@ -250,6 +258,96 @@ impl CommandLoop {
         Ok(run)
     }
 
+    /// The plans a commander may run for `incident`, with what each would change.
+    pub async fn plans_for(&self, incident: u64) -> Result<Vec<PlanOption>, CommandError> {
+        let trigger = self.trigger_for(incident)?;
+        Ok(self.healer.lock().await.engine.plans_for(&trigger))
+    }
+
+    /// A commander runs `plan` for `incident` now (approved by them).
+    pub async fn run_plan(
+        &self,
+        incident: u64,
+        plan: &str,
+        by: &str,
+    ) -> Result<RunId, CommandError> {
+        let (trigger, cause) = {
+            let book = self.book.lock();
+            let i = book
+                .get(incident)
+                .ok_or(CommandError::UnknownIncident(incident))?;
+            if !i.is_open() {
+                return Err(CommandError::Closed(incident));
+            }
+            (trigger_of(i), i.root_cause.clone())
+        };
+        let target = trigger.target.clone();
+        let mut h = self.healer.lock().await;
+        let id = h.engine.start_plan(incident, trigger, plan, by)?;
+        {
+            let mut book = self.book.lock();
+            if let (Some(i), Some(run)) = (book.get_mut(incident), h.engine.run(id)) {
+                i.acted_on = Some(target.clone());
+                i.runs.push(record(run, cause, target));
+            }
+        }
+        self.copy_events(&mut h.engine);
+        Ok(id)
+    }
+
+    /// A commander undoes one applied action of one of `incident`'s runs; `action` is
+    /// `RUN.INDEX` as [`RunRecord::action_ids`] names them.
+    pub async fn undo(&self, incident: u64, action: &str, by: &str) -> Result<(), CommandError> {
+        let unknown = || CommandError::UnknownAction(action.to_string());
+        let (run, index) = action
+            .split_once('.')
+            .and_then(|(r, i)| Some((r.parse::<RunId>().ok()?, i.parse::<usize>().ok()?)))
+            .ok_or_else(unknown)?;
+        {
+            let book = self.book.lock();
+            let i = book
+                .get(incident)
+                .ok_or(CommandError::UnknownIncident(incident))?;
+            let r = i.runs.iter().find(|r| r.id == run).ok_or_else(unknown)?;
+            if index >= r.actions.len() {
+                return Err(unknown());
+            }
+        }
+        let mut h = self.healer.lock().await;
+        let result = h.engine.undo_action(run, index, by).await;
+        self.copy_events(&mut h.engine);
+        Ok(result?)
+    }
+
+    /// A commander declares `incident` over, with a note: plans still waiting for a decision
+    /// are rejected; its cause must clear before the book opens another incident for it.
+    pub async fn resolve(&self, incident: u64, note: &str, by: &str) -> Result<(), CommandError> {
+        let waiting: Vec<RunId> = {
+            let mut book = self.book.lock();
+            book.resolve(incident, self.clock.now_us(), note, by)?;
+            let i = book.get(incident).expect("just resolved");
+            i.runs
+                .iter()
+                .filter(|r| r.state == RunState::AwaitingApproval)
+                .map(|r| r.id)
+                .collect()
+        };
+        let mut h = self.healer.lock().await;
+        for run in waiting {
+            let _ = h.engine.reject(run, by, "the incident was resolved");
+        }
+        self.copy_events(&mut h.engine);
+        Ok(())
+    }
+
+    fn trigger_for(&self, incident: u64) -> Result<Trigger, CommandError> {
+        let book = self.book.lock();
+        let i = book
+            .get(incident)
+            .ok_or(CommandError::UnknownIncident(incident))?;
+        Ok(trigger_of(i))
+    }
+
     fn waiting_run(&self, incident: u64) -> Result<RunId, CommandError> {
         let book = self.book.lock();
         let i = book
@@ -322,5 +420,7 @@ fn record(r: &healer::PlanRun, cause: RootCause, target: String) -> RunRecord {
             .collect(),
         started_us: r.started_us,
         recovered_us: r.recovered_us,
+        harm_failed_payments: r.harm_failed_payments,
+        harm_aborted: r.harm_aborted,
     }
 }

@@ -9,6 +9,12 @@ pub enum CommandError {
     /// The incident has no plan waiting for a decision.
     #[error("incident {0} has no plan waiting for a commander")]
     NothingWaiting(u64),
+    /// The incident is closed (recovered, superseded or resolved).
+    #[error("incident {0} is closed")]
+    Closed(u64),
+    /// No action with this id (`RUN.INDEX`) on the incident.
+    #[error("no action {0} on this incident")]
+    UnknownAction(String),
     /// The healer refused.
     #[error(transparent)]
     Healer(#[from] healer::HealerError),

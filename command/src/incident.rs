@@ -18,6 +18,8 @@ pub enum IncidentStatus {
     Recovered,
     /// Its diagnosis moved elsewhere (another incident carries the fault).
     Superseded,
+    /// A commander declared it over, with a note.
+    Resolved,
 }
 
 impl IncidentStatus {
@@ -26,6 +28,7 @@ impl IncidentStatus {
             Self::Open => "open",
             Self::Recovered => "recovered",
             Self::Superseded => "superseded",
+            Self::Resolved => "resolved",
         }
     }
 }
@@ -54,6 +57,8 @@ pub enum EntryKind {
     ActionFailed,
     StageVerified,
     Undone,
+    /// The no-harm check found failed payments rising under a plan's actions.
+    Harm,
     /// A plan's verification saw the condition clear.
     Verified,
     /// The incident recovered (a plan verified it, or the watchers saw health again).
@@ -63,6 +68,10 @@ pub enum EntryKind {
     /// Orders, ledger and bank records were compared after recovery.
     Reconciled,
     Superseded,
+    /// A commander declared the incident over.
+    Resolved,
+    /// The same cause came back soon after the incident closed: the incident is open again.
+    Reopened,
     /// Free text by a person or a part of the war room.
     Note,
 }
@@ -82,6 +91,7 @@ impl From<RunEventKind> for EntryKind {
             RunEventKind::ActionFailed => Self::ActionFailed,
             RunEventKind::StageVerified => Self::StageVerified,
             RunEventKind::Undone => Self::Undone,
+            RunEventKind::Harm => Self::Harm,
             RunEventKind::Verified => Self::Verified,
             RunEventKind::Recovered => Self::Recovered,
         }
@@ -108,11 +118,14 @@ impl EntryKind {
             Self::ActionFailed => "action_failed",
             Self::StageVerified => "stage_verified",
             Self::Undone => "undone",
+            Self::Harm => "harm",
             Self::Verified => "verified",
             Self::Recovered => "recovered",
             Self::HealthyAgain => "healthy_again",
             Self::Reconciled => "reconciled",
             Self::Superseded => "superseded",
+            Self::Resolved => "resolved",
+            Self::Reopened => "reopened",
             Self::Note => "note",
         }
     }
@@ -150,6 +163,17 @@ pub struct RunRecord {
     pub actions: Vec<(String, bool)>,
     pub started_us: Micros,
     pub recovered_us: Option<Micros>,
+    /// Failed payments above the pre-action rate while it was over the no-harm bar.
+    pub harm_failed_payments: f64,
+    /// The no-harm check undid the run.
+    pub harm_aborted: bool,
+}
+
+impl RunRecord {
+    /// `RUN.INDEX` for each action, as a commander's undo names it.
+    pub fn action_ids(&self) -> impl Iterator<Item = String> + '_ {
+        (0..self.actions.len()).map(|i| format!("{}.{i}", self.id))
+    }
 }
 
 /// Orders, ledger and bank records compared after recovery.

@@ -31,4 +31,4 @@ pub use command_loop::{CommandConfig, CommandLoop, DiagnosisSource, Situation};
 pub use error::CommandError;
 pub use incident::{Entry, EntryKind, Incident, IncidentStatus, Reconciliation, RunRecord};
 pub use notice::{send_email, Notice, NOTIFIED};
-pub use rules::{drained_zone, target_of, trigger_of, RulesConfig, Targets};
+pub use rules::{drained_zone, target_of, trigger_of, Readings, RulesConfig, Targets};

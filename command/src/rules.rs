@@ -93,13 +93,25 @@ pub fn drained_zone(c: &Candidate, drained: &HashSet<String>) -> bool {
             .is_some_and(|z| drained.contains(z))
 }
 
-/// The healer targets the analyzer names at one tick; the healer's [`healer::Probe`].
+/// The healer targets the analyzer names at one tick.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Targets(pub HashSet<String>);
 
-impl healer::Probe for Targets {
+/// What the healer's [`healer::Probe`] reads at one step: the targets still named (a run
+/// has cleared when its target is not among them) and the failed payments per second
+/// (the no-harm check).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Readings {
+    pub named: Targets,
+    pub failures_per_s: f64,
+}
+
+impl healer::Probe for Readings {
     fn cleared(&self, t: &Trigger) -> bool {
-        !self.0.contains(&t.target)
+        !self.named.0.contains(&t.target)
+    }
+    fn failures_per_s(&self) -> Option<f64> {
+        Some(self.failures_per_s)
     }
 }
 
@@ -192,7 +204,11 @@ mod tests {
             "a zone still in use counts"
         );
         let t = Trigger::diagnosis("zone", "zone:zone-b", 0);
-        assert!(!healer::Probe::cleared(&named, &t));
-        assert!(healer::Probe::cleared(&Targets::default(), &t));
+        let r = |named| Readings {
+            named,
+            failures_per_s: 0.0,
+        };
+        assert!(!healer::Probe::cleared(&r(named), &t));
+        assert!(healer::Probe::cleared(&r(Targets::default()), &t));
     }
 }

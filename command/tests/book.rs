@@ -113,3 +113,82 @@ fn low_confidence_opens_nothing() {
     );
     assert!(book.open().is_empty());
 }
+
+#[test]
+fn one_component_is_one_incident_whatever_the_kind() {
+    let mut book = IncidentBook::new(BookConfig::default());
+    let slow = cand(RootCause::service(CauseKind::Latency, "risk"), 0.8);
+    let failing = cand(RootCause::service(CauseKind::Errors, "risk"), 0.9);
+    tick(&mut book, T, std::slice::from_ref(&slow), true);
+    // Well past the refine window the slow service starts failing: the same incident.
+    for k in 1..=10 {
+        tick(&mut book, T + k * S, std::slice::from_ref(&slow), true);
+    }
+    tick(&mut book, T + 11 * S, std::slice::from_ref(&failing), true);
+    tick(
+        &mut book,
+        T + 12 * S,
+        &[slow.clone(), failing.clone()],
+        true,
+    );
+    assert_eq!(book.open().len(), 1);
+    assert!(book.closed().next().is_none());
+    let i = &book.open()[0];
+    assert_eq!(
+        i.root_cause.kind,
+        CauseKind::Latency,
+        "the top candidate wins each tick"
+    );
+    assert_eq!(i.revisions.len(), 2, "latency → errors → latency");
+    assert_eq!(i.id, 1);
+}
+
+#[test]
+fn a_symptoms_incident_moves_to_its_cause() {
+    let mut book = IncidentBook::new(BookConfig::default());
+    let entry = cand(RootCause::service(CauseKind::Errors, "cashier"), 0.7);
+    let bank = cand(RootCause::bank("bank-b"), 0.9);
+    for k in 0..5 {
+        tick(&mut book, T + k * S, std::slice::from_ref(&entry), true);
+    }
+    // Past the refine window, the entry's errors are no longer named on their own; the
+    // bank behind them is.
+    tick(&mut book, T + 5 * S, &[], true);
+    tick(&mut book, T + 6 * S, std::slice::from_ref(&bank), true);
+    assert_eq!(book.open().len(), 1, "{:#?}", book.open());
+    let i = &book.open()[0];
+    assert_eq!((i.id, i.root_cause.bank.as_deref()), (1, Some("bank-b")));
+    assert_eq!(i.timeline.last().unwrap().kind, EntryKind::Revised);
+}
+
+#[test]
+fn a_flapping_fault_reopens_its_incident() {
+    let mut book = IncidentBook::new(BookConfig::default());
+    let bank = cand(RootCause::bank("bank-c"), 0.9);
+    for flap in 0..4u64 {
+        let on = T + flap * 10 * S;
+        for k in 0..3 {
+            tick(&mut book, on + k * S, std::slice::from_ref(&bank), true);
+        }
+        // Off long enough to close as recovered.
+        for k in 3..10 {
+            tick(&mut book, on + k * S, &[], false);
+        }
+        assert!(book.open().is_empty(), "flap {flap}: closed while off");
+    }
+    let all: Vec<_> = book.all().collect();
+    assert_eq!(
+        all.len(),
+        1,
+        "one incident for the whole flapping: {all:#?}"
+    );
+    let reopened = all[0]
+        .timeline
+        .iter()
+        .filter(|e| e.kind == EntryKind::Reopened)
+        .count();
+    assert_eq!(reopened, 3);
+    // Long after, the same cause is a new fault.
+    tick(&mut book, T + 200 * S, std::slice::from_ref(&bank), true);
+    assert_eq!(book.open()[0].id, 2);
+}

@@ -26,6 +26,8 @@ struct Fixed {
     candidates: Vec<Candidate>,
     unhealthy: bool,
     first_failure_us: u64,
+    /// Failed payments in any window asked for (a steady rate of `failed / 2.x` per s).
+    failed: u64,
 }
 
 impl DiagnosisSource for Fixed {
@@ -39,7 +41,7 @@ impl DiagnosisSource for Fixed {
         Impact {
             users: 3,
             scenes: vec!["quick_pay".into()],
-            failed_payments: 7,
+            failed_payments: self.failed,
             money_at_stake_cents: 7_000,
             first_failure_us: self.first_failure_us,
         }
@@ -501,4 +503,141 @@ fn smtp() -> Option<(String, std::path::PathBuf)> {
             None
         }
     }
+}
+
+#[tokio::test]
+async fn a_plan_under_which_failures_rise_is_undone_at_once() {
+    let w = world(None, 0, true);
+    w.diagnosis.lock().failed = 2;
+    w.diagnose(vec![cand(RootCause::bank("bank-b"))]);
+    w.run(100).await;
+    assert_eq!(w.only().last_run().unwrap().state, RunState::Verifying);
+    // Failed payments climb from ~1/s to ~40/s under the failover.
+    w.diagnosis.lock().failed = 90;
+    w.run(400).await;
+    assert_eq!(
+        w.only().last_run().unwrap().state,
+        RunState::Verifying,
+        "within the settle time nothing is judged"
+    );
+    w.run(500).await;
+    let i = w.only();
+    let run = i.last_run().unwrap();
+    assert_eq!(run.state, RunState::RolledBack, "{:#?}", i.timeline);
+    assert!(run.harm_aborted);
+    assert!(
+        run.harm_failed_payments > 5.0,
+        "{}",
+        run.harm_failed_payments
+    );
+    assert!(
+        i.timeline.iter().any(|e| e.kind == EntryKind::Harm),
+        "the reason is on the timeline"
+    );
+    assert_eq!(
+        *w.executor.log.lock(),
+        [
+            "apply channel bank-b weight 0",
+            "undo channel bank-b weight 0"
+        ]
+    );
+    // A plan under which failures fall is left alone.
+    let w = world(None, 0, true);
+    w.diagnosis.lock().failed = 90;
+    w.diagnose(vec![cand(RootCause::bank("bank-b"))]);
+    w.run(100).await;
+    w.diagnosis.lock().failed = 4;
+    w.run(2_000).await;
+    let run = w.only().last_run().unwrap().clone();
+    assert_eq!((run.state, run.harm_aborted), (RunState::Verifying, false));
+    assert_eq!(run.harm_failed_payments, 0.0);
+}
+
+#[tokio::test]
+async fn a_commander_sees_the_plans_runs_one_undoes_an_action_and_resolves() {
+    let w = world(Some(ApprovalMode::Commander), 0, true);
+    w.diagnose(vec![cand(RootCause::service(CauseKind::Latency, "risk"))]);
+    w.run(1_700).await;
+    let id = w.only().id;
+    let plans = w.command.plans_for(id).await.unwrap();
+    let names: Vec<&str> = plans.iter().map(|p| p.name.as_str()).collect();
+    assert!(plans[0].automatic, "the healer's own pick first: {names:?}");
+    assert!(plans.iter().all(|p| !p.changes.is_empty()));
+    assert!(
+        !names.contains(&"bank-failover"),
+        "a bank plan does not fit a service: {names:?}"
+    );
+    // Refusals change nothing.
+    assert!(matches!(
+        w.command.run_plan(id, "no-such-plan", "cole").await,
+        Err(CommandError::Healer(healer::HealerError::UnknownPlan(_)))
+    ));
+    assert!(matches!(
+        w.command.run_plan(id, "bank-failover", "cole").await,
+        Err(CommandError::Healer(healer::HealerError::DoesNotFit { .. }))
+    ));
+    assert!(matches!(
+        w.command.run_plan(99, &plans[0].name, "cole").await,
+        Err(CommandError::UnknownIncident(99))
+    ));
+    // The healer's own run waits for approval and holds the target.
+    assert!(matches!(
+        w.command.run_plan(id, &plans[0].name, "cole").await,
+        Err(CommandError::Healer(healer::HealerError::Busy(_)))
+    ));
+    w.command
+        .reject(id, "cole", "I pick the plan")
+        .await
+        .unwrap();
+    assert!(w.executor.log.lock().is_empty());
+    let chosen = plans[0].name.clone();
+    let run = w.command.run_plan(id, &chosen, "cole").await.unwrap();
+    w.run(100).await;
+    let i = w.only();
+    let r = i.runs.iter().find(|r| r.id == run).unwrap();
+    assert_eq!(r.approved_by.as_deref(), Some("cole"));
+    assert!(!r.actions.is_empty());
+    let first = r.action_ids().next().unwrap();
+    assert!(matches!(
+        w.command.undo(id, "77.0", "cole").await,
+        Err(CommandError::UnknownAction(_))
+    ));
+    w.command.undo(id, &first, "cole").await.unwrap();
+    assert!(matches!(
+        w.command.undo(id, &first, "cole").await,
+        Err(CommandError::Healer(
+            healer::HealerError::AlreadyUndone { .. }
+        ))
+    ));
+    let i = w.only();
+    assert!(
+        i.runs.iter().find(|r| r.id == run).unwrap().actions[0].1,
+        "undone"
+    );
+    assert!(i
+        .timeline
+        .iter()
+        .any(|e| e.kind == EntryKind::Undone && e.by.as_deref() == Some("cole")));
+    // Resolved with a note while the cause is still named: no new incident for it
+    // until it clears.
+    w.command
+        .resolve(id, "risk vendor fixed it", "cole")
+        .await
+        .unwrap();
+    assert!(matches!(
+        w.command.resolve(id, "again", "cole").await,
+        Err(CommandError::Closed(_))
+    ));
+    w.run(1_000).await;
+    let i = w.only();
+    assert_eq!(i.status, IncidentStatus::Resolved);
+    assert!(i.timeline.iter().any(|e| e.kind == EntryKind::Resolved
+        && e.detail == "risk vendor fixed it"
+        && e.by.as_deref() == Some("cole")));
+    w.diagnose(vec![]);
+    w.run(3_100).await;
+    w.diagnose(vec![cand(RootCause::service(CauseKind::Latency, "risk"))]);
+    w.run(100).await;
+    let n = w.command.book(|b| b.open().len());
+    assert_eq!(n, 1, "cleared, then back: a new incident");
 }

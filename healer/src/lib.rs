@@ -24,7 +24,7 @@ mod run;
 mod trigger;
 
 pub use audit::{AuditEntry, AuditLog};
-pub use engine::{Engine, EngineConfig, Probe};
+pub use engine::{Engine, EngineConfig, HarmGuard, PlanOption, Probe};
 pub use error::HealerError;
 pub use executor::{Applied, ExecError, Executor, ExecutorKind, Executors};
 pub use plan::{builtin_plans, parse_plan, Action, ApprovalMode, Plan};

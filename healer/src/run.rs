@@ -28,6 +28,8 @@ pub enum RunEventKind {
     ActionFailed,
     StageVerified,
     Undone,
+    /// The no-harm check found failed payments rising under the run's actions.
+    Harm,
     Verified,
     Recovered,
 }
@@ -127,6 +129,11 @@ pub struct PlanRun {
     pub started_us: Micros,
     /// When the verification saw the condition clear.
     pub recovered_us: Option<Micros>,
+    /// Failed payments above the rate before the first action, counted while the rate was
+    /// over the no-harm bar (0 when the run never made things worse).
+    pub harm_failed_payments: f64,
+    /// The no-harm check undid the run.
+    pub harm_aborted: bool,
 }
 
 /// The figures a drill prints for one run.
@@ -163,6 +170,8 @@ impl PlanRun {
             events: Vec::new(),
             started_us: now,
             recovered_us: None,
+            harm_failed_payments: 0.0,
+            harm_aborted: false,
             trigger,
         }
     }

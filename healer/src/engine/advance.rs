@@ -1,7 +1,7 @@
 //! Driving runs forward on each tick: approval timeouts and escalation, applying steps
 //! (stage by stage with a hold and a check), verification, and undo on failure.
 
-use super::{Engine, Exec, Probe};
+use super::{Engine, Exec, Held, Probe};
 use crate::audit::{stamp, AuditEntry};
 use crate::executor::{Applied, ExecutorKind};
 use crate::plan::Action;
@@ -19,8 +19,55 @@ impl Engine {
             .map(|i| i.id)
             .collect();
         for id in ids {
+            if self.harmed(id, probe) {
+                let why = {
+                    let e = &self.execs[&id];
+                    format!(
+                        "failed payments rose to {:.1}/s from {:.1}/s before the first action",
+                        probe.failures_per_s().unwrap_or(0.0),
+                        e.before_failures.unwrap_or(0.0)
+                    )
+                };
+                let now = self.clock.now_us();
+                let run = self.runs.get_mut(&id).expect("run");
+                run.harm_aborted = true;
+                run.note(now, RunEventKind::Harm, why.clone(), None);
+                self.fail(id, why).await;
+                continue;
+            }
             self.advance(id, probe).await;
         }
+    }
+
+    /// The no-harm check of one run: counts failed payments above the rate before its
+    /// first action while the rate is over the bar; `true` once it has been over the bar
+    /// for the guard's confirmation time (after the settle time).
+    fn harmed(&mut self, id: RunId, probe: &dyn Probe) -> bool {
+        let now = self.clock.now_us();
+        let g = self.cfg.harm;
+        let acting = self.runs[&id].state.is_acting();
+        let Some(e) = self.execs.get_mut(&id) else {
+            return false;
+        };
+        let (Some(before), Some(first), Some(rate)) =
+            (e.before_failures, e.first_action_us, probe.failures_per_s())
+        else {
+            return false;
+        };
+        let dt = now.saturating_sub(e.checked_us.max(first));
+        e.checked_us = now;
+        if !acting || e.applied.is_empty() || now < first + g.settle_us {
+            e.worse_since = None;
+            return false;
+        }
+        if !g.worse(before, rate) {
+            e.worse_since = None;
+            return false;
+        }
+        let run = self.runs.get_mut(&id).expect("run");
+        run.harm_failed_payments += (rate - before) * dt as f64 / 1e6;
+        let since = *e.worse_since.get_or_insert(now);
+        now >= since + g.confirm_us
     }
 
     async fn advance(&mut self, id: RunId, probe: &dyn Probe) {
@@ -93,6 +140,10 @@ impl Engine {
                 } else {
                     run.next_step += 1;
                     run.next_stage = 0;
+                }
+                if run.first_action_us.is_none() {
+                    run.before_failures = probe.failures_per_s();
+                    run.first_action_us = Some(now);
                 }
                 if let Err(e) = self.apply(id, step, kind, action).await {
                     self.fail(id, e).await;
@@ -180,17 +231,20 @@ impl Engine {
                     format!("{}{dry}", action.describe()),
                     None,
                 );
+                let record = inc.actions.len();
                 inc.actions.push(ActionRecord {
                     step,
                     action: action.clone(),
                     at_us: now,
                     undone: false,
                 });
-                self.execs
-                    .get_mut(&id)
-                    .expect("exec")
-                    .applied
-                    .push((step, kind, action, applied));
+                self.execs.get_mut(&id).expect("exec").applied.push(Held {
+                    record,
+                    step,
+                    kind,
+                    action,
+                    applied,
+                });
                 Ok(())
             }
             Err(e) => {
@@ -205,66 +259,79 @@ impl Engine {
         }
     }
 
-    /// Undoes every applied action, newest first, and escalates.
-    async fn fail(&mut self, id: RunId, why: String) {
+    /// Undoes one held action (audited, on the run's events): `Err` with why if the
+    /// executor could not.
+    pub(super) async fn undo_held(&mut self, id: RunId, h: Held, by: &str) -> Result<(), String> {
         let now = self.clock.now_us();
-        let applied = std::mem::take(&mut self.execs.get_mut(&id).expect("exec").applied);
-        let mut undo_failed = false;
-        for (step, kind, action, a) in applied.into_iter().rev() {
-            let result = if self.cfg.dry_run {
-                Ok(Value::Null)
-            } else {
-                match self.executors.get(kind).cloned() {
-                    None => Err(format!("no {kind:?} executor configured")),
-                    Some(ex) => ex.undo(&action, &a).await.map_err(|e| e.to_string()),
-                }
-            };
-            let inc = self.runs.get_mut(&id).expect("run");
-            if let Err(e) = self.audit.append(AuditEntry {
-                time: stamp(now),
-                incident: inc.incident,
-                run: id,
-                plan: inc.plan.clone().unwrap_or_default(),
-                step,
-                phase: "undo".into(),
-                executor: format!("{kind:?}").to_lowercase(),
-                action: action.clone(),
-                by: "healer".into(),
-                dry_run: self.cfg.dry_run,
-                ok: result.is_ok(),
-                error: result.as_ref().err().cloned(),
-                before: a.after.clone(),
-                after: result.clone().unwrap_or(Value::Null),
-            }) {
+        let Held {
+            record,
+            step,
+            kind,
+            action,
+            applied: a,
+        } = h;
+        let result = if self.cfg.dry_run {
+            Ok(Value::Null)
+        } else {
+            match self.executors.get(kind).cloned() {
+                None => Err(format!("no {kind:?} executor configured")),
+                Some(ex) => ex.undo(&action, &a).await.map_err(|e| e.to_string()),
+            }
+        };
+        let inc = self.runs.get_mut(&id).expect("run");
+        if let Err(e) = self.audit.append(AuditEntry {
+            time: stamp(now),
+            incident: inc.incident,
+            run: id,
+            plan: inc.plan.clone().unwrap_or_default(),
+            step,
+            phase: "undo".into(),
+            executor: format!("{kind:?}").to_lowercase(),
+            action: action.clone(),
+            by: by.into(),
+            dry_run: self.cfg.dry_run,
+            ok: result.is_ok(),
+            error: result.as_ref().err().cloned(),
+            before: a.after.clone(),
+            after: result.clone().unwrap_or(Value::Null),
+        }) {
+            inc.note(
+                now,
+                RunEventKind::ActionFailed,
+                format!("audit log: {e}"),
+                None,
+            );
+        }
+        match result {
+            Ok(_) => {
+                inc.note(
+                    now,
+                    RunEventKind::Undone,
+                    action.describe(),
+                    Some(by.into()),
+                );
+                inc.actions[record].undone = true;
+                Ok(())
+            }
+            Err(e) => {
                 inc.note(
                     now,
                     RunEventKind::ActionFailed,
-                    format!("audit log: {e}"),
-                    None,
+                    format!("undo {}: {e}", action.describe()),
+                    Some(by.into()),
                 );
+                Err(e)
             }
-            match result {
-                Ok(_) => {
-                    inc.note(now, RunEventKind::Undone, action.describe(), None);
-                    if let Some(r) = inc
-                        .actions
-                        .iter_mut()
-                        .rev()
-                        .find(|r| r.action == action && !r.undone)
-                    {
-                        r.undone = true;
-                    }
-                }
-                Err(e) => {
-                    undo_failed = true;
-                    inc.note(
-                        now,
-                        RunEventKind::ActionFailed,
-                        format!("undo {}: {e}", action.describe()),
-                        None,
-                    );
-                }
-            }
+        }
+    }
+
+    /// Undoes every applied action, newest first, and escalates.
+    pub(super) async fn fail(&mut self, id: RunId, why: String) {
+        let now = self.clock.now_us();
+        let applied = std::mem::take(&mut self.execs.get_mut(&id).expect("exec").applied);
+        let mut undo_failed = false;
+        for h in applied.into_iter().rev() {
+            undo_failed |= self.undo_held(id, h, "healer").await.is_err();
         }
         let to = self.execs[&id].plan.escalate_to.clone();
         let inc = self.runs.get_mut(&id).expect("run");

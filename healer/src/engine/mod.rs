@@ -6,6 +6,9 @@
 //! Time comes from the `Clock`; nothing sleeps, so tests step time exactly.
 
 mod advance;
+mod commander;
+
+pub use commander::PlanOption;
 
 use crate::audit::AuditLog;
 use crate::error::HealerError;
@@ -25,6 +28,43 @@ pub trait Probe: Send + Sync {
     fn stage_ok(&self, _trigger: &Trigger, _stage: &Action) -> bool {
         true
     }
+    /// Failed payments per second now (over a short recent window), for the no-harm
+    /// check; `None` when not known (the check is then skipped).
+    fn failures_per_s(&self) -> Option<f64> {
+        None
+    }
+}
+
+/// The no-harm check: after a run's first action, failed payments per second are compared
+/// with the rate just before it; a run under which they rise is undone at once.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HarmGuard {
+    /// Time after the first action before the check judges (the rate window must see the
+    /// action's effect).
+    pub settle_us: u64,
+    /// How long the rate must stay above the bar before the run is undone.
+    pub confirm_us: u64,
+    /// The bar: the rate before × (1 + `margin`) + `floor_per_s`.
+    pub margin: f64,
+    pub floor_per_s: f64,
+}
+
+impl Default for HarmGuard {
+    fn default() -> Self {
+        Self {
+            settle_us: 500_000,
+            confirm_us: 300_000,
+            margin: 0.25,
+            floor_per_s: 2.0,
+        }
+    }
+}
+
+impl HarmGuard {
+    /// Whether `now_per_s` is worse than `before_per_s` by more than the bar.
+    pub fn worse(&self, before_per_s: f64, now_per_s: f64) -> bool {
+        now_per_s > before_per_s * (1.0 + self.margin) + self.floor_per_s
+    }
 }
 
 /// How the engine behaves.
@@ -40,6 +80,8 @@ pub struct EngineConfig {
     pub max_concurrent_plans: usize,
     /// Platform-wide change freezes `[from, to)`: auto plans need a commander inside one.
     pub freeze: Vec<(Micros, Micros)>,
+    /// The no-harm check on every run.
+    pub harm: HarmGuard,
 }
 
 impl Default for EngineConfig {
@@ -50,8 +92,19 @@ impl Default for EngineConfig {
             approval_override: None,
             max_concurrent_plans: 3,
             freeze: Vec::new(),
+            harm: HarmGuard::default(),
         }
     }
+}
+
+/// An applied action the engine can undo.
+struct Held {
+    /// Its index in the run's `actions`.
+    record: usize,
+    step: usize,
+    kind: ExecutorKind,
+    action: Action,
+    applied: Applied,
 }
 
 /// Per-run execution state.
@@ -62,10 +115,19 @@ struct Exec {
     next_step: usize,
     next_stage: usize,
     hold_until: Option<Micros>,
-    applied: Vec<(usize, ExecutorKind, Action, Applied)>,
+    /// Actions in force, in the order applied.
+    applied: Vec<Held>,
     deadline: Micros,
     escalated: bool,
     resources: BTreeSet<String>,
+    /// Failed payments per second just before the first action (the no-harm baseline).
+    before_failures: Option<f64>,
+    /// When the first action was applied.
+    first_action_us: Option<Micros>,
+    /// Since when the rate has been above the bar (while it is).
+    worse_since: Option<Micros>,
+    /// When the no-harm check last looked.
+    checked_us: Micros,
 }
 
 /// The healer engine.
@@ -133,26 +195,28 @@ impl Engine {
             .collect()
     }
 
+    /// The open run that holds `trigger`'s target, if any.
+    fn holding(&self, trigger: &Trigger) -> Option<RunId> {
+        let key = target_key(trigger);
+        self.runs
+            .values()
+            .find(|i| {
+                i.state.is_open()
+                    && self
+                        .execs
+                        .get(&i.id)
+                        .is_some_and(|r| r.resources.contains(&key))
+            })
+            .map(|i| i.id)
+    }
+
     /// Starts a run for `incident` (the caller's id) on a diagnosis or alert and decides
     /// its plan. A trigger on a target that already has an open run returns that run
     /// (never two plans on one target).
     pub fn start(&mut self, incident: u64, trigger: Trigger) -> RunId {
         let now = self.clock.now_us();
-        let target_key = format!(
-            "target:{}",
-            trigger
-                .alert
-                .clone()
-                .unwrap_or_else(|| trigger.target.clone())
-        );
-        if let Some(i) = self.runs.values().find(|i| {
-            i.state.is_open()
-                && self
-                    .execs
-                    .get(&i.id)
-                    .is_some_and(|r| r.resources.contains(&target_key))
-        }) {
-            return i.id;
+        if let Some(id) = self.holding(&trigger) {
+            return id;
         }
         let id = self.next_id;
         self.next_id += 1;
@@ -175,21 +239,8 @@ impl Engine {
             format!("{}: {}", plan.name, plan.description),
             None,
         );
-        let steps: Result<Vec<(ExecutorKind, Vec<Action>)>, String> = plan
-            .steps
-            .iter()
-            .map(|s| {
-                Ok((
-                    s.executor,
-                    s.stages
-                        .iter()
-                        .map(|a| a.instantiate(&trigger))
-                        .collect::<Result<Vec<_>, _>>()?,
-                ))
-            })
-            .collect();
-        let steps = match steps {
-            Ok(s) => s,
+        let (steps, resources) = match instantiate(&plan, &trigger) {
+            Ok(x) => x,
             Err(e) => {
                 inc.note(
                     now,
@@ -202,8 +253,6 @@ impl Engine {
                 return id;
             }
         };
-        let mut resources: BTreeSet<String> = steps.iter().map(|(_, s)| s[0].resource()).collect();
-        resources.insert(target_key);
         let busy = self.busy();
         if let Some(r) = resources.iter().find(|r| busy.contains(*r)) {
             inc.note(
@@ -289,6 +338,10 @@ impl Engine {
             applied: Vec::new(),
             escalated: false,
             resources,
+            before_failures: None,
+            first_action_us: None,
+            worse_since: None,
+            checked_us: 0,
         };
         match mode {
             ApprovalMode::Auto => {
@@ -372,6 +425,38 @@ impl Engine {
         }
         out
     }
+}
+
+/// The resource that stands for a trigger's target (one open run per target).
+fn target_key(t: &Trigger) -> String {
+    format!(
+        "target:{}",
+        t.alert.clone().unwrap_or_else(|| t.target.clone())
+    )
+}
+
+/// A plan's steps filled in for `trigger`, and the resources they change (with the
+/// trigger's target).
+fn instantiate(
+    plan: &Plan,
+    trigger: &Trigger,
+) -> Result<(Vec<(ExecutorKind, Vec<Action>)>, BTreeSet<String>), String> {
+    let steps = plan
+        .steps
+        .iter()
+        .map(|s| {
+            Ok((
+                s.executor,
+                s.stages
+                    .iter()
+                    .map(|a| a.instantiate(trigger))
+                    .collect::<Result<Vec<_>, String>>()?,
+            ))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let mut resources: BTreeSet<String> = steps.iter().map(|(_, s)| s[0].resource()).collect();
+    resources.insert(target_key(trigger));
+    Ok((steps, resources))
 }
 
 fn block(inc: &mut PlanRun, now: Micros, to: &str) {
