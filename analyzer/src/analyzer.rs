@@ -5,7 +5,7 @@
 //! [`Analyzer::any_unhealthy`]. Not internally synchronized:
 //! share it as `Arc<parking_lot::Mutex<Analyzer>>` (see [`SharedAnalyzer`]).
 
-use crate::anomaly::{self, Baseline, ChangeLog, Health};
+use crate::anomaly::{self, Baseline, ChangeLog, Health, Quarantine};
 use crate::config::AnalyzerConfig;
 use crate::diagnosis::{Candidate, Inputs};
 use crate::error::AnalyzerError;
@@ -47,6 +47,14 @@ pub struct Analyzer {
     pub(crate) health: HashMap<ViewKey, Health>,
     since: HashMap<ViewKey, u64>,
     baselines: HashMap<ViewKey, Baseline>,
+    /// The seconds anything real was unhealthy (and, apart, anything shadow): kept out of
+    /// every baseline — a fault's effects reach views that are never judged unhealthy
+    /// themselves (fewer calls downstream of a failing service), and none may learn them.
+    quarantine: Quarantine,
+    quarantine_shadow: Quarantine,
+    /// Per view, the last baseline with enough seconds (used while quarantined seconds
+    /// leave too few others).
+    last_good: HashMap<ViewKey, Baseline>,
     baseline_second: u64,
     max_data_s: u64,
     pending: RollupBuilder,
@@ -76,11 +84,14 @@ impl Analyzer {
             versions: Versions::default(),
             failures: FailureLog::new(cfg.retention_1s),
             members: Membership::default(),
-            changes: ChangeLog::new(10_000),
+            changes: ChangeLog::new(10_000).with_own_actors(&cfg.own_actors),
             topo: Topology::default(),
             health: HashMap::new(),
             since: HashMap::new(),
             baselines: HashMap::new(),
+            quarantine: Quarantine::default(),
+            quarantine_shadow: Quarantine::default(),
+            last_good: HashMap::new(),
             baseline_second: u64::MAX,
             max_data_s: 0,
             pending: RollupBuilder::default(),
@@ -237,14 +248,33 @@ impl Analyzer {
         if self.baseline_second != now_s {
             self.baseline_second = now_s;
             self.baselines.clear();
+            let mature = (self.cfg.baseline_s / 2).clamp(1, 10) as u32;
             for (k, t) in self.windows.iter() {
-                self.baselines
-                    .insert(k.clone(), anomaly::baseline(t, now_s, &self.cfg));
+                let q = if k.shadow {
+                    &self.quarantine_shadow
+                } else {
+                    &self.quarantine
+                };
+                let q = (!q.is_empty()).then_some(q);
+                let mut b = anomaly::baseline(t, now_s, &self.cfg, q);
+                if b.seconds >= mature {
+                    self.last_good.insert(k.clone(), b);
+                } else if q.is_some() {
+                    if let Some(good) = self.last_good.get(k) {
+                        b = *good;
+                    }
+                }
+                self.baselines.insert(k.clone(), b);
             }
             if now_s >= self.last_expire_s + 60 {
                 self.last_expire_s = now_s;
                 self.windows.expire(now_s);
                 self.members.expire(now_s.saturating_sub(600));
+                let keep_from = now_s.saturating_sub(self.cfg.retention_1s as u64);
+                self.quarantine.expire(keep_from);
+                self.quarantine_shadow.expire(keep_from);
+                let windows = &self.windows;
+                self.last_good.retain(|k, _| windows.contains(k));
             }
         }
         let mut health = HashMap::with_capacity(self.baselines.len());
@@ -260,12 +290,14 @@ impl Analyzer {
             .retain(|k, _| health.get(k).is_some_and(|h| h.unhealthy() || h.drop));
         let mut names = BTreeSet::new();
         let mut any_bad = false;
+        let mut any_shadow_bad = false;
         for (k, h) in &health {
             if !(h.unhealthy() || h.drop) {
                 continue;
             }
             self.since.entry(k.clone()).or_insert(now_us);
             if k.shadow {
+                any_shadow_bad |= h.unhealthy();
                 continue;
             }
             if h.unhealthy() {
@@ -282,6 +314,26 @@ impl Analyzer {
                     names.insert(format!("{from}→{to}"));
                 }
                 _ => {}
+            }
+        }
+        // Quarantine the seconds of this episode (from a gap before its first unhealthy
+        // tick: the fault may have begun before it was judged), at most
+        // `quarantine_max_s` in a row: a fault older than that is the new normal.
+        for (bad, shadow) in [(any_bad, false), (any_shadow_bad, true)] {
+            let q = if shadow {
+                &mut self.quarantine_shadow
+            } else {
+                &mut self.quarantine
+            };
+            if bad {
+                let from = if q.contains(wm.saturating_sub(1)) {
+                    wm
+                } else {
+                    wm.saturating_sub(self.cfg.baseline_gap_s)
+                };
+                if q.run_ending_at(wm.saturating_sub(1)) < self.cfg.quarantine_max_s {
+                    q.mark(from, wm);
+                }
             }
         }
         self.health = health;

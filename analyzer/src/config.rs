@@ -51,6 +51,12 @@ pub struct AnalyzerConfig {
     /// Instance views kept per service (real and shadow apart); further
     /// instances are counted and ignored.
     pub max_instances: usize,
+    /// Longest run of seconds kept out of the baselines while something is unhealthy; a
+    /// fault older than this becomes the new normal (a chronic one a commander resolved).
+    pub quarantine_max_s: u64,
+    /// Who the war room's own change events are made by (`by`): its plans and drills.
+    /// Known changes, shown on timelines, never blamed as a suspect release.
+    pub own_actors: Vec<String>,
 }
 
 impl Default for AnalyzerConfig {
@@ -76,6 +82,8 @@ impl Default for AnalyzerConfig {
             hot_surge_factor: 3.0,
             change_lookback_s: 600,
             max_instances: 64,
+            quarantine_max_s: 900,
+            own_actors: vec!["healer".into(), "drill".into()],
         }
     }
 }

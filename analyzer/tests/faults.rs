@@ -207,3 +207,51 @@ fn incident_recovers_when_the_fault_ends() {
     assert_eq!(json["root_cause"]["kind"], "dependency");
     assert_eq!(json["root_cause"]["bank"], "abc");
 }
+
+/// An unhealed fault must never become the baseline's new normal: with the test
+/// config's 20 s baseline, a fault left on for 90 s (4.5 baseline spans, past the
+/// retained seconds) stays diagnosed, and its incident stays open, until it ends.
+#[test]
+fn an_unhealed_fault_stays_an_open_incident_until_it_ends() {
+    for (fault, kind, target) in [
+        (Fault::Errors("trade", 0.5), "errors", "trade"),
+        (Fault::Latency("risk", 300), "latency", "risk"),
+        (Fault::BankOutage("abc"), "bank-outage", "abc"),
+    ] {
+        let mut o = drill(fault.clone(), kind, target);
+        let id = o.sim.book.open()[0].id;
+        let mut gaps = Vec::new();
+        o.sim.run(90.0, |s| {
+            let named = s
+                .analyzer
+                .candidates()
+                .first()
+                .is_some_and(|c| matches_fault(kind, target, &c.root_cause, &BANKS));
+            if !named {
+                gaps.push((s.now() - s.fault_start_us) / 100_000);
+            }
+        });
+        assert!(gaps.len() <= 5, "{fault:?}: not named at (0.1 s) {gaps:?}");
+        let open: Vec<u64> = o.sim.book.open().iter().map(|i| i.id).collect();
+        assert_eq!(open, [id], "{fault:?}: the one incident stays open");
+        o.sim.fault = Fault::None;
+        o.sim.run(8.0, |_| {});
+        let bad: Vec<String> = o
+            .sim
+            .analyzer
+            .health()
+            .iter()
+            .filter(|(_, h)| h.unhealthy())
+            .map(|(k, h)| format!("{k:?} {:?} {:?}", h.error_ratio, h.baseline))
+            .collect();
+        assert!(
+            o.sim.book.open().is_empty(),
+            "{fault:?}: closed once it ended; unhealthy {bad:#?} candidates {:#?}",
+            o.sim.analyzer.candidates()
+        );
+        assert_eq!(
+            o.sim.book.get(id).map(|i| i.status),
+            Some(IncidentStatus::Recovered)
+        );
+    }
+}

@@ -33,6 +33,9 @@ pub struct BookConfig {
     pub history: usize,
     /// Seconds after closing during which the same cause reopens its incident.
     pub reopen_s: u64,
+    /// Seconds after naming a cause during which, once the analyzer stops naming it, a new
+    /// cause is taken as the same fault seen better (a symptom's incident moves to it).
+    pub move_s: u64,
 }
 
 impl Default for BookConfig {
@@ -44,6 +47,7 @@ impl Default for BookConfig {
             min_confidence: 0.5,
             history: 200,
             reopen_s: 60,
+            move_s: 10,
         }
     }
 }
@@ -170,9 +174,14 @@ impl IncidentBook {
         }
         let refine_us = self.cfg.refine_s * 1_000_000;
         let young = |i: &Incident| now_us.saturating_sub(i.diagnosed_us) <= refine_us;
-        // The diagnosis of a symptom moved to its cause: an incident not healed whose
-        // cause the analyzer stopped naming.
-        let moved = |i: &Incident| i.absent_since_us.is_some() && i.recovered_us.is_none();
+        // The diagnosis of a symptom moved to its cause: a young incident, not healed,
+        // whose cause the analyzer stopped naming.
+        let move_us = self.cfg.move_s * 1_000_000;
+        let moved = |i: &Incident| {
+            i.absent_since_us.is_some()
+                && i.recovered_us.is_none()
+                && now_us.saturating_sub(i.diagnosed_us) <= move_us
+        };
         let pos = self
             .open
             .iter()
