@@ -10,7 +10,7 @@
 //! and detection times.
 
 use crate::error::CommandError;
-use crate::incident::{EntryKind, Incident, IncidentStatus};
+use crate::incident::{DamagePoint, EntryKind, Incident, IncidentStatus, DAMAGE_POINTS};
 use crate::rules::target_of;
 use analyzer::{Candidate, Impact};
 use digest::Micros;
@@ -247,6 +247,7 @@ impl IncidentBook {
             recovered_us: None,
             closed_us: None,
             impact: impact(start_us),
+            damage: Default::default(),
             runs: Vec::new(),
             reconciliation: None,
             timeline: Vec::new(),
@@ -358,6 +359,21 @@ impl IncidentBook {
             }
             if inc.is_open() {
                 inc.impact = impact(inc.start_us);
+                let second = t.now_us / 1_000_000;
+                let point = DamagePoint {
+                    second,
+                    failed_payments: inc.impact.failed_payments,
+                    money_at_stake_cents: inc.impact.money_at_stake_cents,
+                };
+                match inc.damage.back_mut() {
+                    Some(last) if last.second == second => *last = point,
+                    _ => {
+                        inc.damage.push_back(point);
+                        if inc.damage.len() > DAMAGE_POINTS {
+                            inc.damage.pop_front();
+                        }
+                    }
+                }
             }
         }
         let (still, done): (Vec<Incident>, Vec<Incident>) = std::mem::take(&mut self.open)

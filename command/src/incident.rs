@@ -176,6 +176,19 @@ impl RunRecord {
     }
 }
 
+/// The incident's damage at one second: failed payments and money at stake so far (the
+/// screen draws their rate; a commander sees whether an action helped).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DamagePoint {
+    /// Epoch second.
+    pub second: u64,
+    pub failed_payments: u64,
+    pub money_at_stake_cents: i64,
+}
+
+/// Most damage points kept per incident (15 minutes at one a second).
+pub const DAMAGE_POINTS: usize = 900;
+
 /// Orders, ledger and bank records compared after recovery.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Reconciliation {
@@ -213,6 +226,8 @@ pub struct Incident {
     /// When the book closed it (recovered or superseded).
     pub closed_us: Option<Micros>,
     pub impact: Impact,
+    /// The impact second by second while open (at most [`DAMAGE_POINTS`], newest last).
+    pub damage: std::collections::VecDeque<DamagePoint>,
     pub runs: Vec<RunRecord>,
     pub reconciliation: Option<Reconciliation>,
     pub timeline: Vec<Entry>,

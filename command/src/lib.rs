@@ -29,6 +29,9 @@ pub use book::{BookConfig, IncidentBook, Observation};
 pub use books::{Books, BooksReport, Mismatch};
 pub use command_loop::{CommandConfig, CommandLoop, DiagnosisSource, Situation};
 pub use error::CommandError;
-pub use incident::{Entry, EntryKind, Incident, IncidentStatus, Reconciliation, RunRecord};
+pub use incident::{
+    DamagePoint, Entry, EntryKind, Incident, IncidentStatus, Reconciliation, RunRecord,
+    DAMAGE_POINTS,
+};
 pub use notice::{send_email, Notice, NOTIFIED};
 pub use rules::{drained_zone, target_of, trigger_of, Readings, RulesConfig, Targets};

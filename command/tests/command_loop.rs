@@ -202,6 +202,9 @@ async fn a_bank_outage_is_one_incident_from_detection_to_recovery() {
     // Still named: not recovered.
     w.run(500).await;
     assert!(w.only().recovered_us.is_none());
+    let d = &w.only().damage;
+    assert_eq!(d.len(), 1, "one point a second: {d:?}");
+    assert_eq!(d[0].money_at_stake_cents, 7_000);
     // The bank is no longer named: the run verifies, the incident has recovered.
     w.diagnose(vec![]);
     w.run(100).await;
