@@ -12,7 +12,7 @@ use crate::impact::{FailureLog, Impact};
 use crate::incident::{IncidentBook, IncidentStep, TickView};
 use crate::topology::{Membership, Topology};
 use crate::versions::Versions;
-use crate::window::{InstanceRollup, Retention, View, ViewKey, Windows};
+use crate::window::{EntryScenes, InstanceRollup, Retention, View, ViewKey, Windows};
 use digest::{ChangeEvent, DigestRecord, RollupBuilder, SecondRollup, SharedClock, SpanKind};
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
@@ -38,6 +38,8 @@ pub struct Analyzer {
     clock: SharedClock,
     pub(crate) windows: Windows,
     pub(crate) hot: HotSpots,
+    /// Payments at the entry, per scene (the screen's figures).
+    pub(crate) entries: EntryScenes,
     versions: Versions,
     failures: FailureLog,
     members: Membership,
@@ -72,6 +74,7 @@ impl Analyzer {
         Ok(Self {
             windows: Windows::new(retention, cfg.lateness_s).with_max_instances(cfg.max_instances),
             hot: HotSpots::new(cfg.hot_k, 64),
+            entries: EntryScenes::new(crate::api::ENTRY_WINDOW_S as usize + 4),
             versions: Versions::default(),
             failures: FailureLog::new(cfg.retention_1s),
             members: Membership::default(),
@@ -144,6 +147,7 @@ impl Analyzer {
         }
         self.counters.records += 1;
         self.hot.add(r);
+        self.entries.add(r);
         self.versions.add(r);
         self.failures.add(r);
         self.pending_instances.add(r);
