@@ -102,8 +102,6 @@ pub struct Stack {
     pub sla: Arc<Mutex<sla::Sla>>,
     pub watch: watch::Watch,
     pub healer: heal::Heal,
-    /// Extra consumer of every record and event (the dashboard's figures).
-    pub tap: Option<Arc<dashboard::RecordBackend>>,
     feed: Arc<Feed>,
     subs: tokio::sync::Mutex<Subs>,
     control_task: tokio::task::JoinHandle<()>,
@@ -111,10 +109,7 @@ pub struct Stack {
 
 impl Stack {
     /// Builds and connects every part; serves the control API.
-    pub async fn build(
-        o: StackOptions,
-        tap: Option<Arc<dashboard::RecordBackend>>,
-    ) -> anyhow::Result<Stack> {
+    pub async fn build(o: StackOptions) -> anyhow::Result<Stack> {
         std::fs::create_dir_all(&o.data_dir)
             .with_context(|| format!("data dir {}", o.data_dir.display()))?;
         // payments-sim, steered; its change events go through the same feed.
@@ -227,7 +222,6 @@ impl Stack {
             sla,
             watch,
             healer,
-            tap,
             feed,
             subs: tokio::sync::Mutex::new(subs),
             control_task,
@@ -259,22 +253,12 @@ impl Stack {
             let mut a = self.analyzer.lock();
             for e in ev.iter() {
                 a.ingest_event(e);
-                if let Some(t) = &self.tap {
-                    t.ingest_event(e.clone());
-                }
             }
         }
         while let Some(batch) = subs.records.try_recv() {
-            {
-                let mut a = self.analyzer.lock();
-                for r in batch.iter() {
-                    a.ingest_raw(r);
-                }
-            }
-            if let Some(t) = &self.tap {
-                for r in batch.iter() {
-                    t.ingest(r.clone());
-                }
+            let mut a = self.analyzer.lock();
+            for r in batch.iter() {
+                a.ingest_raw(r);
             }
         }
         while let Some(r) = subs.rollups.try_recv() {
