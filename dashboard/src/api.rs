@@ -1,6 +1,6 @@
 //! The JSON API under `/api/`: login/logout/me, the read endpoints every role may call,
 //! and the actions guarded by role, CSRF token and Origin, each audited before it runs.
-//! Handlers only translate HTTP to [`DashboardBackend`](crate::DashboardBackend) calls.
+//! Handlers only translate HTTP to [`DashboardBackend`] calls.
 
 use crate::auth::session::{cookie_value, COOKIE, CSRF_HEADER};
 use crate::auth::{Role, Session};

@@ -89,6 +89,7 @@ pub async fn start_wrapped(
     }
 }
 
+pub mod client;
 pub mod fixed;
 pub mod layout;
 pub mod sample;
