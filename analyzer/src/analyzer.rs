@@ -1,6 +1,8 @@
 //! The `Analyzer`: takes rollups, records and change events, and at each
-//! `tick()` (at the clock's now) re-judges every view, rebuilds the topology,
-//! runs the diagnosis and updates the incidents. Not internally synchronized:
+//! `tick()` (at the clock's now) re-judges every view, rebuilds the topology and
+//! runs the diagnosis (ranked candidates). Incidents are not its business: the
+//! `command` crate opens them from [`Analyzer::candidates`] and
+//! [`Analyzer::any_unhealthy`]. Not internally synchronized:
 //! share it as `Arc<parking_lot::Mutex<Analyzer>>` (see [`SharedAnalyzer`]).
 
 use crate::anomaly::{self, Baseline, ChangeLog, Health};
@@ -9,7 +11,6 @@ use crate::diagnosis::{Candidate, Inputs};
 use crate::error::AnalyzerError;
 use crate::hotspot::HotSpots;
 use crate::impact::{FailureLog, Impact};
-use crate::incident::{IncidentBook, IncidentStep, TickView};
 use crate::topology::{Membership, Topology};
 use crate::versions::Versions;
 use crate::window::{EntryScenes, InstanceRollup, Retention, View, ViewKey, Windows};
@@ -55,9 +56,9 @@ pub struct Analyzer {
     /// Per-instance figures of the records since the last tick.
     pending_instances: InstanceRollup,
     pub(crate) candidates: Vec<Candidate>,
-    pub(crate) incidents: IncidentBook,
+    /// Whether any real (not shadow) view was unhealthy at the last tick.
+    any_unhealthy: bool,
     counters: IngestCounters,
-    episode_detected_us: Option<u64>,
     last_expire_s: u64,
     pub(crate) now_us: u64,
 }
@@ -89,9 +90,8 @@ impl Analyzer {
             pending_n: 0,
             pending_instances: InstanceRollup::new(cfg.max_instances),
             candidates: Vec::new(),
-            incidents: IncidentBook::new(cfg.incident_history),
+            any_unhealthy: false,
             counters: IngestCounters::default(),
-            episode_detected_us: None,
             last_expire_s: now_us / 1_000_000,
             now_us,
             cfg,
@@ -175,11 +175,6 @@ impl Analyzer {
         self.changes.add(e.clone());
     }
 
-    /// Adds a step (by the healer or a commander) to an incident.
-    pub fn add_incident_step(&mut self, id: u64, step: IncidentStep) -> bool {
-        self.incidents.add_step(id, step)
-    }
-
     pub fn counters(&self) -> IngestCounters {
         self.counters
     }
@@ -189,8 +184,10 @@ impl Analyzer {
         &self.candidates
     }
 
-    pub fn incidents(&self) -> &IncidentBook {
-        &self.incidents
+    /// Whether any real (not shadow) service, bank, link or other view was
+    /// unhealthy at the last tick, named by a candidate or not.
+    pub fn any_unhealthy(&self) -> bool {
+        self.any_unhealthy
     }
 
     /// The health of every view at the last tick.
@@ -202,10 +199,9 @@ impl Analyzer {
         &self.topo
     }
 
-    /// The damage from `from_us` to the newest data.
+    /// The damage from `from_us` to the newest data (the watermark second).
     pub fn impact_since(&self, from_us: u64) -> Impact {
-        self.failures
-            .since(from_us, self.max_data_s.max(self.now_s()))
+        self.failures.since(from_us, self.watermark_s())
     }
 
     /// Newest second with data (never ahead of the clock).
@@ -307,48 +303,6 @@ impl Analyzer {
             wm_s: wm,
         };
         self.candidates = inputs.diagnose();
-        let flagged = any_bad || !self.candidates.is_empty();
-        if flagged && self.episode_detected_us.is_none() {
-            self.episode_detected_us = Some(now_us);
-        }
-        let detected = self.episode_detected_us.unwrap_or(now_us);
-        // Start: the first failed payment near the episode, else the detection.
-        let first_fail = self
-            .failures
-            .since(detected.saturating_sub(3_000_000), wm)
-            .first_failure_us;
-        let start = if first_fail > 0 {
-            first_fail.min(detected)
-        } else {
-            detected
-        };
-        let failures = &self.failures;
-        let view = TickView {
-            now_us,
-            candidates: &self.candidates,
-            any_unhealthy: any_bad,
-            detected_us: detected,
-            start_us: start,
-            recover_after_us: self.cfg.recover_after_s * 1_000_000,
-            supersede_after_us: self.cfg.supersede_after_s * 1_000_000,
-            refine_us: 2_000_000,
-            min_confidence: 0.5,
-        };
-        self.incidents
-            .update(&view, |from| failures.since(from, wm));
-        if !flagged && self.incidents.open.is_empty() {
-            self.episode_detected_us = None;
-        }
-    }
-
-    /// Records a step for the drill and the healer: shorthand for a step now.
-    pub fn note(&mut self, id: u64, actor: &str, action: &str, detail: &str) -> bool {
-        let step = IncidentStep {
-            time_us: self.clock.now_us(),
-            actor: actor.to_string(),
-            action: action.to_string(),
-            detail: detail.to_string(),
-        };
-        self.add_incident_step(id, step)
+        self.any_unhealthy = any_bad;
     }
 }

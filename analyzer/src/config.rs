@@ -1,5 +1,5 @@
 //! Analyzer settings: windows, baselines, detection thresholds, hot spots,
-//! change correlation and incident lifetimes. Loaded from TOML with
+//! and change correlation. Loaded from TOML with
 //! `deny_unknown_fields`; every field has a default tuned for the payments-sim
 //! load of 1–5k payments/s.
 
@@ -48,12 +48,6 @@ pub struct AnalyzerConfig {
     pub hot_surge_factor: f64,
     /// How far before an anomaly a change is still a suspect.
     pub change_lookback_s: u64,
-    /// Seconds of health before an incident is closed as recovered.
-    pub recover_after_s: u64,
-    /// Seconds a diagnosis must be absent before its incident is closed as superseded.
-    pub supersede_after_s: u64,
-    /// Closed incidents kept for the API.
-    pub incident_history: usize,
     /// Instance views kept per service (real and shadow apart); further
     /// instances are counted and ignored.
     pub max_instances: usize,
@@ -81,9 +75,6 @@ impl Default for AnalyzerConfig {
             hot_share: 0.3,
             hot_surge_factor: 3.0,
             change_lookback_s: 600,
-            recover_after_s: 3,
-            supersede_after_s: 5,
-            incident_history: 200,
             max_instances: 64,
         }
     }

@@ -1,6 +1,6 @@
 //! The one error type of the healer crate, named by what failed.
 
-/// What went wrong in a plan, an approval, or the audit log.
+/// What went wrong in a plan, a run, an approval, or the audit log.
 #[derive(Debug, thiserror::Error)]
 pub enum HealerError {
     /// A plan is invalid; `field` names the culprit (e.g. `steps[2].flow_limit.qps`).
@@ -10,11 +10,11 @@ pub enum HealerError {
         field: String,
         reason: String,
     },
-    /// No incident with this id.
-    #[error("no incident {0}")]
-    UnknownIncident(u64),
-    /// The incident is not waiting for a decision.
-    #[error("incident {id} is {state}, not awaiting approval")]
+    /// No plan run with this id.
+    #[error("no plan run {0}")]
+    UnknownRun(u64),
+    /// The run is not waiting for a decision.
+    #[error("plan run {id} is {state}, not awaiting approval")]
     NotAwaitingApproval { id: u64, state: String },
     /// The audit log could not be written.
     #[error("audit log {path}: {source}")]

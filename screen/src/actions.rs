@@ -123,8 +123,10 @@ impl RejectRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Approved {
     pub ok: bool,
-    /// The healer's number of the plan run approved.
+    /// The incident's id.
     pub incident: u64,
+    /// The plan run approved.
+    pub run: u64,
     pub approved_by: String,
 }
 
@@ -132,7 +134,9 @@ pub struct Approved {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rejected {
     pub ok: bool,
-    /// The healer's number of the plan run rejected.
+    /// The incident's id.
     pub incident: u64,
+    /// The plan run rejected.
+    pub run: u64,
     pub rejected_by: String,
 }

@@ -31,7 +31,7 @@ impl IncidentStatus {
 /// One row of the incident list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IncidentRow {
-    /// The id the incident room is opened with (`/api/incidents/{id}`).
+    /// The incident's one id, from detection to recovery (`/api/incidents/{id}`).
     pub id: String,
     pub title: String,
     pub status: IncidentStatus,
@@ -85,7 +85,9 @@ pub enum TimelineKind {
     Reconciled,
     /// The analyzer's windows are healthy again.
     HealthyAgain,
-    /// A note by a person.
+    /// Its diagnosis moved elsewhere (another incident carries the fault).
+    Superseded,
+    /// Free text by a person or a part of the war room.
     Note,
 }
 
@@ -99,9 +101,12 @@ pub struct TimelineEntry {
     pub kind: TimelineKind,
     /// What happened, for people.
     pub what: String,
-    /// Who did it, when a person (or `auto`) did.
+    /// Who did it (a user, `auto`, `healer`), when a person or a part acted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by: Option<String>,
+    /// The plan run it belongs to, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<u64>,
 }
 
 /// A ranked explanation the diagnosis considered.
@@ -163,7 +168,7 @@ impl PlanStatus {
     }
 }
 
-/// The contingency plan run for an incident.
+/// The incident's latest plan run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
     /// The plan's name (`None` when no plan matched).
@@ -173,9 +178,10 @@ pub struct Plan {
     pub status: PlanStatus,
     /// The actions applied, for people: `channel bank-b weight 0`.
     pub steps: Vec<String>,
-    /// Detection time from the first bad request, seconds.
-    pub mttd_s: Option<f64>,
-    /// Recovery time from the first bad request, seconds.
+    /// The incident's detection time from its first bad request, seconds.
+    pub mttd_s: f64,
+    /// The incident's recovery time from its first bad request, seconds, once this run
+    /// recovered it.
     pub mttr_s: Option<f64>,
 }
 
@@ -202,7 +208,7 @@ pub struct IncidentDetail {
     pub candidates: Vec<Candidate>,
     pub timeline: Vec<TimelineEntry>,
     pub impact: Impact,
-    /// `None` until a plan is matched (or when healing is off).
+    /// The latest plan run; `None` until one is matched (or when healing is off).
     pub plan: Option<Plan>,
     /// `None` until checked after recovery.
     pub reconciliation: Option<Reconciliation>,

@@ -77,6 +77,7 @@ fn absent_fields_stay_absent() {
         kind: TimelineKind::FirstBadRequest,
         what: "first bad request".into(),
         by: None,
+        run: None,
     };
     assert_eq!(
         serde_json::to_value(&entry).unwrap(),

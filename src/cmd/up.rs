@@ -2,9 +2,10 @@
 //! an optional TOML file → `stack::Stack` → simulated traffic, the loop every
 //! 200 ms, the collector's listener, the dashboard; Ctrl-C or SIGTERM stops it.
 
-use crate::stack::{Stack, StackBackend, StackOptions};
+use crate::backend::StackBackend;
 use anyhow::Context;
 use serde::Deserialize;
+use stack::{Stack, StackOptions};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -86,6 +87,10 @@ pub struct UpConfig {
     /// Dashboard users (`[dashboard]`, as in the dashboard section); absent: a first admin is made.
     pub dashboard: Option<toml::Value>,
     pub analyzer: Option<analyzer::AnalyzerConfig>,
+    /// Incident lifetimes (`recover_after_s`, `supersede_after_s`, `refine_s`, …).
+    pub incidents: Option<command::BookConfig>,
+    /// The rules between a diagnosis and a plan run (`localize_ms`, `shed_codes`).
+    pub rules: Option<command::RulesConfig>,
     pub alerts: Option<alerts::ManagerConfig>,
     /// SLA objectives file (default: payments-sim's built-in objectives).
     pub objectives: Option<PathBuf>,
@@ -134,6 +139,12 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     if let Some(x) = &cfg.analyzer {
         x.validate().context("[analyzer]")?;
         o.analyzer = x.clone();
+    }
+    if let Some(x) = &cfg.incidents {
+        o.command.incidents = x.clone();
+    }
+    if let Some(x) = &cfg.rules {
+        o.command.rules = x.clone();
     }
     if let Some(x) = &cfg.alerts {
         o.alerts = x.clone();

@@ -30,12 +30,14 @@ fn window(count: u64, errors: u64) -> WindowStats {
 }
 
 fn timeline(at_us: u64, kind: TimelineKind, what: &str, by: Option<&str>) -> TimelineEntry {
+    let plan = !matches!(kind, TimelineKind::FirstBadRequest | TimelineKind::Detected);
     TimelineEntry {
         time: digest::format_rfc3339(at_us),
         at_us,
         kind,
         what: what.into(),
         by: by.map(String::from),
+        run: plan.then_some(1),
     }
 }
 
@@ -185,7 +187,7 @@ pub fn full(t0_us: u64) -> Answers {
             approval: "approved by cole".into(),
             status: PlanStatus::Recovered,
             steps: vec!["channel bank_icbc weight 0".into()],
-            mttd_s: Some(0.4),
+            mttd_s: 0.4,
             mttr_s: Some(4.2),
         }),
         reconciliation: Some(Reconciliation {

@@ -23,6 +23,7 @@ fn entry(ms: u64, kind: TimelineKind, what: &str, by: Option<&str>) -> TimelineE
         kind,
         what: what.into(),
         by: by.map(String::from),
+        run: None,
     }
 }
 
@@ -66,7 +67,7 @@ impl ScriptedIncident {
                 approval: "commander".into(),
                 status: PlanStatus::AwaitingApproval,
                 steps: vec!["route bank_icbc → bank_cmb".into()],
-                mttd_s: Some(0.4),
+                mttd_s: 0.4,
                 mttr_s: None,
             }),
             reconciliation: None,
@@ -155,6 +156,7 @@ impl DashboardBackend for ScriptedIncident {
             Ok(Approved {
                 ok: true,
                 incident: 1,
+                run: 1,
                 approved_by: by,
             })
         })

@@ -1,16 +1,17 @@
-//! The engine: match a trigger to a plan, check the guards, get approval (auto, or a
-//! commander with a timeout and an escalation), then — on [`Engine::tick`] — run the steps,
-//! hold and verify each stage of a stepwise step, verify recovery within the plan's window,
-//! and undo everything and escalate when it does not help. Time comes from the `Clock`;
-//! nothing sleeps, so tests step time exactly.
+//! The engine: for an incident's trigger, match a plan, check the guards, get approval
+//! (auto, or a commander with a timeout and an escalation), then — on [`Engine::tick`] — run
+//! the steps, hold and verify each stage of a stepwise step, verify recovery within the
+//! plan's window, and undo everything and escalate when it does not help. Each of those is a
+//! [`PlanRun`]; its events go to the caller's incident through [`Engine::take_events`].
+//! Time comes from the `Clock`; nothing sleeps, so tests step time exactly.
 
-mod run;
+mod advance;
 
 use crate::audit::AuditLog;
 use crate::error::HealerError;
 use crate::executor::{Applied, ExecutorKind, Executors};
-use crate::incident::{Incident, IncidentState, Reconciliation, TimelineKind};
 use crate::plan::{Action, ApprovalMode, Plan};
+use crate::run::{PlanRun, RunEventKind, RunId, RunState, RunUpdate};
 use crate::trigger::Trigger;
 use digest::{Micros, SharedClock};
 use std::collections::{BTreeMap, BTreeSet};
@@ -53,8 +54,8 @@ impl Default for EngineConfig {
     }
 }
 
-/// Per-incident execution state.
-struct Run {
+/// Per-run execution state.
+struct Exec {
     plan: Plan,
     /// Instantiated steps: executor and stages.
     steps: Vec<(ExecutorKind, Vec<Action>)>,
@@ -74,13 +75,13 @@ pub struct Engine {
     plans: Vec<Plan>,
     executors: Executors,
     audit: AuditLog,
-    incidents: BTreeMap<u64, Incident>,
-    runs: BTreeMap<u64, Run>,
+    runs: BTreeMap<RunId, PlanRun>,
+    execs: BTreeMap<RunId, Exec>,
     /// Starts of each plan (for `max_runs_per_hour`).
     started: Vec<(String, Micros)>,
     next_id: u64,
-    /// Per incident, how much of its timeline was already turned into notices.
-    noticed: BTreeMap<u64, usize>,
+    /// Per run, how many of its events [`Engine::take_events`] already handed out.
+    reported: BTreeMap<RunId, usize>,
 }
 
 impl Engine {
@@ -99,11 +100,11 @@ impl Engine {
             plans,
             executors,
             audit,
-            incidents: BTreeMap::new(),
             runs: BTreeMap::new(),
+            execs: BTreeMap::new(),
             started: Vec::new(),
             next_id: 1,
-            noticed: BTreeMap::new(),
+            reported: BTreeMap::new(),
         }
     }
 
@@ -111,12 +112,13 @@ impl Engine {
         &self.plans
     }
 
-    pub fn incident(&self, id: u64) -> Option<&Incident> {
-        self.incidents.get(&id)
+    pub fn run(&self, id: RunId) -> Option<&PlanRun> {
+        self.runs.get(&id)
     }
 
-    pub fn incidents(&self) -> impl Iterator<Item = &Incident> {
-        self.incidents.values()
+    /// Every run, oldest first.
+    pub fn runs(&self) -> impl Iterator<Item = &PlanRun> {
+        self.runs.values()
     }
 
     pub fn audit(&self) -> &AuditLog {
@@ -124,17 +126,17 @@ impl Engine {
     }
 
     fn busy(&self) -> BTreeSet<String> {
-        self.runs
+        self.execs
             .iter()
-            .filter(|(id, _)| self.incidents[id].state.is_open())
+            .filter(|(id, _)| self.runs[id].state.is_open())
             .flat_map(|(_, r)| r.resources.iter().cloned())
             .collect()
     }
 
-    /// Opens an incident for a diagnosis or alert and decides its plan. A trigger on a
-    /// target that already has an open incident returns that incident (one per diagnosis;
-    /// never two plans on one target).
-    pub fn on_trigger(&mut self, trigger: Trigger) -> u64 {
+    /// Starts a run for `incident` (the caller's id) on a diagnosis or alert and decides
+    /// its plan. A trigger on a target that already has an open run returns that run
+    /// (never two plans on one target).
+    pub fn start(&mut self, incident: u64, trigger: Trigger) -> RunId {
         let now = self.clock.now_us();
         let target_key = format!(
             "target:{}",
@@ -143,10 +145,10 @@ impl Engine {
                 .clone()
                 .unwrap_or_else(|| trigger.target.clone())
         );
-        if let Some(i) = self.incidents.values().find(|i| {
+        if let Some(i) = self.runs.values().find(|i| {
             i.state.is_open()
                 && self
-                    .runs
+                    .execs
                     .get(&i.id)
                     .is_some_and(|r| r.resources.contains(&target_key))
         }) {
@@ -154,22 +156,22 @@ impl Engine {
         }
         let id = self.next_id;
         self.next_id += 1;
-        let mut inc = Incident::new(id, trigger.clone(), self.cfg.dry_run);
+        let mut inc = PlanRun::new(id, incident, trigger.clone(), self.cfg.dry_run, now);
         let Some(plan) = self.plans.iter().find(|p| p.matches(&trigger)).cloned() else {
             inc.note(
                 now,
-                TimelineKind::NoPlan,
+                RunEventKind::NoPlan,
                 format!("no plan answers {} on {}", trigger.kind, trigger.target),
                 None,
             );
             block(&mut inc, now, "commander");
-            self.incidents.insert(id, inc);
+            self.runs.insert(id, inc);
             return id;
         };
         inc.plan = Some(plan.name.clone());
         inc.note(
             now,
-            TimelineKind::PlanMatched,
+            RunEventKind::PlanMatched,
             format!("{}: {}", plan.name, plan.description),
             None,
         );
@@ -191,12 +193,12 @@ impl Engine {
             Err(e) => {
                 inc.note(
                     now,
-                    TimelineKind::Guard,
+                    RunEventKind::Guard,
                     format!("plan cannot run for this trigger: {e}"),
                     None,
                 );
                 block(&mut inc, now, &plan.escalate_to);
-                self.incidents.insert(id, inc);
+                self.runs.insert(id, inc);
                 return id;
             }
         };
@@ -206,12 +208,12 @@ impl Engine {
         if let Some(r) = resources.iter().find(|r| busy.contains(*r)) {
             inc.note(
                 now,
-                TimelineKind::Guard,
+                RunEventKind::Guard,
                 format!("{r} is already being changed by another incident"),
                 None,
             );
             block(&mut inc, now, &plan.escalate_to);
-            self.incidents.insert(id, inc);
+            self.runs.insert(id, inc);
             return id;
         }
         let hour_ago = now.saturating_sub(3_600_000_000);
@@ -223,7 +225,7 @@ impl Engine {
         if runs >= plan.guards.max_runs_per_hour as usize {
             inc.note(
                 now,
-                TimelineKind::Guard,
+                RunEventKind::Guard,
                 format!(
                     "{} already ran {runs} times in the last hour (limit {})",
                     plan.name, plan.guards.max_runs_per_hour
@@ -231,7 +233,7 @@ impl Engine {
                 None,
             );
             block(&mut inc, now, &plan.escalate_to);
-            self.incidents.insert(id, inc);
+            self.runs.insert(id, inc);
             return id;
         }
         let mut mode = plan.approval.unwrap_or_else(|| {
@@ -246,15 +248,11 @@ impl Engine {
                 ApprovalMode::Auto
             }
         });
-        let acting = self
-            .incidents
-            .values()
-            .filter(|i| matches!(i.state, IncidentState::Running | IncidentState::Verifying))
-            .count();
+        let acting = self.runs.values().filter(|i| i.state.is_acting()).count();
         if mode == ApprovalMode::Auto && acting >= self.cfg.max_concurrent_plans {
             inc.note(
                 now,
-                TimelineKind::Guard,
+                RunEventKind::Guard,
                 format!(
                     "{acting} plans already acting (limit {}): a commander decides",
                     self.cfg.max_concurrent_plans
@@ -272,7 +270,7 @@ impl Engine {
         if mode == ApprovalMode::Auto && frozen {
             inc.note(
                 now,
-                TimelineKind::Guard,
+                RunEventKind::Guard,
                 "change freeze in force: a commander decides".into(),
                 None,
             );
@@ -281,7 +279,7 @@ impl Engine {
         if let Some(o) = self.cfg.approval_override {
             mode = o;
         }
-        let run = Run {
+        let run = Exec {
             deadline: now + plan.approval_timeout_us,
             plan,
             steps,
@@ -297,37 +295,34 @@ impl Engine {
                 inc.approved_by = Some("auto".into());
                 inc.note(
                     now,
-                    TimelineKind::Approved,
+                    RunEventKind::Approved,
                     "auto plan".into(),
                     Some("auto".into()),
                 );
                 self.started.push((run.plan.name.clone(), now));
-                inc.state = IncidentState::Running;
+                inc.state = RunState::Running;
             }
             ApprovalMode::Commander => {
                 inc.note(
                     now,
-                    TimelineKind::ApprovalRequested,
+                    RunEventKind::ApprovalRequested,
                     format!(
                         "waiting up to {} s for a commander",
                         run.plan.approval_timeout_us / 1_000_000
                     ),
                     None,
                 );
-                inc.state = IncidentState::AwaitingApproval;
+                inc.state = RunState::AwaitingApproval;
             }
         }
-        self.runs.insert(id, run);
-        self.incidents.insert(id, inc);
+        self.execs.insert(id, run);
+        self.runs.insert(id, inc);
         id
     }
 
-    fn awaiting(&mut self, id: u64) -> Result<&mut Incident, HealerError> {
-        let inc = self
-            .incidents
-            .get_mut(&id)
-            .ok_or(HealerError::UnknownIncident(id))?;
-        if inc.state != IncidentState::AwaitingApproval {
+    fn awaiting(&mut self, id: RunId) -> Result<&mut PlanRun, HealerError> {
+        let inc = self.runs.get_mut(&id).ok_or(HealerError::UnknownRun(id))?;
+        if inc.state != RunState::AwaitingApproval {
             return Err(HealerError::NotAwaitingApproval {
                 id,
                 state: format!("{:?}", inc.state).to_lowercase(),
@@ -337,14 +332,14 @@ impl Engine {
     }
 
     /// A commander approves: the plan runs from the next tick.
-    pub fn approve(&mut self, id: u64, by: &str) -> Result<(), HealerError> {
+    pub fn approve(&mut self, id: RunId, by: &str) -> Result<(), HealerError> {
         let now = self.clock.now_us();
         let inc = self.awaiting(id)?;
         inc.approved_by = Some(by.into());
-        inc.state = IncidentState::Running;
+        inc.state = RunState::Running;
         inc.note(
             now,
-            TimelineKind::Approved,
+            RunEventKind::Approved,
             "approved".into(),
             Some(by.into()),
         );
@@ -353,51 +348,38 @@ impl Engine {
         Ok(())
     }
 
-    /// A commander rejects: nothing is changed and the incident closes.
-    pub fn reject(&mut self, id: u64, by: &str, reason: &str) -> Result<(), HealerError> {
+    /// A commander rejects: nothing is changed and the run ends.
+    pub fn reject(&mut self, id: RunId, by: &str, reason: &str) -> Result<(), HealerError> {
         let now = self.clock.now_us();
         let inc = self.awaiting(id)?;
-        inc.state = IncidentState::Rejected;
-        inc.note(now, TimelineKind::Rejected, reason.into(), Some(by.into()));
+        inc.state = RunState::Rejected;
+        inc.note(now, RunEventKind::Rejected, reason.into(), Some(by.into()));
         Ok(())
     }
 
-    /// Notices for people (approval requests, escalations, rejections, abandonments,
-    /// recoveries) that happened since the last call.
-    pub fn take_notices(&mut self) -> Vec<crate::notice::Notice> {
+    /// The events of every run since the last call, oldest first per run, each with its
+    /// run and incident id (for the incident's timeline).
+    pub fn take_events(&mut self) -> Vec<RunUpdate> {
         let mut out = Vec::new();
-        for inc in self.incidents.values() {
-            let seen = self.noticed.entry(inc.id).or_insert(0);
-            out.extend(crate::notice::notices(inc, *seen));
-            *seen = inc.timeline.len();
+        for run in self.runs.values() {
+            let seen = self.reported.entry(run.id).or_insert(0);
+            out.extend(run.events[*seen..].iter().map(|e| RunUpdate {
+                run: run.id,
+                incident: run.incident,
+                event: e.clone(),
+            }));
+            *seen = run.events.len();
         }
         out
     }
-
-    /// Attaches the reconciliation done after recovery.
-    pub fn attach_reconciliation(&mut self, id: u64, r: Reconciliation) -> Result<(), HealerError> {
-        let now = self.clock.now_us();
-        let inc = self
-            .incidents
-            .get_mut(&id)
-            .ok_or(HealerError::UnknownIncident(id))?;
-        inc.note(
-            now,
-            TimelineKind::Reconciled,
-            format!("{} mismatches", r.mismatches),
-            None,
-        );
-        inc.reconciliation = Some(r);
-        Ok(())
-    }
 }
 
-fn block(inc: &mut Incident, now: Micros, to: &str) {
-    inc.state = IncidentState::Blocked;
+fn block(inc: &mut PlanRun, now: Micros, to: &str) {
+    inc.state = RunState::Blocked;
     inc.escalated_to = Some(to.into());
     inc.note(
         now,
-        TimelineKind::Escalated,
+        RunEventKind::Escalated,
         format!("escalated to {to}"),
         None,
     );

@@ -1,19 +1,19 @@
-//! Driving incidents forward on each tick: approval timeouts and escalation, applying
-//! steps (stage by stage with a hold and a check), verification, and undo on failure.
+//! Driving runs forward on each tick: approval timeouts and escalation, applying steps
+//! (stage by stage with a hold and a check), verification, and undo on failure.
 
-use super::{Engine, Probe, Run};
+use super::{Engine, Exec, Probe};
 use crate::audit::{stamp, AuditEntry};
 use crate::executor::{Applied, ExecutorKind};
-use crate::incident::{ActionRecord, IncidentState, TimelineKind};
 use crate::plan::Action;
+use crate::run::{ActionRecord, RunEventKind, RunId, RunState};
 use serde_json::Value;
 
 impl Engine {
-    /// Moves every open incident as far as the clock allows. Call it often (e.g. every
+    /// Moves every open run as far as the clock allows. Call it often (e.g. every
     /// 100 ms, or after each step of a test's clock).
     pub async fn tick(&mut self, probe: &dyn Probe) {
-        let ids: Vec<u64> = self
-            .incidents
+        let ids: Vec<RunId> = self
+            .runs
             .values()
             .filter(|i| i.state.is_open())
             .map(|i| i.id)
@@ -23,53 +23,53 @@ impl Engine {
         }
     }
 
-    async fn advance(&mut self, id: u64, probe: &dyn Probe) {
+    async fn advance(&mut self, id: RunId, probe: &dyn Probe) {
         let now = self.clock.now_us();
-        let state = self.incidents[&id].state;
+        let state = self.runs[&id].state;
         match state {
-            IncidentState::AwaitingApproval => {
-                let run = self.runs.get_mut(&id).expect("run");
+            RunState::AwaitingApproval => {
+                let run = self.execs.get_mut(&id).expect("exec");
                 if now < run.deadline {
                     return;
                 }
-                let inc = self.incidents.get_mut(&id).expect("incident");
+                let inc = self.runs.get_mut(&id).expect("run");
                 if !run.escalated {
                     run.escalated = true;
                     run.deadline = now + run.plan.approval_timeout_us;
                     inc.escalated_to = Some(run.plan.escalate_to.clone());
                     inc.note(
                         now,
-                        TimelineKind::Escalated,
+                        RunEventKind::Escalated,
                         format!("no decision in time: escalated to {}", run.plan.escalate_to),
                         None,
                     );
                 } else {
-                    inc.state = IncidentState::Abandoned;
+                    inc.state = RunState::Abandoned;
                     inc.note(
                         now,
-                        TimelineKind::Abandoned,
+                        RunEventKind::Abandoned,
                         "no decision after escalation: nothing changed".into(),
                         None,
                     );
                 }
             }
-            IncidentState::Running => loop {
-                let run = self.runs.get_mut(&id).expect("run");
+            RunState::Running => loop {
+                let run = self.execs.get_mut(&id).expect("exec");
                 if let Some(h) = run.hold_until {
                     if now < h {
                         return;
                     }
                     let (step, stage) = last_stage(run);
-                    let trigger = self.incidents[&id].trigger.clone();
+                    let trigger = self.runs[&id].trigger.clone();
                     if !probe.stage_ok(&trigger, &stage) {
                         let why = format!("step {step} stage `{}` did not hold", stage.describe());
                         self.fail(id, why).await;
                         return;
                     }
                     run.hold_until = None;
-                    self.incidents.get_mut(&id).expect("incident").note(
+                    self.runs.get_mut(&id).expect("run").note(
                         now,
-                        TimelineKind::StageVerified,
+                        RunEventKind::StageVerified,
                         stage.describe(),
                         None,
                     );
@@ -77,8 +77,8 @@ impl Engine {
                 }
                 if run.next_step >= run.steps.len() {
                     run.deadline = now + run.plan.verify_within_us;
-                    let inc = self.incidents.get_mut(&id).expect("incident");
-                    inc.state = IncidentState::Verifying;
+                    let inc = self.runs.get_mut(&id).expect("run");
+                    inc.state = RunState::Verifying;
                     // Fall through to verify at once: the fix may already show.
                     return Box::pin(self.advance(id, probe)).await;
                 }
@@ -99,21 +99,21 @@ impl Engine {
                     return;
                 }
             },
-            IncidentState::Verifying => {
-                let trigger = self.incidents[&id].trigger.clone();
+            RunState::Verifying => {
+                let trigger = self.runs[&id].trigger.clone();
                 if probe.cleared(&trigger) {
-                    let inc = self.incidents.get_mut(&id).expect("incident");
+                    let inc = self.runs.get_mut(&id).expect("run");
                     inc.note(
                         now,
-                        TimelineKind::Verified,
+                        RunEventKind::Verified,
                         "the triggering condition cleared".into(),
                         None,
                     );
-                    inc.note(now, TimelineKind::Recovered, "recovered".into(), None);
+                    inc.note(now, RunEventKind::Recovered, "recovered".into(), None);
                     inc.recovered_us = Some(now);
-                    inc.state = IncidentState::Recovered;
-                } else if now >= self.runs[&id].deadline {
-                    let within = self.runs[&id].plan.verify_within_us as f64 / 1e6;
+                    inc.state = RunState::Recovered;
+                } else if now >= self.execs[&id].deadline {
+                    let within = self.execs[&id].plan.verify_within_us as f64 / 1e6;
                     self.fail(id, format!("the condition did not clear within {within} s"))
                         .await;
                 }
@@ -124,7 +124,7 @@ impl Engine {
 
     async fn apply(
         &mut self,
-        id: u64,
+        id: RunId,
         step: usize,
         kind: ExecutorKind,
         action: Action,
@@ -141,7 +141,7 @@ impl Engine {
                 Some(ex) => ex.apply(&action).await.map_err(|e| e.to_string()),
             }
         };
-        let inc = self.incidents.get_mut(&id).expect("incident");
+        let inc = self.runs.get_mut(&id).expect("run");
         let by = inc.approved_by.clone().unwrap_or_default();
         let plan = inc.plan.clone().unwrap_or_default();
         let (ok, error, before, after) = match &result {
@@ -150,7 +150,8 @@ impl Engine {
         };
         if let Err(e) = self.audit.append(AuditEntry {
             time: stamp(now),
-            incident: id,
+            incident: inc.incident,
+            run: id,
             plan,
             step,
             phase: "apply".into(),
@@ -165,7 +166,7 @@ impl Engine {
         }) {
             inc.note(
                 now,
-                TimelineKind::ActionFailed,
+                RunEventKind::ActionFailed,
                 format!("audit log: {e}"),
                 None,
             );
@@ -175,7 +176,7 @@ impl Engine {
                 let dry = if self.cfg.dry_run { " (dry run)" } else { "" };
                 inc.note(
                     now,
-                    TimelineKind::Action,
+                    RunEventKind::Action,
                     format!("{}{dry}", action.describe()),
                     None,
                 );
@@ -185,9 +186,9 @@ impl Engine {
                     at_us: now,
                     undone: false,
                 });
-                self.runs
+                self.execs
                     .get_mut(&id)
-                    .expect("run")
+                    .expect("exec")
                     .applied
                     .push((step, kind, action, applied));
                 Ok(())
@@ -195,7 +196,7 @@ impl Engine {
             Err(e) => {
                 inc.note(
                     now,
-                    TimelineKind::ActionFailed,
+                    RunEventKind::ActionFailed,
                     format!("{}: {e}", action.describe()),
                     None,
                 );
@@ -205,9 +206,9 @@ impl Engine {
     }
 
     /// Undoes every applied action, newest first, and escalates.
-    async fn fail(&mut self, id: u64, why: String) {
+    async fn fail(&mut self, id: RunId, why: String) {
         let now = self.clock.now_us();
-        let applied = std::mem::take(&mut self.runs.get_mut(&id).expect("run").applied);
+        let applied = std::mem::take(&mut self.execs.get_mut(&id).expect("exec").applied);
         let mut undo_failed = false;
         for (step, kind, action, a) in applied.into_iter().rev() {
             let result = if self.cfg.dry_run {
@@ -218,10 +219,11 @@ impl Engine {
                     Some(ex) => ex.undo(&action, &a).await.map_err(|e| e.to_string()),
                 }
             };
-            let inc = self.incidents.get_mut(&id).expect("incident");
+            let inc = self.runs.get_mut(&id).expect("run");
             if let Err(e) = self.audit.append(AuditEntry {
                 time: stamp(now),
-                incident: id,
+                incident: inc.incident,
+                run: id,
                 plan: inc.plan.clone().unwrap_or_default(),
                 step,
                 phase: "undo".into(),
@@ -236,14 +238,14 @@ impl Engine {
             }) {
                 inc.note(
                     now,
-                    TimelineKind::ActionFailed,
+                    RunEventKind::ActionFailed,
                     format!("audit log: {e}"),
                     None,
                 );
             }
             match result {
                 Ok(_) => {
-                    inc.note(now, TimelineKind::Undone, action.describe(), None);
+                    inc.note(now, RunEventKind::Undone, action.describe(), None);
                     if let Some(r) = inc
                         .actions
                         .iter_mut()
@@ -257,15 +259,15 @@ impl Engine {
                     undo_failed = true;
                     inc.note(
                         now,
-                        TimelineKind::ActionFailed,
+                        RunEventKind::ActionFailed,
                         format!("undo {}: {e}", action.describe()),
                         None,
                     );
                 }
             }
         }
-        let to = self.runs[&id].plan.escalate_to.clone();
-        let inc = self.incidents.get_mut(&id).expect("incident");
+        let to = self.execs[&id].plan.escalate_to.clone();
+        let inc = self.runs.get_mut(&id).expect("run");
         let tail = if undo_failed {
             "; an undo FAILED, check the audit log"
         } else {
@@ -273,16 +275,16 @@ impl Engine {
         };
         inc.note(
             now,
-            TimelineKind::Escalated,
+            RunEventKind::Escalated,
             format!("{why}: undone and escalated to {to}{tail}"),
             None,
         );
         inc.escalated_to = Some(to);
-        inc.state = IncidentState::RolledBack;
+        inc.state = RunState::RolledBack;
     }
 }
 
-fn last_stage(run: &Run) -> (usize, Action) {
+fn last_stage(run: &Exec) -> (usize, Action) {
     // The stage just applied is the one before (next_step, next_stage).
     let (s, st) = if run.next_stage > 0 {
         (run.next_step, run.next_stage - 1)

@@ -1,25 +1,26 @@
-//! The dashboard's backend over the running stack, every answer typed with the
-//! `screen` crate: payments/s, success and scenes from the analyzer's entry view,
-//! topology, services and hot spots from its windows, change events from its change
-//! log, incidents from the analyzer with the healer's plans and approvals
-//! (`backend/incidents.rs`), alerts and silences from the alerts manager, `/api/slo`
-//! from the SLA engine, traces from the collector's store, drills through
-//! payments-sim's control API. The field-by-field mappings are in `backend/views.rs`.
+//! The dashboard's backend over the running stack (glue: each method reads one part
+//! and maps its answer onto the `screen` crate's types): payments/s, success and
+//! scenes from the analyzer's entry view, topology, services and hot spots from its
+//! windows, change events from its change log, incidents and their plan runs from the
+//! command loop (`backend/incidents.rs`), alerts and silences from the alerts manager,
+//! `/api/slo` from the SLA engine, traces from the collector's store, drills through
+//! payments-sim's control API. The other field-by-field mappings are in
+//! `backend/views.rs`.
 
 mod incidents;
 mod views;
 
-use super::{faults, Stack};
+use command::{figures, CommandError};
 use dashboard::{
     ActionFuture, Actor, BackendError, BackendFuture, BackendResult, DashboardBackend,
 };
 use digest::TraceId;
-use healer::IncidentState;
 use screen::{
     Alert, Approved, ChangeEvent, DrillInjected, DrillKind, DrillRequest, HotSpot, IncidentDetail,
     IncidentRow, Overview, Rejected, SceneStatus, ServiceRow, Silence, SilenceRequest, SloBoard,
     Topology, TraceSpan,
 };
+use stack::{faults, Stack};
 use std::sync::Arc;
 
 /// Change events the changes screen lists.
@@ -29,60 +30,34 @@ pub struct StackBackend {
     pub stack: Arc<Stack>,
 }
 
-impl StackBackend {
-    fn healer_id(&self, id: &str) -> BackendResult<u64> {
-        let aid: u64 = id
-            .parse()
-            .map_err(|_| BackendError::NotFound(format!("incident {id}")))?;
-        self.stack
-            .healer
-            .linked(aid)
-            .ok_or_else(|| BackendError::Conflict(format!("incident {id} has no plan")))
+fn incident_id(id: &str) -> BackendResult<u64> {
+    id.parse()
+        .map_err(|_| BackendError::NotFound(format!("incident {id}")))
+}
+
+fn command_err(e: CommandError) -> BackendError {
+    match e {
+        CommandError::UnknownIncident(id) => BackendError::NotFound(format!("incident {id}")),
+        other => BackendError::Conflict(other.to_string()),
     }
 }
 
 impl DashboardBackend for StackBackend {
     fn overview(&self) -> Overview {
-        let (entry, open) = {
-            let a = self.stack.analyzer.lock();
-            (analyzer::api::entry(&a), a.incidents().open.len() as u32)
-        };
-        let mut o = Overview {
+        let entry = analyzer::api::entry(&self.stack.analyzer.lock());
+        let (mttr_last_s, mttr_avg_s, open_incidents) = self.stack.command.book(|b| {
+            let (last, avg) = figures::healed_mttr(b);
+            (last, avg, b.open().len() as u32)
+        });
+        Overview {
             as_of_us: entry.now_us,
             payments_per_s: entry.payments_per_s,
             success_rate: entry.success_rate,
-            open_incidents: open,
-            ..Overview::default()
-        };
-        if let Ok(engine) = self.stack.healer.engine.try_lock() {
-            let mttrs: Vec<f64> = engine
-                .incidents()
-                .filter(|i| i.state == IncidentState::Recovered)
-                .filter_map(|i| i.mttr_s())
-                .collect();
-            o.mttr_last_s = mttrs.last().copied();
-            o.mttr_avg_s =
-                (!mttrs.is_empty()).then(|| mttrs.iter().sum::<f64>() / mttrs.len() as f64);
+            mttr_last_s,
+            mttr_avg_s,
+            open_incidents,
+            error_budget_left: figures::error_budget_left(&self.stack.sla.lock().status()),
         }
-        let budgets: Vec<f64> = self
-            .stack
-            .sla
-            .lock()
-            .status()
-            .iter()
-            .flat_map(|s| {
-                s.slis
-                    .iter()
-                    // Judged once the period has room for 10 failures:
-                    // before that one bad call reads as a spent budget.
-                    .filter(|x| (1.0 - x.period.target) * x.period.total as f64 >= 10.0)
-                    .map(|x| x.period.budget_remaining)
-            })
-            .collect();
-        if !budgets.is_empty() {
-            o.error_budget_left = Some(budgets.iter().cloned().fold(1.0, f64::min).max(0.0));
-        }
-        o
     }
 
     fn scenes(&self) -> Vec<SceneStatus> {
@@ -91,14 +66,14 @@ impl DashboardBackend for StackBackend {
     }
 
     fn topology(&self) -> Topology {
-        let a = self.stack.analyzer.lock();
-        let causes: Vec<String> = a
-            .incidents()
-            .open
-            .iter()
-            .map(|i| i.root_cause.target().to_string())
-            .collect();
-        views::topology(&analyzer::api::topology(&a), &causes)
+        let snap = analyzer::api::topology(&self.stack.analyzer.lock());
+        let causes: Vec<String> = self.stack.command.book(|b| {
+            b.open()
+                .iter()
+                .map(|i| i.root_cause.target().to_string())
+                .collect()
+        });
+        views::topology(&snap, &causes)
     }
 
     fn services(&self) -> Vec<ServiceRow> {
@@ -117,20 +92,25 @@ impl DashboardBackend for StackBackend {
     }
 
     fn incidents(&self) -> Vec<IncidentRow> {
-        incidents::rows(&self.stack.analyzer.lock())
+        incidents::rows(self.stack.command.book(|b| b.all().cloned().collect()))
     }
 
     fn incident(&self, id: &str) -> BackendResult<IncidentDetail> {
-        incidents::detail(&self.stack, id)
+        let i = self
+            .stack
+            .command
+            .incident(incident_id(id)?)
+            .ok_or_else(|| BackendError::NotFound(format!("incident {id}")))?;
+        Ok(incidents::detail(&i))
     }
 
     fn alerts(&self) -> Vec<Alert> {
-        let m = self.stack.watch.manager.lock();
+        let m = self.stack.alerting.manager.lock();
         m.alerts().iter().map(views::alert).collect()
     }
 
     fn silences(&self) -> Vec<Silence> {
-        let m = self.stack.watch.manager.lock();
+        let m = self.stack.alerting.manager.lock();
         m.silences().iter().map(views::silence).collect()
     }
 
@@ -167,36 +147,39 @@ impl DashboardBackend for StackBackend {
     }
 
     fn approve(&self, id: &str, by: &Actor) -> ActionFuture<Approved> {
-        let hid = self.healer_id(id);
+        let id = incident_id(id);
         let (stack, user) = (self.stack.clone(), by.user.clone());
         Box::pin(async move {
-            let hid = hid?;
-            let mut e = stack.healer.engine.lock().await;
-            e.approve(hid, &user)
-                .map_err(|err| BackendError::Conflict(err.to_string()))?;
+            let id = id?;
+            let run = stack
+                .command
+                .approve(id, &user)
+                .await
+                .map_err(command_err)?;
             Ok(Approved {
                 ok: true,
-                incident: hid,
+                incident: id,
+                run,
                 approved_by: user,
             })
         })
     }
 
     fn reject(&self, id: &str, by: &Actor, reason: Option<String>) -> ActionFuture<Rejected> {
-        let hid = self.healer_id(id);
+        let id = incident_id(id);
         let (stack, user) = (self.stack.clone(), by.user.clone());
         Box::pin(async move {
-            let hid = hid?;
-            let mut e = stack.healer.engine.lock().await;
-            e.reject(
-                hid,
-                &user,
-                reason.as_deref().unwrap_or("rejected by a commander"),
-            )
-            .map_err(|err| BackendError::Conflict(err.to_string()))?;
+            let id = id?;
+            let why = reason.as_deref().unwrap_or("rejected by a commander");
+            let run = stack
+                .command
+                .reject(id, &user, why)
+                .await
+                .map_err(command_err)?;
             Ok(Rejected {
                 ok: true,
-                incident: hid,
+                incident: id,
+                run,
                 rejected_by: user,
             })
         })
@@ -220,7 +203,7 @@ impl DashboardBackend for StackBackend {
                 comment: req.comment,
             };
             let s = stack
-                .watch
+                .alerting
                 .manager
                 .lock()
                 .create_silence(&r)
