@@ -113,7 +113,7 @@ impl Driver {
             Approve::Reject => Some(ApprovalMode::Commander),
             Approve::Manual => None,
         };
-        let stack = Stack::build(o, None).await?;
+        let stack = Stack::build(o).await?;
         let gen = PaymentGen::new(&LoadConfig {
             seed: opts.seed,
             ..LoadConfig::default()
