@@ -6,10 +6,12 @@
 //! views come from raw server records (rollups carry no instance; see
 //! [`InstanceRollup`]), at most `max_instances` per service.
 
+mod entry;
 mod instance;
 mod ring;
 mod stats;
 
+pub(crate) use entry::EntryScenes;
 pub use instance::{InstanceRollup, InstanceSeries};
 pub use ring::{Retention, Ring, Tiered};
 pub use stats::{Stats, StatsSummary};
@@ -232,6 +234,10 @@ impl Windows {
 
     pub fn keys(&self) -> impl Iterator<Item = &ViewKey> {
         self.views.keys()
+    }
+
+    pub fn contains(&self, key: &ViewKey) -> bool {
+        self.views.contains_key(key)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&ViewKey, &Tiered)> {

@@ -1,0 +1,232 @@
+//! The dashboard's backend over the running stack (glue: each method reads one part
+//! and maps its answer onto the `screen` crate's types): payments/s, success and
+//! scenes from the analyzer's entry view, topology, services and hot spots from its
+//! windows, change events from its change log, incidents and their plan runs from the
+//! command loop (`backend/incidents.rs`), alerts and silences from the alerts manager,
+//! `/api/slo` from the SLA engine, traces from the collector's store, drills through
+//! payments-sim's control API. The other field-by-field mappings are in
+//! `backend/views.rs`.
+
+mod incidents;
+mod views;
+
+use command::{figures, CommandError};
+use dashboard::{
+    ActionFuture, Actor, BackendError, BackendFuture, BackendResult, DashboardBackend,
+};
+use digest::TraceId;
+use screen::{
+    Alert, Approved, ChangeEvent, DrillInjected, DrillKind, DrillRequest, HotSpot, IncidentDetail,
+    IncidentRow, Overview, Rejected, SceneStatus, ServiceRow, Silence, SilenceRequest, SloBoard,
+    Topology, TraceSpan,
+};
+use stack::{faults, Stack};
+use std::sync::Arc;
+
+/// Change events the changes screen lists.
+const CHANGES_SHOWN: usize = 500;
+
+pub struct StackBackend {
+    pub stack: Arc<Stack>,
+}
+
+fn incident_id(id: &str) -> BackendResult<u64> {
+    id.parse()
+        .map_err(|_| BackendError::NotFound(format!("incident {id}")))
+}
+
+fn command_err(e: CommandError) -> BackendError {
+    match e {
+        CommandError::UnknownIncident(id) => BackendError::NotFound(format!("incident {id}")),
+        other => BackendError::Conflict(other.to_string()),
+    }
+}
+
+impl DashboardBackend for StackBackend {
+    fn overview(&self) -> Overview {
+        let entry = analyzer::api::entry(&self.stack.analyzer.lock());
+        let (mttr_last_s, mttr_avg_s, open_incidents) = self.stack.command.book(|b| {
+            let (last, avg) = figures::healed_mttr(b);
+            (last, avg, b.open().len() as u32)
+        });
+        Overview {
+            as_of_us: entry.now_us,
+            payments_per_s: entry.payments_per_s,
+            success_rate: entry.success_rate,
+            mttr_last_s,
+            mttr_avg_s,
+            open_incidents,
+            error_budget_left: figures::error_budget_left(&self.stack.sla.lock().status()),
+        }
+    }
+
+    fn scenes(&self) -> Vec<SceneStatus> {
+        let entry = analyzer::api::entry(&self.stack.analyzer.lock());
+        entry.scenes.iter().map(views::scene).collect()
+    }
+
+    fn topology(&self) -> Topology {
+        let snap = analyzer::api::topology(&self.stack.analyzer.lock());
+        let causes: Vec<String> = self.stack.command.book(|b| {
+            b.open()
+                .iter()
+                .map(|i| i.root_cause.target().to_string())
+                .collect()
+        });
+        views::topology(&snap, &causes)
+    }
+
+    fn services(&self) -> Vec<ServiceRow> {
+        let a = self.stack.analyzer.lock();
+        let snap = analyzer::api::services(&a);
+        snap.services.iter().filter_map(views::service).collect()
+    }
+
+    fn hotspots(&self) -> Vec<HotSpot> {
+        let a = self.stack.analyzer.lock();
+        analyzer::api::hotspots(&a)
+            .hot
+            .iter()
+            .map(views::hot_spot)
+            .collect()
+    }
+
+    fn incidents(&self) -> Vec<IncidentRow> {
+        incidents::rows(self.stack.command.book(|b| b.all().cloned().collect()))
+    }
+
+    fn incident(&self, id: &str) -> BackendResult<IncidentDetail> {
+        let i = self
+            .stack
+            .command
+            .incident(incident_id(id)?)
+            .ok_or_else(|| BackendError::NotFound(format!("incident {id}")))?;
+        Ok(incidents::detail(&i))
+    }
+
+    fn alerts(&self) -> Vec<Alert> {
+        let m = self.stack.alerting.manager.lock();
+        m.alerts().iter().map(views::alert).collect()
+    }
+
+    fn silences(&self) -> Vec<Silence> {
+        let m = self.stack.alerting.manager.lock();
+        m.silences().iter().map(views::silence).collect()
+    }
+
+    fn slo(&self) -> SloBoard {
+        views::slo(&sla::slo(&self.stack.sla.lock()))
+    }
+
+    fn changes(&self) -> Vec<ChangeEvent> {
+        let a = self.stack.analyzer.lock();
+        analyzer::api::changes(&a, CHANGES_SHOWN)
+            .iter()
+            .map(views::change)
+            .collect()
+    }
+
+    fn trace(&self, id: TraceId) -> BackendFuture<Vec<TraceSpan>> {
+        let store = self.stack.pipeline.store().clone();
+        Box::pin(async move {
+            let mut records = store
+                .trace(id)
+                .await
+                .map_err(|e| BackendError::Unavailable(format!("store: {e}")))?;
+            if records.is_empty() {
+                return Err(BackendError::NotFound(format!("trace {}", id.to_hex())));
+            }
+            records.sort_by_key(|r| (r.time_us, r.span_id.0));
+            Ok(records.iter().map(views::span).collect())
+        })
+    }
+
+    fn drill_kinds(&self) -> Vec<DrillKind> {
+        // faults.rs lists them as JSON; its rows are `screen::DrillKind`'s shape.
+        serde_json::from_value(faults::kinds_json()).unwrap_or_default()
+    }
+
+    fn approve(&self, id: &str, by: &Actor) -> ActionFuture<Approved> {
+        let id = incident_id(id);
+        let (stack, user) = (self.stack.clone(), by.user.clone());
+        Box::pin(async move {
+            let id = id?;
+            let run = stack
+                .command
+                .approve(id, &user)
+                .await
+                .map_err(command_err)?;
+            Ok(Approved {
+                ok: true,
+                incident: id,
+                run,
+                approved_by: user,
+            })
+        })
+    }
+
+    fn reject(&self, id: &str, by: &Actor, reason: Option<String>) -> ActionFuture<Rejected> {
+        let id = incident_id(id);
+        let (stack, user) = (self.stack.clone(), by.user.clone());
+        Box::pin(async move {
+            let id = id?;
+            let why = reason.as_deref().unwrap_or("rejected by a commander");
+            let run = stack
+                .command
+                .reject(id, &user, why)
+                .await
+                .map_err(command_err)?;
+            Ok(Rejected {
+                ok: true,
+                incident: id,
+                run,
+                rejected_by: user,
+            })
+        })
+    }
+
+    fn create_silence(&self, req: SilenceRequest, by: &Actor) -> ActionFuture<Silence> {
+        let stack = self.stack.clone();
+        let user = by.user.clone();
+        Box::pin(async move {
+            req.validate()?;
+            let end = stack.clock.now_us() + req.duration_s * 1_000_000;
+            let r = alerts::SilenceRequest {
+                matchers: req
+                    .matchers
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", serde_json::to_string(v).unwrap_or_default()))
+                    .collect(),
+                starts_at: None,
+                ends_at: digest::format_rfc3339(end),
+                created_by: user,
+                comment: req.comment,
+            };
+            let s = stack
+                .alerting
+                .manager
+                .lock()
+                .create_silence(&r)
+                .map_err(|e| BackendError::Invalid(e.to_string()))?;
+            Ok(views::silence(&s))
+        })
+    }
+
+    fn inject_drill(&self, req: DrillRequest, _by: &Actor) -> ActionFuture<DrillInjected> {
+        let stack = self.stack.clone();
+        Box::pin(async move {
+            req.validate()?;
+            let pick = faults::FaultPick::new(&req.fault, req.target.as_deref().unwrap_or(""));
+            payments_sim::faults::parse_fault(&pick.spec())
+                .map_err(|e| BackendError::Invalid(format!("fault: {e}")))?;
+            stack
+                .control
+                .put_faults(&[pick.spec()])
+                .await
+                .map_err(|e| BackendError::Unavailable(e.to_string()))?;
+            Ok(DrillInjected {
+                injected: pick.spec(),
+            })
+        })
+    }
+}
