@@ -211,13 +211,21 @@ impl RecordField {
     /// field: encoders write the table's order, so the first look usually hits.
     #[inline]
     pub fn lookup(name: &str, expected: usize) -> Option<RecordField> {
-        let at = expected.min(RECORD_FIELDS.len());
-        let (before, after) = RECORD_FIELDS.split_at(at);
-        after
-            .iter()
-            .chain(before)
-            .find(|f| f.name == name)
-            .map(|f| f.field)
+        let n = RECORD_FIELDS.len();
+        let mut i = if expected < n { expected } else { 0 };
+        let mut tried = 0;
+        while tried < n {
+            let f = &RECORD_FIELDS[i];
+            if f.name.len() == name.len() && f.name == name {
+                return Some(f.field);
+            }
+            i += 1;
+            if i == n {
+                i = 0;
+            }
+            tried += 1;
+        }
+        None
     }
 }
 

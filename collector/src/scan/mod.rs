@@ -101,11 +101,12 @@ pub fn scan_record(line: &[u8]) -> Option<RecordView<'_>> {
         c.ws();
         match RecordField::lookup(key, expected) {
             Some(field) => {
-                read_field(&mut c, field, &mut v)?;
-                if seen & bit(field) != 0 {
+                let bit = 1 << field as u32;
+                if seen & bit != 0 {
                     return None;
                 }
-                seen |= bit(field);
+                seen |= bit;
+                read_field(&mut c, field, &mut v)?;
                 expected = field as usize + 1;
             }
             // A change event, or a record carrying event fields: the reference's.
