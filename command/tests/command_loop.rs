@@ -661,11 +661,13 @@ async fn a_commander_sees_the_plans_runs_one_undoes_an_action_and_resolves() {
 
 #[tokio::test]
 async fn a_fault_still_ramping_up_at_the_action_is_not_blamed_on_it() {
-    // The fault starts (first bad request) 300 ms before it is named, failing 8 payments a
-    // step from then on; the failover is applied at once and changes nothing.
+    // An unrelated decline 2 s before the fault dates its first bad request; the fault
+    // fails 8 payments a step from 300 ms before it is named (flagged unhealthy from its
+    // start); the failover is applied at once and changes nothing.
     let w = world(None, 0, true);
     w.run(2_000).await;
-    w.diagnosis.lock().first_failure_us = w.clock.now_us();
+    w.diagnosis.lock().first_failure_us = w.clock.now_us() - 2_000_000;
+    w.diagnosis.lock().unhealthy = true;
     w.diagnosis.lock().failed_per_step = 8;
     w.run(300).await;
     w.diagnose(vec![cand(RootCause::bank("bank-b"))]);

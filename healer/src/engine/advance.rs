@@ -146,12 +146,14 @@ impl Engine {
                     run.next_stage = 0;
                 }
                 if run.first_action_us.is_none() {
-                    // The rate before: since the first bad request (at least the last
+                    // The rate before: since the fault was detected (at least the last
                     // 200 ms, at most the last 10 s), so a fault still ramping up in a
-                    // longer window is measured at its own pace.
-                    let bad = self.runs[&id].trigger.first_bad_us.unwrap_or(now);
+                    // longer window is measured at its own pace. (Not since the first
+                    // bad request: that is dated by the first failure up to 3 s before
+                    // detection, which may be an unrelated decline.)
+                    let seen = self.runs[&id].trigger.detected_us;
                     let from =
-                        bad.clamp(now.saturating_sub(10_000_000), now.saturating_sub(200_000));
+                        seen.clamp(now.saturating_sub(10_000_000), now.saturating_sub(200_000));
                     run.before_failures = probe.failure_rate(from, now);
                     run.first_action_us = Some(now);
                 }

@@ -36,9 +36,9 @@ pub trait Probe: Send + Sync {
 }
 
 /// The no-harm check: after a run's first action, failed payments per second since it are
-/// compared with the rate before it — measured since the incident's first bad request, so
-/// a fault still ramping up at the action is not blamed on it; a run under which failures
-/// rise above the bar is undone at once.
+/// compared with the rate before it — measured since the fault was detected, so a fault
+/// still ramping up at the action is not blamed on it; a run under which failures rise
+/// above the bar is undone at once.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct HarmGuard {
     /// Time after the first action before the check judges (the action must have had time
