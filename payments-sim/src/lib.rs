@@ -13,6 +13,7 @@
 //! depends on its watchers); block the payment path on observability.
 
 pub mod bank;
+#[cfg(feature = "bench")]
 pub mod bench;
 pub mod config;
 pub mod control;
@@ -20,6 +21,7 @@ pub mod ctx;
 pub mod error;
 pub mod faults;
 pub mod guard;
+mod hotpath;
 pub mod instances;
 pub mod ledger;
 pub mod loadgen;

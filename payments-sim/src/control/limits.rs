@@ -7,8 +7,9 @@ use super::breaker::Breaker;
 use super::rules::{
     count_of, param_index, split_resource, DegradeRule, FlowRule, ParamFlowRule, PARAM_KEYS,
 };
-use super::window::{FnvHasher, InFlight, KeyedBuckets, Pacer, Refusals, SlidingWindow};
+use super::window::{FnvHasher, KeyedBuckets, Pacer, SlidingWindow};
 use crate::guard::{CallSite, Verdict};
+use crate::hotpath::{InFlight, Refusals};
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 use std::sync::Arc;

@@ -6,7 +6,7 @@
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 const BUCKETS: usize = 10;
 
@@ -70,11 +70,6 @@ impl SlidingWindow {
             }
         }
     }
-
-    /// Calls per second over the window.
-    pub fn rate(&self, now_us: u64) -> f64 {
-        self.sum(now_us) as f64 * 1e6 / (self.bucket_us * BUCKETS as u64) as f64
-    }
 }
 
 /// Sentinel's rate limiter (`controlBehavior` 2): calls are spaced `1/count`
@@ -120,62 +115,6 @@ impl Pacer {
                 Err(seen) => last = seen,
             }
         }
-    }
-}
-
-/// Calls in flight on a resource (flow grade 0, pool exhaustion).
-#[derive(Debug, Default)]
-pub struct InFlight(AtomicI64);
-
-impl InFlight {
-    pub fn get(&self) -> i64 {
-        self.0.load(Ordering::Acquire)
-    }
-    /// Enters if fewer than `limit` are in flight.
-    pub fn try_enter(&self, limit: i64) -> bool {
-        let mut v = self.0.load(Ordering::Acquire);
-        loop {
-            if v >= limit {
-                return false;
-            }
-            match self
-                .0
-                .compare_exchange_weak(v, v + 1, Ordering::AcqRel, Ordering::Acquire)
-            {
-                Ok(_) => return true,
-                Err(seen) => v = seen,
-            }
-        }
-    }
-    pub fn enter(&self) {
-        self.0.fetch_add(1, Ordering::AcqRel);
-    }
-    /// Leaves; never goes below zero (an exit whose enter was not counted).
-    pub fn exit(&self) {
-        let _ = self
-            .0
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| {
-                (v > 0).then(|| v - 1)
-            });
-    }
-}
-
-/// Refused calls whose `exit` has not come yet. The services call `exit` for
-/// every call, refused or not; a refused call must not count as a served one,
-/// so each refusal cancels one later failed exit. (Failed exits are alike, so
-/// which one is cancelled does not change any count.)
-#[derive(Debug, Default)]
-pub struct Refusals(AtomicU64);
-
-impl Refusals {
-    pub fn note(&self) {
-        self.0.fetch_add(1, Ordering::AcqRel);
-    }
-    /// Cancels one pending refusal, if any.
-    pub fn take(&self) -> bool {
-        self.0
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| v.checked_sub(1))
-            .is_ok()
     }
 }
 
@@ -317,16 +256,5 @@ mod tests {
         assert!(b.try_take("m2", 0, 2.0, 2.0));
         assert!(b.try_take("m1", 500_000, 2.0, 2.0));
         assert!(!b.try_take("m1", 500_000, 2.0, 2.0));
-    }
-
-    #[test]
-    fn in_flight_never_negative() {
-        let f = InFlight::default();
-        f.exit();
-        assert_eq!(f.get(), 0);
-        assert!(f.try_enter(1));
-        assert!(!f.try_enter(1));
-        f.exit();
-        assert!(f.try_enter(1));
     }
 }

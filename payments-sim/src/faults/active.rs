@@ -4,13 +4,16 @@
 
 use super::spec::FaultSpec;
 use super::{defaults, Binding, FaultError, FaultKind, Target};
-use crate::control::snapshot::{self, Published};
-use crate::control::window::{InFlight, Refusals};
+use crate::hotpath::{Cache, InFlight, Published, Refusals};
 use digest::{format_rfc3339, Micros};
 use parking_lot::Mutex;
 use serde::Serialize;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
+
+thread_local! {
+    static LIVE: Cache = const { Cache::new(Vec::new()) };
+}
 
 /// One fault in a run.
 #[derive(Debug)]
@@ -32,14 +35,15 @@ pub struct Fault {
     first_affected_us: AtomicU64,
     /// Bad release: announced as a deploy; rolled back through the control API;
     /// its automatic end handled.
-    pub(crate) announced: AtomicBool,
-    pub(crate) rolled_back: AtomicBool,
-    pub(crate) end_handled: AtomicBool,
+    announced: AtomicBool,
+    rolled_back: AtomicBool,
+    end_handled: AtomicBool,
     /// Bad release: (version before, bad version), fixed when it deploys.
-    pub(crate) release: OnceLock<(String, String)>,
-    pub(crate) in_flight: InFlight,
+    release: OnceLock<(String, String)>,
+    /// Pool exhaustion: calls holding a slot of the pool.
+    pub(super) in_flight: InFlight,
     /// Pool exhaustion: refused calls whose exit is still to come.
-    pub(crate) refused: Refusals,
+    pub(super) refused: Refusals,
 }
 
 impl Fault {
@@ -159,6 +163,52 @@ impl Fault {
         self.release.get().map(|(_, bad)| bad.as_str())
     }
 
+    /// Bad release: is its deploy or its end due at `now`?
+    pub fn release_due(&self, now: Micros) -> bool {
+        self.kind == FaultKind::BadRelease
+            && now >= self.start_us
+            && if self.announced.load(Ordering::Acquire) {
+                !self.is_active(now)
+                    && !self.rolled_back.load(Ordering::Acquire)
+                    && !self.end_handled.load(Ordering::Acquire)
+            } else {
+                self.is_active(now)
+            }
+    }
+
+    /// Bad release: has its deploy been announced?
+    pub fn is_announced(&self) -> bool {
+        self.announced.load(Ordering::Acquire)
+    }
+
+    /// Bad release: claims its deploy at `now` (true once, while it is active).
+    pub fn claim_deploy(&self, now: Micros) -> bool {
+        self.is_active(now) && !self.announced.swap(true, Ordering::AcqRel)
+    }
+
+    /// Bad release: deployed, replacing version `before` with `bad`.
+    pub fn deployed(&self, before: String, bad: String) {
+        let _ = self.release.set((before, bad));
+    }
+
+    /// Bad release: the versions (before, bad) of its deploy.
+    pub fn release(&self) -> Option<(&str, &str)> {
+        self.release.get().map(|(b, v)| (b.as_str(), v.as_str()))
+    }
+
+    /// Bad release: claims its automatic end at `now` (true once, after it
+    /// ended, unless it was rolled back first).
+    pub fn claim_end(&self, now: Micros) -> bool {
+        !self.is_active(now)
+            && !self.rolled_back.load(Ordering::Acquire)
+            && !self.end_handled.swap(true, Ordering::AcqRel)
+    }
+
+    /// Bad release: rolled back through the control plane; its defect is gone.
+    pub fn roll_back(&self) {
+        self.rolled_back.store(true, Ordering::Release);
+    }
+
     pub fn ground_truth(&self) -> GroundTruth {
         let first = self.first_affected_us.load(Ordering::Acquire);
         let end = self.effective_end_us();
@@ -210,7 +260,7 @@ pub struct FaultSet {
 impl Default for FaultSet {
     fn default() -> Self {
         Self {
-            live: Published::new(Vec::new(), &snapshot::FAULTS),
+            live: Published::new(Vec::new(), &LIVE),
             writer: Mutex::new(()),
             history: Mutex::new(Vec::new()),
             any: AtomicBool::new(false),

@@ -7,6 +7,7 @@
 //! exception by nature: a release is a deploy, and deploys are announced.
 
 mod active;
+mod effects;
 mod spec;
 
 pub use active::{Fault, FaultSet, GroundTruth};

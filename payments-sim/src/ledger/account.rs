@@ -162,7 +162,7 @@ impl Account {
         while self.unsettled_n.load(Ordering::Acquire) > 0 || self.settling.load(Ordering::Acquire)
         {
             spins += 1;
-            if spins % 64 == 0 {
+            if spins.is_multiple_of(64) {
                 tokio::time::sleep(Duration::from_millis(1)).await;
             } else {
                 tokio::task::yield_now().await;

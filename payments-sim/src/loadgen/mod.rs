@@ -113,7 +113,7 @@ impl LoadConfig {
         if !(self.duration_s > 0.0 && self.duration_s.is_finite()) {
             return Err(SimError::config("duration_s", "must be > 0"));
         }
-        if !(self.ramp_s >= 0.0) {
+        if self.ramp_s.is_nan() || self.ramp_s < 0.0 {
             return Err(SimError::config("ramp_s", "must be >= 0"));
         }
         frac("shadow_fraction", self.shadow_fraction)?;
@@ -149,7 +149,7 @@ impl LoadConfig {
     }
 }
 
-fn pick<'a>(list: &'a [Weighted], r: u64) -> &'a str {
+fn pick(list: &[Weighted], r: u64) -> &str {
     let total: u64 = list.iter().map(|x| x.weight as u64).sum();
     let mut r = r % total.max(1);
     for x in list {

@@ -1,0 +1,76 @@
+//! [`Flagged`]: a collection set rarely through the control plane and read on
+//! every call; while it is empty, readers check one atomic flag and take no lock.
+
+use parking_lot::RwLock;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// What a [`Flagged`] holds: a collection whose emptiness lowers the flag.
+pub(crate) trait Emptiable {
+    fn is_empty(&self) -> bool;
+}
+
+impl<K, V> Emptiable for BTreeMap<K, V> {
+    fn is_empty(&self) -> bool {
+        BTreeMap::is_empty(self)
+    }
+}
+
+impl<K, V, S> Emptiable for HashMap<K, V, S> {
+    fn is_empty(&self) -> bool {
+        HashMap::is_empty(self)
+    }
+}
+
+impl<T> Emptiable for Vec<T> {
+    fn is_empty(&self) -> bool {
+        <[T]>::is_empty(self)
+    }
+}
+
+/// A collection whose readers skip the lock while it is empty.
+#[derive(Debug, Default)]
+pub(crate) struct Flagged<T> {
+    set: AtomicBool,
+    value: RwLock<T>,
+}
+
+impl<T: Emptiable> Flagged<T> {
+    /// `f` on the value, or `None` while it is empty (one atomic load then).
+    #[inline]
+    pub(crate) fn read_set<R>(&self, f: impl FnOnce(&T) -> R) -> Option<R> {
+        if !self.set.load(Ordering::Acquire) {
+            return None;
+        }
+        Some(f(&self.value.read()))
+    }
+
+    /// `f` on the value, empty or not (for the control plane).
+    pub(crate) fn read<R>(&self, f: impl FnOnce(&T) -> R) -> R {
+        f(&self.value.read())
+    }
+
+    /// Changes the value under its write lock; the flag follows its emptiness.
+    pub(crate) fn update<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        let mut v = self.value.write();
+        let out = f(&mut v);
+        self.set.store(!v.is_empty(), Ordering::Release);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readers_see_nothing_while_empty() {
+        let f: Flagged<Vec<u32>> = Flagged::default();
+        assert_eq!(f.read_set(|v| v.len()), None);
+        f.update(|v| v.push(7));
+        assert_eq!(f.read_set(|v| v[0]), Some(7));
+        f.update(|v| v.clear());
+        assert_eq!(f.read_set(|v| v.len()), None, "emptied lowers the flag");
+        assert_eq!(f.read(|v| v.len()), 0);
+    }
+}
