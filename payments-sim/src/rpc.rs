@@ -17,14 +17,14 @@ use std::sync::Arc;
 use tokio::task::JoinHandle;
 
 /// The HTTP client side: one pooled client, one base URL per service.
-pub struct HttpTransport {
+pub(crate) struct HttpTransport {
     client: reqwest::Client,
     urls: Vec<String>,
 }
 
 impl HttpTransport {
     /// `urls[i]` (`http://host:port`) serves `Service::ALL[i]`.
-    pub fn new(urls: Vec<String>) -> HttpTransport {
+    pub(crate) fn new(urls: Vec<String>) -> HttpTransport {
         HttpTransport {
             client: reqwest::Client::builder()
                 .pool_max_idle_per_host(64)
@@ -34,7 +34,7 @@ impl HttpTransport {
         }
     }
 
-    pub async fn call(
+    pub(crate) async fn call(
         &self,
         to: Service,
         caller: &str,
@@ -106,7 +106,7 @@ async fn rpc(
 }
 
 /// The router of one service.
-pub fn router(w: Arc<World>, svc: Service) -> Router {
+pub(crate) fn router(w: Arc<World>, svc: Service) -> Router {
     Router::new()
         .route("/rpc/{op}", post(rpc))
         .route("/health", get(|| async { "ok" }))
@@ -114,7 +114,7 @@ pub fn router(w: Arc<World>, svc: Service) -> Router {
 }
 
 /// Binds each of `services` on its own loopback port and serves it.
-pub async fn bind_all(
+pub(crate) async fn bind_all(
     w: &Arc<World>,
     services: &[Service],
 ) -> Result<(Vec<SocketAddr>, Vec<JoinHandle<()>>), SimError> {

@@ -69,8 +69,7 @@ impl SimBuilder {
         self.guard = guard;
         self
     }
-    /// Where digests go (and where change events may be sent, see [`Sim::sink`]).
-    /// Without a sink no digest is made at all.
+    /// Where digests go. Without a sink no digest is made at all.
     pub fn sink(mut self, sink: Arc<dyn Sink>) -> Self {
         self.sink = Some(sink);
         self
@@ -163,7 +162,6 @@ impl SimBuilder {
         }
         Ok(Sim {
             world,
-            sink: self.sink,
             servers,
             addrs,
             next_id: AtomicU64::new(1),
@@ -199,7 +197,6 @@ pub struct PayOutcome {
 /// The running payment system.
 pub struct Sim {
     world: Arc<World>,
-    sink: Option<Arc<dyn Sink>>,
     servers: Vec<JoinHandle<()>>,
     addrs: Vec<(Service, SocketAddr)>,
     next_id: AtomicU64,
@@ -271,33 +268,14 @@ impl Sim {
         self.world.shadow_ledger.balances().await
     }
 
-    /// A virtual bank by name.
-    pub fn bank(&self, name: &str) -> Option<Arc<VirtualBank>> {
-        self.world
-            .router
-            .banks
-            .iter()
-            .find(|b| b.name() == name)
-            .cloned()
-    }
-
     /// Every bank.
     pub fn banks(&self) -> Vec<Arc<VirtualBank>> {
         self.world.router.banks.clone()
     }
 
-    /// The digest sink (also where the control plane sends change events).
-    pub fn sink(&self) -> Option<Arc<dyn Sink>> {
-        self.sink.clone()
-    }
-
     /// Listener address of each service served here in HTTP mode (empty in process).
     pub fn addrs(&self) -> Vec<(&'static str, SocketAddr)> {
         self.addrs.iter().map(|(s, a)| (s.name(), *a)).collect()
-    }
-
-    pub fn config(&self) -> &SimConfig {
-        &self.world.cfg
     }
 
     pub fn guard(&self) -> Arc<dyn Guard> {

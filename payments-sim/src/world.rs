@@ -30,11 +30,11 @@ use std::sync::atomic::AtomicI64;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Where an order stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OrderStatus {
+pub(crate) enum OrderStatus {
     Created,
     Paid,
     Failed(Cow<'static, str>),
@@ -42,7 +42,7 @@ pub enum OrderStatus {
 
 /// An order as trade keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Order {
+pub(crate) struct Order {
     pub user: u32,
     pub merchant: u32,
     pub amount_cents: i64,
@@ -55,7 +55,7 @@ pub struct Order {
 
 /// A clearing item: what the merchant is owed for one paid order.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClearingItem {
+pub(crate) struct ClearingItem {
     pub merchant: u32,
     pub amount_cents: i64,
     pub fee_cents: i64,
@@ -63,7 +63,7 @@ pub struct ClearingItem {
 }
 
 /// How calls between services travel.
-pub enum Transport {
+pub(crate) enum Transport {
     /// Direct calls in this process.
     Local,
     /// Real HTTP to each service's own loopback listener.
@@ -71,7 +71,7 @@ pub enum Transport {
 }
 
 /// Everything the services share.
-pub struct World {
+pub(crate) struct World {
     pub cfg: SimConfig,
     pub guard: Arc<dyn Guard>,
     /// Where call digests are written; `None`: no digests at all.
@@ -88,7 +88,7 @@ pub struct World {
 }
 
 impl World {
-    pub fn new(
+    pub(crate) fn new(
         cfg: SimConfig,
         guard: Arc<dyn Guard>,
         digest: Option<Recorder>,
@@ -113,7 +113,7 @@ impl World {
 
     /// The instance of `svc` serving a call of `ctx` (see [`Instances::pick`]).
     #[inline]
-    pub fn instance_for(&self, svc: Service, ctx: &CallCtx) -> &str {
+    pub(crate) fn instance_for(&self, svc: Service, ctx: &CallCtx) -> &str {
         let g = &*self.guard;
         &self
             .instances
@@ -123,18 +123,18 @@ impl World {
 
     /// The digest clock when a call starts (0 when digests are off).
     #[inline]
-    pub fn digest_start(&self) -> u64 {
+    pub(crate) fn digest_start(&self) -> u64 {
         self.digest.as_ref().map_or(0, |r| r.now_us())
     }
 
-    pub fn version(&self, svc: Service) -> Cow<'_, str> {
+    pub(crate) fn version(&self, svc: Service) -> Cow<'_, str> {
         match self.guard.version(svc.name()) {
             Some(v) => Cow::Owned(v),
             None => Cow::Borrowed(&self.cfg.version),
         }
     }
 
-    pub fn ledger_for(&self, shadow: bool) -> &Ledger {
+    pub(crate) fn ledger_for(&self, shadow: bool) -> &Ledger {
         if shadow {
             &self.shadow_ledger
         } else {
@@ -220,7 +220,7 @@ fn record(
 }
 
 /// Serves `op` on `svc` for a call from `caller`; `ctx.parent` is the caller's span.
-pub fn serve<'a>(
+pub(crate) fn serve<'a>(
     w: &'a Arc<World>,
     svc: Service,
     caller: &'a str,
@@ -233,7 +233,7 @@ pub fn serve<'a>(
 
 /// The client side of an in-process call: its service, instance and parent span.
 #[derive(Clone, Copy)]
-pub struct ClientSide<'a> {
+pub(crate) struct ClientSide<'a> {
     pub service: Service,
     pub instance: &'a str,
     pub parent: Option<SpanId>,
@@ -241,7 +241,7 @@ pub struct ClientSide<'a> {
 
 /// [`serve`]; with `client`, the call was made in this process and its one span
 /// (`kind = "rpc"`) is written as both the client and the server record.
-pub fn serve_with<'a>(
+pub(crate) fn serve_with<'a>(
     w: &'a Arc<World>,
     svc: Service,
     caller: &'a str,
@@ -318,7 +318,7 @@ pub fn serve_with<'a>(
 }
 
 /// One served call in progress: the context for calls it makes.
-pub struct Hop<'a> {
+pub(crate) struct Hop<'a> {
     pub w: &'a Arc<World>,
     pub svc: Service,
     /// The instance of `svc` serving this call.
@@ -333,19 +333,19 @@ pub struct Hop<'a> {
 
 impl<'a> Hop<'a> {
     /// Whether digests are written (skip work done only for them when not).
-    pub fn digest_on(&self) -> bool {
+    pub(crate) fn digest_on(&self) -> bool {
         self.w.digest.is_some()
     }
 
     /// Adds a business key to this call's digest.
-    pub fn add_key(&mut self, name: &'static str, value: impl Into<Cow<'a, str>>) {
+    pub(crate) fn add_key(&mut self, name: &'static str, value: impl Into<Cow<'a, str>>) {
         if self.digest_on() {
             self.late_keys.push((name, value.into()));
         }
     }
 
     /// Waits `us` for real or adds it as simulated time, per the config.
-    pub async fn delay(&mut self, us: u64) {
+    pub(crate) async fn delay(&mut self, us: u64) {
         if us == 0 {
             return;
         }
@@ -356,7 +356,7 @@ impl<'a> Hop<'a> {
     }
 
     /// Calls `op` on its service with a client span.
-    pub async fn call(&mut self, op: Op, req: &PayRequest) -> Reply {
+    pub(crate) async fn call(&mut self, op: Op, req: &PayRequest) -> Reply {
         let to = op.service();
         let r = call_from(self.w, self.svc, self.instance, &self.ctx, op, req).await;
         let _ = to;
@@ -378,7 +378,7 @@ impl<'a> Hop<'a> {
     }
 
     /// Charges `bank` through the bank gateway's integrator call.
-    pub async fn bank(&mut self, idx: usize, req: &PayRequest) -> (Reply, bool) {
+    pub(crate) async fn bank(&mut self, idx: usize, req: &PayRequest) -> (Reply, bool) {
         let w = self.w;
         let bank: &VirtualBank = &w.router.banks[idx];
         let span_id = new_span_id();
@@ -451,7 +451,7 @@ impl<'a> Hop<'a> {
 /// A call from `from` (whose server span is `ctx.parent`) to `op`'s service.
 /// Over HTTP the caller writes a client span and the callee a server span; in
 /// process one `rpc` span stands for both.
-pub async fn call_from(
+pub(crate) async fn call_from(
     w: &Arc<World>,
     from: Service,
     from_instance: &str,

@@ -5,11 +5,11 @@
 
 use digest::sink::MemorySink;
 use digest::{decode_record, ChangeKind, DigestRecord, ManualClock, SpanKind};
-use payments_sim::config::SimConfig;
 use payments_sim::control::{RuleType, Steering};
 use payments_sim::faults::parse_fault;
 use payments_sim::msg::{Biz, PayTool};
-use payments_sim::sim::{Mode, PaymentInput, Sim, SimBuilder};
+use payments_sim::SimConfig;
+use payments_sim::{Mode, PaymentInput, Sim, SimBuilder};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

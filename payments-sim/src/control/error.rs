@@ -22,20 +22,20 @@ pub enum ControlError {
 }
 
 impl ControlError {
-    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub(crate) fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
         Self::Invalid {
             field: field.into(),
             reason: reason.into(),
         }
     }
-    pub fn conflict(field: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub(crate) fn conflict(field: impl Into<String>, reason: impl Into<String>) -> Self {
         Self::Conflict {
             field: field.into(),
             reason: reason.into(),
         }
     }
     /// The field named by the error, if any (`[0].count`, `type`, `kind`, …).
-    pub fn field(&self) -> Option<String> {
+    pub(crate) fn field(&self) -> Option<String> {
         match self {
             Self::Invalid { field, .. } | Self::Conflict { field, .. } => Some(field.clone()),
             Self::UnknownRuleType(_) => Some("type".into()),
@@ -46,7 +46,7 @@ impl ControlError {
 
 /// Parses JSON into `T`, naming the path of the offending field on failure
 /// (`[1].count: invalid type: string "x", expected a number`).
-pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ControlError> {
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ControlError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     match serde_path_to_error::deserialize::<_, T>(&mut de) {
         Ok(v) => {

@@ -68,10 +68,6 @@ impl Steering {
         Arc::new(|_| {})
     }
 
-    pub fn run_start_us(&self) -> Micros {
-        self.run_start_us
-    }
-
     /// Tells the control plane each service's built-in version, so bad releases
     /// and rollbacks name real versions.
     pub fn set_builtin_versions(&self, versions: impl IntoIterator<Item = (String, String)>) {

@@ -14,14 +14,14 @@ const BUCKETS: usize = 10;
 /// (high 32 bits) and its count (low 32 bits) into one atomic, so a reset and an
 /// increment can never interleave.
 #[derive(Debug)]
-pub struct SlidingWindow {
+pub(crate) struct SlidingWindow {
     bucket_us: u64,
     buckets: [AtomicU64; BUCKETS],
 }
 
 impl SlidingWindow {
     /// A window of `interval_us` split into ten buckets.
-    pub fn new(interval_us: u64) -> Self {
+    pub(crate) fn new(interval_us: u64) -> Self {
         Self {
             bucket_us: (interval_us / BUCKETS as u64).max(1),
             buckets: std::array::from_fn(|_| AtomicU64::new(0)),
@@ -35,7 +35,7 @@ impl SlidingWindow {
     }
 
     /// Calls counted in the window ending at `now_us`.
-    pub fn sum(&self, now_us: u64) -> u64 {
+    pub(crate) fn sum(&self, now_us: u64) -> u64 {
         let cur = self.index(now_us);
         let mut total = 0;
         for b in &self.buckets {
@@ -49,7 +49,7 @@ impl SlidingWindow {
     }
 
     /// Counts `n` calls at `now_us`.
-    pub fn add(&self, now_us: u64, n: u64) {
+    pub(crate) fn add(&self, now_us: u64, n: u64) {
         let cur = self.index(now_us);
         let slot = &self.buckets[cur as usize % BUCKETS];
         let mut v = slot.load(Ordering::Acquire);
@@ -75,7 +75,7 @@ impl SlidingWindow {
 /// Sentinel's rate limiter (`controlBehavior` 2): calls are spaced `1/count`
 /// seconds apart; a call that would wait longer than the queue allows is refused.
 #[derive(Debug)]
-pub struct Pacer {
+pub(crate) struct Pacer {
     last_passed_us: AtomicU64,
 }
 
@@ -89,7 +89,7 @@ impl Default for Pacer {
 
 impl Pacer {
     /// `Some(wait_us)` when the call may pass after waiting, `None` when refused.
-    pub fn acquire(&self, now_us: u64, per_s: f64, max_queue_us: u64) -> Option<u64> {
+    pub(crate) fn acquire(&self, now_us: u64, per_s: f64, max_queue_us: u64) -> Option<u64> {
         if per_s <= 0.0 {
             return None;
         }
@@ -131,13 +131,13 @@ struct Bucket {
 /// Token buckets per key value (hot-parameter rules): each value holds up to
 /// `capacity` tokens and regains `per_s` a second.
 #[derive(Debug)]
-pub struct KeyedBuckets {
+pub(crate) struct KeyedBuckets {
     shards: Vec<Mutex<HashMap<String, Bucket, BuildHasherDefault<FnvHasher>>>>,
 }
 
 /// FNV-1a for short key values (merchant and user ids).
 #[derive(Default)]
-pub struct FnvHasher(u64);
+pub(crate) struct FnvHasher(u64);
 
 impl std::hash::Hasher for FnvHasher {
     fn finish(&self) -> u64 {
@@ -179,7 +179,7 @@ fn shard_of(value: &str) -> usize {
 
 impl KeyedBuckets {
     /// Takes one token for `value`; `false` when its bucket is empty.
-    pub fn try_take(&self, value: &str, now_us: u64, per_s: f64, capacity: f64) -> bool {
+    pub(crate) fn try_take(&self, value: &str, now_us: u64, per_s: f64, capacity: f64) -> bool {
         let mut map = self.shards[shard_of(value)].lock();
         if let Some(b) = map.get_mut(value) {
             let dt = now_us.saturating_sub(b.refilled_us) as f64 / 1e6;

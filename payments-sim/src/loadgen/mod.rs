@@ -7,7 +7,7 @@
 
 mod zipf;
 
-pub use zipf::Zipf;
+pub(crate) use zipf::Zipf;
 
 use crate::msg::{merchant_id, Biz, PayTool};
 use crate::sim::{PaymentInput, Sim};
@@ -105,7 +105,7 @@ fn frac(field: &str, v: f64) -> Result<(), crate::SimError> {
 }
 
 impl LoadConfig {
-    pub fn validate(&self) -> Result<(), crate::SimError> {
+    pub(crate) fn validate(&self) -> Result<(), crate::SimError> {
         use crate::SimError;
         if !(self.tps > 0.0 && self.tps.is_finite()) {
             return Err(SimError::config("tps", "must be > 0"));
@@ -384,7 +384,8 @@ pub async fn run_load(sim: &Arc<Sim>, cfg: &LoadConfig) -> Result<LoadReport, cr
 }
 
 /// Closed loop: `workers` payers paying back to back for `duration`; for benchmarks.
-pub async fn saturate(
+#[cfg(feature = "bench")]
+pub(crate) async fn saturate(
     sim: &Arc<Sim>,
     cfg: &LoadConfig,
     workers: usize,
@@ -423,9 +424,10 @@ pub async fn saturate(
     rep
 }
 
+#[cfg(feature = "bench")]
 impl PaymentGen {
     /// Another generator with the same mix and tables (shared) and its own seed.
-    pub fn fork(&self, seed: u64) -> Self {
+    pub(crate) fn fork(&self, seed: u64) -> Self {
         Self {
             cfg: self.cfg.clone(),
             users: self.users.clone(),

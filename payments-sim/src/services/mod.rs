@@ -15,7 +15,11 @@ use crate::msg::{Op, PayRequest, Reply};
 use crate::world::{BoxFuture, Hop};
 
 /// Serves `op` (already admitted by the guard).
-pub fn handle<'a, 'h>(hop: &'a mut Hop<'h>, op: Op, req: &'a PayRequest) -> BoxFuture<'a, Reply>
+pub(crate) fn handle<'a, 'h>(
+    hop: &'a mut Hop<'h>,
+    op: Op,
+    req: &'a PayRequest,
+) -> BoxFuture<'a, Reply>
 where
     'h: 'a,
 {
