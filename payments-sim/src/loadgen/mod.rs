@@ -105,7 +105,7 @@ fn frac(field: &str, v: f64) -> Result<(), crate::SimError> {
 }
 
 impl LoadConfig {
-    pub(crate) fn validate(&self) -> Result<(), crate::SimError> {
+    pub fn validate(&self) -> Result<(), crate::SimError> {
         use crate::SimError;
         if !(self.tps > 0.0 && self.tps.is_finite()) {
             return Err(SimError::config("tps", "must be > 0"));
