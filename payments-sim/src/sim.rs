@@ -10,6 +10,7 @@ use crate::guard::{Guard, NoGuard};
 use crate::msg::{merchant_key, user_key, Biz, Op, PayRequest, PayTool, Service};
 use crate::recon::{reconcile, ReconReport};
 use crate::rpc::{bind_all, HttpTransport};
+use crate::services;
 use crate::world::{serve, Transport, World};
 use digest::{Keys, Recorder, SharedClock, Sink, SystemClock};
 use std::collections::BTreeMap;
@@ -118,7 +119,13 @@ impl SimBuilder {
             .sink
             .as_ref()
             .map(|s| Recorder::new(s.clone(), self.clock.clone(), ""));
-        let world = Arc::new(World::new(self.cfg, self.guard, digest, banks));
+        let world = Arc::new(World::new(
+            self.cfg,
+            self.guard,
+            digest,
+            banks,
+            services::handle,
+        ));
         let mut servers = Vec::new();
         let mut addrs = Vec::new();
         match self.mode {

@@ -32,7 +32,9 @@ impl Steering {
         }
         let mut verdict = Verdict::PASS;
         if rules_on {
-            verdict = self.rules.enter(service, op, site, || self.clock.now_us());
+            verdict = self
+                .rules
+                .compiled(|c| c.enter(service, op, site, || self.clock.now_us()));
         }
         if !faults_on {
             return verdict;
@@ -58,7 +60,7 @@ impl Steering {
     ) {
         if self.rules.is_active() {
             self.rules
-                .exit(service, op, success, duration_us, || self.clock.now_us());
+                .compiled(|c| c.exit(service, op, success, duration_us, || self.clock.now_us()));
         }
         if !bank {
             self.faults.exit(site, success, &*self.clock);

@@ -9,13 +9,12 @@ use super::changes::{ChangeBatch, CHANNEL_SERVICE};
 use super::error::{parse_json, ControlError};
 use super::limits::Compiled;
 use super::rules::{
-    split_resource, validate_degrade, validate_flow, validate_param, DegradeRule, FlowRule,
-    ParamFlowRule, RuleSet, RuleType,
+    split_resource, validate_degrade, validate_flow, validate_param, RuleSet, RuleType,
 };
-use crate::guard::{CallSite, Verdict};
 use crate::hotpath::{Cache, Published};
-use digest::{ChangeKind, Micros};
+use digest::ChangeKind;
 use parking_lot::RwLock;
+use serde::de::DeserializeOwned;
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -42,8 +41,20 @@ impl Default for RuleBook {
     }
 }
 
-fn resources<R>(rules: &[R], resource: impl Fn(&R) -> &String) -> Vec<String> {
-    rules.iter().map(|r| resource(r).clone()).collect()
+/// Replaces `list` with the rules in `body` once they parse and validate;
+/// the resources named before and after.
+fn replace<R: DeserializeOwned>(
+    list: &mut Vec<R>,
+    body: &[u8],
+    validate: fn(&[R]) -> Result<(), ControlError>,
+    resource: fn(&R) -> &String,
+) -> Result<(Vec<String>, Vec<String>), ControlError> {
+    let rules: Vec<R> = parse_json(body)?;
+    validate(&rules)?;
+    let names = |l: &[R]| l.iter().map(|r| resource(r).clone()).collect();
+    let old = names(list);
+    *list = rules;
+    Ok((old, names(list)))
 }
 
 impl RuleBook {
@@ -67,26 +78,10 @@ impl RuleBook {
     ) -> Result<serde_json::Value, ControlError> {
         let mut next = self.pushed.read().clone();
         let (old_res, new_res) = match kind {
-            RuleType::Flow => {
-                let v: Vec<FlowRule> = parse_json(body)?;
-                validate_flow(&v)?;
-                let old = resources(&next.flow, |r| &r.resource);
-                next.flow = v;
-                (old, resources(&next.flow, |r| &r.resource))
-            }
-            RuleType::Param => {
-                let v: Vec<ParamFlowRule> = parse_json(body)?;
-                validate_param(&v)?;
-                let old = resources(&next.param, |r| &r.resource);
-                next.param = v;
-                (old, resources(&next.param, |r| &r.resource))
-            }
+            RuleType::Flow => replace(&mut next.flow, body, validate_flow, |r| &r.resource)?,
+            RuleType::Param => replace(&mut next.param, body, validate_param, |r| &r.resource)?,
             RuleType::Degrade => {
-                let v: Vec<DegradeRule> = parse_json(body)?;
-                validate_degrade(&v)?;
-                let old = resources(&next.degrade, |r| &r.resource);
-                next.degrade = v;
-                (old, resources(&next.degrade, |r| &r.resource))
+                replace(&mut next.degrade, body, validate_degrade, |r| &r.resource)?
             }
         };
         let compiled = Compiled::build(&next.flow, &next.param, &next.degrade);
@@ -130,27 +125,10 @@ impl RuleBook {
         self.active.load(Ordering::Acquire)
     }
 
-    /// Checks a call on `service`/`op` against the rules (see [`Compiled::enter`]).
-    pub(crate) fn enter(
-        &self,
-        service: &str,
-        op: &str,
-        site: &CallSite<'_>,
-        now: impl Fn() -> Micros,
-    ) -> Verdict {
-        self.compiled.with(|c| c.enter(service, op, site, now))
-    }
-
-    /// Records the end of a call (see [`Compiled::exit`]).
-    pub(crate) fn exit(
-        &self,
-        service: &str,
-        op: &str,
-        success: bool,
-        duration_us: u64,
-        now: impl Fn() -> Micros,
-    ) {
-        self.compiled
-            .with(|c| c.exit(service, op, success, duration_us, now));
+    /// Runs `f` on the compiled rules: on the payment path, a per-thread
+    /// cached snapshot (no shared lock or reference count).
+    #[inline]
+    pub(crate) fn compiled<R>(&self, f: impl FnOnce(&Compiled) -> R) -> R {
+        self.compiled.with(f)
     }
 }

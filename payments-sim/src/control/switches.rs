@@ -38,20 +38,7 @@ impl Switches {
         for k in body.keys() {
             check_name(k, k)?;
         }
-        let changed = self.set.update(|m| {
-            let mut changed = Vec::new();
-            for (k, v) in body {
-                let before = match v {
-                    Some(on) => m.insert(k.clone(), on),
-                    None => m.remove(&k),
-                };
-                if before != v {
-                    changed.push((k, v));
-                }
-            }
-            changed
-        });
-        for (feature, on) in changed {
+        for (feature, on) in self.set.merge(body) {
             let service = feature.split('.').next().unwrap_or(&feature);
             let state = match on {
                 Some(true) => "on",

@@ -59,6 +59,26 @@ impl<T: Emptiable> Flagged<T> {
     }
 }
 
+impl<V: Clone + PartialEq> Flagged<BTreeMap<String, V>> {
+    /// Merges `body` into the map (`Some` sets a key, `None` removes it); the
+    /// entries that changed, as given.
+    pub(crate) fn merge(&self, body: BTreeMap<String, Option<V>>) -> Vec<(String, Option<V>)> {
+        self.update(|m| {
+            let mut changed = Vec::new();
+            for (k, v) in body {
+                let before = match v.clone() {
+                    Some(x) => m.insert(k.clone(), x),
+                    None => m.remove(&k),
+                };
+                if before != v {
+                    changed.push((k, v));
+                }
+            }
+            changed
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,5 +92,24 @@ mod tests {
         f.update(|v| v.clear());
         assert_eq!(f.read_set(|v| v.len()), None, "emptied lowers the flag");
         assert_eq!(f.read(|v| v.len()), 0);
+    }
+
+    #[test]
+    fn merge_reports_what_changed() {
+        let f: Flagged<BTreeMap<String, bool>> = Flagged::default();
+        let body = |kv: &[(&str, Option<bool>)]| {
+            kv.iter()
+                .map(|(k, v)| (k.to_string(), *v))
+                .collect::<BTreeMap<_, _>>()
+        };
+        let changed = f.merge(body(&[("a", Some(false)), ("b", None)]));
+        assert_eq!(
+            changed,
+            [("a".to_string(), Some(false))],
+            "removing nothing is no change"
+        );
+        assert_eq!(f.merge(body(&[("a", Some(false))])), [], "same value");
+        assert_eq!(f.merge(body(&[("a", None)])), [("a".to_string(), None)]);
+        assert_eq!(f.read_set(|m| m.len()), None, "empty again");
     }
 }

@@ -19,10 +19,7 @@ pub(crate) fn handle<'a, 'h>(
     hop: &'a mut Hop<'h>,
     op: Op,
     req: &'a PayRequest,
-) -> BoxFuture<'a, Reply>
-where
-    'h: 'a,
-{
+) -> BoxFuture<'a, Reply> {
     Box::pin(async move {
         match op {
             Op::CashierPay => cashier::pay(hop, req).await,

@@ -10,7 +10,7 @@ use crate::guard::LedgerStrategy;
 use crate::hotpath::Flagged;
 use digest::ChangeKind;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// `GET`/`PUT /control/ledger-db`.
@@ -30,7 +30,7 @@ pub struct SwitchoverBody {
 /// Posting strategies set per account through the control plane.
 #[derive(Debug, Default)]
 pub(crate) struct LedgerStrategies {
-    by_account: Flagged<HashMap<String, LedgerStrategy>>,
+    by_account: Flagged<BTreeMap<String, LedgerStrategy>>,
 }
 
 impl LedgerStrategies {
@@ -43,8 +43,7 @@ impl LedgerStrategies {
     }
 
     pub(crate) fn all(&self) -> BTreeMap<String, LedgerStrategy> {
-        self.by_account
-            .read(|m| m.iter().map(|(k, v)| (k.clone(), *v)).collect())
+        self.by_account.read(|m| m.clone())
     }
 
     /// Merges `body` (`null` restores the ledger's default for that account);
@@ -57,20 +56,7 @@ impl LedgerStrategies {
         for k in body.keys() {
             check_name(k, k)?;
         }
-        let changed = self.by_account.update(|m| {
-            let mut changed = Vec::new();
-            for (k, v) in body {
-                let before = match v {
-                    Some(s) => m.insert(k.clone(), s),
-                    None => m.remove(&k),
-                };
-                if before != v {
-                    changed.push((k, v));
-                }
-            }
-            changed
-        });
-        for (account, s) in changed {
+        for (account, s) in self.by_account.merge(body) {
             let s = s
                 .map(|s| format!("{s:?}").to_lowercase())
                 .unwrap_or_else(|| "default".into());

@@ -10,7 +10,9 @@
 //! sets), so the recorder encodes each v1 line straight from them, skipping the
 //! span registry and per-field `Visit` dispatch that cost about half the
 //! simulator's throughput. The clock is read when a call starts; the record is
-//! written when it ends.
+//! written when it ends (`record.rs`).
+
+mod record;
 
 use crate::bank::{Router, VirtualBank};
 use crate::config::{Delays, SimConfig};
@@ -21,8 +23,8 @@ use crate::ledger::Ledger;
 use crate::msg::{Op, PayRequest, PayTool, Reply, Service};
 use crate::rpc::HttpTransport;
 use crate::store::Shards;
-use digest::recorder::{Call, ClientHalf, Outcome, MAX_KEYS};
-use digest::{Recorder, SpanId, SpanKind};
+use digest::{Recorder, SpanKind};
+use record::{key, record, ClientSide, Site};
 use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
@@ -70,9 +72,16 @@ pub(crate) enum Transport {
     Http(HttpTransport),
 }
 
+/// What serves an operation the guard admitted: the services' handlers
+/// (`services::handle`), handed to the world when it is built, so the call
+/// path does not depend on the services built on top of it.
+pub(crate) type Handler =
+    for<'a, 'h> fn(&'a mut Hop<'h>, Op, &'a PayRequest) -> BoxFuture<'a, Reply>;
+
 /// Everything the services share.
 pub(crate) struct World {
     pub cfg: SimConfig,
+    pub handler: Handler,
     pub guard: Arc<dyn Guard>,
     /// Where call digests are written; `None`: no digests at all.
     pub digest: Option<Recorder>,
@@ -93,6 +102,7 @@ impl World {
         guard: Arc<dyn Guard>,
         digest: Option<Recorder>,
         banks: Vec<Arc<VirtualBank>>,
+        handler: Handler,
     ) -> World {
         let instances = Arc::new(Instances::from_config(&cfg));
         guard.attach_instances(&instances);
@@ -100,6 +110,7 @@ impl World {
             ledger: Ledger::new(cfg.ledger.clone(), false, guard.clone()),
             shadow_ledger: Ledger::new(cfg.ledger.clone(), true, guard.clone()),
             cfg,
+            handler,
             guard,
             digest,
             orders: Shards::new(),
@@ -143,82 +154,6 @@ impl World {
     }
 }
 
-fn key<'a>(ctx: &'a CallCtx, name: &str) -> &'a str {
-    ctx.keys.get(name).map(String::as_str).unwrap_or("")
-}
-
-/// One call's digest fields that vary by call site.
-struct Site<'x> {
-    kind: SpanKind,
-    service: Service,
-    instance: &'x str,
-    operation: &'x str,
-    peer: &'x str,
-    span_id: SpanId,
-    start_us: u64,
-}
-
-/// Writes the digest of a finished call (nothing when digests are off).
-/// `client`: the call was made in this process; write its client record too.
-#[allow(clippy::too_many_arguments)]
-fn record(
-    w: &World,
-    site: &Site<'_>,
-    ctx: &CallCtx,
-    amount_cents: i64,
-    late_keys: &[(&'static str, Cow<'_, str>)],
-    client: Option<ClientSide<'_>>,
-    r: &Reply,
-    extra_us: u64,
-) {
-    let Some(rec) = &w.digest else { return };
-    let version = w.version(site.service);
-    let mut keys: [(&str, &str); MAX_KEYS] = [("", ""); MAX_KEYS];
-    keys[0] = ("user", key(ctx, "user"));
-    keys[1] = ("merchant", key(ctx, "merchant"));
-    let mut n = 2;
-    for (k, v) in late_keys.iter().take(MAX_KEYS - 2) {
-        keys[n] = (k, v);
-        n += 1;
-    }
-    let call = Call {
-        kind: site.kind,
-        service: site.service.name(),
-        instance: site.instance,
-        operation: site.operation,
-        peer: site.peer,
-        zone: &ctx.zone,
-        scene: &ctx.scene,
-        channel: &ctx.channel,
-        version: &version,
-        shadow: ctx.shadow,
-        trace_id: ctx.trace_id,
-        span_id: site.span_id,
-        parent_span_id: ctx.parent,
-        amount_cents: Some(amount_cents),
-        sql_count: None,
-        keys: &keys[..n],
-    };
-    let out = Outcome {
-        success: r.is_ok(),
-        code: &r.code,
-        error: r.error.as_deref(),
-        extra_us,
-    };
-    match client {
-        None => rec.call(site.start_us, &call, &out),
-        Some(c) => {
-            let client_version = w.version(c.service);
-            let half = ClientHalf {
-                instance: c.instance,
-                version: &client_version,
-                parent_span_id: c.parent,
-            };
-            rec.rpc(site.start_us, &call, &half, &out)
-        }
-    };
-}
-
 /// Serves `op` on `svc` for a call from `caller`; `ctx.parent` is the caller's span.
 pub(crate) fn serve<'a>(
     w: &'a Arc<World>,
@@ -231,17 +166,9 @@ pub(crate) fn serve<'a>(
     serve_with(w, svc, caller, ctx, op, req, None)
 }
 
-/// The client side of an in-process call: its service, instance and parent span.
-#[derive(Clone, Copy)]
-pub(crate) struct ClientSide<'a> {
-    pub service: Service,
-    pub instance: &'a str,
-    pub parent: Option<SpanId>,
-}
-
 /// [`serve`]; with `client`, the call was made in this process and its one span
 /// (`kind = "rpc"`) is written as both the client and the server record.
-pub(crate) fn serve_with<'a>(
+fn serve_with<'a>(
     w: &'a Arc<World>,
     svc: Service,
     caller: &'a str,
@@ -284,7 +211,7 @@ pub(crate) fn serve_with<'a>(
         let mut reply = match verdict {
             Verdict::Pass { delay_us } => {
                 hop.delay(delay_us).await;
-                crate::services::handle(&mut hop, op, req).await
+                (w.handler)(&mut hop, op, req).await
             }
             Verdict::Reject {
                 code,
