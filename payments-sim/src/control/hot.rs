@@ -44,7 +44,7 @@ impl Steering {
                 .poll(&self.faults, self.clock.now_us(), &self.changes);
         }
         self.faults
-            .judge(site, bank, verdict, &*self.clock, |service| {
+            .judge(site, bank, verdict, &self.clock, |service| {
                 self.routing.pools.size(service)
             })
     }
@@ -63,7 +63,7 @@ impl Steering {
                 .compiled(|c| c.exit(service, op, success, duration_us, || self.clock.now_us()));
         }
         if !bank {
-            self.faults.exit(site, success, &*self.clock);
+            self.faults.exit(site, success, &self.clock);
         }
     }
 }
@@ -106,7 +106,7 @@ impl Guard for Steering {
 
     fn version(&self, service: &str) -> Option<String> {
         self.faults
-            .bad_version(service, &*self.clock)
+            .bad_version(service, &self.clock)
             .or_else(|| self.releases.pinned(service))
     }
 
@@ -125,14 +125,14 @@ impl Guard for Steering {
     /// Slow-ledger faults slow postings only while their database is the primary.
     fn ledger_delay_us(&self) -> u64 {
         self.faults
-            .ledger_delay_us(self.routing.ledger_db.primary(), &*self.clock)
+            .ledger_delay_us(self.routing.ledger_db.primary(), &self.clock)
     }
 
     fn load_multiplier(&self) -> f64 {
-        self.faults.load_multiplier(&*self.clock)
+        self.faults.load_multiplier(&self.clock)
     }
 
     fn hot_merchant(&self) -> Option<(String, f64)> {
-        self.faults.hot_merchant(&*self.clock)
+        self.faults.hot_merchant(&self.clock)
     }
 }

@@ -9,7 +9,7 @@ use super::changes::{ChangeBatch, Changes};
 use super::error::{check_name, ControlError};
 use crate::faults::{FaultKind, FaultSet, Target};
 use crate::hotpath::Flagged;
-use digest::{ChangeKind, Clock, Micros};
+use digest::{ChangeKind, Micros, SharedClock};
 use parking_lot::{Mutex, RwLock};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -61,7 +61,7 @@ impl Releases {
 
     /// The version `service` runs now: a live bad release (which counts as
     /// touched), else the control plane's, else the built-in one.
-    pub(crate) fn current(&self, service: &str, faults: &FaultSet, clock: &dyn Clock) -> String {
+    pub(crate) fn current(&self, service: &str, faults: &FaultSet, clock: &SharedClock) -> String {
         faults
             .bad_version(service, clock)
             .or_else(|| self.pinned(service))
@@ -109,7 +109,7 @@ impl Releases {
         &self,
         body: BTreeMap<String, Option<String>>,
         faults: &FaultSet,
-        clock: &dyn Clock,
+        clock: &SharedClock,
         batch: &ChangeBatch<'_>,
     ) -> BTreeMap<String, String> {
         let now = clock.now_us();

@@ -207,7 +207,7 @@ impl Steering {
     /// The version `service` runs now: a live bad release, else the control
     /// plane's, else the built-in one.
     pub fn current_version(&self, service: &str) -> String {
-        self.releases.current(service, &self.faults, &*self.clock)
+        self.releases.current(service, &self.faults, &self.clock)
     }
 
     /// Versions set through the control plane (and live bad releases).
@@ -225,7 +225,7 @@ impl Steering {
     ) -> Result<BTreeMap<String, String>, ControlError> {
         Releases::check(&body)?;
         let batch = self.changes.begin(by);
-        Ok(self.releases.put(body, &self.faults, &*self.clock, &batch))
+        Ok(self.releases.put(body, &self.faults, &self.clock, &batch))
     }
 
     // ---- faults --------------------------------------------------------------

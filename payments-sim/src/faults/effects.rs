@@ -12,7 +12,7 @@
 use super::active::{Fault, FaultSet};
 use super::{FaultKind, Target};
 use crate::guard::{CallSite, Verdict};
-use digest::Clock;
+use digest::SharedClock;
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -184,7 +184,7 @@ impl FaultSet {
         site: &CallSite<'_>,
         bank: Option<&str>,
         verdict: Verdict,
-        clock: &dyn Clock,
+        clock: &SharedClock,
         resized_pool: impl Fn(&str) -> Option<u32>,
     ) -> Verdict {
         let (delay, rule_refused) = match &verdict {
@@ -207,10 +207,14 @@ impl FaultSet {
 
     /// The end of a served call (not a bank call): frees its pool slot, or
     /// cancels a refusal against it.
-    pub(crate) fn exit(&self, site: &CallSite<'_>, success: bool, clock: &dyn Clock) {
-        if !self.has_pools() {
-            return;
+    #[inline]
+    pub(crate) fn exit(&self, site: &CallSite<'_>, success: bool, clock: &SharedClock) {
+        if self.has_pools() {
+            self.exit_pools(site, success, clock);
         }
+    }
+
+    fn exit_pools(&self, site: &CallSite<'_>, success: bool, clock: &SharedClock) {
         let now = clock.now_us();
         self.with(|fs| {
             for f in fs.iter().filter(|f| is_pool_for(f, site, now)) {
@@ -222,7 +226,8 @@ impl FaultSet {
     }
 
     /// Runs `f` on each active fault of `kind` with the time.
-    fn each_active(&self, kind: FaultKind, clock: &dyn Clock, mut f: impl FnMut(&Fault, u64)) {
+    #[inline]
+    fn each_active(&self, kind: FaultKind, clock: &SharedClock, mut f: impl FnMut(&Fault, u64)) {
         if !self.any() {
             return;
         }
@@ -235,7 +240,8 @@ impl FaultSet {
     }
 
     /// The version of a live bad release of `service`, if any.
-    pub(crate) fn bad_version(&self, service: &str, clock: &dyn Clock) -> Option<String> {
+    #[inline]
+    pub(crate) fn bad_version(&self, service: &str, clock: &SharedClock) -> Option<String> {
         let mut bad = None;
         self.each_active(FaultKind::BadRelease, clock, |f, now| {
             if bad.is_none() && f.hits_service(service, "") {
@@ -250,7 +256,7 @@ impl FaultSet {
 
     /// Extra latency per ledger posting: slow-ledger faults slow postings only
     /// while their database is the `primary`.
-    pub(crate) fn ledger_delay_us(&self, primary: &str, clock: &dyn Clock) -> u64 {
+    pub(crate) fn ledger_delay_us(&self, primary: &str, clock: &SharedClock) -> u64 {
         let mut d = 0;
         self.each_active(FaultKind::SlowLedger, clock, |f, now| {
             if f.hits_db(primary) {
@@ -262,7 +268,7 @@ impl FaultSet {
     }
 
     /// The load generator's multiplier (surges); 1.0 normally.
-    pub(crate) fn load_multiplier(&self, clock: &dyn Clock) -> f64 {
+    pub(crate) fn load_multiplier(&self, clock: &SharedClock) -> f64 {
         let mut m = 1.0;
         self.each_active(FaultKind::Surge, clock, |f, now| {
             f.touch(now);
@@ -272,7 +278,7 @@ impl FaultSet {
     }
 
     /// The hot merchant and its share of all payments, if one is hot.
-    pub(crate) fn hot_merchant(&self, clock: &dyn Clock) -> Option<(String, f64)> {
+    pub(crate) fn hot_merchant(&self, clock: &SharedClock) -> Option<(String, f64)> {
         let mut hot = None;
         self.each_active(FaultKind::HotMerchant, clock, |f, now| {
             if let (None, Target::Merchant { merchant }) = (&hot, &f.target) {
