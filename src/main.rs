@@ -1,8 +1,8 @@
 //! The `warroom` binary: parses flags and wires the crates together. No logic of
 //! its own lives here; each subcommand is one file under `cmd/`.
 
+mod backend;
 mod cmd;
-mod stack;
 
 use clap::{Parser, Subcommand};
 

@@ -1,15 +1,16 @@
 //! The `Analyzer`: takes rollups, records and change events, and at each
-//! `tick()` (at the clock's now) re-judges every view, rebuilds the topology,
-//! runs the diagnosis and updates the incidents. Not internally synchronized:
+//! `tick()` (at the clock's now) re-judges every view, rebuilds the topology and
+//! runs the diagnosis (ranked candidates). Incidents are not its business: the
+//! `command` crate opens them from [`Analyzer::candidates`] and
+//! [`Analyzer::any_unhealthy`]. Not internally synchronized:
 //! share it as `Arc<parking_lot::Mutex<Analyzer>>` (see [`SharedAnalyzer`]).
 
-use crate::anomaly::{self, Baseline, ChangeLog, Health};
+use crate::anomaly::{self, Baseline, ChangeLog, Health, Quarantine};
 use crate::config::AnalyzerConfig;
 use crate::diagnosis::{Candidate, Inputs};
 use crate::error::AnalyzerError;
 use crate::hotspot::HotSpots;
 use crate::impact::{FailureLog, Impact};
-use crate::incident::{IncidentBook, IncidentStep, TickView};
 use crate::topology::{Membership, Topology};
 use crate::versions::Versions;
 use crate::window::{InstanceRollup, Retention, View, ViewKey, Windows};
@@ -46,6 +47,14 @@ pub struct Analyzer {
     pub(crate) health: HashMap<ViewKey, Health>,
     since: HashMap<ViewKey, u64>,
     baselines: HashMap<ViewKey, Baseline>,
+    /// The seconds anything real was unhealthy (and, apart, anything shadow): kept out of
+    /// every baseline — a fault's effects reach views that are never judged unhealthy
+    /// themselves (fewer calls downstream of a failing service), and none may learn them.
+    quarantine: Quarantine,
+    quarantine_shadow: Quarantine,
+    /// Per view, the last baseline with enough seconds (used while quarantined seconds
+    /// leave too few others).
+    last_good: HashMap<ViewKey, Baseline>,
     baseline_second: u64,
     max_data_s: u64,
     pending: RollupBuilder,
@@ -53,9 +62,9 @@ pub struct Analyzer {
     /// Per-instance figures of the records since the last tick.
     pending_instances: InstanceRollup,
     pub(crate) candidates: Vec<Candidate>,
-    pub(crate) incidents: IncidentBook,
+    /// Whether any real (not shadow) view was unhealthy at the last tick.
+    any_unhealthy: bool,
     counters: IngestCounters,
-    episode_detected_us: Option<u64>,
     last_expire_s: u64,
     pub(crate) now_us: u64,
 }
@@ -75,20 +84,22 @@ impl Analyzer {
             versions: Versions::default(),
             failures: FailureLog::new(cfg.retention_1s),
             members: Membership::default(),
-            changes: ChangeLog::new(10_000),
+            changes: ChangeLog::new(10_000).with_own_actors(&cfg.own_actors),
             topo: Topology::default(),
             health: HashMap::new(),
             since: HashMap::new(),
             baselines: HashMap::new(),
+            quarantine: Quarantine::default(),
+            quarantine_shadow: Quarantine::default(),
+            last_good: HashMap::new(),
             baseline_second: u64::MAX,
             max_data_s: 0,
             pending: RollupBuilder::default(),
             pending_n: 0,
             pending_instances: InstanceRollup::new(cfg.max_instances),
             candidates: Vec::new(),
-            incidents: IncidentBook::new(cfg.incident_history),
+            any_unhealthy: false,
             counters: IngestCounters::default(),
-            episode_detected_us: None,
             last_expire_s: now_us / 1_000_000,
             now_us,
             cfg,
@@ -171,11 +182,6 @@ impl Analyzer {
         self.changes.add(e.clone());
     }
 
-    /// Adds a step (by the healer or a commander) to an incident.
-    pub fn add_incident_step(&mut self, id: u64, step: IncidentStep) -> bool {
-        self.incidents.add_step(id, step)
-    }
-
     pub fn counters(&self) -> IngestCounters {
         self.counters
     }
@@ -185,8 +191,10 @@ impl Analyzer {
         &self.candidates
     }
 
-    pub fn incidents(&self) -> &IncidentBook {
-        &self.incidents
+    /// Whether any real (not shadow) service, bank, link or other view was
+    /// unhealthy at the last tick, named by a candidate or not.
+    pub fn any_unhealthy(&self) -> bool {
+        self.any_unhealthy
     }
 
     /// The health of every view at the last tick.
@@ -198,10 +206,9 @@ impl Analyzer {
         &self.topo
     }
 
-    /// The damage from `from_us` to the newest data.
+    /// The damage from `from_us` to the newest data (the watermark second).
     pub fn impact_since(&self, from_us: u64) -> Impact {
-        self.failures
-            .since(from_us, self.max_data_s.max(self.now_s()))
+        self.failures.since(from_us, self.watermark_s())
     }
 
     /// Newest second with data (never ahead of the clock).
@@ -241,14 +248,33 @@ impl Analyzer {
         if self.baseline_second != now_s {
             self.baseline_second = now_s;
             self.baselines.clear();
+            let mature = (self.cfg.baseline_s / 2).clamp(1, 10) as u32;
             for (k, t) in self.windows.iter() {
-                self.baselines
-                    .insert(k.clone(), anomaly::baseline(t, now_s, &self.cfg));
+                let q = if k.shadow {
+                    &self.quarantine_shadow
+                } else {
+                    &self.quarantine
+                };
+                let q = (!q.is_empty()).then_some(q);
+                let mut b = anomaly::baseline(t, now_s, &self.cfg, q);
+                if b.seconds >= mature {
+                    self.last_good.insert(k.clone(), b);
+                } else if q.is_some() {
+                    if let Some(good) = self.last_good.get(k) {
+                        b = *good;
+                    }
+                }
+                self.baselines.insert(k.clone(), b);
             }
             if now_s >= self.last_expire_s + 60 {
                 self.last_expire_s = now_s;
                 self.windows.expire(now_s);
                 self.members.expire(now_s.saturating_sub(600));
+                let keep_from = now_s.saturating_sub(self.cfg.retention_1s as u64);
+                self.quarantine.expire(keep_from);
+                self.quarantine_shadow.expire(keep_from);
+                let windows = &self.windows;
+                self.last_good.retain(|k, _| windows.contains(k));
             }
         }
         let mut health = HashMap::with_capacity(self.baselines.len());
@@ -264,12 +290,14 @@ impl Analyzer {
             .retain(|k, _| health.get(k).is_some_and(|h| h.unhealthy() || h.drop));
         let mut names = BTreeSet::new();
         let mut any_bad = false;
+        let mut any_shadow_bad = false;
         for (k, h) in &health {
             if !(h.unhealthy() || h.drop) {
                 continue;
             }
             self.since.entry(k.clone()).or_insert(now_us);
             if k.shadow {
+                any_shadow_bad |= h.unhealthy();
                 continue;
             }
             if h.unhealthy() {
@@ -288,6 +316,26 @@ impl Analyzer {
                 _ => {}
             }
         }
+        // Quarantine the seconds of this episode (from a gap before its first unhealthy
+        // tick: the fault may have begun before it was judged), at most
+        // `quarantine_max_s` in a row: a fault older than that is the new normal.
+        for (bad, shadow) in [(any_bad, false), (any_shadow_bad, true)] {
+            let q = if shadow {
+                &mut self.quarantine_shadow
+            } else {
+                &mut self.quarantine
+            };
+            if bad {
+                let from = if q.contains(wm.saturating_sub(1)) {
+                    wm
+                } else {
+                    wm.saturating_sub(self.cfg.baseline_gap_s)
+                };
+                if q.run_ending_at(wm.saturating_sub(1)) < self.cfg.quarantine_max_s {
+                    q.mark(from, wm);
+                }
+            }
+        }
         self.health = health;
         self.topo = Topology::build(&self.windows, &self.members, wm, 10, &names);
         let inputs = Inputs {
@@ -303,48 +351,6 @@ impl Analyzer {
             wm_s: wm,
         };
         self.candidates = inputs.diagnose();
-        let flagged = any_bad || !self.candidates.is_empty();
-        if flagged && self.episode_detected_us.is_none() {
-            self.episode_detected_us = Some(now_us);
-        }
-        let detected = self.episode_detected_us.unwrap_or(now_us);
-        // Start: the first failed payment near the episode, else the detection.
-        let first_fail = self
-            .failures
-            .since(detected.saturating_sub(3_000_000), wm)
-            .first_failure_us;
-        let start = if first_fail > 0 {
-            first_fail.min(detected)
-        } else {
-            detected
-        };
-        let failures = &self.failures;
-        let view = TickView {
-            now_us,
-            candidates: &self.candidates,
-            any_unhealthy: any_bad,
-            detected_us: detected,
-            start_us: start,
-            recover_after_us: self.cfg.recover_after_s * 1_000_000,
-            supersede_after_us: self.cfg.supersede_after_s * 1_000_000,
-            refine_us: 2_000_000,
-            min_confidence: 0.5,
-        };
-        self.incidents
-            .update(&view, |from| failures.since(from, wm));
-        if !flagged && self.incidents.open.is_empty() {
-            self.episode_detected_us = None;
-        }
-    }
-
-    /// Records a step for the drill and the healer: shorthand for a step now.
-    pub fn note(&mut self, id: u64, actor: &str, action: &str, detail: &str) -> bool {
-        let step = IncidentStep {
-            time_us: self.clock.now_us(),
-            actor: actor.to_string(),
-            action: action.to_string(),
-            detail: detail.to_string(),
-        };
-        self.add_incident_step(id, step)
+        self.any_unhealthy = any_bad;
     }
 }

@@ -1,12 +1,11 @@
 //! The JSON API bodies, one axum-free function per endpoint (the dashboard
 //! mounts them): `/api/topology`, `/api/services`, `/api/hotspots`,
-//! `/api/incidents`. (`/api/slo` lives in the `sla` crate.)
+//! the diagnosis (candidates and recent changes). (`/api/slo` lives in the `sla` crate.)
 
 use crate::analyzer::{Analyzer, IngestCounters};
 use crate::anomaly::{ChangeRef, Health};
 use crate::diagnosis::Candidate;
 use crate::hotspot::HotKey;
-use crate::incident::Incident;
 use crate::topology::TopologySnapshot;
 use crate::window::{StatsSummary, View, ViewKey, WindowCounters};
 use serde::Serialize;
@@ -125,24 +124,20 @@ pub fn hotspots(a: &Analyzer) -> HotspotsSnapshot {
     }
 }
 
-/// `GET /api/incidents`.
+/// The diagnosis as of the last tick: the ranked candidates and the recent changes
+/// they may be blamed on (incidents are the `command` crate's).
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct IncidentsSnapshot {
+pub struct DiagnosisSnapshot {
     pub now_us: u64,
-    pub open: Vec<Incident>,
-    /// Most recent first.
-    pub closed: Vec<Incident>,
-    /// The diagnosis at the last tick.
+    /// The diagnosis at the last tick, best first.
     pub candidates: Vec<Candidate>,
     /// The last 20 change events, newest first.
     pub changes: Vec<ChangeRef>,
 }
 
-pub fn incidents(a: &Analyzer) -> IncidentsSnapshot {
-    IncidentsSnapshot {
+pub fn diagnosis(a: &Analyzer) -> DiagnosisSnapshot {
+    DiagnosisSnapshot {
         now_us: a.now_us,
-        open: a.incidents.open.clone(),
-        closed: a.incidents.closed.iter().rev().cloned().collect(),
         candidates: a.candidates.clone(),
         changes: a.changes.recent(20).map(ChangeRef::of).collect(),
     }

@@ -1,5 +1,5 @@
 //! Analyzer settings: windows, baselines, detection thresholds, hot spots,
-//! change correlation and incident lifetimes. Loaded from TOML with
+//! and change correlation. Loaded from TOML with
 //! `deny_unknown_fields`; every field has a default tuned for the payments-sim
 //! load of 1–5k payments/s.
 
@@ -48,15 +48,15 @@ pub struct AnalyzerConfig {
     pub hot_surge_factor: f64,
     /// How far before an anomaly a change is still a suspect.
     pub change_lookback_s: u64,
-    /// Seconds of health before an incident is closed as recovered.
-    pub recover_after_s: u64,
-    /// Seconds a diagnosis must be absent before its incident is closed as superseded.
-    pub supersede_after_s: u64,
-    /// Closed incidents kept for the API.
-    pub incident_history: usize,
     /// Instance views kept per service (real and shadow apart); further
     /// instances are counted and ignored.
     pub max_instances: usize,
+    /// Longest run of seconds kept out of the baselines while something is unhealthy; a
+    /// fault older than this becomes the new normal (a chronic one a commander resolved).
+    pub quarantine_max_s: u64,
+    /// Who the war room's own change events are made by (`by`): its plans and drills.
+    /// Known changes, shown on timelines, never blamed as a suspect release.
+    pub own_actors: Vec<String>,
 }
 
 impl Default for AnalyzerConfig {
@@ -81,10 +81,9 @@ impl Default for AnalyzerConfig {
             hot_share: 0.3,
             hot_surge_factor: 3.0,
             change_lookback_s: 600,
-            recover_after_s: 3,
-            supersede_after_s: 5,
-            incident_history: 200,
             max_instances: 64,
+            quarantine_max_s: 900,
+            own_actors: vec!["healer".into(), "drill".into()],
         }
     }
 }

@@ -1,7 +1,8 @@
 //! analyzer: turns digests into live understanding — streaming windows per
 //! service / operation / call edge / scene / bank / zone, a call topology
 //! (petgraph), hot spots over business keys, anomalies with change awareness,
-//! a root-cause diagnosis, impact (users, scenes, money), and incidents.
+//! a root-cause diagnosis (ranked candidates with evidence) and impact (users,
+//! scenes, money). Incidents are opened from its candidates by the `command` crate.
 //!
 //! Owns: everything computed from `digest` rollups, records and change events.
 //! Must not: depend on the collector or any other war-room crate but `digest`,
@@ -19,7 +20,6 @@ pub mod diagnosis;
 pub mod error;
 pub mod hotspot;
 pub mod impact;
-pub mod incident;
 pub mod topology;
 pub mod verdict;
 pub mod versions;
@@ -32,6 +32,5 @@ pub use diagnosis::{Candidate, CauseKind, RootCause};
 pub use error::AnalyzerError;
 pub use hotspot::HotKey;
 pub use impact::Impact;
-pub use incident::{Incident, IncidentStatus, IncidentStep};
 pub use topology::TopologySnapshot;
 pub use window::{Stats, StatsSummary, View, ViewKey};

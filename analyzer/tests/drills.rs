@@ -126,9 +126,9 @@ fn random_drills_meet_the_bars() {
         sim.clear();
         sim.run(12.0, |_| {});
         assert!(
-            sim.analyzer.incidents().open.is_empty(),
+            sim.book.open().is_empty(),
             "{fault:?} left open: {:?}",
-            sim.analyzer.incidents().open
+            sim.book.open()
         );
     }
     let (d95, n95) = (p95(&mut detect), p95(&mut diagnose));

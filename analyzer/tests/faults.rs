@@ -5,7 +5,8 @@
 mod common;
 
 use analyzer::verdict::matches_fault;
-use analyzer::{CauseKind, IncidentStatus, RootCause};
+use analyzer::{CauseKind, RootCause};
+use command::IncidentStatus;
 use common::{Fault, Sim, BANKS};
 
 struct Outcome {
@@ -23,7 +24,7 @@ fn drill(fault: Fault, kind: &str, target: &str) -> Outcome {
         "healthy before the fault: {:?}",
         sim.analyzer.candidates()
     );
-    assert!(sim.analyzer.incidents().open.is_empty());
+    assert!(sim.book.open().is_empty());
     sim.inject(fault.clone());
     let start = sim.fault_start_us;
     let (mut detect, mut diagnose) = (None, None);
@@ -52,7 +53,7 @@ fn drill(fault: Fault, kind: &str, target: &str) -> Outcome {
         "{fault:?}: top candidate {top:?}; all: {:#?}",
         sim.analyzer.candidates()
     );
-    let inc = &sim.analyzer.incidents().open;
+    let inc = &sim.book.open();
     assert!(!inc.is_empty(), "{fault:?}: no incident");
     assert!(
         matches_fault(kind, target, &inc[0].root_cause, &BANKS),
@@ -77,7 +78,7 @@ fn bank_outage_is_blamed_on_the_bank_not_the_engine() {
     assert_eq!(o.top.kind, CauseKind::Dependency);
     assert_eq!(o.top.bank.as_deref(), Some("icbc"));
     assert!(o.top.service.is_none());
-    let inc = &o.sim.analyzer.incidents().open[0];
+    let inc = &o.sim.book.open()[0];
     assert!(inc.impact.failed_payments > 0);
     assert!(inc.impact.money_at_stake_cents > 0);
     assert!(inc.impact.users > 0);
@@ -173,7 +174,7 @@ fn shadow_traffic_never_opens_a_real_incident() {
         "{:?}",
         sim.analyzer.candidates()
     );
-    assert!(sim.analyzer.incidents().open.is_empty());
+    assert!(sim.book.open().is_empty());
     let shadow_bad = sim
         .analyzer
         .health()
@@ -191,19 +192,66 @@ fn shadow_traffic_never_opens_a_real_incident() {
 #[test]
 fn incident_recovers_when_the_fault_ends() {
     let mut o = drill(Fault::BankOutage("abc"), "bank-outage", "abc");
-    let id = o.sim.analyzer.incidents().open[0].id;
-    assert!(o
-        .sim
-        .analyzer
-        .note(id, "healer", "shift_channel", "abc → icbc"));
+    let id = o.sim.book.open()[0].id;
     o.sim.fault = Fault::None;
     o.sim.run(8.0, |_| {});
-    assert!(o.sim.analyzer.incidents().open.is_empty());
-    let closed = o.sim.analyzer.incidents().get(id).unwrap();
+    assert!(o.sim.book.open().is_empty());
+    let closed = o.sim.book.get(id).unwrap();
     assert_eq!(closed.status, IncidentStatus::Recovered);
     assert!(closed.recovered_us.unwrap() > closed.diagnosed_us);
-    assert_eq!(closed.steps.len(), 1);
-    let json = serde_json::to_value(analyzer::api::incidents(&o.sim.analyzer)).unwrap();
-    assert_eq!(json["closed"][0]["root_cause"]["kind"], "dependency");
-    assert_eq!(json["closed"][0]["root_cause"]["bank"], "abc");
+    assert!(closed
+        .timeline
+        .iter()
+        .any(|e| e.kind == command::EntryKind::HealthyAgain));
+    let json = serde_json::to_value(closed).unwrap();
+    assert_eq!(json["root_cause"]["kind"], "dependency");
+    assert_eq!(json["root_cause"]["bank"], "abc");
+}
+
+/// An unhealed fault must never become the baseline's new normal: with the test
+/// config's 20 s baseline, a fault left on for 90 s (4.5 baseline spans, past the
+/// retained seconds) stays diagnosed, and its incident stays open, until it ends.
+#[test]
+fn an_unhealed_fault_stays_an_open_incident_until_it_ends() {
+    for (fault, kind, target) in [
+        (Fault::Errors("trade", 0.5), "errors", "trade"),
+        (Fault::Latency("risk", 300), "latency", "risk"),
+        (Fault::BankOutage("abc"), "bank-outage", "abc"),
+    ] {
+        let mut o = drill(fault.clone(), kind, target);
+        let id = o.sim.book.open()[0].id;
+        let mut gaps = Vec::new();
+        o.sim.run(90.0, |s| {
+            let named = s
+                .analyzer
+                .candidates()
+                .first()
+                .is_some_and(|c| matches_fault(kind, target, &c.root_cause, &BANKS));
+            if !named {
+                gaps.push((s.now() - s.fault_start_us) / 100_000);
+            }
+        });
+        assert!(gaps.len() <= 5, "{fault:?}: not named at (0.1 s) {gaps:?}");
+        let open: Vec<u64> = o.sim.book.open().iter().map(|i| i.id).collect();
+        assert_eq!(open, [id], "{fault:?}: the one incident stays open");
+        o.sim.fault = Fault::None;
+        o.sim.run(8.0, |_| {});
+        let bad: Vec<String> = o
+            .sim
+            .analyzer
+            .health()
+            .iter()
+            .filter(|(_, h)| h.unhealthy())
+            .map(|(k, h)| format!("{k:?} {:?} {:?}", h.error_ratio, h.baseline))
+            .collect();
+        assert!(
+            o.sim.book.open().is_empty(),
+            "{fault:?}: closed once it ended; unhealthy {bad:#?} candidates {:#?}",
+            o.sim.analyzer.candidates()
+        );
+        assert_eq!(
+            o.sim.book.get(id).map(|i| i.status),
+            Some(IncidentStatus::Recovered)
+        );
+    }
 }

@@ -55,7 +55,7 @@ fn run(fault: Fault, kind: &str, target: &str) -> Run {
             .is_some_and(|c| matches_fault(kind, target, &c.root_cause, &BANKS)),
         "{fault:?}: candidates {c:#?}"
     );
-    let inc = &sim.analyzer.incidents().open;
+    let inc = &sim.book.open();
     assert!(
         inc.first()
             .is_some_and(|i| matches_fault(kind, target, &i.root_cause, &BANKS)),
@@ -104,7 +104,7 @@ fn one_slow_instance_of_four_is_named_not_its_zone() {
         "the zone never tops: {:?}",
         r.tops
     );
-    let inc = &r.sim.analyzer.incidents().open;
+    let inc = &r.sim.book.open();
     assert_eq!(inc.len(), 1, "{inc:#?}");
     assert_eq!(
         inc[0].root_cause.identity(),
@@ -257,8 +257,8 @@ fn the_head_merchant_is_not_hot_right_after_start_up() {
         }
     });
     assert!(seen.is_empty(), "false alarms: {seen:?}");
-    assert!(sim.analyzer.incidents().open.is_empty());
-    assert!(sim.analyzer.incidents().closed.is_empty());
+    assert!(sim.book.open().is_empty());
+    assert!(sim.book.closed().next().is_none());
     let hs = analyzer::api::hotspots(&sim.analyzer);
     let head = hs
         .keys

@@ -139,6 +139,7 @@ async fn analyzer_names_payments_sim_faults() {
         ..Default::default()
     };
     let mut a = Analyzer::new(acfg, Arc::new(clock.clone())).unwrap();
+    let mut book = command::IncidentBook::new(command::BookConfig::default());
     let mut gen = PaymentGen::new(&LoadConfig::default());
     let tps = 300.0;
     let total_s = warm + faults.len() as u64 * (on + gap);
@@ -175,6 +176,14 @@ async fn analyzer_names_payments_sim_faults() {
         let step = (S / 10).max(real + 1);
         clock.set(now + step);
         a.tick();
+        book.update(
+            &command::Observation {
+                now_us: now + step,
+                candidates: a.candidates(),
+                any_unhealthy: a.any_unhealthy(),
+            },
+            |from| a.impact_since(from),
+        );
         // Which fault is on?
         let t = (now - T0) / S;
         let idx = (t >= warm).then(|| ((t - warm) / (on + gap)) as usize);
@@ -188,12 +197,7 @@ async fn analyzer_names_payments_sim_faults() {
                 let (_, kind, target) = faults[*i];
                 // The first incident named during this fault (the drill's
                 // verdict), else one already open that the fault kept alive.
-                let all: Vec<_> = a
-                    .incidents()
-                    .open
-                    .iter()
-                    .chain(a.incidents().closed.iter())
-                    .collect();
+                let all: Vec<_> = book.all().collect();
                 let top = all
                     .iter()
                     .filter(|x| x.diagnosed_us >= *start)
@@ -244,11 +248,8 @@ async fn analyzer_names_payments_sim_faults() {
             (st, st + (on + 8) * S)
         })
         .collect();
-    let spurious: Vec<String> = a
-        .incidents()
-        .open
-        .iter()
-        .chain(a.incidents().closed.iter())
+    let spurious: Vec<String> = book
+        .all()
         .filter(|x| {
             !windows
                 .iter()

@@ -54,10 +54,13 @@ async fn run(dry_run: bool, url: &str, n: usize) -> Vec<f64> {
         // A new bank each time: earlier failovers stay in place, as after real recoveries.
         let bank = format!("bank-n{i}");
         let start = Instant::now();
-        let id = e.on_trigger(Trigger::diagnosis("dependency", &format!("bank:{bank}"), 0));
+        let id = e.start(
+            1,
+            Trigger::diagnosis("dependency", &format!("bank:{bank}"), 0),
+        );
         e.tick(&Clear).await;
         lat.push(start.elapsed().as_secs_f64() * 1e6);
-        assert_eq!(e.incident(id).unwrap().state, IncidentState::Recovered);
+        assert_eq!(e.run(id).unwrap().state, RunState::Recovered);
         clock.advance_secs(1);
     }
     lat

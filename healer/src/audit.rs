@@ -14,7 +14,11 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEntry {
     pub time: String,
+    /// The incident the run worked for (the one id from detection to recovery).
     pub incident: u64,
+    /// The plan run within that incident.
+    #[serde(default)]
+    pub run: u64,
     pub plan: String,
     pub step: usize,
     /// `apply` or `undo`.

@@ -2,33 +2,34 @@
 //!
 //! Owns: the plan model in TOML with its validation ([`plan`]) and the built-in plans for
 //! every payments-sim fault; the executors that act — payments-sim's control API, Sentinel's
-//! command API, a generic webhook — behind one trait ([`executor`]); the engine that matches
-//! a [`Trigger`] to a plan, applies guards, waits for approval, runs the typed steps (zone
-//! shifts stage by stage), verifies, undoes and escalates ([`engine`]); incidents with their
-//! timeline, MTTD and MTTR ([`incident`]) and the append-only audit log ([`audit`]).
+//! command API, a generic webhook — behind one trait ([`executor`]); the [`Engine`] that, for
+//! an incident's [`Trigger`], matches a plan, applies guards, waits for approval, runs the
+//! typed steps (zone shifts stage by stage), verifies, undoes and escalates — each of those a
+//! [`PlanRun`] whose events ([`RunUpdate`]) the caller puts on the incident's timeline; and
+//! the append-only [`AuditLog`].
 //!
-//! Must not: depend on the analyzer, the SLA crate or payments-sim (callers fill
-//! [`Trigger`] and answer the [`Probe`]); steer a system other than through an executor;
-//! sleep on timing (the engine reads the `Clock` it is given and moves on `tick`).
+//! Must not: own incidents (the `command` crate does: one id from detection to recovery;
+//! a run only carries that id); depend on the analyzer, the SLA or alerts crates or
+//! payments-sim (callers fill [`Trigger`] and answer the [`Probe`]); steer a system other
+//! than through an executor; sleep on timing (the engine reads the `Clock` it is given and
+//! moves on `tick`).
 
-pub mod audit;
-pub mod engine;
-pub mod error;
+mod audit;
+mod engine;
+mod error;
 pub mod executor;
-pub mod incident;
-pub mod notice;
 pub mod plan;
-pub mod probe;
-pub mod trigger;
+mod probe;
+mod run;
+mod trigger;
 
 pub use audit::{AuditEntry, AuditLog};
-pub use engine::{Engine, EngineConfig, Probe};
+pub use engine::{Engine, EngineConfig, HarmGuard, PlanOption, Probe};
 pub use error::HealerError;
 pub use executor::{Applied, ExecError, Executor, ExecutorKind, Executors};
-pub use incident::{
-    Incident, IncidentState, IncidentSummary, Reconciliation, TimelineEntry, TimelineKind,
-};
-pub use notice::Notice;
 pub use plan::{builtin_plans, parse_plan, Action, ApprovalMode, Plan};
 pub use probe::OutcomeProbe;
+pub use run::{
+    ActionRecord, PlanRun, RunEvent, RunEventKind, RunId, RunState, RunSummary, RunUpdate,
+};
 pub use trigger::Trigger;

@@ -1,7 +1,7 @@
 //! A ready [`Probe`] judged by outcomes: callers record each payment's result (or any
 //! ok/failed event) with its time; the condition has cleared when the success ratio over
 //! the last window is back within `tolerance` of the baseline taken before the fault.
-//! (The analyzer's own "incident over" verdict can be used instead: any `Probe` works.)
+//! (The war room answers from the analyzer's candidates instead: any `Probe` works.)
 
 use crate::engine::Probe;
 use crate::trigger::Trigger;

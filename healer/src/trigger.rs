@@ -1,4 +1,4 @@
-//! What starts an incident: a diagnosis (kind + target) or a firing alert, with the times
+//! What starts a plan run: a diagnosis (kind + target) or a firing alert, with the times
 //! the watchers saw it. Filled by the wiring from the analyzer and the alerts crate.
 
 use digest::Micros;

@@ -95,18 +95,18 @@ async fn auto_bank_failover_recovers_with_mttd_mttr_and_audit() {
     let (mut e, clock, control, audit_path) =
         engine(EngineConfig::default(), builtin_plans()).await;
     let probe = TestProbe::default();
-    let id = e.on_trigger(trigger("dependency", "bank:bank-b", &clock));
+    let id = e.start(7, trigger("dependency", "bank:bank-b", &clock));
     e.tick(&probe).await;
     assert_eq!(
         control.get("/control/channels"),
         json!([{"bank": "bank-a", "weight": 100}, {"bank": "bank-b", "weight": 0}, {"bank": "bank-c", "weight": 100}])
     );
-    assert_eq!(e.incident(id).unwrap().state, IncidentState::Verifying);
+    assert_eq!(e.run(id).unwrap().state, RunState::Verifying);
     run_for(&mut e, &clock, &probe, 1500).await;
     probe.cleared.store(true, Ordering::SeqCst);
     e.tick(&probe).await;
-    let inc = e.incident(id).unwrap();
-    assert_eq!(inc.state, IncidentState::Recovered);
+    let inc = e.run(id).unwrap();
+    assert_eq!(inc.state, RunState::Recovered);
     let s = inc.summary();
     assert_eq!(s.plan.as_deref(), Some("bank-failover"));
     assert_eq!(s.approved_by.as_deref(), Some("auto"));
@@ -114,21 +114,9 @@ async fn auto_bank_failover_recovers_with_mttd_mttr_and_audit() {
     assert!(s.recovered);
     assert_eq!(s.mttd_s, Some(0.5));
     assert_eq!(s.mttr_s, Some(2.3));
-    let kinds: Vec<TimelineKind> = inc.timeline.iter().map(|t| t.kind).collect();
-    use TimelineKind::*;
-    assert_eq!(
-        kinds,
-        [
-            FirstBadRequest,
-            Detected,
-            Diagnosed,
-            PlanMatched,
-            Approved,
-            Action,
-            Verified,
-            Recovered
-        ]
-    );
+    let kinds: Vec<RunEventKind> = inc.events.iter().map(|t| t.kind).collect();
+    use RunEventKind::*;
+    assert_eq!(kinds, [PlanMatched, Approved, Action, Verified, Recovered]);
     // The audit log on disk: one apply with before (defaults) and after.
     let lines: Vec<AuditEntry> = std::fs::read_to_string(&audit_path)
         .unwrap()
@@ -137,11 +125,16 @@ async fn auto_bank_failover_recovers_with_mttd_mttr_and_audit() {
         .collect();
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0].phase, "apply");
+    assert_eq!(
+        (lines[0].incident, lines[0].run),
+        (7, id),
+        "the caller's incident id"
+    );
     assert_eq!(lines[0].before, json!([]));
     assert_eq!(lines[0].after[1]["weight"], 0);
     // A second diagnosis of the same target while open joins the same incident; after
     // recovery a new one opens.
-    let again = e.on_trigger(trigger("dependency", "bank:bank-b", &clock));
+    let again = e.start(7, trigger("dependency", "bank:bank-b", &clock));
     assert_ne!(again, id);
 }
 
@@ -153,15 +146,15 @@ async fn a_plan_that_does_not_help_is_undone_and_escalated() {
         .lock()
         .insert("/control/switches".into(), json!({"coupons": false}));
     let probe = TestProbe::default();
-    let id = e.on_trigger(trigger("overload", "service:payment-engine", &clock));
+    let id = e.start(7, trigger("overload", "service:payment-engine", &clock));
     e.tick(&probe).await;
     assert_eq!(
         control.get("/control/switches"),
         json!({"coupons": false, "marketing": false, "risk.async": false})
     );
     run_for(&mut e, &clock, &probe, 5200).await;
-    let inc = e.incident(id).unwrap();
-    assert_eq!(inc.state, IncidentState::RolledBack);
+    let inc = e.run(id).unwrap();
+    assert_eq!(inc.state, RunState::RolledBack);
     assert_eq!(inc.escalated_to.as_deref(), Some("duty-manager"));
     assert!(inc.actions.iter().all(|a| a.undone));
     assert_eq!(
@@ -169,8 +162,8 @@ async fn a_plan_that_does_not_help_is_undone_and_escalated() {
         json!({"coupons": false}),
         "back to exactly the state before"
     );
-    let last = inc.timeline.last().unwrap();
-    assert_eq!(last.kind, TimelineKind::Escalated);
+    let last = inc.events.last().unwrap();
+    assert_eq!(last.kind, RunEventKind::Escalated);
     assert!(
         last.detail.contains("did not clear within 5 s"),
         "{}",
@@ -191,16 +184,13 @@ async fn commander_approval_reject_timeout_and_escalation() {
     let (mut e, clock, control, _) = engine(EngineConfig::default(), core_default_plans()).await;
     let probe = TestProbe::default();
     // accounting is a core service: a plan that does not name its mode waits for a commander.
-    let id = e.on_trigger(trigger("overload", "service:accounting", &clock));
+    let id = e.start(7, trigger("overload", "service:accounting", &clock));
     run_for(&mut e, &clock, &probe, 2000).await;
-    assert_eq!(
-        e.incident(id).unwrap().state,
-        IncidentState::AwaitingApproval
-    );
+    assert_eq!(e.run(id).unwrap().state, RunState::AwaitingApproval);
     e.reject(id, "alice", "not during the sale").unwrap();
     run_for(&mut e, &clock, &probe, 1000).await;
-    let inc = e.incident(id).unwrap();
-    assert_eq!(inc.state, IncidentState::Rejected);
+    let inc = e.run(id).unwrap();
+    assert_eq!(inc.state, RunState::Rejected);
     assert_eq!(control.writes(), 0, "a rejected plan changes nothing");
     assert!(e.audit().entries().is_empty());
     assert!(
@@ -209,28 +199,28 @@ async fn commander_approval_reject_timeout_and_escalation() {
     );
 
     // Nobody answers: escalated after 30 s, abandoned after 30 more, nothing changed.
-    let id = e.on_trigger(trigger("latency", "service:accounting", &clock));
+    let id = e.start(7, trigger("latency", "service:accounting", &clock));
     run_for(&mut e, &clock, &probe, 30_100).await;
-    let inc = e.incident(id).unwrap();
-    assert_eq!(inc.state, IncidentState::AwaitingApproval);
+    let inc = e.run(id).unwrap();
+    assert_eq!(inc.state, RunState::AwaitingApproval);
     assert_eq!(inc.escalated_to.as_deref(), Some("duty-manager"));
     run_for(&mut e, &clock, &probe, 30_100).await;
-    assert_eq!(e.incident(id).unwrap().state, IncidentState::Abandoned);
+    assert_eq!(e.run(id).unwrap().state, RunState::Abandoned);
     assert_eq!(control.writes(), 0);
 
     // Approved after escalation: runs, recovers, records who approved.
-    let id = e.on_trigger(trigger("overload", "service:accounting", &clock));
+    let id = e.start(7, trigger("overload", "service:accounting", &clock));
     run_for(&mut e, &clock, &probe, 31_000).await;
     e.approve(id, "carol").unwrap();
     probe.cleared.store(true, Ordering::SeqCst);
     e.tick(&probe).await;
-    let inc = e.incident(id).unwrap();
-    assert_eq!(inc.state, IncidentState::Recovered);
+    let inc = e.run(id).unwrap();
+    assert_eq!(inc.state, RunState::Recovered);
     assert_eq!(inc.approved_by.as_deref(), Some("carol"));
     assert!(inc
-        .timeline
+        .events
         .iter()
-        .any(|t| t.kind == TimelineKind::Approved && t.by.as_deref() == Some("carol")));
+        .any(|t| t.kind == RunEventKind::Approved && t.by.as_deref() == Some("carol")));
     assert_eq!(
         control.get("/control/rules/flow"),
         json!([{"resource": "cashier", "grade": 1, "count": 300}])
@@ -280,9 +270,9 @@ rollback = { service = "{target}" }
         .lock()
         .insert("/control/versions".into(), json!({"payment": "2.4.0-bad"}));
     let probe = TestProbe::default();
-    let a = e.on_trigger(trigger("bad_release", "service:payment", &clock));
+    let a = e.start(7, trigger("bad_release", "service:payment", &clock));
     assert_eq!(
-        e.on_trigger(trigger("bad_release", "service:payment", &clock)),
+        e.start(7, trigger("bad_release", "service:payment", &clock)),
         a,
         "one incident per target"
     );
@@ -290,41 +280,35 @@ rollback = { service = "{target}" }
     assert_eq!(control.get("/control/versions"), json!({}));
     probe.cleared.store(true, Ordering::SeqCst);
     e.tick(&probe).await;
-    assert_eq!(e.incident(a).unwrap().state, IncidentState::Recovered);
+    assert_eq!(e.run(a).unwrap().state, RunState::Recovered);
     // A second run within the hour is blocked and escalated.
-    let b = e.on_trigger(trigger("bad_release", "service:payment", &clock));
-    let inc = e.incident(b).unwrap();
-    assert_eq!(inc.state, IncidentState::Blocked);
+    let b = e.start(7, trigger("bad_release", "service:payment", &clock));
+    let inc = e.run(b).unwrap();
+    assert_eq!(inc.state, RunState::Blocked);
     assert!(inc
-        .timeline
+        .events
         .iter()
-        .any(|t| t.kind == TimelineKind::Guard && t.detail.contains("last hour")));
+        .any(|t| t.kind == RunEventKind::Guard && t.detail.contains("last hour")));
     // Inside the change freeze an auto plan waits for a commander.
     clock.set(T0 + 7_300_000_000);
-    let c = e.on_trigger(trigger("bad_release", "service:trade", &clock));
-    assert_eq!(
-        e.incident(c).unwrap().state,
-        IncidentState::AwaitingApproval
-    );
+    let c = e.start(7, trigger("bad_release", "service:trade", &clock));
+    assert_eq!(e.run(c).unwrap().state, RunState::AwaitingApproval);
     // No plan: blocked and escalated to a commander.
     assert_eq!(
-        e.on_trigger(trigger("cosmic_rays", "service:trade", &clock)),
+        e.start(7, trigger("cosmic_rays", "service:trade", &clock)),
         c,
         "same target joins the open incident"
     );
-    let d = e.on_trigger(trigger("cosmic_rays", "service:risk", &clock));
-    assert_eq!(e.incident(d).unwrap().state, IncidentState::Blocked);
-    assert_eq!(
-        e.incident(d).unwrap().escalated_to.as_deref(),
-        Some("commander")
-    );
+    let d = e.start(7, trigger("cosmic_rays", "service:risk", &clock));
+    assert_eq!(e.run(d).unwrap().state, RunState::Blocked);
+    assert_eq!(e.run(d).unwrap().escalated_to.as_deref(), Some("commander"));
 }
 
 #[tokio::test]
 async fn zone_shift_goes_stage_by_stage_and_undoes_when_a_stage_fails() {
     let (mut e, clock, control, _) = engine(EngineConfig::default(), builtin_plans()).await;
     let probe = TestProbe::default();
-    let id = e.on_trigger(trigger("zone", "zone:zone-b", &clock));
+    let id = e.start(7, trigger("zone", "zone:zone-b", &clock));
     let mut seen = Vec::new();
     for _ in 0..40 {
         e.tick(&probe).await;
@@ -342,13 +326,13 @@ async fn zone_shift_goes_stage_by_stage_and_undoes_when_a_stage_fails() {
     );
     probe.cleared.store(true, Ordering::SeqCst);
     e.tick(&probe).await;
-    assert_eq!(e.incident(id).unwrap().state, IncidentState::Recovered);
+    assert_eq!(e.run(id).unwrap().state, RunState::Recovered);
     let verified = e
-        .incident(id)
+        .run(id)
         .unwrap()
-        .timeline
+        .events
         .iter()
-        .filter(|t| t.kind == TimelineKind::StageVerified)
+        .filter(|t| t.kind == RunEventKind::StageVerified)
         .count();
     assert_eq!(verified, 6);
 
@@ -360,18 +344,18 @@ async fn zone_shift_goes_stage_by_stage_and_undoes_when_a_stage_fails() {
         .insert("/control/zones".into(), json!({"zone-a": 60, "zone-b": 40}));
     let probe = TestProbe::default();
     *probe.bad_stage.lock() = Some("1/4".into());
-    let id = e.on_trigger(trigger("zone", "zone:zone-b", &clock));
+    let id = e.start(7, trigger("zone", "zone:zone-b", &clock));
     run_for(&mut e, &clock, &probe, 4000).await;
-    let inc = e.incident(id).unwrap();
-    assert_eq!(inc.state, IncidentState::RolledBack);
+    let inc = e.run(id).unwrap();
+    assert_eq!(inc.state, RunState::RolledBack);
     assert!(
-        inc.timeline
+        inc.events
             .last()
             .unwrap()
             .detail
             .contains("stage `shift 1/4"),
         "{:?}",
-        inc.timeline.last()
+        inc.events.last()
     );
     assert_eq!(
         control.get("/control/zones"),
@@ -387,7 +371,7 @@ async fn dry_run_changes_nothing_but_records_everything() {
     };
     let (mut e, clock, control, _) = engine(cfg, builtin_plans()).await;
     let probe = TestProbe::default();
-    let id = e.on_trigger(trigger("hot_spot", "merchant:m-hot", &clock));
+    let id = e.start(7, trigger("hot_spot", "merchant:m-hot", &clock));
     e.tick(&probe).await;
     assert_eq!(control.writes(), 0);
     assert_eq!(control.log.lock().len(), 0);
@@ -395,9 +379,9 @@ async fn dry_run_changes_nothing_but_records_everything() {
     assert_eq!(entries.len(), 2);
     assert!(entries.iter().all(|a| a.dry_run));
     assert!(e
-        .incident(id)
+        .run(id)
         .unwrap()
-        .timeline
+        .events
         .iter()
         .any(|t| t.detail.ends_with("(dry run)")));
 }
@@ -469,86 +453,15 @@ zone_shift = { from = "nowhere", stages = ["all"] }
     .unwrap();
     let (mut e, clock, control, _) = engine(EngineConfig::default(), vec![plan]).await;
     let probe = TestProbe::default();
-    let id = e.on_trigger(trigger("dependency", "bank:x", &clock));
+    let id = e.start(7, trigger("dependency", "bank:x", &clock));
     e.tick(&probe).await;
-    let inc = e.incident(id).unwrap();
-    assert_eq!(inc.state, IncidentState::RolledBack);
+    let inc = e.run(id).unwrap();
+    assert_eq!(inc.state, RunState::RolledBack);
     assert!(inc
-        .timeline
+        .events
         .iter()
-        .any(|t| t.kind == TimelineKind::ActionFailed && t.detail.contains("nowhere")));
+        .any(|t| t.kind == RunEventKind::ActionFailed && t.detail.contains("nowhere")));
     assert_eq!(control.get("/control/switches"), json!({}));
-}
-
-/// The SMTP relay started by `scripts/test`; `None` (with a notice) outside it, a failure under CI.
-fn smtp() -> Option<(String, std::path::PathBuf)> {
-    match (
-        std::env::var("WARROOM_SMTP_ADDR"),
-        std::env::var("WARROOM_SMTP_MAILDIR"),
-    ) {
-        (Ok(a), Ok(d)) => Some((a, d.into())),
-        _ => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "CI=true but WARROOM_SMTP_ADDR/WARROOM_SMTP_MAILDIR are unset: run the tests with scripts/test"
-            );
-            eprintln!("notice: no SMTP server (WARROOM_SMTP_ADDR unset); run scripts/test for the e-mail test");
-            None
-        }
-    }
-}
-
-#[tokio::test]
-async fn approval_requests_and_escalations_reach_people_by_email() {
-    let (mut e, clock, _control, _) = engine(EngineConfig::default(), core_default_plans()).await;
-    let probe = TestProbe::default();
-    let id = e.on_trigger(trigger("overload", "service:accounting", &clock));
-    let n = e.take_notices();
-    assert_eq!(n.len(), 1);
-    assert_eq!(
-        (n[0].kind, n[0].to.as_str()),
-        (TimelineKind::ApprovalRequested, "commander")
-    );
-    assert!(e.take_notices().is_empty(), "each notice once");
-    run_for(&mut e, &clock, &probe, 30_200).await;
-    let n2 = e.take_notices();
-    assert_eq!(n2.len(), 1);
-    assert_eq!(
-        (n2[0].kind, n2[0].to.as_str()),
-        (TimelineKind::Escalated, "duty-manager")
-    );
-    let Some((addr, maildir)) = smtp() else {
-        return;
-    };
-    let marker = format!("pid{}", std::process::id());
-    let cfg = alerts::EmailConfig {
-        smarthost: addr,
-        from: "healer@pay.test".into(),
-        to: vec![format!("duty-manager+{marker}@pay.test")],
-    };
-    for notice in n.iter().chain(n2.iter()) {
-        healer::notice::send_email(&cfg, notice).await.unwrap();
-    }
-    let mut found = Vec::new();
-    for sub in ["new", "cur"] {
-        for f in std::fs::read_dir(maildir.join(sub))
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            let text = std::fs::read_to_string(f.path()).unwrap_or_default();
-            if text.contains(&marker) {
-                found.push(text);
-            }
-        }
-    }
-    assert_eq!(found.len(), 2, "one e-mail per notice");
-    assert!(found
-        .iter()
-        .any(|m| m.contains(&format!("[incident {id}] escalated"))));
-    assert!(found
-        .iter()
-        .any(|m| m.contains("approval_requested") && m.contains("accounting-shed")));
 }
 
 #[test]

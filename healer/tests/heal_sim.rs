@@ -25,7 +25,7 @@ async fn heal(
     kind: &str,
     target: &str,
     slow_us: u64,
-) -> (IncidentSummary, f64, f64, serde_json::Value) {
+) -> (RunSummary, f64, f64, serde_json::Value) {
     let clock = ManualClock::new(T0);
     let steering = Arc::new(Steering::new(
         Arc::new(clock.clone()),
@@ -100,11 +100,11 @@ async fn heal(
                 detected_us: now - S / 2,
                 ..Trigger::diagnosis(kind, target, now)
             };
-            id = Some(engine.on_trigger(t));
+            id = Some(engine.start(7, t));
         }
         if step >= 20 {
             engine.tick(&probe).await;
-            let inc = engine.incident(id.unwrap()).unwrap();
+            let inc = engine.run(id.unwrap()).unwrap();
             if !inc.state.is_open() {
                 break;
             }
@@ -113,7 +113,7 @@ async fn heal(
     sim.shutdown();
     let channels = serde_json::json!(steering.channels());
     (
-        engine.incident(id.unwrap()).unwrap().summary(),
+        engine.run(id.unwrap()).unwrap().summary(),
         baseline,
         during,
         channels,
@@ -144,7 +144,7 @@ async fn a_wrong_plan_on_the_real_sim_is_undone_and_escalated() {
     // A zone is down but the trigger blames a bank: failing the bank over does not help.
     let (s, _, _, channels) =
         heal("zone-outage:zone-b", "dependency", "bank:bank-a", u64::MAX).await;
-    assert_eq!(s.state, IncidentState::RolledBack, "{s:?}");
+    assert_eq!(s.state, RunState::RolledBack, "{s:?}");
     assert!(!s.recovered);
     assert_eq!(
         channels,

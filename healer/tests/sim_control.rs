@@ -366,44 +366,42 @@ async fn isolate_instance_takes_at_most_one_instance_of_a_service_out() {
         AuditLog::memory(),
     );
     let now = 1_795_785_000_000_000;
-    let a = e.on_trigger(Trigger::diagnosis(
-        "latency",
-        "instance:payment-engine-1",
-        now,
-    ));
+    let a = e.start(
+        7,
+        Trigger::diagnosis("latency", "instance:payment-engine-1", now),
+    );
     e.tick(&NeverClears).await;
     assert_eq!(
         read(&url, "/control/instances").await["isolated"],
         json!(["payment-engine-1"])
     );
-    let b = e.on_trigger(Trigger::diagnosis(
-        "errors",
-        "instance:payment-engine-2",
-        now,
-    ));
+    let b = e.start(
+        7,
+        Trigger::diagnosis("errors", "instance:payment-engine-2", now),
+    );
     e.tick(&NeverClears).await;
-    let inc = e.incident(b).unwrap();
+    let inc = e.run(b).unwrap();
     assert_eq!(inc.plan.as_deref(), Some("isolate-instance"));
-    assert_eq!(inc.state, IncidentState::RolledBack);
+    assert_eq!(inc.state, RunState::RolledBack);
     assert!(
-        inc.timeline
+        inc.events
             .iter()
-            .any(|t| t.kind == TimelineKind::ActionFailed
+            .any(|t| t.kind == RunEventKind::ActionFailed
                 && t.detail.contains("refused by the step's guard")),
         "{:?}",
-        inc.timeline
+        inc.events
     );
     assert_eq!(
         read(&url, "/control/instances").await["isolated"],
         json!(["payment-engine-1"]),
         "the refused plan changed nothing"
     );
-    assert_eq!(e.incident(a).unwrap().state, IncidentState::Verifying);
+    assert_eq!(e.run(a).unwrap().state, RunState::Verifying);
     // Past the 5 s verification: it did not help, so it is undone and escalated.
     clock.set(now + 5_100_000);
     e.tick(&NeverClears).await;
-    let inc = e.incident(a).unwrap();
-    assert_eq!(inc.state, IncidentState::RolledBack);
+    let inc = e.run(a).unwrap();
+    assert_eq!(inc.state, RunState::RolledBack);
     assert_eq!(inc.escalated_to.as_deref(), Some("duty-manager"));
     assert_eq!(read(&url, "/control/instances").await, start);
 }

@@ -65,25 +65,24 @@ async fn the_engine_escalates_when_the_executor_times_out() {
         Executors::default().with(ExecutorKind::Sim, Arc::new(sim)),
         AuditLog::memory(),
     );
-    let id = e.on_trigger(Trigger::diagnosis(
-        "overload",
-        "service:accounting",
-        clock.now_us(),
-    ));
+    let id = e.start(
+        7,
+        Trigger::diagnosis("overload", "service:accounting", clock.now_us()),
+    );
     let t0 = Instant::now();
     for _ in 0..5 {
         e.tick(&Never).await;
     }
     assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
-    let inc = e.incident(id).unwrap();
+    let inc = e.run(id).unwrap();
     assert_eq!(inc.plan.as_deref(), Some("pool-exhaustion"));
-    assert_eq!(inc.state, IncidentState::RolledBack);
+    assert_eq!(inc.state, RunState::RolledBack);
     assert_eq!(inc.escalated_to.as_deref(), Some("duty-manager"));
     assert!(inc.actions.is_empty(), "{:?}", inc.actions);
     assert!(inc
-        .timeline
+        .events
         .iter()
-        .any(|t| t.kind == TimelineKind::ActionFailed
+        .any(|t| t.kind == RunEventKind::ActionFailed
             && t.detail.contains("pool accounting size 64")
             && t.detail.contains("GET /control/pools")));
 }

@@ -2,10 +2,10 @@
 //! manual clock with traffic) → one drill, `--random N` drills or `--all`
 //! built-in faults → JSON on stdout, progress on stderr when it is a terminal.
 
-use crate::stack::drill::{quantile, round3, Approve, DrillOptions, Driver};
-use crate::stack::faults::{self, FaultPick};
 use anyhow::bail;
 use serde_json::{json, Value};
+use stack::drill::{quantile, round3, Approve, DrillOptions, Driver};
+use stack::faults::{self, FaultPick};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Instant;

@@ -2,9 +2,10 @@
 //! an optional TOML file → `stack::Stack` → simulated traffic, the loop every
 //! 200 ms, the collector's listener, the dashboard; Ctrl-C or SIGTERM stops it.
 
-use crate::stack::{Stack, StackBackend, StackOptions};
+use crate::backend::StackBackend;
 use anyhow::Context;
 use serde::Deserialize;
+use stack::{Stack, StackOptions};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -86,6 +87,10 @@ pub struct UpConfig {
     /// Dashboard users (`[dashboard]`, as in the dashboard section); absent: a first admin is made.
     pub dashboard: Option<toml::Value>,
     pub analyzer: Option<analyzer::AnalyzerConfig>,
+    /// Incident lifetimes (`recover_after_s`, `supersede_after_s`, `refine_s`, …).
+    pub incidents: Option<command::BookConfig>,
+    /// The rules between a diagnosis and a plan run (`localize_ms`, `shed_codes`).
+    pub rules: Option<command::RulesConfig>,
     pub alerts: Option<alerts::ManagerConfig>,
     /// SLA objectives file (default: payments-sim's built-in objectives).
     pub objectives: Option<PathBuf>,
@@ -135,6 +140,12 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
         x.validate().context("[analyzer]")?;
         o.analyzer = x.clone();
     }
+    if let Some(x) = &cfg.incidents {
+        o.command.incidents = x.clone();
+    }
+    if let Some(x) = &cfg.rules {
+        o.command.rules = x.clone();
+    }
     if let Some(x) = &cfg.alerts {
         o.alerts = x.clone();
     }
@@ -152,7 +163,8 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
         anyhow::bail!("tps: must be in 0..=20000");
     }
     let records = Arc::new(dashboard::RecordBackend::new(clock.clone()));
-    let stack = Arc::new(Stack::build(o, Some(records.clone())).await?);
+    let tap: Arc<dyn stack::Tap> = Arc::new(crate::backend::RecordTap(records.clone()));
+    let stack = Arc::new(Stack::build(o, Some(tap)).await?);
 
     let collector_l = tokio::net::TcpListener::bind(&a.collector_listen)
         .await

@@ -48,6 +48,9 @@ impl ChangeRef {
 pub struct ChangeLog {
     events: VecDeque<ChangeEvent>,
     cap: usize,
+    /// Who the war room's own changes are made by (its plans, its drills): known changes,
+    /// never a suspect.
+    own: Vec<String>,
 }
 
 impl ChangeLog {
@@ -55,7 +58,19 @@ impl ChangeLog {
         Self {
             events: VecDeque::new(),
             cap: cap.max(1),
+            own: Vec::new(),
         }
+    }
+
+    /// Changes `by` any of `actors` are the war room's own: never a suspect.
+    pub fn with_own_actors(mut self, actors: &[String]) -> Self {
+        self.own = actors.to_vec();
+        self
+    }
+
+    /// Whether `e` is one of the war room's own changes.
+    pub fn is_own(&self, e: &ChangeEvent) -> bool {
+        self.own.iter().any(|a| *a == e.by)
     }
 
     pub fn add(&mut self, e: ChangeEvent) {
@@ -93,6 +108,9 @@ impl ChangeLog {
             if e.service != service || e.time_us < from || e.time_us > to {
                 continue;
             }
+            if self.is_own(e) && e.event != ChangeKind::Rollback {
+                continue;
+            }
             match e.event {
                 ChangeKind::Rollback => found = None,
                 _ => found = Some(e),
@@ -110,7 +128,10 @@ impl ChangeLog {
     ) -> Option<&ChangeEvent> {
         let from = onset_us.saturating_sub(lookback_us);
         self.events.iter().rev().find(|e| {
-            e.time_us >= from && e.time_us <= onset_us + grace_us && e.event != ChangeKind::Rollback
+            e.time_us >= from
+                && e.time_us <= onset_us + grace_us
+                && e.event != ChangeKind::Rollback
+                && !self.is_own(e)
         })
     }
 }

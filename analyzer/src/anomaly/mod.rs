@@ -6,8 +6,10 @@
 //! second at payment rates, while a handful of noise errors is not.
 
 mod changes;
+mod quarantine;
 
 pub use changes::{ChangeLog, ChangeRef};
+pub use quarantine::Quarantine;
 
 use crate::config::AnalyzerConfig;
 use crate::window::{Stats, Tiered, ViewKey};
@@ -42,10 +44,25 @@ fn median(v: &mut [f64]) -> f64 {
 }
 
 /// The baseline of a view from the closed seconds `[end - baseline_s, end)`,
-/// where `end = now_s - baseline_gap_s`.
-pub fn baseline(t: &Tiered, now_s: u64, cfg: &AnalyzerConfig) -> Baseline {
+/// where `end = now_s - baseline_gap_s`, leaving out the seconds in `skip` (the
+/// view's quarantined seconds) and reaching as far back for as many others.
+pub fn baseline(
+    t: &Tiered,
+    now_s: u64,
+    cfg: &AnalyzerConfig,
+    skip: Option<&Quarantine>,
+) -> Baseline {
     let end = now_s.saturating_sub(cfg.baseline_gap_s);
-    let from = end.saturating_sub(cfg.baseline_s);
+    let mut from = end.saturating_sub(cfg.baseline_s);
+    if let Some(q) = skip {
+        // Reach back for as many seconds as are quarantined (a second reached may be
+        // quarantined too: extend until the span holds `baseline_s` others, or the
+        // retained seconds run out).
+        let oldest = now_s.saturating_sub(cfg.retention_1s as u64);
+        while from > oldest && (end - from) - q.count_in(from, end) < cfg.baseline_s {
+            from -= 1;
+        }
+    }
     let mut rates = Vec::with_capacity(cfg.baseline_s as usize);
     let mut ratios = Vec::with_capacity(cfg.baseline_s as usize);
     let mut p99s = Vec::with_capacity(cfg.baseline_s as usize);
@@ -53,6 +70,9 @@ pub fn baseline(t: &Tiered, now_s: u64, cfg: &AnalyzerConfig) -> Baseline {
     let mut pooled_errors = 0u64;
     let mut first_seen = None;
     for s in from..end {
+        if skip.is_some_and(|q| q.contains(s)) {
+            continue;
+        }
         match t.sec.get(s) {
             Some(st) => {
                 first_seen.get_or_insert(s);

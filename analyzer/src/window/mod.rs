@@ -234,6 +234,10 @@ impl Windows {
         self.views.keys()
     }
 
+    pub fn contains(&self, key: &ViewKey) -> bool {
+        self.views.contains_key(key)
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = (&ViewKey, &Tiered)> {
         self.views.iter()
     }

@@ -63,6 +63,8 @@ pub struct Sim {
     next_id: u64,
     carry: f64,
     pub records: u64,
+    /// The incidents the war room opens from the analyzer's candidates.
+    pub book: command::IncidentBook,
 }
 
 pub fn test_config() -> AnalyzerConfig {
@@ -89,6 +91,7 @@ impl Sim {
             next_id: 1,
             carry: 0.0,
             records: 0,
+            book: command::IncidentBook::new(command::BookConfig::default()),
         }
     }
 
@@ -164,9 +167,23 @@ impl Sim {
                 self.payment(t);
             }
             self.clock.set(start + 100_000);
-            self.analyzer.tick();
+            self.tick();
             each(self);
         }
+    }
+
+    /// The analyzer's tick, then the incident book's update from it.
+    pub fn tick(&mut self) {
+        self.analyzer.tick();
+        let a = &self.analyzer;
+        self.book.update(
+            &command::Observation {
+                now_us: self.clock.now_us(),
+                candidates: a.candidates(),
+                any_unhealthy: a.any_unhealthy(),
+            },
+            |from| a.impact_since(from),
+        );
     }
 
     pub fn warm_up(&mut self) {

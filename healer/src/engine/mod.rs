@@ -1,16 +1,20 @@
-//! The engine: match a trigger to a plan, check the guards, get approval (auto, or a
-//! commander with a timeout and an escalation), then — on [`Engine::tick`] — run the steps,
-//! hold and verify each stage of a stepwise step, verify recovery within the plan's window,
-//! and undo everything and escalate when it does not help. Time comes from the `Clock`;
-//! nothing sleeps, so tests step time exactly.
+//! The engine: for an incident's trigger, match a plan, check the guards, get approval
+//! (auto, or a commander with a timeout and an escalation), then — on [`Engine::tick`] — run
+//! the steps, hold and verify each stage of a stepwise step, verify recovery within the
+//! plan's window, and undo everything and escalate when it does not help. Each of those is a
+//! [`PlanRun`]; its events go to the caller's incident through [`Engine::take_events`].
+//! Time comes from the `Clock`; nothing sleeps, so tests step time exactly.
 
-mod run;
+mod advance;
+mod commander;
+
+pub use commander::PlanOption;
 
 use crate::audit::AuditLog;
 use crate::error::HealerError;
 use crate::executor::{Applied, ExecutorKind, Executors};
-use crate::incident::{Incident, IncidentState, Reconciliation, TimelineKind};
 use crate::plan::{Action, ApprovalMode, Plan};
+use crate::run::{PlanRun, RunEventKind, RunId, RunState, RunUpdate};
 use crate::trigger::Trigger;
 use digest::{Micros, SharedClock};
 use std::collections::{BTreeMap, BTreeSet};
@@ -23,6 +27,43 @@ pub trait Probe: Send + Sync {
     /// taking the traffic)? Default: yes.
     fn stage_ok(&self, _trigger: &Trigger, _stage: &Action) -> bool {
         true
+    }
+    /// Failed payments per second now (over a short recent window), for the no-harm
+    /// check; `None` when not known (the check is then skipped).
+    fn failures_per_s(&self) -> Option<f64> {
+        None
+    }
+}
+
+/// The no-harm check: after a run's first action, failed payments per second are compared
+/// with the rate just before it; a run under which they rise is undone at once.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HarmGuard {
+    /// Time after the first action before the check judges (the rate window must see the
+    /// action's effect).
+    pub settle_us: u64,
+    /// How long the rate must stay above the bar before the run is undone.
+    pub confirm_us: u64,
+    /// The bar: the rate before × (1 + `margin`) + `floor_per_s`.
+    pub margin: f64,
+    pub floor_per_s: f64,
+}
+
+impl Default for HarmGuard {
+    fn default() -> Self {
+        Self {
+            settle_us: 500_000,
+            confirm_us: 300_000,
+            margin: 0.25,
+            floor_per_s: 2.0,
+        }
+    }
+}
+
+impl HarmGuard {
+    /// Whether `now_per_s` is worse than `before_per_s` by more than the bar.
+    pub fn worse(&self, before_per_s: f64, now_per_s: f64) -> bool {
+        now_per_s > before_per_s * (1.0 + self.margin) + self.floor_per_s
     }
 }
 
@@ -39,6 +80,8 @@ pub struct EngineConfig {
     pub max_concurrent_plans: usize,
     /// Platform-wide change freezes `[from, to)`: auto plans need a commander inside one.
     pub freeze: Vec<(Micros, Micros)>,
+    /// The no-harm check on every run.
+    pub harm: HarmGuard,
 }
 
 impl Default for EngineConfig {
@@ -49,22 +92,42 @@ impl Default for EngineConfig {
             approval_override: None,
             max_concurrent_plans: 3,
             freeze: Vec::new(),
+            harm: HarmGuard::default(),
         }
     }
 }
 
-/// Per-incident execution state.
-struct Run {
+/// An applied action the engine can undo.
+struct Held {
+    /// Its index in the run's `actions`.
+    record: usize,
+    step: usize,
+    kind: ExecutorKind,
+    action: Action,
+    applied: Applied,
+}
+
+/// Per-run execution state.
+struct Exec {
     plan: Plan,
     /// Instantiated steps: executor and stages.
     steps: Vec<(ExecutorKind, Vec<Action>)>,
     next_step: usize,
     next_stage: usize,
     hold_until: Option<Micros>,
-    applied: Vec<(usize, ExecutorKind, Action, Applied)>,
+    /// Actions in force, in the order applied.
+    applied: Vec<Held>,
     deadline: Micros,
     escalated: bool,
     resources: BTreeSet<String>,
+    /// Failed payments per second just before the first action (the no-harm baseline).
+    before_failures: Option<f64>,
+    /// When the first action was applied.
+    first_action_us: Option<Micros>,
+    /// Since when the rate has been above the bar (while it is).
+    worse_since: Option<Micros>,
+    /// When the no-harm check last looked.
+    checked_us: Micros,
 }
 
 /// The healer engine.
@@ -74,13 +137,13 @@ pub struct Engine {
     plans: Vec<Plan>,
     executors: Executors,
     audit: AuditLog,
-    incidents: BTreeMap<u64, Incident>,
-    runs: BTreeMap<u64, Run>,
+    runs: BTreeMap<RunId, PlanRun>,
+    execs: BTreeMap<RunId, Exec>,
     /// Starts of each plan (for `max_runs_per_hour`).
     started: Vec<(String, Micros)>,
     next_id: u64,
-    /// Per incident, how much of its timeline was already turned into notices.
-    noticed: BTreeMap<u64, usize>,
+    /// Per run, how many of its events [`Engine::take_events`] already handed out.
+    reported: BTreeMap<RunId, usize>,
 }
 
 impl Engine {
@@ -99,11 +162,11 @@ impl Engine {
             plans,
             executors,
             audit,
-            incidents: BTreeMap::new(),
             runs: BTreeMap::new(),
+            execs: BTreeMap::new(),
             started: Vec::new(),
             next_id: 1,
-            noticed: BTreeMap::new(),
+            reported: BTreeMap::new(),
         }
     }
 
@@ -111,12 +174,13 @@ impl Engine {
         &self.plans
     }
 
-    pub fn incident(&self, id: u64) -> Option<&Incident> {
-        self.incidents.get(&id)
+    pub fn run(&self, id: RunId) -> Option<&PlanRun> {
+        self.runs.get(&id)
     }
 
-    pub fn incidents(&self) -> impl Iterator<Item = &Incident> {
-        self.incidents.values()
+    /// Every run, oldest first.
+    pub fn runs(&self) -> impl Iterator<Item = &PlanRun> {
+        self.runs.values()
     }
 
     pub fn audit(&self) -> &AuditLog {
@@ -124,94 +188,81 @@ impl Engine {
     }
 
     fn busy(&self) -> BTreeSet<String> {
-        self.runs
+        self.execs
             .iter()
-            .filter(|(id, _)| self.incidents[id].state.is_open())
+            .filter(|(id, _)| self.runs[id].state.is_open())
             .flat_map(|(_, r)| r.resources.iter().cloned())
             .collect()
     }
 
-    /// Opens an incident for a diagnosis or alert and decides its plan. A trigger on a
-    /// target that already has an open incident returns that incident (one per diagnosis;
-    /// never two plans on one target).
-    pub fn on_trigger(&mut self, trigger: Trigger) -> u64 {
+    /// The open run that holds `trigger`'s target, if any.
+    fn holding(&self, trigger: &Trigger) -> Option<RunId> {
+        let key = target_key(trigger);
+        self.runs
+            .values()
+            .find(|i| {
+                i.state.is_open()
+                    && self
+                        .execs
+                        .get(&i.id)
+                        .is_some_and(|r| r.resources.contains(&key))
+            })
+            .map(|i| i.id)
+    }
+
+    /// Starts a run for `incident` (the caller's id) on a diagnosis or alert and decides
+    /// its plan. A trigger on a target that already has an open run returns that run
+    /// (never two plans on one target).
+    pub fn start(&mut self, incident: u64, trigger: Trigger) -> RunId {
         let now = self.clock.now_us();
-        let target_key = format!(
-            "target:{}",
-            trigger
-                .alert
-                .clone()
-                .unwrap_or_else(|| trigger.target.clone())
-        );
-        if let Some(i) = self.incidents.values().find(|i| {
-            i.state.is_open()
-                && self
-                    .runs
-                    .get(&i.id)
-                    .is_some_and(|r| r.resources.contains(&target_key))
-        }) {
-            return i.id;
+        if let Some(id) = self.holding(&trigger) {
+            return id;
         }
         let id = self.next_id;
         self.next_id += 1;
-        let mut inc = Incident::new(id, trigger.clone(), self.cfg.dry_run);
+        let mut inc = PlanRun::new(id, incident, trigger.clone(), self.cfg.dry_run, now);
         let Some(plan) = self.plans.iter().find(|p| p.matches(&trigger)).cloned() else {
             inc.note(
                 now,
-                TimelineKind::NoPlan,
+                RunEventKind::NoPlan,
                 format!("no plan answers {} on {}", trigger.kind, trigger.target),
                 None,
             );
             block(&mut inc, now, "commander");
-            self.incidents.insert(id, inc);
+            self.runs.insert(id, inc);
             return id;
         };
         inc.plan = Some(plan.name.clone());
         inc.note(
             now,
-            TimelineKind::PlanMatched,
+            RunEventKind::PlanMatched,
             format!("{}: {}", plan.name, plan.description),
             None,
         );
-        let steps: Result<Vec<(ExecutorKind, Vec<Action>)>, String> = plan
-            .steps
-            .iter()
-            .map(|s| {
-                Ok((
-                    s.executor,
-                    s.stages
-                        .iter()
-                        .map(|a| a.instantiate(&trigger))
-                        .collect::<Result<Vec<_>, _>>()?,
-                ))
-            })
-            .collect();
-        let steps = match steps {
-            Ok(s) => s,
+        let (steps, resources) = match instantiate(&plan, &trigger) {
+            Ok(x) => x,
             Err(e) => {
                 inc.note(
                     now,
-                    TimelineKind::Guard,
+                    RunEventKind::Guard,
                     format!("plan cannot run for this trigger: {e}"),
                     None,
                 );
                 block(&mut inc, now, &plan.escalate_to);
-                self.incidents.insert(id, inc);
+                self.runs.insert(id, inc);
                 return id;
             }
         };
-        let mut resources: BTreeSet<String> = steps.iter().map(|(_, s)| s[0].resource()).collect();
-        resources.insert(target_key);
         let busy = self.busy();
         if let Some(r) = resources.iter().find(|r| busy.contains(*r)) {
             inc.note(
                 now,
-                TimelineKind::Guard,
+                RunEventKind::Guard,
                 format!("{r} is already being changed by another incident"),
                 None,
             );
             block(&mut inc, now, &plan.escalate_to);
-            self.incidents.insert(id, inc);
+            self.runs.insert(id, inc);
             return id;
         }
         let hour_ago = now.saturating_sub(3_600_000_000);
@@ -223,7 +274,7 @@ impl Engine {
         if runs >= plan.guards.max_runs_per_hour as usize {
             inc.note(
                 now,
-                TimelineKind::Guard,
+                RunEventKind::Guard,
                 format!(
                     "{} already ran {runs} times in the last hour (limit {})",
                     plan.name, plan.guards.max_runs_per_hour
@@ -231,7 +282,7 @@ impl Engine {
                 None,
             );
             block(&mut inc, now, &plan.escalate_to);
-            self.incidents.insert(id, inc);
+            self.runs.insert(id, inc);
             return id;
         }
         let mut mode = plan.approval.unwrap_or_else(|| {
@@ -246,15 +297,11 @@ impl Engine {
                 ApprovalMode::Auto
             }
         });
-        let acting = self
-            .incidents
-            .values()
-            .filter(|i| matches!(i.state, IncidentState::Running | IncidentState::Verifying))
-            .count();
+        let acting = self.runs.values().filter(|i| i.state.is_acting()).count();
         if mode == ApprovalMode::Auto && acting >= self.cfg.max_concurrent_plans {
             inc.note(
                 now,
-                TimelineKind::Guard,
+                RunEventKind::Guard,
                 format!(
                     "{acting} plans already acting (limit {}): a commander decides",
                     self.cfg.max_concurrent_plans
@@ -272,7 +319,7 @@ impl Engine {
         if mode == ApprovalMode::Auto && frozen {
             inc.note(
                 now,
-                TimelineKind::Guard,
+                RunEventKind::Guard,
                 "change freeze in force: a commander decides".into(),
                 None,
             );
@@ -281,7 +328,7 @@ impl Engine {
         if let Some(o) = self.cfg.approval_override {
             mode = o;
         }
-        let run = Run {
+        let run = Exec {
             deadline: now + plan.approval_timeout_us,
             plan,
             steps,
@@ -291,43 +338,44 @@ impl Engine {
             applied: Vec::new(),
             escalated: false,
             resources,
+            before_failures: None,
+            first_action_us: None,
+            worse_since: None,
+            checked_us: 0,
         };
         match mode {
             ApprovalMode::Auto => {
                 inc.approved_by = Some("auto".into());
                 inc.note(
                     now,
-                    TimelineKind::Approved,
+                    RunEventKind::Approved,
                     "auto plan".into(),
                     Some("auto".into()),
                 );
                 self.started.push((run.plan.name.clone(), now));
-                inc.state = IncidentState::Running;
+                inc.state = RunState::Running;
             }
             ApprovalMode::Commander => {
                 inc.note(
                     now,
-                    TimelineKind::ApprovalRequested,
+                    RunEventKind::ApprovalRequested,
                     format!(
                         "waiting up to {} s for a commander",
                         run.plan.approval_timeout_us / 1_000_000
                     ),
                     None,
                 );
-                inc.state = IncidentState::AwaitingApproval;
+                inc.state = RunState::AwaitingApproval;
             }
         }
-        self.runs.insert(id, run);
-        self.incidents.insert(id, inc);
+        self.execs.insert(id, run);
+        self.runs.insert(id, inc);
         id
     }
 
-    fn awaiting(&mut self, id: u64) -> Result<&mut Incident, HealerError> {
-        let inc = self
-            .incidents
-            .get_mut(&id)
-            .ok_or(HealerError::UnknownIncident(id))?;
-        if inc.state != IncidentState::AwaitingApproval {
+    fn awaiting(&mut self, id: RunId) -> Result<&mut PlanRun, HealerError> {
+        let inc = self.runs.get_mut(&id).ok_or(HealerError::UnknownRun(id))?;
+        if inc.state != RunState::AwaitingApproval {
             return Err(HealerError::NotAwaitingApproval {
                 id,
                 state: format!("{:?}", inc.state).to_lowercase(),
@@ -337,14 +385,14 @@ impl Engine {
     }
 
     /// A commander approves: the plan runs from the next tick.
-    pub fn approve(&mut self, id: u64, by: &str) -> Result<(), HealerError> {
+    pub fn approve(&mut self, id: RunId, by: &str) -> Result<(), HealerError> {
         let now = self.clock.now_us();
         let inc = self.awaiting(id)?;
         inc.approved_by = Some(by.into());
-        inc.state = IncidentState::Running;
+        inc.state = RunState::Running;
         inc.note(
             now,
-            TimelineKind::Approved,
+            RunEventKind::Approved,
             "approved".into(),
             Some(by.into()),
         );
@@ -353,51 +401,70 @@ impl Engine {
         Ok(())
     }
 
-    /// A commander rejects: nothing is changed and the incident closes.
-    pub fn reject(&mut self, id: u64, by: &str, reason: &str) -> Result<(), HealerError> {
+    /// A commander rejects: nothing is changed and the run ends.
+    pub fn reject(&mut self, id: RunId, by: &str, reason: &str) -> Result<(), HealerError> {
         let now = self.clock.now_us();
         let inc = self.awaiting(id)?;
-        inc.state = IncidentState::Rejected;
-        inc.note(now, TimelineKind::Rejected, reason.into(), Some(by.into()));
+        inc.state = RunState::Rejected;
+        inc.note(now, RunEventKind::Rejected, reason.into(), Some(by.into()));
         Ok(())
     }
 
-    /// Notices for people (approval requests, escalations, rejections, abandonments,
-    /// recoveries) that happened since the last call.
-    pub fn take_notices(&mut self) -> Vec<crate::notice::Notice> {
+    /// The events of every run since the last call, oldest first per run, each with its
+    /// run and incident id (for the incident's timeline).
+    pub fn take_events(&mut self) -> Vec<RunUpdate> {
         let mut out = Vec::new();
-        for inc in self.incidents.values() {
-            let seen = self.noticed.entry(inc.id).or_insert(0);
-            out.extend(crate::notice::notices(inc, *seen));
-            *seen = inc.timeline.len();
+        for run in self.runs.values() {
+            let seen = self.reported.entry(run.id).or_insert(0);
+            out.extend(run.events[*seen..].iter().map(|e| RunUpdate {
+                run: run.id,
+                incident: run.incident,
+                event: e.clone(),
+            }));
+            *seen = run.events.len();
         }
         out
     }
-
-    /// Attaches the reconciliation done after recovery.
-    pub fn attach_reconciliation(&mut self, id: u64, r: Reconciliation) -> Result<(), HealerError> {
-        let now = self.clock.now_us();
-        let inc = self
-            .incidents
-            .get_mut(&id)
-            .ok_or(HealerError::UnknownIncident(id))?;
-        inc.note(
-            now,
-            TimelineKind::Reconciled,
-            format!("{} mismatches", r.mismatches),
-            None,
-        );
-        inc.reconciliation = Some(r);
-        Ok(())
-    }
 }
 
-fn block(inc: &mut Incident, now: Micros, to: &str) {
-    inc.state = IncidentState::Blocked;
+/// The resource that stands for a trigger's target (one open run per target).
+fn target_key(t: &Trigger) -> String {
+    format!(
+        "target:{}",
+        t.alert.clone().unwrap_or_else(|| t.target.clone())
+    )
+}
+
+/// A plan's steps filled in for `trigger`, and the resources they change (with the
+/// trigger's target).
+fn instantiate(
+    plan: &Plan,
+    trigger: &Trigger,
+) -> Result<(Vec<(ExecutorKind, Vec<Action>)>, BTreeSet<String>), String> {
+    let steps = plan
+        .steps
+        .iter()
+        .map(|s| {
+            Ok((
+                s.executor,
+                s.stages
+                    .iter()
+                    .map(|a| a.instantiate(trigger))
+                    .collect::<Result<Vec<_>, String>>()?,
+            ))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let mut resources: BTreeSet<String> = steps.iter().map(|(_, s)| s[0].resource()).collect();
+    resources.insert(target_key(trigger));
+    Ok((steps, resources))
+}
+
+fn block(inc: &mut PlanRun, now: Micros, to: &str) {
+    inc.state = RunState::Blocked;
     inc.escalated_to = Some(to.into());
     inc.note(
         now,
-        TimelineKind::Escalated,
+        RunEventKind::Escalated,
         format!("escalated to {to}"),
         None,
     );

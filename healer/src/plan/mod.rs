@@ -136,6 +136,18 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// Whether this plan may act on `t`'s target at all: a diagnosis plan whose target
+    /// glob accepts it and whose excludes do not (what a commander may choose from).
+    pub fn fits_target(&self, t: &Trigger) -> bool {
+        self.trigger.alert.is_none()
+            && self
+                .trigger
+                .target
+                .as_deref()
+                .is_none_or(|g| glob(g, &t.target))
+            && !self.trigger.exclude.iter().any(|g| glob(g, &t.target))
+    }
+
     /// Whether this plan answers `t` (an alert plan matches the alert name; a diagnosis
     /// plan matches the kind and the target glob).
     pub fn matches(&self, t: &Trigger) -> bool {

@@ -1,20 +1,21 @@
-//! Incidents: one per diagnosis (per target), with a timeline — first bad request,
-//! detected, diagnosed, plan matched, approved (by whom), each action, verified,
-//! recovered — MTTD and MTTR computed from it, and room for the reconciliation of orders,
-//! ledger and bank records attached after recovery.
+//! One plan run: the healer's work on one incident with one plan — matched, guarded,
+//! approved (by whom), each action applied or undone, verified, recovered — as a state and
+//! a list of events. The incident itself (its id, its diagnosis, its whole timeline) belongs
+//! to the caller (the `command` crate); a run only knows the incident's id and the
+//! [`Trigger`] it was started for, and reports its events for the incident's timeline.
 
 use crate::plan::Action;
 use crate::trigger::Trigger;
 use digest::Micros;
 use serde::{Deserialize, Serialize};
 
-/// What happened, in order.
+/// A plan run's id (the engine numbers its runs 1, 2, …).
+pub type RunId = u64;
+
+/// What happened in a run, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum TimelineKind {
-    FirstBadRequest,
-    Detected,
-    Diagnosed,
+pub enum RunEventKind {
     PlanMatched,
     NoPlan,
     Guard,
@@ -27,25 +28,35 @@ pub enum TimelineKind {
     ActionFailed,
     StageVerified,
     Undone,
+    /// The no-harm check found failed payments rising under the run's actions.
+    Harm,
     Verified,
     Recovered,
-    Reconciled,
 }
 
-/// One line of the timeline.
+/// One event of a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TimelineEntry {
+pub struct RunEvent {
     pub at_us: Micros,
-    pub kind: TimelineKind,
+    pub kind: RunEventKind,
     pub detail: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by: Option<String>,
 }
 
-/// Where an incident stands.
+/// An event as [`Engine::take_events`](crate::Engine::take_events) hands it out: which
+/// run, for which incident.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunUpdate {
+    pub run: RunId,
+    pub incident: u64,
+    pub event: RunEvent,
+}
+
+/// Where a run stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum IncidentState {
+pub enum RunState {
     /// Waiting for a commander (escalated once the timeout passed).
     AwaitingApproval,
     /// Steps being applied (a stepwise step holds between stages).
@@ -63,27 +74,35 @@ pub enum IncidentState {
     Blocked,
 }
 
-impl IncidentState {
+impl RunState {
+    /// Still waiting or acting.
     pub fn is_open(self) -> bool {
         matches!(
             self,
             Self::AwaitingApproval | Self::Running | Self::Verifying
         )
     }
+
+    /// Applying or verifying actions (not waiting for anyone).
+    pub fn is_acting(self) -> bool {
+        matches!(self, Self::Running | Self::Verifying)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AwaitingApproval => "awaiting_approval",
+            Self::Running => "running",
+            Self::Verifying => "verifying",
+            Self::Recovered => "recovered",
+            Self::RolledBack => "rolled_back",
+            Self::Rejected => "rejected",
+            Self::Abandoned => "abandoned",
+            Self::Blocked => "blocked",
+        }
+    }
 }
 
-/// Orders, ledger and bank records compared after recovery.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Reconciliation {
-    pub orders: u64,
-    pub ledger_entries: u64,
-    pub bank_records: u64,
-    pub mismatches: u64,
-    #[serde(default)]
-    pub detail: Vec<String>,
-}
-
-/// One applied action as the incident shows it.
+/// One applied action as the run shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActionRecord {
     pub step: usize,
@@ -92,78 +111,79 @@ pub struct ActionRecord {
     pub undone: bool,
 }
 
-/// An incident.
+/// A plan run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Incident {
-    pub id: u64,
+pub struct PlanRun {
+    pub id: RunId,
+    /// The incident this run works for (the caller's id).
+    pub incident: u64,
     pub trigger: Trigger,
+    /// `None` when no plan answered the trigger.
     pub plan: Option<String>,
-    pub state: IncidentState,
+    pub state: RunState,
     pub approved_by: Option<String>,
     pub escalated_to: Option<String>,
     pub dry_run: bool,
     pub actions: Vec<ActionRecord>,
-    pub timeline: Vec<TimelineEntry>,
+    pub events: Vec<RunEvent>,
+    pub started_us: Micros,
+    /// When the verification saw the condition clear.
     pub recovered_us: Option<Micros>,
-    pub reconciliation: Option<Reconciliation>,
+    /// Failed payments above the rate before the first action, counted while the rate was
+    /// over the no-harm bar (0 when the run never made things worse).
+    pub harm_failed_payments: f64,
+    /// The no-harm check undid the run.
+    pub harm_aborted: bool,
 }
 
-/// The figures a drill prints for one incident.
+/// The figures a drill prints for one run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct IncidentSummary {
-    pub id: u64,
-    pub state: IncidentState,
+pub struct RunSummary {
+    pub id: RunId,
+    pub incident: u64,
+    pub state: RunState,
     pub plan: Option<String>,
     pub actions: Vec<String>,
     pub approved_by: Option<String>,
     pub recovered: bool,
     pub mttd_s: Option<f64>,
     pub mttr_s: Option<f64>,
-    pub reconciliation_mismatches: Option<u64>,
 }
 
-impl Incident {
-    pub(crate) fn new(id: u64, trigger: Trigger, dry_run: bool) -> Self {
-        let mut i = Self {
+impl PlanRun {
+    pub(crate) fn new(
+        id: RunId,
+        incident: u64,
+        trigger: Trigger,
+        dry_run: bool,
+        now: Micros,
+    ) -> Self {
+        Self {
             id,
+            incident,
             plan: None,
-            state: IncidentState::Running,
+            state: RunState::Running,
             approved_by: None,
             escalated_to: None,
             dry_run,
             actions: Vec::new(),
-            timeline: Vec::new(),
+            events: Vec::new(),
+            started_us: now,
             recovered_us: None,
-            reconciliation: None,
+            harm_failed_payments: 0.0,
+            harm_aborted: false,
             trigger,
-        };
-        let t = i.trigger.clone();
-        if let Some(f) = t.first_bad_us {
-            i.note(
-                f,
-                TimelineKind::FirstBadRequest,
-                "first failed or slow request".into(),
-                None,
-            );
         }
-        let what = t
-            .alert
-            .clone()
-            .map(|a| format!("alert {a}"))
-            .unwrap_or_else(|| format!("{} on {}", t.kind, t.target));
-        i.note(t.detected_us, TimelineKind::Detected, what.clone(), None);
-        i.note(t.diagnosed_us, TimelineKind::Diagnosed, what, None);
-        i
     }
 
     pub(crate) fn note(
         &mut self,
         at_us: Micros,
-        kind: TimelineKind,
+        kind: RunEventKind,
         detail: String,
         by: Option<String>,
     ) {
-        self.timeline.push(TimelineEntry {
+        self.events.push(RunEvent {
             at_us,
             kind,
             detail,
@@ -171,7 +191,7 @@ impl Incident {
         });
     }
 
-    /// Detection delay: detected − first bad request (seconds).
+    /// Detection delay of the trigger: detected − first bad request (seconds).
     pub fn mttd_s(&self) -> Option<f64> {
         let f = self.trigger.first_bad_us?;
         Some(self.trigger.detected_us.saturating_sub(f) as f64 / 1e6)
@@ -186,17 +206,22 @@ impl Incident {
         Some(self.recovered_us?.saturating_sub(start) as f64 / 1e6)
     }
 
-    pub fn summary(&self) -> IncidentSummary {
-        IncidentSummary {
+    /// The actions still in force (applied and not undone), newest last.
+    pub fn applied(&self) -> impl Iterator<Item = &ActionRecord> {
+        self.actions.iter().filter(|a| !a.undone)
+    }
+
+    pub fn summary(&self) -> RunSummary {
+        RunSummary {
             id: self.id,
+            incident: self.incident,
             state: self.state,
             plan: self.plan.clone(),
             actions: self.actions.iter().map(|a| a.action.describe()).collect(),
             approved_by: self.approved_by.clone(),
-            recovered: self.state == IncidentState::Recovered,
+            recovered: self.state == RunState::Recovered,
             mttd_s: self.mttd_s(),
             mttr_s: self.mttr_s(),
-            reconciliation_mismatches: self.reconciliation.as_ref().map(|r| r.mismatches),
         }
     }
 }

@@ -5,17 +5,19 @@
 //! through the control API (the analyzer never sees it), runs until the
 //! healer's incident ends (or the root cause is named, with healing off),
 //! scores the verdict against payments-sim's ground truth, then removes the
-//! fault, resets the control plane and waits for health again.
+//! fault, resets the control plane and waits for health again. Every figure of a
+//! drill is read off the one incident the fault opened (its id is `incident`).
 //!
 //! Times reported are on the stack's clock (what every part saw); each step's
 //! wall time is measured too, so a reader can tell whether the loop would keep
 //! up in real time (`step_wall_p95_ms` < 100).
 
 use super::faults::FaultPick;
-use super::{Stack, StackOptions};
+use super::{Stack, StackError, StackOptions};
 use analyzer::verdict::matches_fault;
+use command::Incident;
 use digest::{Clock, ManualClock};
-use healer::{ApprovalMode, IncidentState};
+use healer::{ApprovalMode, RunState};
 use parking_lot::Mutex;
 use payments_sim::guard::Guard;
 use payments_sim::loadgen::PaymentGen;
@@ -86,7 +88,7 @@ fn now_wall_us() -> u64 {
 }
 
 impl Driver {
-    pub async fn new(opts: DrillOptions) -> anyhow::Result<Driver> {
+    pub async fn new(opts: DrillOptions) -> Result<Driver, StackError> {
         let clock = ManualClock::new(now_wall_us() / 1_000_000 * 1_000_000);
         let step_clock = StepClock {
             manual: clock.clone(),
@@ -164,8 +166,9 @@ impl Driver {
         let mut calm = 0;
         for _ in 0..1200 {
             self.step().await;
+            let open = self.stack.command.book(|b| b.open().len());
             let a = self.stack.analyzer.lock();
-            if a.candidates().is_empty() && a.incidents().open.is_empty() {
+            if a.candidates().is_empty() && open == 0 {
                 calm += 1;
             } else {
                 calm = 0;
@@ -177,32 +180,31 @@ impl Driver {
         }
     }
 
+    /// Incidents diagnosed at or after `from_us`, as they are now.
+    fn incidents_since(&self, from_us: u64) -> Vec<Incident> {
+        self.stack.command.book(|b| {
+            b.all()
+                .filter(|x| x.diagnosed_us >= from_us)
+                .cloned()
+                .collect()
+        })
+    }
+
     /// One drill: inject, watch, score, clean up. Returns its JSON object.
     /// `settle`: wait for health afterwards (off for the last drill of a run).
-    pub async fn drill(&mut self, f: &FaultPick, settle: bool) -> anyhow::Result<Value> {
+    pub async fn drill(&mut self, f: &FaultPick, settle: bool) -> Result<Value, StackError> {
         let wall = Instant::now();
         let inject_us = self.clock.now_us();
-        let healer_before = self
-            .stack
-            .healer
-            .engine
-            .lock()
-            .await
-            .incidents()
-            .map(|i| i.id)
-            .max()
-            .unwrap_or(0);
         self.stack.control.put_faults(&[f.spec()]).await?;
         let target = f.target_or_default();
         let mut named_us: Option<u64> = None;
         let mut aid: Option<u64> = None;
         let mut named_after: Option<u64> = None;
-        // The verdict: with healing, the root cause of the first incident the
-        // healer took up, as it was then (what the plan was chosen for); with
-        // healing off, the first incident's, as refined over 2 s.
+        // The verdict: with healing, the root cause the healer's latest run on the
+        // first incident it took up was started for (what the plan was chosen for);
+        // with healing off, the first incident's, as refined over 2 s.
         let mut verdict: Option<(analyzer::RootCause, Vec<analyzer::Candidate>)> = None;
-        let mut acted_id: Option<u64> = None;
-        let mut acted_hid: Option<u64> = None;
+        let mut acted: Option<(u64, u64)> = None;
         // Detection: the first step after injection with anything flagged.
         let mut detected_us: Option<u64> = None;
         let mut steps = 0;
@@ -210,60 +212,54 @@ impl Driver {
             self.step().await;
             steps += 1;
             let now = self.clock.now_us();
-            let (first, top_ok) = {
-                let a = self.stack.analyzer.lock();
-                let first = a
-                    .incidents()
-                    .open
-                    .iter()
-                    .chain(a.incidents().closed.iter())
-                    .filter(|x| x.diagnosed_us >= inject_us)
-                    .min_by_key(|x| x.diagnosed_us);
-                // Healing: the incident the healer acted on, as it was when it acted.
-                let acted = self.opts.heal.then(|| {
-                    a.incidents()
-                        .open
+            let incidents = self.incidents_since(inject_us);
+            let first = incidents.iter().min_by_key(|x| x.diagnosed_us);
+            let taken_up = self
+                .opts
+                .heal
+                .then(|| {
+                    incidents
                         .iter()
-                        .chain(a.incidents().closed.iter())
-                        .filter(|x| x.diagnosed_us >= inject_us)
-                        .filter(|x| self.stack.healer.linked(x.id).is_some())
+                        .filter(|x| !x.runs.is_empty())
                         .min_by_key(|x| x.id)
-                });
-                if let Some(Some(i)) = acted {
-                    // Taken up again after a revision: judge what was acted on last.
-                    let hid = self.stack.healer.linked(i.id);
-                    if acted_id.is_none() || acted_hid != hid {
-                        acted_id = Some(i.id);
-                        acted_hid = hid;
-                        let cands = if i.candidates.is_empty() {
-                            a.candidates().to_vec()
-                        } else {
-                            i.candidates.clone()
-                        };
-                        verdict = Some((i.root_cause.clone(), cands));
-                    }
-                } else if let Some(i) = first.filter(|_| acted_id.is_none()) {
-                    let refining = !self.opts.heal && now <= i.diagnosed_us + 2_000_000;
-                    if verdict.is_none() || refining {
-                        let cands = if i.candidates.is_empty() {
-                            a.candidates().to_vec()
-                        } else {
-                            i.candidates.clone()
-                        };
-                        verdict = Some((i.root_cause.clone(), cands));
-                    }
-                }
-                let first = acted_id.or(first.map(|x| x.id));
-                if detected_us.is_none() && !a.candidates().is_empty() {
-                    detected_us = Some(now);
-                }
+                })
+                .flatten();
+            let (candidates, top_ok) = {
+                let a = self.stack.analyzer.lock();
                 let ok = a
                     .candidates()
                     .first()
                     .is_some_and(|c| matches_fault(&f.kind, &f.target, &c.root_cause, &[]));
-                (first, ok)
+                (a.candidates().to_vec(), ok)
             };
-            if aid.is_none() || acted_id.is_some() {
+            if let Some(i) = taken_up {
+                // Taken up again after a revision: judge what was acted on last.
+                let run = i.last_run().expect("taken up");
+                if acted != Some((i.id, run.id)) {
+                    acted = Some((i.id, run.id));
+                    let cands = if i.candidates.is_empty() {
+                        candidates.clone()
+                    } else {
+                        i.candidates.clone()
+                    };
+                    verdict = Some((run.cause.clone(), cands));
+                }
+            } else if let Some(i) = first.filter(|_| acted.is_none()) {
+                let refining = !self.opts.heal && now <= i.diagnosed_us + 2_000_000;
+                if verdict.is_none() || refining {
+                    let cands = if i.candidates.is_empty() {
+                        candidates.clone()
+                    } else {
+                        i.candidates.clone()
+                    };
+                    verdict = Some((i.root_cause.clone(), cands));
+                }
+            }
+            let first = acted.map(|(id, _)| id).or(first.map(|x| x.id));
+            if detected_us.is_none() && !candidates.is_empty() {
+                detected_us = Some(now);
+            }
+            if aid.is_none() || acted.is_some() {
                 aid = first;
             }
             if top_ok && named_us.is_none() {
@@ -276,16 +272,7 @@ impl Driver {
                 break;
             }
         }
-        let out = self
-            .report(
-                f,
-                &target,
-                (inject_us, healer_before),
-                aid,
-                (detected_us, named_us),
-                verdict,
-            )
-            .await;
+        let out = self.report(f, &target, inject_us, aid, (detected_us, named_us), verdict);
         // Clean up: fault off, control plane back to defaults, health again.
         self.stack.control.put_faults(&[]).await?;
         self.stack.control.reset().await?;
@@ -304,31 +291,32 @@ impl Driver {
             // Let the diagnosis settle two seconds after the incident opened.
             return named_after.is_some_and(|s| steps >= s + 20);
         }
-        let Some(hid) = self.stack.healer.linked(aid) else {
+        let Some(inc) = self.stack.command.incident(aid) else {
             return false;
         };
-        let mut engine = self.stack.healer.engine.lock().await;
-        let Some(inc) = engine.incident(hid) else {
+        let Some(run) = inc.last_run() else {
             return false;
         };
-        match inc.state {
-            IncidentState::AwaitingApproval if self.opts.approve == Approve::Reject => {
-                let _ = engine.reject(hid, "drill", "--approve reject");
+        match run.state {
+            RunState::AwaitingApproval if self.opts.approve == Approve::Reject => {
+                let _ = self
+                    .stack
+                    .command
+                    .reject(aid, "drill", "--approve reject")
+                    .await;
                 false
             }
-            IncidentState::Recovered => inc.reconciliation.is_some(),
-            IncidentState::AwaitingApproval | IncidentState::Running | IncidentState::Verifying => {
-                false
-            }
+            RunState::Recovered => inc.reconciliation.is_some(),
+            RunState::AwaitingApproval | RunState::Running | RunState::Verifying => false,
             _ => true,
         }
     }
 
-    async fn report(
+    fn report(
         &self,
         f: &FaultPick,
         target: &str,
-        (inject_us, healer_before): (u64, u64),
+        inject_us: u64,
         aid: Option<u64>,
         (detected_us, named_us): (Option<u64>, Option<u64>),
         verdict: Option<(analyzer::RootCause, Vec<analyzer::Candidate>)>,
@@ -345,19 +333,11 @@ impl Driver {
             .map(|g| g.first_affected_us.unwrap_or(g.start_us))
             .unwrap_or(inject_us);
         let secs = |t: u64| round3(t.saturating_sub(first_bad) as f64 / 1e6);
-        let a = self.stack.analyzer.lock();
-        let inc = aid.and_then(|id| {
-            a.incidents()
-                .open
-                .iter()
-                .chain(a.incidents().closed.iter())
-                .find(|x| x.id == id)
-                .cloned()
-        });
-        drop(a);
+        let inc = aid.and_then(|id| self.stack.command.incident(id));
         let mut out = json!({
             "fault": f.kind,
             "target": target,
+            "incident": aid,
             "first_bad_request": truth.as_ref().map(|g| g.first_affected_us.map(digest::format_rfc3339)),
             // No call was changed (e.g. the bank gets no traffic): nothing to find.
             "fault_touched_calls": truth.as_ref().is_some_and(|g| g.first_affected_us.is_some()),
@@ -383,43 +363,51 @@ impl Driver {
             })),
         });
         if self.opts.heal {
-            let hid = aid.and_then(|id| self.stack.healer.linked(id));
-            let engine = self.stack.healer.engine.lock().await;
-            let h = hid.and_then(|id| engine.incident(id));
-            let recovered_us = h.and_then(|h| h.recovered_us);
-            out["plan"] = json!(h.and_then(|h| h.plan.clone()));
-            out["actions"] = json!(h.map(|h| h.summary().actions).unwrap_or_default());
-            out["approved_by"] = json!(h.and_then(|h| h.approved_by.clone()));
-            out["healer_state"] = json!(h.map(|h| h.state));
-            out["recovered"] = json!(h.is_some_and(|h| h.state == IncidentState::Recovered));
-            out["mttd_s"] = out["detected_after_s"].clone();
-            out["mttr_s"] = json!(recovered_us.map(secs));
-            out["reconciliation_mismatches"] =
-                json!(h.and_then(|h| h.reconciliation.as_ref().map(|r| r.mismatches)));
-            out["healer_timeline"] = json!(h
-                .map(|h| h
-                    .timeline
-                    .iter()
-                    .map(|t| format!(
-                        "+{:.1}s {:?}: {}",
-                        t.at_us.saturating_sub(first_bad) as f64 / 1e6,
-                        t.kind,
-                        t.detail
-                    ))
-                    .collect::<Vec<_>>())
+            let run = inc.as_ref().and_then(|i| i.last_run());
+            out["plan"] = json!(run.and_then(|r| r.plan.clone()));
+            out["actions"] = json!(run
+                .map(|r| r.actions.iter().map(|(a, _)| a.clone()).collect::<Vec<_>>())
                 .unwrap_or_default());
+            out["approved_by"] = json!(run.and_then(|r| r.approved_by.clone()));
+            out["healer_state"] = json!(run.map(|r| r.state));
+            out["recovered"] = json!(run.is_some_and(|r| r.state == RunState::Recovered));
+            out["mttd_s"] = out["detected_after_s"].clone();
+            out["mttr_s"] = json!(run.and_then(|r| r.recovered_us).map(secs));
+            out["reconciliation_mismatches"] = json!(inc
+                .as_ref()
+                .and_then(|i| i.reconciliation.as_ref().map(|r| r.mismatches)));
+            // The incident's timeline from the plan's start (the analyzer's moments
+            // before it are in the figures above).
+            out["healer_timeline"] =
+                json!(inc
+                    .as_ref()
+                    .map(|i| i
+                        .timeline
+                        .iter()
+                        .filter(|t| t.run.is_some()
+                            || t.at_us >= run.map_or(u64::MAX, |r| r.started_us))
+                        .map(|t| format!(
+                            "+{:.1}s {}: {}",
+                            t.at_us.saturating_sub(first_bad) as f64 / 1e6,
+                            t.kind.as_str(),
+                            t.detail
+                        ))
+                        .collect::<Vec<_>>())
+                    .unwrap_or_default());
             // Other plans the healer ran during this drill (side effects to review).
-            out["other_plans"] = json!(engine
-                .incidents()
-                .filter(|i| i.id > healer_before && Some(i.id) != hid)
-                .map(|i| json!({
-                    "trigger": format!("{} {}", i.trigger.kind, i.trigger.target),
-                    "plan": i.plan,
-                    "state": i.state,
+            out["other_plans"] = json!(self.stack.command.book(|b| b
+                .all()
+                .filter(|i| Some(i.id) != aid)
+                .flat_map(|i| i.runs.iter().filter(|r| r.started_us >= inject_us))
+                .map(|r| json!({
+                    "trigger": format!("{} {}", r.cause.kind.as_str(), r.target),
+                    "plan": r.plan,
+                    "state": r.state,
                 }))
-                .collect::<Vec<_>>());
-            out["reconciliation_sample"] = json!(h
-                .and_then(|h| h.reconciliation.as_ref())
+                .collect::<Vec<_>>()));
+            out["reconciliation_sample"] = json!(inc
+                .as_ref()
+                .and_then(|i| i.reconciliation.as_ref())
                 .map(|r| r.detail.iter().take(3).cloned().collect::<Vec<_>>())
                 .unwrap_or_default());
         }

@@ -2,14 +2,14 @@
 //! recoveries, taken from the incident timelines (each reported once) and sent by e-mail
 //! through the alerts crate's SMTP sender (or shown on the dashboard by the caller).
 
-use crate::incident::{Incident, TimelineKind};
-use serde::{Deserialize, Serialize};
+use crate::incident::{EntryKind, Incident};
+use serde::Serialize;
 
 /// One message for a person.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Notice {
     pub incident: u64,
-    pub kind: TimelineKind,
+    pub kind: EntryKind,
     /// `commander`, or the plan's escalation target.
     pub to: String,
     pub subject: String,
@@ -17,44 +17,43 @@ pub struct Notice {
 }
 
 /// The kinds that people are told about.
-pub const NOTIFIED: [TimelineKind; 5] = [
-    TimelineKind::ApprovalRequested,
-    TimelineKind::Escalated,
-    TimelineKind::Rejected,
-    TimelineKind::Abandoned,
-    TimelineKind::Recovered,
+pub const NOTIFIED: [EntryKind; 5] = [
+    EntryKind::ApprovalRequested,
+    EntryKind::Escalated,
+    EntryKind::Rejected,
+    EntryKind::Abandoned,
+    EntryKind::Recovered,
 ];
 
+/// The notices for `inc`'s timeline entries from index `from` on.
 pub(crate) fn notices(inc: &Incident, from: usize) -> Vec<Notice> {
-    inc.timeline[from..]
+    let plan = inc
+        .last_run()
+        .and_then(|r| r.plan.clone())
+        .unwrap_or_else(|| "none".into());
+    inc.timeline[from.min(inc.timeline.len())..]
         .iter()
         .filter(|t| NOTIFIED.contains(&t.kind))
         .map(|t| {
+            let run = t.run.and_then(|id| inc.runs.iter().find(|r| r.id == id));
             let to = match t.kind {
-                TimelineKind::Escalated => inc
-                    .escalated_to
-                    .clone()
+                EntryKind::Escalated => run
+                    .and_then(|r| r.escalated_to.clone())
                     .unwrap_or_else(|| "commander".into()),
                 _ => "commander".into(),
             };
-            let what = serde_json::to_value(t.kind)
-                .ok()
-                .and_then(|v| v.as_str().map(String::from))
-                .unwrap_or_default();
+            let what = t.kind.as_str();
             let mut body = format!(
-                "Incident {}: {} on {}\nPlan: {}\n{}: {}\n\nTimeline:\n",
+                "Incident {}: {}\nPlan: {plan}\n{what}: {}\n\nTimeline:\n",
                 inc.id,
-                inc.trigger.kind,
-                inc.trigger.target,
-                inc.plan.as_deref().unwrap_or("none"),
-                what,
+                inc.title(),
                 t.detail
             );
             for e in &inc.timeline {
                 body.push_str(&format!(
-                    "  {} {:?} {}{}\n",
+                    "  {} {} {}{}\n",
                     digest::format_rfc3339(e.at_us),
-                    e.kind,
+                    e.kind.as_str(),
                     e.detail,
                     e.by.as_deref()
                         .map(|b| format!(" (by {b})"))
@@ -65,10 +64,7 @@ pub(crate) fn notices(inc: &Incident, from: usize) -> Vec<Notice> {
                 incident: inc.id,
                 kind: t.kind,
                 to,
-                subject: format!(
-                    "[incident {}] {what}: {} {}",
-                    inc.id, inc.trigger.kind, inc.trigger.target
-                ),
+                subject: format!("[incident {}] {what}: {}", inc.id, inc.title()),
                 body,
             }
         })

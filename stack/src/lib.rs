@@ -1,41 +1,46 @@
-//! The whole war-room in one process, shared by `warroom up` and `warroom drill`:
-//! payments-sim (in-process, steered by a `Steering` whose control API is served
-//! on a loopback port with a token) → its digests into the collector `Pipeline`
-//! (in-process sink) → the collector's subscriptions into the `Analyzer`
-//! (records, sub-second) and the `Sla` (closed per-second rollups) → diagnoses
-//! into alert samples (`alerts::Manager` + `Notifier`) and healer triggers
-//! (`healer::Engine`, acting on the control API over real HTTP) → recovered
-//! incidents get payments-sim's reconciliation attached.
+//! stack: the whole war room in one process beside payments-sim, shared by `warroom up`
+//! and `warroom drill`: payments-sim (in-process, steered by a `Steering` whose control
+//! API is served on a loopback port with a token) → its digests into the collector
+//! `Pipeline` (in-process sink) → the collector's subscriptions into the `Analyzer`
+//! (records, sub-second) and the `Sla` (closed per-second rollups) → alert samples
+//! (`command::Alerting`) and the `command::CommandLoop` (incidents, plan runs through the
+//! healer acting on the control API over real HTTP, payments-sim's reconciliation after a
+//! heal).
 //!
-//! Time: every part reads the one `clock` given in [`StackOptions`]; nothing
-//! here sleeps. [`Stack::step`] moves the whole loop once at the clock's now —
-//! `up` calls it every 200 ms of wall time, a drill after each 100 ms step of
-//! a manual clock.
+//! Owns: building and connecting those parts ([`Stack`]), the drill harness that scores
+//! the whole loop against payments-sim's ground truth ([`drill`]), and the faults a drill
+//! injects ([`faults`]). Must not: hold war-room policy (that is `command`'s) or figures
+//! (the analyzer's); depend on the dashboard.
+//!
+//! Time: every part reads the one `clock` given in [`StackOptions`]; nothing here sleeps.
+//! [`Stack::step`] moves the whole loop once at the clock's now — `up` calls it every
+//! 200 ms of wall time, a drill after each 100 ms step of a manual clock.
 
-mod backend;
+mod books;
 mod control;
 pub mod drill;
+mod error;
 pub mod faults;
 mod feed;
-mod heal;
-mod watch;
 
-pub use backend::StackBackend;
+pub use books::SimBooks;
 pub use control::ControlClient;
+pub use error::StackError;
 
 use analyzer::{Analyzer, AnalyzerConfig, SharedAnalyzer};
-use anyhow::Context;
 use collector::store::clickhouse::{ClickHouseConfig, ClickHouseStore};
 use collector::{EmbeddedConfig, EmbeddedStore, Pipeline, PipelineConfig, Store, Subscription};
+use command::{Alerting, CommandConfig, CommandLoop, Situation};
 use digest::{ChangeEvent, DigestRecord, SecondRollup, SharedClock};
 use feed::Feed;
-use healer::ApprovalMode;
+use healer::executor::sim::SimExecutor;
+use healer::{ApprovalMode, AuditLog, Engine, EngineConfig, ExecutorKind, Executors};
 use parking_lot::Mutex;
 use payments_sim::control::Steering;
 use payments_sim::{Sim, SimBuilder, SimConfig};
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// How to build the stack.
 pub struct StackOptions {
@@ -51,16 +56,17 @@ pub struct StackOptions {
     pub control_listen: String,
     pub control_token: String,
     pub analyzer: AnalyzerConfig,
+    /// Incident lifetimes, the rules between diagnosis and plans.
+    pub command: CommandConfig,
     pub alerts: alerts::ManagerConfig,
     pub objectives: sla::Objectives,
     /// Forces every plan's approval (`--approve auto`); `None` keeps each plan's own.
     pub approval: Option<ApprovalMode>,
-    /// Turn diagnoses into healer incidents (off: watch only).
+    /// Start plan runs for incidents (off: watch and diagnose only).
     pub heal: bool,
     pub sim: SimConfig,
     /// Drills: the collector's WAL fsync off (throwaway data) and one
-    /// reconciliation pass (no payment is in flight at a step's end); otherwise
-    /// two passes 1 s apart, keeping only mismatches present in both.
+    /// reconciliation pass (no payment is in flight at a step's end).
     pub throwaway: bool,
 }
 
@@ -75,7 +81,11 @@ impl StackOptions {
             control_listen: "127.0.0.1:0".into(),
             control_token,
             analyzer: AnalyzerConfig::default(),
-            alerts: watch::default_alerts_config(),
+            command: CommandConfig {
+                reconcile_settle_ms: 1_000,
+                ..CommandConfig::default()
+            },
+            alerts: command::default_alerts_config(),
             objectives: sla::Objectives::payments_sim_defaults(),
             approval: None,
             heal: true,
@@ -91,6 +101,12 @@ struct Subs {
     rollups: Subscription<Arc<SecondRollup>>,
 }
 
+/// An extra consumer of every record and event the collector publishes.
+pub trait Tap: Send + Sync {
+    fn record(&self, r: &DigestRecord);
+    fn event(&self, e: &ChangeEvent);
+}
+
 /// Everything, built and connected.
 pub struct Stack {
     pub clock: SharedClock,
@@ -100,10 +116,11 @@ pub struct Stack {
     pub pipeline: Pipeline,
     pub analyzer: SharedAnalyzer,
     pub sla: Arc<Mutex<sla::Sla>>,
-    pub watch: watch::Watch,
-    pub healer: heal::Heal,
-    /// Extra consumer of every record and event (the dashboard's figures).
-    pub tap: Option<Arc<dashboard::RecordBackend>>,
+    pub alerting: Alerting,
+    /// Incidents, plan runs, the commander's levers.
+    pub command: Arc<CommandLoop>,
+    books: SimBooks,
+    tap: Option<Arc<dyn Tap>>,
     feed: Arc<Feed>,
     subs: tokio::sync::Mutex<Subs>,
     control_task: tokio::task::JoinHandle<()>,
@@ -111,12 +128,11 @@ pub struct Stack {
 
 impl Stack {
     /// Builds and connects every part; serves the control API.
-    pub async fn build(
-        o: StackOptions,
-        tap: Option<Arc<dashboard::RecordBackend>>,
-    ) -> anyhow::Result<Stack> {
-        std::fs::create_dir_all(&o.data_dir)
-            .with_context(|| format!("data dir {}", o.data_dir.display()))?;
+    pub async fn build(o: StackOptions, tap: Option<Arc<dyn Tap>>) -> Result<Stack, StackError> {
+        std::fs::create_dir_all(&o.data_dir).map_err(|source| StackError::DataDir {
+            path: o.data_dir.display().to_string(),
+            source,
+        })?;
         // payments-sim, steered; its change events go through the same feed.
         let feed = Arc::new(Feed::default());
         let steering = Arc::new(Steering::new(
@@ -144,16 +160,14 @@ impl Stack {
                 .sink(feed.clone())
                 .clock(o.sim_clock.clone())
                 .build()
-                .await
-                .context("payments-sim")?,
+                .await?,
         );
         let (addr, control_task) = payments_sim::control::api::serve(
             steering.clone(),
             &o.control_token,
             &o.control_listen,
         )
-        .await
-        .context("control API")?;
+        .await?;
         let control = ControlClient::new(&format!("http://{addr}"), &o.control_token);
 
         // The collector.
@@ -166,21 +180,14 @@ impl Stack {
         }
         pcfg.bus_capacity = 4096;
         let store: Arc<dyn Store> = match &o.clickhouse {
-            Some(url) => Arc::new(
-                ClickHouseStore::open(ClickHouseConfig::new(url.clone()))
-                    .await
-                    .context("clickhouse")?,
-            ),
-            None => Arc::new(
-                EmbeddedStore::open(
-                    &o.data_dir.join("store"),
-                    EmbeddedConfig::default(),
-                    o.clock.clone(),
-                )
-                .context("embedded store")?,
-            ),
+            Some(url) => Arc::new(ClickHouseStore::open(ClickHouseConfig::new(url.clone())).await?),
+            None => Arc::new(EmbeddedStore::open(
+                &o.data_dir.join("store"),
+                EmbeddedConfig::default(),
+                o.clock.clone(),
+            )?),
         };
-        let pipeline = Pipeline::open(pcfg, store, o.clock.clone()).context("collector")?;
+        let pipeline = Pipeline::open(pcfg, store, o.clock.clone())?;
         let subs = Subs {
             records: pipeline.bus().subscribe_records(),
             events: pipeline.bus().subscribe_events(),
@@ -188,45 +195,45 @@ impl Stack {
         };
 
         // The watchers.
-        let analyzer = Analyzer::new(o.analyzer.clone(), o.clock.clone())
-            .context("analyzer config")?
-            .shared();
+        let analyzer = Analyzer::new(o.analyzer.clone(), o.clock.clone())?.shared();
         let sla = Arc::new(Mutex::new(sla::Sla::new(
             o.objectives.clone(),
             o.clock.clone(),
         )));
-        let watch = watch::Watch::new(
+        let alerting = Alerting::new(
             &o.alerts,
             o.clock.clone(),
             Some(&o.data_dir.join("alerts-history.jsonl")),
         )?;
         let bank_refs: Vec<&str> = banks.iter().map(String::as_str).collect();
         let zone_refs: Vec<&str> = zones.iter().map(String::as_str).collect();
-        let healer = heal::Heal::new(
+        let executor = SimExecutor::new(control.base(), &o.control_token, &bank_refs, &zone_refs);
+        let engine = Engine::new(
             o.clock.clone(),
-            control.base(),
-            &o.control_token,
-            &bank_refs,
-            &zone_refs,
-            o.approval,
-            o.heal,
-            &o.data_dir.join("healer-audit.jsonl"),
-            if o.throwaway {
-                Duration::ZERO
-            } else {
-                Duration::from_secs(1)
+            EngineConfig {
+                approval_override: o.approval,
+                ..EngineConfig::default()
             },
-        )?;
+            healer::builtin_plans(),
+            Executors::default().with(ExecutorKind::Sim, Arc::new(executor)),
+            AuditLog::open(&o.data_dir.join("healer-audit.jsonl"))?,
+        );
+        let mut ccfg = o.command.clone();
+        if o.throwaway {
+            ccfg.reconcile_settle_ms = 0;
+        }
+        let command = Arc::new(CommandLoop::new(o.clock.clone(), ccfg, engine, o.heal));
         Ok(Stack {
             clock: o.clock,
+            books: SimBooks::new(sim.clone()),
             sim,
             steering,
             control,
             pipeline,
             analyzer,
             sla,
-            watch,
-            healer,
+            alerting,
+            command,
             tap,
             feed,
             subs: tokio::sync::Mutex::new(subs),
@@ -239,15 +246,19 @@ impl Stack {
     pub async fn step(&self) {
         self.ingest().await;
         self.analyzer.lock().tick();
-        self.watch.step(&self.analyzer, &self.sla).await;
-        let drained = self
+        self.alerting.step(&self.analyzer, &self.sla).await;
+        let drained: HashSet<String> = self
             .steering
             .zones()
             .into_iter()
             .filter(|(_, share)| *share == 0)
             .map(|(zone, _)| zone)
             .collect();
-        self.healer.step(&self.analyzer, &self.sim, &drained).await;
+        let situation = Situation {
+            drained_zones: &drained,
+            books: Some(&self.books),
+        };
+        self.command.step(&self.analyzer, &situation).await;
     }
 
     /// Digests queued by payments-sim → collector → subscribers.
@@ -260,7 +271,7 @@ impl Stack {
             for e in ev.iter() {
                 a.ingest_event(e);
                 if let Some(t) = &self.tap {
-                    t.ingest_event(e.clone());
+                    t.event(e);
                 }
             }
         }
@@ -273,7 +284,7 @@ impl Stack {
             }
             if let Some(t) = &self.tap {
                 for r in batch.iter() {
-                    t.ingest(r.clone());
+                    t.record(r);
                 }
             }
         }

@@ -3,7 +3,7 @@
 //! fault (`PUT /control/faults`) and put the control
 //! plane back to its defaults between drills. The healer has its own executor.
 
-use anyhow::{bail, Context};
+use crate::error::StackError;
 use serde_json::{json, Value};
 
 /// The control API at `base` (e.g. `http://127.0.0.1:9090`).
@@ -32,7 +32,7 @@ impl ControlClient {
         method: reqwest::Method,
         path: &str,
         body: Option<Value>,
-    ) -> anyhow::Result<Value> {
+    ) -> Result<Value, StackError> {
         let mut req = self
             .http
             .request(method.clone(), format!("{}{path}", self.base))
@@ -44,31 +44,33 @@ impl ControlClient {
         let resp = req
             .send()
             .await
-            .with_context(|| format!("{method} {path}"))?;
+            .map_err(|e| StackError::Control(format!("{method} {path}: {e}")))?;
         let status = resp.status();
         let text = resp.text().await.unwrap_or_default();
         if !status.is_success() {
-            bail!("{method} {path}: {status}: {text}");
+            return Err(StackError::Control(format!(
+                "{method} {path}: {status}: {text}"
+            )));
         }
         Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
-    async fn get(&self, path: &str) -> anyhow::Result<Value> {
+    async fn get(&self, path: &str) -> Result<Value, StackError> {
         self.call(reqwest::Method::GET, path, None).await
     }
 
-    async fn put(&self, path: &str, body: Value) -> anyhow::Result<Value> {
+    async fn put(&self, path: &str, body: Value) -> Result<Value, StackError> {
         self.call(reqwest::Method::PUT, path, Some(body)).await
     }
 
     /// Replaces the faults with `specs` (CLI syntax, timed from now).
-    pub async fn put_faults(&self, specs: &[String]) -> anyhow::Result<()> {
+    pub async fn put_faults(&self, specs: &[String]) -> Result<(), StackError> {
         self.put("/control/faults", json!(specs)).await.map(|_| ())
     }
 
     /// Puts back what plans may have changed, touching only what differs from
     /// the defaults (each PUT is a change event the analyzer sees).
-    pub async fn reset(&self) -> anyhow::Result<()> {
+    pub async fn reset(&self) -> Result<(), StackError> {
         for kind in ["flow", "param", "degrade"] {
             let path = format!("/control/rules/{kind}");
             if self
