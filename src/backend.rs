@@ -1,40 +1,33 @@
 //! The dashboard's backend over the running stack (glue: each method reads one part
-//! and shapes its answer): payments/s, success and scenes from the records the
-//! collector published (`dashboard::RecordBackend` as a consumer of the same
-//! subscription), topology, services and hot spots from the analyzer, incidents and
-//! their plan runs from the command loop, alerts and silences from the alerts manager,
-//! `/api/slo` from the SLA engine, drills through payments-sim's control API.
+//! and maps its answer onto the `screen` crate's types): payments/s, success and
+//! scenes from the analyzer's entry view, topology, services and hot spots from its
+//! windows, change events from its change log, incidents and their plan runs from the
+//! command loop (`backend/incidents.rs`), alerts and silences from the alerts manager,
+//! `/api/slo` from the SLA engine, traces from the collector's store, drills through
+//! payments-sim's control API. The other field-by-field mappings are in
+//! `backend/views.rs`.
+
+mod incidents;
+mod views;
 
 use command::{figures, CommandError};
 use dashboard::{
-    ActionFuture, Actor, BackendError, BackendResult, DashboardBackend, DrillRequest, Health,
-    Overview, RecordBackend, SceneStatus, SilenceRequest, Topology, TopologyEdge, TopologyNode,
+    ActionFuture, Actor, BackendError, BackendFuture, BackendResult, DashboardBackend,
 };
 use digest::TraceId;
-use healer::RunState;
-use serde_json::{json, Value};
+use screen::{
+    Alert, Approved, ChangeEvent, DrillInjected, DrillKind, DrillRequest, HotSpot, IncidentDetail,
+    IncidentRow, Overview, Rejected, SceneStatus, ServiceRow, Silence, SilenceRequest, SloBoard,
+    Topology, TraceSpan,
+};
 use stack::{faults, Stack};
 use std::sync::Arc;
 
+/// Change events the changes screen lists.
+const CHANGES_SHOWN: usize = 500;
+
 pub struct StackBackend {
     pub stack: Arc<Stack>,
-    pub records: Arc<RecordBackend>,
-}
-
-/// Feeds the dashboard's record figures from the collector's subscription.
-pub struct RecordTap(pub Arc<RecordBackend>);
-
-impl stack::Tap for RecordTap {
-    fn record(&self, r: &digest::DigestRecord) {
-        self.0.ingest(r.clone());
-    }
-    fn event(&self, e: &digest::ChangeEvent) {
-        self.0.ingest_event(e.clone());
-    }
-}
-
-fn cause_text(rc: &analyzer::RootCause) -> String {
-    format!("{} {}", rc.kind.as_str(), command::target_of(rc))
 }
 
 fn incident_id(id: &str) -> BackendResult<u64> {
@@ -51,20 +44,25 @@ fn command_err(e: CommandError) -> BackendError {
 
 impl DashboardBackend for StackBackend {
     fn overview(&self) -> Overview {
-        let mut o = self.records.overview();
-        let (last, avg, open) = self.stack.command.book(|b| {
+        let entry = analyzer::api::entry(&self.stack.analyzer.lock());
+        let (mttr_last_s, mttr_avg_s, open_incidents) = self.stack.command.book(|b| {
             let (last, avg) = figures::healed_mttr(b);
             (last, avg, b.open().len() as u32)
         });
-        o.mttr_last_s = last;
-        o.mttr_avg_s = avg;
-        o.open_incidents = open;
-        o.error_budget_left = figures::error_budget_left(&self.stack.sla.lock().status());
-        o
+        Overview {
+            as_of_us: entry.now_us,
+            payments_per_s: entry.payments_per_s,
+            success_rate: entry.success_rate,
+            mttr_last_s,
+            mttr_avg_s,
+            open_incidents,
+            error_budget_left: figures::error_budget_left(&self.stack.sla.lock().status()),
+        }
     }
 
     fn scenes(&self) -> Vec<SceneStatus> {
-        self.records.scenes()
+        let entry = analyzer::api::entry(&self.stack.analyzer.lock());
+        entry.scenes.iter().map(views::scene).collect()
     }
 
     fn topology(&self) -> Topology {
@@ -75,148 +73,80 @@ impl DashboardBackend for StackBackend {
                 .map(|i| i.root_cause.target().to_string())
                 .collect()
         });
-        let health = |healthy: bool, er: f64| {
-            if healthy {
-                Health::of_error_ratio(er)
-            } else {
-                Health::Red
-            }
-        };
-        Topology {
-            nodes: snap
-                .nodes
-                .iter()
-                .map(|n| TopologyNode {
-                    id: n.id.clone(),
-                    kind: serde_json::to_value(n.kind)
-                        .ok()
-                        .and_then(|v| v.as_str().map(String::from))
-                        .unwrap_or_default(),
-                    health: health(n.healthy, n.error_ratio),
-                    root_cause: causes.iter().any(|c| c == &n.id),
-                    detail: serde_json::to_value(n).unwrap_or(Value::Null),
-                })
-                .collect(),
-            edges: snap
-                .edges
-                .iter()
-                .map(|e| TopologyEdge {
-                    from: e.from.clone(),
-                    to: e.to.clone(),
-                    rate: e.rate,
-                    error_ratio: e.error_ratio,
-                    p99_ms: e.p99_ms,
-                })
-                .collect(),
-        }
+        views::topology(&snap, &causes)
     }
 
-    fn services(&self) -> Value {
+    fn services(&self) -> Vec<ServiceRow> {
         let a = self.stack.analyzer.lock();
-        serde_json::to_value(analyzer::api::services(&a).services).unwrap_or(json!([]))
+        let snap = analyzer::api::services(&a);
+        snap.services.iter().filter_map(views::service).collect()
     }
 
-    fn hotspots(&self) -> Value {
+    fn hotspots(&self) -> Vec<HotSpot> {
         let a = self.stack.analyzer.lock();
-        let v = serde_json::to_value(analyzer::api::hotspots(&a)).unwrap_or(Value::Null);
-        v.get("hot").cloned().filter(Value::is_array).unwrap_or(v)
-    }
-
-    fn incidents(&self) -> Value {
-        let mut list: Vec<command::Incident> =
-            self.stack.command.book(|b| b.all().cloned().collect());
-        list.sort_by_key(|i| std::cmp::Reverse(i.detected_us));
-        let rows: Vec<Value> = list
+        analyzer::api::hotspots(&a)
+            .hot
             .iter()
-            .map(|i| {
-                json!({
-                    "id": i.id.to_string(),
-                    "title": i.title(),
-                    "status": i.status,
-                    "root_cause": i.title(),
-                    "started": digest::format_rfc3339(i.start_us),
-                    "detected": digest::format_rfc3339(i.detected_us),
-                    "failed_payments": i.impact.failed_payments,
-                })
-            })
-            .collect();
-        json!(rows)
+            .map(views::hot_spot)
+            .collect()
     }
 
-    fn incident(&self, id: &str) -> BackendResult<Value> {
+    fn incidents(&self) -> Vec<IncidentRow> {
+        incidents::rows(self.stack.command.book(|b| b.all().cloned().collect()))
+    }
+
+    fn incident(&self, id: &str) -> BackendResult<IncidentDetail> {
         let i = self
             .stack
             .command
             .incident(incident_id(id)?)
             .ok_or_else(|| BackendError::NotFound(format!("incident {id}")))?;
-        let timeline: Vec<Value> = i
-            .timeline
+        Ok(incidents::detail(&i))
+    }
+
+    fn alerts(&self) -> Vec<Alert> {
+        let m = self.stack.alerting.manager.lock();
+        m.alerts().iter().map(views::alert).collect()
+    }
+
+    fn silences(&self) -> Vec<Silence> {
+        let m = self.stack.alerting.manager.lock();
+        m.silences().iter().map(views::silence).collect()
+    }
+
+    fn slo(&self) -> SloBoard {
+        views::slo(&sla::slo(&self.stack.sla.lock()))
+    }
+
+    fn changes(&self) -> Vec<ChangeEvent> {
+        let a = self.stack.analyzer.lock();
+        analyzer::api::changes(&a, CHANGES_SHOWN)
             .iter()
-            .map(|t| {
-                json!({
-                    "time": digest::format_rfc3339(t.at_us),
-                    "what": timeline_text(t),
-                    "by": t.by,
-                })
-            })
-            .collect();
-        let plan = i.last_run().map(|r| {
-            json!({
-                "name": r.plan,
-                "approval": match (&r.approved_by, r.state) {
-                    (Some(by), _) => format!("approved by {by}"),
-                    (None, RunState::AwaitingApproval) => "awaiting a commander".into(),
-                    (None, st) => format!("{st:?}"),
-                },
-                "status": r.state,
-                "steps": r.actions.iter().map(|(a, _)| a.clone()).collect::<Vec<_>>(),
-                "mttd_s": i.mttd_s(),
-                "mttr_s": r.recovered_us.and(i.mttr_s()),
-            })
-        });
-        Ok(json!({
-            "id": i.id.to_string(),
-            "title": i.title(),
-            "status": i.status,
-            "root_cause": i.title(),
-            "candidates": i.candidates.iter().take(3).map(|c| json!({"root_cause": cause_text(&c.root_cause), "confidence": c.confidence, "evidence": c.evidence})).collect::<Vec<_>>(),
-            "timeline": timeline,
-            "impact": {
-                "users": i.impact.users,
-                "scenes": i.impact.scenes,
-                "failed_payments": i.impact.failed_payments,
-                "money_at_stake_cents": i.impact.money_at_stake_cents,
-            },
-            "plan": plan,
-            "reconciliation": i.reconciliation,
-        }))
+            .map(views::change)
+            .collect()
     }
 
-    fn alerts(&self) -> Value {
-        serde_json::to_value(self.stack.alerting.manager.lock().alerts()).unwrap_or(json!([]))
+    fn trace(&self, id: TraceId) -> BackendFuture<Vec<TraceSpan>> {
+        let store = self.stack.pipeline.store().clone();
+        Box::pin(async move {
+            let mut records = store
+                .trace(id)
+                .await
+                .map_err(|e| BackendError::Unavailable(format!("store: {e}")))?;
+            if records.is_empty() {
+                return Err(BackendError::NotFound(format!("trace {}", id.to_hex())));
+            }
+            records.sort_by_key(|r| (r.time_us, r.span_id.0));
+            Ok(records.iter().map(views::span).collect())
+        })
     }
 
-    fn silences(&self) -> Value {
-        serde_json::to_value(self.stack.alerting.manager.lock().silences()).unwrap_or(json!([]))
+    fn drill_kinds(&self) -> Vec<DrillKind> {
+        // faults.rs lists them as JSON; its rows are `screen::DrillKind`'s shape.
+        serde_json::from_value(faults::kinds_json()).unwrap_or_default()
     }
 
-    fn slo(&self) -> Value {
-        serde_json::to_value(sla::slo(&self.stack.sla.lock())).unwrap_or(json!([]))
-    }
-
-    fn changes(&self) -> Value {
-        self.records.changes()
-    }
-
-    fn trace(&self, id: TraceId) -> BackendResult<Value> {
-        self.records.trace(id)
-    }
-
-    fn drill_kinds(&self) -> Value {
-        faults::kinds_json()
-    }
-
-    fn approve(&self, id: &str, by: &Actor) -> ActionFuture {
+    fn approve(&self, id: &str, by: &Actor) -> ActionFuture<Approved> {
         let id = incident_id(id);
         let (stack, user) = (self.stack.clone(), by.user.clone());
         Box::pin(async move {
@@ -226,11 +156,16 @@ impl DashboardBackend for StackBackend {
                 .approve(id, &user)
                 .await
                 .map_err(command_err)?;
-            Ok(json!({"ok": true, "incident": id, "run": run, "approved_by": user}))
+            Ok(Approved {
+                ok: true,
+                incident: id,
+                run,
+                approved_by: user,
+            })
         })
     }
 
-    fn reject(&self, id: &str, by: &Actor, reason: Option<String>) -> ActionFuture {
+    fn reject(&self, id: &str, by: &Actor, reason: Option<String>) -> ActionFuture<Rejected> {
         let id = incident_id(id);
         let (stack, user) = (self.stack.clone(), by.user.clone());
         Box::pin(async move {
@@ -241,11 +176,16 @@ impl DashboardBackend for StackBackend {
                 .reject(id, &user, why)
                 .await
                 .map_err(command_err)?;
-            Ok(json!({"ok": true, "incident": id, "run": run, "rejected_by": user}))
+            Ok(Rejected {
+                ok: true,
+                incident: id,
+                run,
+                rejected_by: user,
+            })
         })
     }
 
-    fn create_silence(&self, req: SilenceRequest, by: &Actor) -> ActionFuture {
+    fn create_silence(&self, req: SilenceRequest, by: &Actor) -> ActionFuture<Silence> {
         let stack = self.stack.clone();
         let user = by.user.clone();
         Box::pin(async move {
@@ -268,11 +208,11 @@ impl DashboardBackend for StackBackend {
                 .lock()
                 .create_silence(&r)
                 .map_err(|e| BackendError::Invalid(e.to_string()))?;
-            Ok(serde_json::to_value(s).unwrap_or(Value::Null))
+            Ok(views::silence(&s))
         })
     }
 
-    fn inject_drill(&self, req: DrillRequest, _by: &Actor) -> ActionFuture {
+    fn inject_drill(&self, req: DrillRequest, _by: &Actor) -> ActionFuture<DrillInjected> {
         let stack = self.stack.clone();
         Box::pin(async move {
             req.validate()?;
@@ -284,32 +224,9 @@ impl DashboardBackend for StackBackend {
                 .put_faults(&[pick.spec()])
                 .await
                 .map_err(|e| BackendError::Unavailable(e.to_string()))?;
-            Ok(json!({"injected": pick.spec()}))
+            Ok(DrillInjected {
+                injected: pick.spec(),
+            })
         })
     }
-}
-
-/// A timeline line as the screen reads it: the analyzer's moments in words, the
-/// plan's as `Kind: detail` (the incident room's tests read `approved`, `Action`).
-fn timeline_text(t: &command::Entry) -> String {
-    use command::EntryKind::*;
-    match t.kind {
-        FirstBadRequest => "first bad request".into(),
-        Detected => "detected".into(),
-        Diagnosed => format!("diagnosed: {}", t.detail),
-        HealthyAgain => "analyzer: healthy again".into(),
-        k => format!("{}: {}", camel(k.as_str()), t.detail),
-    }
-}
-
-/// `plan_matched` → `PlanMatched`.
-fn camel(s: &str) -> String {
-    s.split('_')
-        .map(|w| {
-            let mut c = w.chars();
-            c.next()
-                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-                .unwrap_or_default()
-        })
-        .collect()
 }

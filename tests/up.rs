@@ -1,7 +1,8 @@
 //! `warroom up` as a user runs it: the real binary on free loopback ports with
 //! simulated traffic; the dashboard answers its API (login, topology with every
-//! payments-sim service, services, incidents, alerts, SLO, drills) and serves
-//! `/`; the collector's own listener takes digest lines; SIGTERM stops it cleanly.
+//! payments-sim service, services, incidents, alerts, SLO, drills) in the `screen`
+//! crate's types exactly (a drill adds a healed incident and a trace is read back) and
+//! serves `/`; the collector's own listener takes digest lines; SIGTERM stops it cleanly.
 //! `--approve` and the config's `approve` choose who lets plans act; bad values are
 //! refused before anything starts.
 
@@ -150,7 +151,7 @@ async fn up_serves_the_dashboard_api_and_the_collector() {
         overview["overview"]["payments_per_s"].as_f64().unwrap() > 0.0,
         "{overview}"
     );
-    // The overview and scene board (from the collector's records) agree with the
+    // The overview and scene board (the analyzer's entry view) agree with the
     // analyzer's cashier figures: payments/s, the scenes' sum and the success rate.
     // Their windows differ (last second vs last 10 s), so they are compared within
     // a tolerance, and a few times before calling it a disagreement.
@@ -235,6 +236,70 @@ async fn up_serves_the_dashboard_api_and_the_collector() {
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
     assert_eq!(get("/api/silences").await.as_array().unwrap().len(), 1);
 
+    // Every read endpoint's JSON, with live figures, reads back into the `screen` type
+    // the wasm app deserializes, unchanged; a drill adds an incident with its plan,
+    // actions and reconciliation, and the change the plan made.
+    let o: screen::OverviewBody = strict("/api/overview", &get("/api/overview").await);
+    assert!(
+        o.overview.payments_per_s > 0.0 && !o.scenes.is_empty(),
+        "{o:?}"
+    );
+    strict::<Vec<screen::SceneStatus>>("/api/scenes", &get("/api/scenes").await);
+    let t: screen::Topology = strict("/api/topology", &get("/api/topology").await);
+    assert!(t.nodes.iter().all(|n| n.detail.is_some()), "{t:?}");
+    let s: Vec<screen::ServiceRow> = strict("/api/services", &get("/api/services").await);
+    assert!(s.iter().any(|r| r.service == "cashier"));
+    strict::<Vec<screen::HotSpot>>("/api/hotspots", &get("/api/hotspots").await);
+    strict::<Vec<screen::Alert>>("/api/alerts", &get("/api/alerts").await);
+    strict::<Vec<screen::Silence>>("/api/silences", &get("/api/silences").await);
+    strict::<screen::SloBoard>("/api/slo", &get("/api/slo").await);
+    strict::<Vec<screen::DrillKind>>("/api/drills", &get("/api/drills").await);
+    let r = http
+        .post(format!("{}/api/drills", up.dashboard))
+        .header("cookie", &cookie)
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"fault": "bank-outage", "target": "bank-b"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    strict::<screen::DrillInjected>("POST /api/drills", &r.json().await.unwrap());
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let rows: Vec<screen::IncidentRow> = strict("/api/incidents", &get("/api/incidents").await);
+        let mut healed = false;
+        for i in &rows {
+            let path = format!("/api/incidents/{}", i.id);
+            let d: screen::IncidentDetail = strict(&path, &get(&path).await);
+            healed |= d.reconciliation.is_some()
+                && d.plan.as_ref().map(|p| p.status) == Some(screen::PlanStatus::Recovered);
+        }
+        if healed {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no healed incident: {rows:?}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let changes: Vec<screen::ChangeEvent> = strict("/api/changes", &get("/api/changes").await);
+    assert!(changes.iter().any(|c| c.by == "healer"), "{changes:?}");
+    let records: Value = http
+        .get(format!(
+            "{}/api/records?limit=1&service=cashier",
+            up.collector
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let trace = format!("/api/traces/{}", records[0]["trace_id"].as_str().unwrap());
+    let spans: Vec<screen::TraceSpan> = strict(&trace, &get(&trace).await);
+    assert!(
+        spans.len() > 1 && spans[0].parent_span_id.is_none(),
+        "{spans:?}"
+    );
+
     // `/` serves the bundle (or says how to build it when there is none).
     let root = http.get(format!("{}/", up.dashboard)).send().await.unwrap();
     let bundle = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("dashboard/dist/index.html");
@@ -289,6 +354,19 @@ async fn up_serves_the_dashboard_api_and_the_collector() {
     };
     assert!(status.success(), "{status}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The JSON the dashboard sent reads back into the screen's own type with nothing left
+/// over, nothing missing and nothing respelled (re-serialised, it is the same JSON).
+fn strict<T: serde::de::DeserializeOwned + serde::Serialize>(path: &str, v: &Value) -> T {
+    let t: T = serde_json::from_value(v.clone())
+        .unwrap_or_else(|e| panic!("{path}: not the screen's type: {e}\n{v}"));
+    assert_eq!(
+        &serde_json::to_value(&t).unwrap(),
+        v,
+        "{path}: fields the screen type does not know, or spelled differently"
+    );
+    t
 }
 
 /// `warroom up` with `args`, expected to refuse to start: its stderr.

@@ -13,7 +13,7 @@ use crate::hotspot::HotSpots;
 use crate::impact::{FailureLog, Impact};
 use crate::topology::{Membership, Topology};
 use crate::versions::Versions;
-use crate::window::{InstanceRollup, Retention, View, ViewKey, Windows};
+use crate::window::{EntryScenes, InstanceRollup, Retention, View, ViewKey, Windows};
 use digest::{ChangeEvent, DigestRecord, RollupBuilder, SecondRollup, SharedClock, SpanKind};
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
@@ -39,6 +39,8 @@ pub struct Analyzer {
     clock: SharedClock,
     pub(crate) windows: Windows,
     pub(crate) hot: HotSpots,
+    /// Payments at the entry, per scene (the screen's figures).
+    pub(crate) entries: EntryScenes,
     versions: Versions,
     failures: FailureLog,
     members: Membership,
@@ -81,6 +83,7 @@ impl Analyzer {
         Ok(Self {
             windows: Windows::new(retention, cfg.lateness_s).with_max_instances(cfg.max_instances),
             hot: HotSpots::new(cfg.hot_k, 64),
+            entries: EntryScenes::new(crate::api::ENTRY_WINDOW_S as usize + 4),
             versions: Versions::default(),
             failures: FailureLog::new(cfg.retention_1s),
             members: Membership::default(),
@@ -155,6 +158,7 @@ impl Analyzer {
         }
         self.counters.records += 1;
         self.hot.add(r);
+        self.entries.add(r);
         self.versions.add(r);
         self.failures.add(r);
         self.pending_instances.add(r);
@@ -209,6 +213,12 @@ impl Analyzer {
     /// The damage from `from_us` to the newest data (the watermark second).
     pub fn impact_since(&self, from_us: u64) -> Impact {
         self.failures.since(from_us, self.watermark_s())
+    }
+
+    /// Failed real payments taken so far, a counter that only grows (the command loop's
+    /// no-harm check reads rates off its differences at 100 ms resolution).
+    pub fn failed_payments_total(&self) -> u64 {
+        self.failures.total()
     }
 
     /// Newest second with data (never ahead of the clock).

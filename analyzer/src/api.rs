@@ -1,6 +1,8 @@
 //! The JSON API bodies, one axum-free function per endpoint (the dashboard
 //! mounts them): `/api/topology`, `/api/services`, `/api/hotspots`,
-//! the diagnosis (candidates and recent changes). (`/api/slo` lives in the `sla` crate.)
+//! the diagnosis (candidates and recent changes), and the views the screen's figures
+//! are read from: the platform's entry ([`entry`]: payments/s, success, scenes) and
+//! the change log ([`changes`]). (`/api/slo` lives in the `sla` crate.)
 
 use crate::analyzer::{Analyzer, IngestCounters};
 use crate::anomaly::{ChangeRef, Health};
@@ -8,6 +10,7 @@ use crate::diagnosis::Candidate;
 use crate::hotspot::HotKey;
 use crate::topology::TopologySnapshot;
 use crate::window::{StatsSummary, View, ViewKey, WindowCounters};
+use digest::ChangeEvent;
 use serde::Serialize;
 
 /// `GET /api/topology`.
@@ -141,4 +144,66 @@ pub fn diagnosis(a: &Analyzer) -> DiagnosisSnapshot {
         candidates: a.candidates.clone(),
         changes: a.changes.recent(20).map(ChangeRef::of).collect(),
     }
+}
+
+/// Seconds over which [`entry`] reads success and scene rates.
+pub const ENTRY_WINDOW_S: u64 = 10;
+
+/// One scene at the platform's entry.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SceneEntry {
+    pub scene: String,
+    /// Payments per second over the last [`ENTRY_WINDOW_S`] complete seconds.
+    pub rate: f64,
+    /// Share of them that succeeded.
+    pub success_rate: f64,
+}
+
+/// Payments entering the platform: the first span of each payment (a server record
+/// without a parent), real traffic only.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EntrySnapshot {
+    /// The analyzer's last tick.
+    pub now_us: u64,
+    /// Payments in the last complete second.
+    pub payments_per_s: f64,
+    /// Share of successful payments over the last [`ENTRY_WINDOW_S`] complete seconds
+    /// (`None` without traffic).
+    pub success_rate: Option<f64>,
+    /// Scenes with payments in that window, by name (records without a scene count
+    /// in the totals only).
+    pub scenes: Vec<SceneEntry>,
+}
+
+pub fn entry(a: &Analyzer) -> EntrySnapshot {
+    let now_s = a.now_us / 1_000_000;
+    let last: u64 = a
+        .entries
+        .range(now_s.saturating_sub(1), now_s)
+        .values()
+        .map(|t| t.payments)
+        .sum();
+    let window = a.entries.range(now_s.saturating_sub(ENTRY_WINDOW_S), now_s);
+    let (n, ok) = window
+        .values()
+        .fold((0, 0), |(n, ok), t| (n + t.payments, ok + t.ok));
+    EntrySnapshot {
+        now_us: a.now_us,
+        payments_per_s: last as f64,
+        success_rate: (n > 0).then(|| ok as f64 / n as f64),
+        scenes: window
+            .iter()
+            .filter(|(scene, t)| !scene.is_empty() && t.payments > 0)
+            .map(|(scene, t)| SceneEntry {
+                scene: scene.to_string(),
+                rate: t.payments as f64 / ENTRY_WINDOW_S as f64,
+                success_rate: t.ok as f64 / t.payments as f64,
+            })
+            .collect(),
+    }
+}
+
+/// The newest `n` change events the analyzer holds, newest first.
+pub fn changes(a: &Analyzer, n: usize) -> Vec<ChangeEvent> {
+    a.changes.recent(n).cloned().collect()
 }

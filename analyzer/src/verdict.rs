@@ -5,8 +5,8 @@
 //! `instance:NAME` (one instance, e.g. `payment-engine-2`: the root cause must
 //! name that instance);
 //! `bank-outage` on `BANK` or `bank:BANK`; `surge` (target = factor);
-//! `hot-merchant` on `MERCHANT`; `bad-release` and `pool-exhaustion` on
-//! `SERVICE`; `slow-ledger`; `zone-outage` on `ZONE`. An empty target takes
+//! `hot-merchant` on `MERCHANT`; `bad-release`, `config-push` and
+//! `pool-exhaustion` on `SERVICE`; `slow-ledger`; `zone-outage` on `ZONE`. An empty target takes
 //! payments-sim's default.
 
 use crate::diagnosis::{CauseKind, RootCause};
@@ -64,7 +64,8 @@ pub fn matches_fault(kind: &str, target: &str, rc: &RootCause, banks: &[&str]) -
             matches!(rc.kind, CauseKind::Latency | CauseKind::Errors) && svc(service) && whole
         }
         ("errors", None) => rc.kind == CauseKind::Errors && svc(service) && whole,
-        ("bad-release", _) => {
+        // A config push is blamed like a release: on the service, with the change.
+        ("bad-release" | "config-push", _) => {
             rc.kind == CauseKind::BadRelease && svc(service) && rc.change.is_some()
         }
         ("hot-merchant", _) => {

@@ -1,10 +1,10 @@
 //! The JSON API under `/api/`: login/logout/me, the read endpoints every role may call,
 //! and the actions guarded by role, CSRF token and Origin, each audited before it runs.
-//! Handlers only translate HTTP to [`DashboardBackend`](crate::DashboardBackend) calls.
+//! Handlers only translate HTTP to [`DashboardBackend`] calls.
 
 use crate::auth::session::{cookie_value, COOKIE, CSRF_HEADER};
 use crate::auth::{Role, Session};
-use crate::backend::{Actor, DrillRequest, SilenceRequest};
+use crate::backend::{Actor, BackendError, DashboardBackend};
 use crate::error::ApiError;
 use crate::server::Dashboard;
 use axum::body::Bytes;
@@ -14,9 +14,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, MethodRouter};
 use axum::{Json, Router};
 use digest::TraceId;
+use screen::{Ack, DrillRequest, LoginRequest, Me, RejectRequest, SilenceRequest};
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::Serialize;
 use std::sync::Arc;
 
 type D = State<Arc<Dashboard>>;
@@ -27,13 +27,13 @@ const MAX_BODY: usize = 16 * 1024;
 
 pub fn routes() -> Router<Arc<Dashboard>> {
     Router::new()
-        .route("/api/health", get(|| async { Json(json!({"ok": true})) }))
+        .route("/api/health", get(|| async { Json(Ack { ok: true }) }))
         .route("/api/login", post(login))
         .route("/api/logout", post(logout))
         .route("/api/me", get(me))
         .route("/api/overview", get(overview))
-        .route("/api/scenes", reader(|b| json!(b.scenes())))
-        .route("/api/topology", reader(|b| json!(b.topology())))
+        .route("/api/scenes", reader(|b| b.scenes()))
+        .route("/api/topology", reader(|b| b.topology()))
         .route("/api/services", reader(|b| b.services()))
         .route("/api/hotspots", reader(|b| b.hotspots()))
         .route("/api/incidents", reader(|b| b.incidents()))
@@ -125,12 +125,12 @@ fn audit_intent(d: &Dashboard, s: &Session, action: &str, target: &str) -> Resul
         })
 }
 
-fn audit_outcome(
+fn audit_outcome<T>(
     d: &Dashboard,
     s: &Session,
     action: &str,
     target: &str,
-    r: &Result<Value, crate::BackendError>,
+    r: &Result<T, BackendError>,
 ) {
     let outcome = match r {
         Ok(_) => "ok".to_string(),
@@ -150,23 +150,18 @@ fn parse_json<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
 }
 
 /// A GET endpoint any logged-in role may read.
-fn reader(f: fn(&dyn crate::DashboardBackend) -> Value) -> MethodRouter<Arc<Dashboard>> {
+fn reader<T: Serialize + 'static>(
+    f: fn(&dyn DashboardBackend) -> T,
+) -> MethodRouter<Arc<Dashboard>> {
     get(move |State(d): D, h: HeaderMap| async move {
         session(&d, &h)?;
         Ok::<_, ApiError>(Json(f(d.backend.as_ref())))
     })
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LoginBody {
-    user: String,
-    password: String,
-}
-
 async fn login(State(d): D, h: HeaderMap, body: Bytes) -> ApiResult {
     same_origin(&d, &h)?;
-    let b: LoginBody = parse_json(&body)?;
+    let b: LoginRequest = parse_json(&body)?;
     let name: String = b.user.chars().take(64).collect();
     if let Some(wait_s) = d.throttle.locked_for(&name) {
         let _ = d
@@ -199,7 +194,11 @@ async fn login(State(d): D, h: HeaderMap, body: Bytes) -> ApiResult {
     let cookie = format!("{COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/");
     Ok((
         [(header::SET_COOKIE, cookie)],
-        Json(json!({"user": s.user, "role": role, "csrf": s.csrf})),
+        Json(Me {
+            user: s.user,
+            role,
+            csrf: s.csrf,
+        }),
     )
         .into_response())
 }
@@ -213,12 +212,17 @@ async fn logout(State(d): D, h: HeaderMap) -> ApiResult {
     d.sessions.remove(&id);
     let _ = d.audit.record(&s.user, Some(s.role), "logout", "", "ok");
     let cookie = format!("{COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
-    Ok(([(header::SET_COOKIE, cookie)], Json(json!({"ok": true}))).into_response())
+    Ok(([(header::SET_COOKIE, cookie)], Json(Ack { ok: true })).into_response())
 }
 
 async fn me(State(d): D, h: HeaderMap) -> ApiResult {
     let (_, s) = session(&d, &h)?;
-    Ok(Json(json!({"user": s.user, "role": s.role, "csrf": s.csrf})).into_response())
+    Ok(Json(Me {
+        user: s.user,
+        role: s.role,
+        csrf: s.csrf,
+    })
+    .into_response())
 }
 
 async fn overview(State(d): D, h: HeaderMap) -> ApiResult {
@@ -235,24 +239,17 @@ async fn incident(State(d): D, h: HeaderMap, Path(id): Path<String>) -> ApiResul
 async fn trace(State(d): D, h: HeaderMap, Path(id): Path<String>) -> ApiResult {
     session(&d, &h)?;
     let tid = TraceId::parse(&id).map_err(|e| ApiError::bad_request(format!("trace id: {e}")))?;
-    Ok(Json(d.backend.trace(tid)?).into_response())
+    Ok(Json(d.backend.trace(tid).await?).into_response())
 }
 
 fn check_id(id: &str) -> Result<(), ApiError> {
-    if crate::backend::is_token(id) {
+    if screen::is_token(id) {
         Ok(())
     } else {
         Err(ApiError::bad_request(
             "incident id: 1..=64 of [A-Za-z0-9_.:-]",
         ))
     }
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RejectBody {
-    #[serde(default)]
-    reason: Option<String>,
 }
 
 async fn approve(State(d): D, h: HeaderMap, Path(id): Path<String>) -> ApiResult {
@@ -271,10 +268,9 @@ async fn approve(State(d): D, h: HeaderMap, Path(id): Path<String>) -> ApiResult
 async fn reject(State(d): D, h: HeaderMap, Path(id): Path<String>, body: Bytes) -> ApiResult {
     let s = authorize(&d, &h, Role::Commander, "reject", &id)?;
     check_id(&id)?;
-    let b: RejectBody = parse_json(&body)?;
-    if b.reason.as_ref().is_some_and(|r| r.len() > 1000) {
-        return Err(ApiError::bad_request("reason: at most 1000 bytes"));
-    }
+    let b: RejectRequest = parse_json(&body)?;
+    b.validate()
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
     audit_intent(&d, &s, "reject", &id)?;
     let actor = Actor {
         user: s.user.clone(),
@@ -288,7 +284,7 @@ async fn reject(State(d): D, h: HeaderMap, Path(id): Path<String>, body: Bytes) 
 async fn silence(State(d): D, h: HeaderMap, body: Bytes) -> ApiResult {
     let s = authorize(&d, &h, Role::Commander, "silence", "")?;
     let req: SilenceRequest = parse_json(&body)?;
-    req.validate()?;
+    req.validate().map_err(BackendError::from)?;
     let target = serde_json::to_string(&req.matchers).unwrap_or_default();
     audit_intent(&d, &s, "silence", &target)?;
     let actor = Actor {
@@ -303,7 +299,7 @@ async fn silence(State(d): D, h: HeaderMap, body: Bytes) -> ApiResult {
 async fn drill(State(d): D, h: HeaderMap, body: Bytes) -> ApiResult {
     let s = authorize(&d, &h, Role::Admin, "drill", "")?;
     let req: DrillRequest = parse_json(&body)?;
-    req.validate()?;
+    req.validate().map_err(BackendError::from)?;
     let target = format!("{}@{}", req.fault, req.target.as_deref().unwrap_or("*"));
     audit_intent(&d, &s, "drill", &target)?;
     let actor = Actor {

@@ -61,7 +61,9 @@ pub async fn serve(State(d): State<Arc<Dashboard>>, uri: Uri) -> Response {
     if path.starts_with("/api/") {
         return (
             StatusCode::NOT_FOUND,
-            axum::Json(serde_json::json!({"error": "no such API route"})),
+            axum::Json(screen::ErrorBody {
+                error: "no such API route".into(),
+            }),
         )
             .into_response();
     }

@@ -78,7 +78,7 @@ impl DashboardConfig {
         }
         let mut seen = HashSet::new();
         for (i, u) in self.users.iter().enumerate() {
-            if !crate::backend::is_token(&u.name) {
+            if !screen::is_token(&u.name) {
                 return Err(format!("users[{i}].name: 1..=64 of [A-Za-z0-9_.:-]"));
             }
             if !seen.insert(u.name.as_str()) {

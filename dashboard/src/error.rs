@@ -48,7 +48,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (
             self.status,
-            Json(serde_json::json!({ "error": self.message })),
+            Json(screen::ErrorBody {
+                error: self.message,
+            }),
         )
             .into_response()
     }

@@ -10,22 +10,30 @@ use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, Stream};
-use serde_json::{json, Value};
+use screen::OverviewBody;
+use serde::Serialize;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// The body of `GET /api/overview` and of the `overview` stream event.
-pub fn overview_body(b: &dyn DashboardBackend) -> Value {
-    json!({ "overview": b.overview(), "scenes": b.scenes() })
+pub fn overview_body(b: &dyn DashboardBackend) -> OverviewBody {
+    OverviewBody {
+        overview: b.overview(),
+        scenes: b.scenes(),
+    }
+}
+
+fn json_text(v: &impl Serialize) -> String {
+    serde_json::to_string(v).unwrap_or_default()
 }
 
 /// What one tick would send, by event name.
 fn snapshot(b: &dyn DashboardBackend) -> [(&'static str, String); 3] {
     [
-        ("overview", overview_body(b).to_string()),
-        ("incidents", b.incidents().to_string()),
-        ("alerts", b.alerts().to_string()),
+        ("overview", json_text(&overview_body(b))),
+        ("incidents", json_text(&b.incidents())),
+        ("alerts", json_text(&b.alerts())),
     ]
 }
 

@@ -4,63 +4,15 @@
 
 mod common;
 
+use common::client::{get, login, post};
+use common::fixed::FixedBackend;
 use common::*;
-use dashboard::{Dashboard, DashboardConfig, DashboardOptions, RecordBackend};
+use dashboard::{Dashboard, DashboardConfig, DashboardOptions};
 use reqwest::header::{CONTENT_TYPE, COOKIE, ORIGIN, SET_COOKIE};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-struct Login {
-    cookie: String,
-    csrf: String,
-}
-
-async fn login(r: &Running, user: &str) -> Login {
-    let resp = reqwest::Client::new()
-        .post(r.url("/api/login"))
-        .json(&json!({"user": user, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    let set = resp.headers()[SET_COOKIE].to_str().unwrap().to_string();
-    assert!(
-        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
-        "{set}"
-    );
-    let cookie = set.split(';').next().unwrap().to_string();
-    let body: Value = resp.json().await.unwrap();
-    assert_eq!(body["user"], user);
-    Login {
-        cookie,
-        csrf: body["csrf"].as_str().unwrap().to_string(),
-    }
-}
-
-async fn post(r: &Running, l: &Login, path: &str, body: Value) -> (StatusCode, Value) {
-    let resp = reqwest::Client::new()
-        .post(r.url(path))
-        .header(COOKIE, &l.cookie)
-        .header("x-csrf-token", &l.csrf)
-        .header(ORIGIN, format!("http://{}", r.addr))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    (resp.status(), resp.json().await.unwrap_or(Value::Null))
-}
-
-async fn get(r: &Running, l: &Login, path: &str) -> (StatusCode, Value) {
-    let resp = reqwest::Client::new()
-        .get(r.url(path))
-        .header(COOKIE, &l.cookie)
-        .send()
-        .await
-        .unwrap();
-    (resp.status(), resp.json().await.unwrap_or(Value::Null))
-}
 
 #[tokio::test]
 async fn without_a_session_everything_but_login_is_401() {
@@ -199,7 +151,7 @@ async fn roles_gate_actions_with_403_and_each_attempt_is_audited() {
         .0,
         StatusCode::FORBIDDEN
     );
-    // Past the role check, the RecordBackend has no healer: 503 from the backend itself.
+    // Past the role check, the fixed backend has no healer: 503 from the backend itself.
     let (s, body) = post(&r, &commander, "/api/incidents/inc-1/approve", json!({})).await;
     assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     let admin = login(&r, "ada").await;
@@ -342,11 +294,10 @@ async fn logout_and_idle_expiry_end_the_session() {
 }
 
 #[tokio::test]
-async fn figures_topology_and_traces_come_from_the_records() {
+async fn figures_topology_and_traces_are_the_backends_answers() {
     let r = start(None).await;
     let l = login(&r, "vera").await;
-    feed_second(&r.backend, T0_US, 40, 10, 0);
-    r.clock.advance_secs(1);
+    r.backend.set(|a| a.payments(T0_US, 40.0, 0.9));
     let (_, o) = get(&r, &l, "/api/overview").await;
     assert_eq!(o["overview"]["payments_per_s"], 40.0);
     assert!(
@@ -384,9 +335,9 @@ async fn figures_topology_and_traces_come_from_the_records() {
         .unwrap();
     assert_eq!(
         (e["to"].as_str(), e["rate"].as_f64()),
-        (Some("bank_icbc"), Some(4.0))
+        (Some("bank_icbc"), Some(40.0))
     );
-    let tid = format!("{:032x}", 0x4000_0000_0000_0000_0000_0000_0000_0003u128);
+    let tid = common::fixed::trace_id(3).to_hex();
     let (s, spans) = get(&r, &l, &format!("/api/traces/{tid}")).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(
@@ -419,8 +370,7 @@ async fn the_stream_pushes_new_figures_within_a_second() {
         first.contains("event: overview") && first.contains("\"payments_per_s\":0.0"),
         "{first}"
     );
-    feed_second(&r.backend, T0_US, 25, 0, 1000);
-    r.clock.advance_secs(1);
+    r.backend.set(|a| a.payments(T0_US, 25.0, 1.0));
     let changed_at = Instant::now();
     let mut seen = String::new();
     while !seen.contains("\"payments_per_s\":25.0") {
@@ -505,8 +455,7 @@ async fn without_config_a_first_admin_is_generated_and_can_log_in() {
         dist_dir: dir.path().into(),
         ..Default::default()
     };
-    let (d, first) =
-        Dashboard::new(opts, Arc::new(RecordBackend::new(clock.clone())), clock).unwrap();
+    let (d, first) = Dashboard::new(opts, Arc::new(FixedBackend::default()), clock).unwrap();
     let first = first.expect("a generated admin");
     assert_eq!(first.name, "admin");
     assert!(first.password.len() >= 20);

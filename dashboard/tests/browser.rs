@@ -1,6 +1,6 @@
 //! The browser harness (issue 7): Debian's Chromium, headless, driven over WebDriver,
 //! against the real bundle (`dashboard/dist`, built by `scripts/build-dashboard`) and a
-//! dashboard server on a loopback port fed with real digest records.
+//! dashboard server on a loopback port serving fixed answers (`common::fixed`).
 //!
 //! Covers: login, `#tps` / `#success-rate` / `#mttr` / `#incidents` render and update
 //! live within 1 s, the topology shows every service and the bank, a node opens its
@@ -61,8 +61,7 @@ async fn harness_login_live_figures_topology_trace_and_roles() {
     let Some(dist) = bundle_or_fail() else { return };
     let shots = artifacts("harness");
     let r = start_with(Some(dist), Duration::from_millis(250)).await;
-    feed_second(&r.backend, T0_US, 30, 10, 0);
-    r.clock.advance_secs(1);
+    r.backend.set(|a| a.payments(T0_US, 30.0, 0.9));
 
     let mut b = Browser::start(1920, 1080).await;
     log_in(&b, &r.url("/"), "ada").await;
@@ -77,9 +76,8 @@ async fn harness_login_live_figures_topology_trace_and_roles() {
     b.screenshot(&shots, "01-overview-1920").await;
     assert_no_sideways_scroll(&b, "overview 1920x1080").await;
 
-    // Live: new records, the clock moves, the figure follows without a reload.
-    feed_second(&r.backend, T0_US + 1_000_000, 75, 0, 1000);
-    r.clock.advance_secs(1);
+    // Live: new figures, the screen follows without a reload.
+    r.backend.set(|a| a.payments(T0_US + 1_000_000, 75.0, 1.0));
     let (_, took) = b.wait_text("#tps", WAIT, |t| t == "75").await;
     eprintln!("#tps updated {took:?} after the data changed");
     assert!(
@@ -102,11 +100,8 @@ async fn harness_login_live_figures_topology_trace_and_roles() {
     assert_no_sideways_scroll(&b, "topology").await;
 
     b.click("nav a[href=\"/trace\"]").await;
-    b.type_into(
-        "#trace-id",
-        &format!("{:032x}", 0x4000_0000_0000_0000_0000_0000_0000_0005u128),
-    )
-    .await;
+    b.type_into("#trace-id", &common::fixed::trace_id(5).to_hex())
+        .await;
     b.click("#trace-search").await;
     b.wait("#waterfall", WAIT).await;
     assert_eq!(b.count("#waterfall g.span").await, 8);
@@ -174,12 +169,11 @@ async fn harness_incident_room_approve_as_commander() {
     }
     let Some(dist) = bundle_or_fail() else { return };
     let shots = artifacts("incident-room");
-    let r = start_wrapped(Some(dist), Duration::from_millis(250), |rec| {
-        Arc::new(common::scripted::ScriptedIncident::new(rec))
+    let r = start_wrapped(Some(dist), Duration::from_millis(250), |fixed| {
+        Arc::new(common::scripted::ScriptedIncident::new(fixed))
     })
     .await;
-    feed_second(&r.backend, T0_US, 20, 4, 0);
-    r.clock.advance_secs(1);
+    r.backend.set(|a| a.payments(T0_US, 20.0, 0.75));
 
     let b = Browser::start(1920, 1080).await;
     log_in(&b, &r.url("/incidents/inc-1"), "vera").await;

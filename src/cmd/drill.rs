@@ -1,9 +1,11 @@
 //! `warroom drill`: flags → a `stack::drill::Driver` (the whole stack under a
-//! manual clock with traffic) → one drill, `--random N` drills or `--all`
-//! built-in faults → JSON on stdout, progress on stderr when it is a terminal.
+//! manual clock with traffic) → one drill, `--random N` drills, `--all` built-in
+//! faults, a `--scenario`, `--compound N` scenarios or `--noise SECONDS` → JSON on
+//! stdout, progress on stderr when it is a terminal.
 
 use anyhow::bail;
 use serde_json::{json, Value};
+use stack::drill::scenario::{self, Scenario, ScenarioKind};
 use stack::drill::{quantile, round3, Approve, DrillOptions, Driver};
 use stack::faults::{self, FaultPick};
 use std::io::IsTerminal;
@@ -35,6 +37,17 @@ pub struct Args {
     /// One drill per built-in fault (with healing).
     #[arg(long)]
     pub all: bool,
+    /// One scenario off the catalogue: service-wide, two-faults, cascade, ramp,
+    /// partial, config-push, flapping (`--target` picks its target).
+    #[arg(long, value_name = "KIND")]
+    pub scenario: Option<String>,
+    /// N random scenarios of every kind (but noise), one after another.
+    #[arg(long, value_name = "N")]
+    pub compound: Option<usize>,
+    /// No fault at all for SECONDS of noisy but legitimate traffic (a daily curve, a
+    /// flash crowd within capacity, a burst of business declines): nothing may open.
+    #[arg(long, value_name = "SECONDS")]
+    pub noise: Option<u64>,
     /// Payments per second of the simulated traffic.
     #[arg(long, default_value_t = 300.0)]
     pub tps: f64,
@@ -63,12 +76,24 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     if !(a.tps > 0.0 && a.tps <= 5000.0) {
         bail!("--tps: must be in (0, 5000]");
     }
-    let modes = [a.fault.is_some(), a.random.is_some(), a.all]
-        .iter()
-        .filter(|x| **x)
-        .count();
+    let modes = [
+        a.fault.is_some(),
+        a.random.is_some(),
+        a.all,
+        a.scenario.is_some(),
+        a.compound.is_some(),
+        a.noise.is_some(),
+    ]
+    .iter()
+    .filter(|x| **x)
+    .count();
     if modes != 1 {
-        bail!("give exactly one of --fault KIND, --random N, --all");
+        bail!(
+            "give exactly one of --fault KIND, --random N, --all, --scenario KIND, --compound N, --noise SECONDS"
+        );
+    }
+    if a.scenario.is_some() || a.compound.is_some() || a.noise.is_some() {
+        return run_scenarios(a, approve).await;
     }
     let picks: Vec<FaultPick> = if let Some(k) = &a.fault {
         let p = FaultPick::new(k, a.target.as_deref().unwrap_or(""));
@@ -177,6 +202,118 @@ fn summary(drills: Vec<Value>, step_ms: &[f64], wall_s: f64, losses: Value) -> V
         "diagnose_p50_s": q(&diag, 0.5),
         "diagnose_p95_s": q(&diag, 0.95),
         "recovered": drills.iter().filter(|d| d["recovered"].as_bool() == Some(true)).count(),
+        "step_wall_p50_ms": quantile(step_ms, 0.5).map(round3),
+        "step_wall_p95_ms": quantile(step_ms, 0.95).map(round3),
+        "wall_s": round3(wall_s),
+        "losses": losses,
+        "drills": drills,
+    })
+}
+
+/// `--scenario`, `--compound` and `--noise`.
+async fn run_scenarios(a: Args, approve: Approve) -> anyhow::Result<()> {
+    let scenarios: Vec<Scenario> = if let Some(k) = &a.scenario {
+        let kind = ScenarioKind::parse(k).ok_or_else(|| {
+            let kinds: Vec<&str> = ScenarioKind::ALL.iter().map(|k| k.as_str()).collect();
+            anyhow::anyhow!("--scenario: {k:?} is not one of {}", kinds.join(", "))
+        })?;
+        vec![scenario::one(kind, a.target.as_deref(), a.seed)]
+    } else if let Some(n) = a.compound {
+        if n == 0 || n > 1000 {
+            bail!("--compound: must be 1..=1000");
+        }
+        scenario::compound(n, a.seed)
+    } else {
+        Vec::new()
+    };
+    if let Some(s) = a.noise {
+        if s == 0 || s > 86_400 {
+            bail!("--noise: must be 1..=86400 seconds");
+        }
+    }
+    let data_dir = scratch_dir();
+    let opts = DrillOptions {
+        tps: a.tps,
+        seed: a.seed,
+        heal: !a.no_heal,
+        approve,
+        warm_s: a.warm,
+        max_s: a.max,
+        quiet_s: a.quiet,
+        data_dir: data_dir.clone(),
+    };
+    let started = Instant::now();
+    let progress = std::io::stderr().is_terminal();
+    let result = async {
+        let mut d = Driver::new(opts).await?;
+        if progress {
+            eprintln!("warming up…");
+        }
+        d.warm().await;
+        let mut out = Vec::with_capacity(scenarios.len());
+        if let Some(secs) = a.noise {
+            out.push(d.noise(secs).await?);
+        }
+        for (i, s) in scenarios.iter().enumerate() {
+            let r = d.scenario(s, i + 1 < scenarios.len()).await?;
+            if progress {
+                eprintln!(
+                    "[{}/{}] {:<48} named={} recovered={} mttr_s={} harm={}",
+                    i + 1,
+                    scenarios.len(),
+                    s.title,
+                    r["all_roots_named"],
+                    r["recovered"],
+                    r["mttr_s"],
+                    r["harm_failed_payments"]
+                );
+            }
+            out.push(r);
+        }
+        let losses = d.stack.losses().await;
+        d.stack.shutdown();
+        anyhow::Ok((out, d.step_wall_ms.clone(), losses))
+    }
+    .await;
+    let _ = std::fs::remove_dir_all(&data_dir);
+    let (drills, step_ms, losses) = result?;
+    let out = if a.compound.is_some() {
+        scenario_summary(drills, &step_ms, started.elapsed().as_secs_f64(), losses)
+    } else {
+        drills.into_iter().next().unwrap_or(Value::Null)
+    };
+    println!("{out}");
+    Ok(())
+}
+
+fn scenario_summary(drills: Vec<Value>, step_ms: &[f64], wall_s: f64, losses: Value) -> Value {
+    let n = drills.len().max(1) as f64;
+    let share = |f: &str| {
+        round3(
+            drills
+                .iter()
+                .filter(|d| d[f].as_bool() == Some(true))
+                .count() as f64
+                / n,
+        )
+    };
+    // A drill not recovered counts as its whole window in the MTTR quantiles.
+    let mttr: Vec<f64> = drills
+        .iter()
+        .filter(|d| d["shadow_only"] != json!(true))
+        .map(|d| d["mttr_s"].as_f64().unwrap_or(f64::INFINITY))
+        .collect();
+    let q = |p: f64| quantile(&mttr, p).map(|x| if x.is_finite() { json!(x) } else { Value::Null });
+    json!({
+        "drills_run": drills.len(),
+        "all_roots_top1": share("all_roots_named"),
+        "recovered": drills.iter().filter(|d| d["recovered"].as_bool() == Some(true)).count(),
+        "recovered_share": share("recovered"),
+        "mttr_p50_s": q(0.5),
+        "mttr_p95_s": q(0.95),
+        "harm_total": round3(drills.iter().filter_map(|d| d["harm_failed_payments"].as_f64()).sum()),
+        "harm_aborted": drills.iter().filter(|d| d["harm_aborted"].as_bool() == Some(true)).count(),
+        "incidents_opened": drills.iter().filter_map(|d| d["incidents_opened"].as_u64()).sum::<u64>(),
         "step_wall_p50_ms": quantile(step_ms, 0.5).map(round3),
         "step_wall_p95_ms": quantile(step_ms, 0.95).map(round3),
         "wall_s": round3(wall_s),

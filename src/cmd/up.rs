@@ -162,9 +162,7 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     if !(0.0..=20_000.0).contains(&tps) {
         anyhow::bail!("tps: must be in 0..=20000");
     }
-    let records = Arc::new(dashboard::RecordBackend::new(clock.clone()));
-    let tap: Arc<dyn stack::Tap> = Arc::new(crate::backend::RecordTap(records.clone()));
-    let stack = Arc::new(Stack::build(o, Some(tap)).await?);
+    let stack = Arc::new(Stack::build(o).await?);
 
     let collector_l = tokio::net::TcpListener::bind(&a.collector_listen)
         .await
@@ -174,7 +172,6 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
         .with_context(|| format!("--listen {}", a.listen))?;
     let backend = Arc::new(StackBackend {
         stack: stack.clone(),
-        records,
     });
     let (dash, first_admin) = dashboard::Dashboard::new(
         dashboard::DashboardOptions {

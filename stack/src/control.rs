@@ -68,6 +68,21 @@ impl ControlClient {
         self.put("/control/faults", json!(specs)).await.map(|_| ())
     }
 
+    /// Makes `rate` (0..=1) of payments decline for business reasons (a noise run's burst
+    /// of insufficient funds and card declines; not a fault).
+    pub async fn put_declines(&self, rate: f64) -> Result<(), StackError> {
+        self.put("/control/declines", json!({ "rate": rate }))
+            .await
+            .map(|_| ())
+    }
+
+    /// Replaces the faults with `specs` (payments-sim's JSON form, timed from now).
+    pub async fn put_fault_specs(&self, specs: &[Value]) -> Result<(), StackError> {
+        self.put("/control/faults", Value::Array(specs.to_vec()))
+            .await
+            .map(|_| ())
+    }
+
     /// Puts back what plans may have changed, touching only what differs from
     /// the defaults (each PUT is a change event the analyzer sees).
     pub async fn reset(&self) -> Result<(), StackError> {

@@ -101,12 +101,6 @@ struct Subs {
     rollups: Subscription<Arc<SecondRollup>>,
 }
 
-/// An extra consumer of every record and event the collector publishes.
-pub trait Tap: Send + Sync {
-    fn record(&self, r: &DigestRecord);
-    fn event(&self, e: &ChangeEvent);
-}
-
 /// Everything, built and connected.
 pub struct Stack {
     pub clock: SharedClock,
@@ -120,7 +114,6 @@ pub struct Stack {
     /// Incidents, plan runs, the commander's levers.
     pub command: Arc<CommandLoop>,
     books: SimBooks,
-    tap: Option<Arc<dyn Tap>>,
     feed: Arc<Feed>,
     subs: tokio::sync::Mutex<Subs>,
     control_task: tokio::task::JoinHandle<()>,
@@ -128,7 +121,7 @@ pub struct Stack {
 
 impl Stack {
     /// Builds and connects every part; serves the control API.
-    pub async fn build(o: StackOptions, tap: Option<Arc<dyn Tap>>) -> Result<Stack, StackError> {
+    pub async fn build(o: StackOptions) -> Result<Stack, StackError> {
         std::fs::create_dir_all(&o.data_dir).map_err(|source| StackError::DataDir {
             path: o.data_dir.display().to_string(),
             source,
@@ -234,7 +227,6 @@ impl Stack {
             sla,
             alerting,
             command,
-            tap,
             feed,
             subs: tokio::sync::Mutex::new(subs),
             control_task,
@@ -270,22 +262,12 @@ impl Stack {
             let mut a = self.analyzer.lock();
             for e in ev.iter() {
                 a.ingest_event(e);
-                if let Some(t) = &self.tap {
-                    t.event(e);
-                }
             }
         }
         while let Some(batch) = subs.records.try_recv() {
-            {
-                let mut a = self.analyzer.lock();
-                for r in batch.iter() {
-                    a.ingest_raw(r);
-                }
-            }
-            if let Some(t) = &self.tap {
-                for r in batch.iter() {
-                    t.record(r);
-                }
+            let mut a = self.analyzer.lock();
+            for r in batch.iter() {
+                a.ingest_raw(r);
             }
         }
         while let Some(r) = subs.rollups.try_recv() {

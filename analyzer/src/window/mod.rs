@@ -6,10 +6,12 @@
 //! views come from raw server records (rollups carry no instance; see
 //! [`InstanceRollup`]), at most `max_instances` per service.
 
+mod entry;
 mod instance;
 mod ring;
 mod stats;
 
+pub(crate) use entry::EntryScenes;
 pub use instance::{InstanceRollup, InstanceSeries};
 pub use ring::{Retention, Ring, Tiered};
 pub use stats::{Stats, StatsSummary};

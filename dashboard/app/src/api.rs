@@ -1,9 +1,12 @@
-//! All talk with the server: JSON GET/POST under `/api/` (session cookie sent by the
-//! browser, `X-CSRF-Token` on every POST), the session (`Me`), and the live stream
-//! (`/api/stream`, Server-Sent Events) feeding the [`Live`] signals every screen reads.
+//! All talk with the server: typed JSON GET/POST under `/api/` (the `screen` crate's
+//! types; session cookie sent by the browser, `X-CSRF-Token` on every POST), the session
+//! (`Me`), and the live stream (`/api/stream`, Server-Sent Events) feeding the [`Live`]
+//! signals every screen reads.
 
 use leptos::prelude::*;
-use serde_json::Value;
+use screen::{Ack, Alert, ErrorBody, IncidentRow, LoginRequest, Me, OverviewBody, Role};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -34,12 +37,12 @@ fn js_err(e: JsValue) -> ApiErr {
     }
 }
 
-async fn send(
+async fn send<T: DeserializeOwned>(
     method: &str,
     path: &str,
     body: Option<String>,
     csrf: Option<String>,
-) -> Result<Value, ApiErr> {
+) -> Result<T, ApiErr> {
     let init = RequestInit::new();
     init.set_method(method);
     init.set_credentials(RequestCredentials::SameOrigin);
@@ -67,20 +70,20 @@ async fn send(
         .as_string()
         .unwrap_or_default();
     let status = resp.status();
-    let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
     if (200..300).contains(&status) {
-        Ok(v)
+        serde_json::from_str(&text).map_err(|e| ApiErr {
+            status,
+            message: format!("unexpected answer from {path}: {e}"),
+        })
     } else {
-        let message = v
-            .get("error")
-            .and_then(Value::as_str)
-            .unwrap_or("request failed")
-            .to_string();
+        let message = serde_json::from_str::<ErrorBody>(&text)
+            .map(|b| b.error)
+            .unwrap_or_else(|_| "request failed".to_string());
         Err(ApiErr { status, message })
     }
 }
 
-pub async fn get(path: &str) -> Result<Value, ApiErr> {
+pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiErr> {
     send("GET", path, None, None).await
 }
 
@@ -94,54 +97,43 @@ fn remember(me: Me) -> Me {
     me
 }
 
-/// POST with the session's CSRF token.
-pub async fn post(path: &str, body: &Value) -> Result<Value, ApiErr> {
+/// POST `body` with the session's CSRF token.
+pub async fn post<T: DeserializeOwned>(path: &str, body: &impl Serialize) -> Result<T, ApiErr> {
     let csrf = CSRF.with(|c| c.borrow().clone());
-    send("POST", path, Some(body.to_string()), csrf).await
+    let body = serde_json::to_string(body).map_err(|e| ApiErr {
+        status: 0,
+        message: e.to_string(),
+    })?;
+    send("POST", path, Some(body), csrf).await
+}
+
+/// An empty JSON object, for POSTs that carry nothing (approve, logout).
+#[derive(Serialize)]
+struct Nothing {}
+
+/// POST `{}` with the session's CSRF token.
+pub async fn post_empty<T: DeserializeOwned>(path: &str) -> Result<T, ApiErr> {
+    post(path, &Nothing {}).await
 }
 
 pub async fn login(user: &str, password: &str) -> Result<Me, ApiErr> {
-    let body = serde_json::json!({"user": user, "password": password}).to_string();
+    let body = LoginRequest {
+        user: user.to_string(),
+        password: password.to_string(),
+    };
+    let body = serde_json::to_string(&body).unwrap_or_default();
     send("POST", "/api/login", Some(body), None)
         .await
-        .map(|v| remember(Me::from_json(&v)))
+        .map(remember)
 }
 
 /// The current session, if the cookie still names one.
 pub async fn me() -> Result<Me, ApiErr> {
-    get("/api/me").await.map(|v| remember(Me::from_json(&v)))
+    get("/api/me").await.map(remember)
 }
 
-/// The logged-in user.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Me {
-    pub user: String,
-    pub role: String,
-    pub csrf: String,
-}
-
-impl Me {
-    pub fn from_json(v: &Value) -> Self {
-        let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-        Me {
-            user: s("user"),
-            role: s("role"),
-            csrf: s("csrf"),
-        }
-    }
-    fn rank(&self) -> u8 {
-        match self.role.as_str() {
-            "admin" => 2,
-            "commander" => 1,
-            _ => 0,
-        }
-    }
-    pub fn is_commander(&self) -> bool {
-        self.rank() >= 1
-    }
-    pub fn is_admin(&self) -> bool {
-        self.rank() >= 2
-    }
+pub async fn logout() -> Result<Ack, ApiErr> {
+    post_empty("/api/logout").await
 }
 
 /// The session, shared through context. `checked` turns true once `/api/me` answered.
@@ -153,29 +145,42 @@ pub struct Session {
 
 impl Session {
     pub fn is_commander(&self) -> bool {
-        self.me.get().is_some_and(|m| m.is_commander())
+        self.me.get().is_some_and(|m| m.role >= Role::Commander)
     }
     pub fn is_admin(&self) -> bool {
-        self.me.get().is_some_and(|m| m.is_admin())
+        self.me.get().is_some_and(|m| m.role >= Role::Admin)
     }
 }
 
 /// What the live stream last pushed; a history of payments/s for the sparkline.
 #[derive(Clone, Copy)]
 pub struct Live {
-    pub overview: RwSignal<Value>,
-    pub incidents: RwSignal<Value>,
-    pub alerts: RwSignal<Value>,
+    pub overview: RwSignal<Option<OverviewBody>>,
+    pub incidents: RwSignal<Vec<IncidentRow>>,
+    pub alerts: RwSignal<Vec<Alert>>,
     pub tps_history: RwSignal<Vec<f64>>,
     pub connected: RwSignal<bool>,
+}
+
+/// Registers `f` for the stream's `name` events, each parsed as a `T`.
+fn on<T: DeserializeOwned + 'static>(es: &EventSource, name: &str, f: impl Fn(T) + 'static) {
+    let cb = Closure::<dyn Fn(MessageEvent)>::new(move |e: MessageEvent| {
+        if let Some(s) = e.data().as_string() {
+            if let Ok(v) = serde_json::from_str::<T>(&s) {
+                f(v);
+            }
+        }
+    });
+    let _ = es.add_event_listener_with_callback(name, cb.as_ref().unchecked_ref());
+    cb.forget();
 }
 
 impl Live {
     pub fn new() -> Self {
         Live {
-            overview: RwSignal::new(Value::Null),
-            incidents: RwSignal::new(Value::Array(vec![])),
-            alerts: RwSignal::new(Value::Array(vec![])),
+            overview: RwSignal::new(None),
+            incidents: RwSignal::new(Vec::new()),
+            alerts: RwSignal::new(Vec::new()),
             tps_history: RwSignal::new(Vec::new()),
             connected: RwSignal::new(false),
         }
@@ -184,36 +189,18 @@ impl Live {
     /// Opens `/api/stream` and feeds the signals; the browser reconnects on its own.
     pub fn connect(self) -> Option<EventSource> {
         let es = EventSource::new("/api/stream").ok()?;
-        let on = |name: &str, f: Box<dyn Fn(Value)>| {
-            let cb = Closure::<dyn Fn(MessageEvent)>::new(move |e: MessageEvent| {
-                if let Some(s) = e.data().as_string() {
-                    if let Ok(v) = serde_json::from_str::<Value>(&s) {
-                        f(v);
-                    }
+        on(&es, "overview", move |v: OverviewBody| {
+            self.tps_history.update(|h| {
+                h.push(v.overview.payments_per_s);
+                if h.len() > 120 {
+                    h.remove(0);
                 }
             });
-            let _ = es.add_event_listener_with_callback(name, cb.as_ref().unchecked_ref());
-            cb.forget();
-        };
-        on(
-            "overview",
-            Box::new(move |v: Value| {
-                let tps = v
-                    .pointer("/overview/payments_per_s")
-                    .and_then(Value::as_f64)
-                    .unwrap_or(0.0);
-                self.tps_history.update(|h| {
-                    h.push(tps);
-                    if h.len() > 120 {
-                        h.remove(0);
-                    }
-                });
-                self.overview.set(v);
-                self.connected.set(true);
-            }),
-        );
-        on("incidents", Box::new(move |v| self.incidents.set(v)));
-        on("alerts", Box::new(move |v| self.alerts.set(v)));
+            self.overview.set(Some(v));
+            self.connected.set(true);
+        });
+        on(&es, "incidents", move |v| self.incidents.set(v));
+        on(&es, "alerts", move |v| self.alerts.set(v));
         let err = Closure::<dyn Fn(web_sys::Event)>::new(move |_| self.connected.set(false));
         es.set_onerror(Some(err.as_ref().unchecked_ref()));
         err.forget();

@@ -76,7 +76,7 @@ fn Nav() -> impl IntoView {
     let live = expect_context::<Live>();
     let logout = move |_| {
         leptos::task::spawn_local(async move {
-            let _ = api::post("/api/logout", &serde_json::json!({})).await;
+            let _ = api::logout().await;
             let _ = window().location().set_href("/");
         });
     };
@@ -97,7 +97,7 @@ fn Nav() -> impl IntoView {
             <span class="who">
                 <span class=move || if live.connected.get() { "dot green" } else { "dot red" }
                     title=move || if live.connected.get() { "live" } else { "reconnecting" }></span>
-                {move || session.me.get().map(|m| format!("{} ({})", m.user, m.role))}
+                {move || session.me.get().map(|m| format!("{} ({})", m.user, m.role.as_str()))}
                 <button id="logout" on:click=logout>"Log out"</button>
             </span>
         </header>

@@ -10,31 +10,10 @@ pub use password::{hash_password, hash_password_with, verify_password, PasswordH
 pub use session::{Session, SessionStore};
 pub use throttle::LoginThrottle;
 
+pub use screen::Role;
+
 use crate::config::DashboardConfig;
-use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-
-/// Roles, each allowed everything the one before it may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// Reads every screen.
-    Viewer,
-    /// Also approves or rejects plans and creates silences.
-    Commander,
-    /// Also injects drills.
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Viewer => "viewer",
-            Role::Commander => "commander",
-            Role::Admin => "admin",
-        }
-    }
-}
 
 struct UserEntry {
     role: Role,

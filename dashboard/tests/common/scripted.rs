@@ -1,58 +1,92 @@
-//! A stand-in for the healer until the root wiring exists: a backend that serves the
-//! figures of a [`RecordBackend`] plus one scripted incident in the dashboard's documented
-//! shape, awaiting a commander; approving it marks it recovered with an MTTR. Used only
-//! to drive the incident room in the browser harness.
+//! A stand-in for the healer in the browser harness: a backend that serves the answers
+//! of a [`FixedBackend`] plus one scripted incident, its plan awaiting a commander;
+//! approving it marks it recovered with an MTTR. Used only to drive the incident room.
 #![allow(dead_code)]
 
-use dashboard::{
-    ActionFuture, Actor, BackendError, DashboardBackend, Overview, RecordBackend, SceneStatus,
-    Topology,
-};
+use super::fixed::FixedBackend;
+use dashboard::{ActionFuture, Actor, BackendError, DashboardBackend};
 use parking_lot::Mutex;
-use serde_json::{json, Value};
+use screen::{
+    Approved, Impact, IncidentDetail, IncidentRow, IncidentStatus, Overview, Plan, PlanStatus,
+    Reconciliation, SceneStatus, TimelineEntry, TimelineKind, Topology,
+};
 use std::sync::Arc;
 
+/// 2026-11-27T12:00:01Z, when the scripted incident's first bad request came.
+const START_US: u64 = 1_795_780_801_000_000;
+
+fn entry(ms: u64, kind: TimelineKind, what: &str, by: Option<&str>) -> TimelineEntry {
+    let at_us = START_US + ms * 1000;
+    TimelineEntry {
+        time: digest::format_rfc3339(at_us),
+        at_us,
+        kind,
+        what: what.into(),
+        by: by.map(String::from),
+        run: None,
+    }
+}
+
 pub struct ScriptedIncident {
-    pub records: Arc<RecordBackend>,
-    incident: Arc<Mutex<Value>>,
+    pub fixed: Arc<FixedBackend>,
+    incident: Arc<Mutex<IncidentDetail>>,
 }
 
 impl ScriptedIncident {
-    pub fn new(records: Arc<RecordBackend>) -> Self {
-        let incident = json!({
-            "id": "inc-1",
-            "title": "bank_icbc outage",
-            "status": "awaiting_approval",
-            "root_cause": "bank bank_icbc (dependency failure)",
-            "timeline": [
-                {"time": "2026-11-27T12:00:01.000000Z", "what": "first bad request"},
-                {"time": "2026-11-27T12:00:01.400000Z", "what": "detected"},
-                {"time": "2026-11-27T12:00:01.900000Z", "what": "diagnosed: bank bank_icbc"},
-                {"time": "2026-11-27T12:00:02.000000Z", "what": "plan matched: bank-failover (commander)"}
+    pub fn new(fixed: Arc<FixedBackend>) -> Self {
+        let incident = IncidentDetail {
+            id: "inc-1".into(),
+            title: "bank_icbc outage".into(),
+            status: IncidentStatus::Open,
+            root_cause: "bank bank_icbc (dependency failure)".into(),
+            candidates: Vec::new(),
+            timeline: vec![
+                entry(0, TimelineKind::FirstBadRequest, "first bad request", None),
+                entry(400, TimelineKind::Detected, "detected", None),
+                entry(
+                    900,
+                    TimelineKind::Diagnosed,
+                    "diagnosed: bank bank_icbc",
+                    None,
+                ),
+                entry(
+                    1000,
+                    TimelineKind::PlanMatched,
+                    "plan matched: bank-failover (commander)",
+                    None,
+                ),
             ],
-            "impact": {"users": 120, "scenes": ["quick_pay", "balance_pay"], "failed_payments": 37, "money_at_stake_cents": 73963},
-            "plan": {"name": "bank-failover", "approval": "commander", "status": "awaiting_approval",
-                     "steps": [{"step": 1, "action": "route bank_icbc → bank_cmb", "undo": "route back"}]},
-            "reconciliation": null
-        });
+            impact: Impact {
+                users: 120,
+                scenes: vec!["quick_pay".into(), "balance_pay".into()],
+                failed_payments: 37,
+                money_at_stake_cents: 73963,
+            },
+            plan: Some(Plan {
+                name: Some("bank-failover".into()),
+                approval: "commander".into(),
+                status: PlanStatus::AwaitingApproval,
+                steps: vec!["route bank_icbc → bank_cmb".into()],
+                mttd_s: 0.4,
+                mttr_s: None,
+            }),
+            reconciliation: None,
+        };
         Self {
-            records,
+            fixed,
             incident: Arc::new(Mutex::new(incident)),
         }
     }
 
-    fn status(&self) -> String {
-        self.incident.lock()["status"]
-            .as_str()
-            .unwrap_or("")
-            .to_string()
+    fn recovered(&self) -> bool {
+        self.incident.lock().status == IncidentStatus::Recovered
     }
 }
 
 impl DashboardBackend for ScriptedIncident {
     fn overview(&self) -> Overview {
-        let mut o = self.records.overview();
-        if self.status() == "recovered" {
+        let mut o = self.fixed.overview();
+        if self.recovered() {
             o.mttr_last_s = Some(4.2);
             o.mttr_avg_s = Some(4.2);
         } else {
@@ -61,48 +95,70 @@ impl DashboardBackend for ScriptedIncident {
         o
     }
     fn scenes(&self) -> Vec<SceneStatus> {
-        self.records.scenes()
+        self.fixed.scenes()
     }
     fn topology(&self) -> Topology {
-        let mut t = self.records.topology();
+        let mut t = self.fixed.topology();
         for n in &mut t.nodes {
-            n.root_cause = n.id == "bank_icbc" && self.status() != "recovered";
+            n.root_cause = n.id == "bank_icbc" && !self.recovered();
         }
         t
     }
-    fn incidents(&self) -> Value {
+    fn incidents(&self) -> Vec<IncidentRow> {
         let i = self.incident.lock();
-        json!([{"id": i["id"], "title": i["title"], "status": i["status"], "root_cause": i["root_cause"]}])
+        vec![IncidentRow {
+            id: i.id.clone(),
+            title: i.title.clone(),
+            status: i.status,
+            root_cause: i.root_cause.clone(),
+            started: i.timeline[0].time.clone(),
+            detected: i.timeline[1].time.clone(),
+            failed_payments: i.impact.failed_payments,
+        }]
     }
-    fn incident(&self, id: &str) -> Result<Value, BackendError> {
+    fn incident(&self, id: &str) -> Result<IncidentDetail, BackendError> {
         let i = self.incident.lock();
-        if i["id"] == id {
+        if i.id == id {
             Ok(i.clone())
         } else {
             Err(BackendError::NotFound(format!("incident {id}")))
         }
     }
-    fn approve(&self, id: &str, by: &Actor) -> ActionFuture {
+    fn approve(&self, id: &str, by: &Actor) -> ActionFuture<Approved> {
         let inc = self.incident.clone();
         let (id, by) = (id.to_string(), by.user.clone());
         Box::pin(async move {
             let mut i = inc.lock();
-            if i["id"] != id.as_str() {
+            if i.id != id {
                 return Err(BackendError::NotFound(format!("incident {id}")));
             }
-            if i["status"] != "awaiting_approval" {
+            let Some(plan) = i.plan.as_mut() else {
+                return Err(BackendError::Conflict("no plan".into()));
+            };
+            if plan.status != PlanStatus::AwaitingApproval {
                 return Err(BackendError::Conflict("not awaiting approval".into()));
             }
-            i["status"] = json!("recovered");
-            i["plan"]["status"] = json!("done");
-            let tl = i["timeline"].as_array_mut().unwrap();
-            tl.push(
-                json!({"time": "2026-11-27T12:00:03.000000Z", "what": format!("approved by {by}")}),
-            );
-            tl.push(json!({"time": "2026-11-27T12:00:05.200000Z", "what": "recovered"}));
-            i["reconciliation"] =
-                json!({"orders": 37, "ledger_entries": 74, "bank_records": 37, "mismatches": 0});
-            Ok(json!({"id": id, "status": "recovered"}))
+            plan.status = PlanStatus::Recovered;
+            plan.approval = format!("approved by {by}");
+            plan.mttr_s = Some(4.2);
+            i.status = IncidentStatus::Recovered;
+            i.timeline.extend([
+                entry(2000, TimelineKind::Approved, "approved", Some(&by)),
+                entry(4200, TimelineKind::Recovered, "recovered", None),
+            ]);
+            i.reconciliation = Some(Reconciliation {
+                orders: 37,
+                ledger_entries: 74,
+                bank_records: 37,
+                mismatches: 0,
+                detail: Vec::new(),
+            });
+            Ok(Approved {
+                ok: true,
+                incident: 1,
+                run: 1,
+                approved_by: by,
+            })
         })
     }
 }

@@ -2,9 +2,33 @@
 //! (commanders): matchers `name=value, …`, a duration, a comment.
 
 use crate::api::{self, Live, Session};
-use crate::components::{AlertList, PolledTable};
+use crate::components::{polled, time_of_us, AlertList, Table};
 use leptos::prelude::*;
-use serde_json::json;
+use screen::{Silence, SilenceRequest};
+
+fn silences(list: Vec<Silence>) -> AnyView {
+    let rows = list
+        .into_iter()
+        .map(|s| {
+            let matchers = s
+                .matchers
+                .iter()
+                .map(|m| format!("{}{}{}", m.name, m.op.as_str(), m.value))
+                .collect::<Vec<_>>()
+                .join(", ");
+            vec![
+                s.id,
+                matchers,
+                time_of_us(s.starts_at_us),
+                time_of_us(s.ends_at_us),
+                s.created_by,
+                s.comment,
+            ]
+        })
+        .collect();
+    let head = &["id", "matchers", "starts", "ends", "created by", "comment"];
+    view! { <Table head=head rows=rows empty="No silences." /> }.into_any()
+}
 
 #[component]
 pub fn Alerts() -> impl IntoView {
@@ -16,20 +40,23 @@ pub fn Alerts() -> impl IntoView {
     let result = RwSignal::new(String::new());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let m: serde_json::Map<String, serde_json::Value> = matchers
+        let matchers = matchers
             .get_untracked()
             .split(',')
             .filter_map(|kv| kv.split_once('='))
-            .map(|(k, v)| (k.trim().to_string(), json!(v.trim())))
+            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
             .collect();
         let Ok(mins) = minutes.get_untracked().trim().parse::<u64>() else {
             result.set("duration: minutes as a whole number".into());
             return;
         };
-        let body =
-            json!({"matchers": m, "duration_s": mins * 60, "comment": comment.get_untracked()});
+        let body = SilenceRequest {
+            matchers,
+            duration_s: mins * 60,
+            comment: comment.get_untracked(),
+        };
         leptos::task::spawn_local(async move {
-            match api::post("/api/silences", &body).await {
+            match api::post::<Silence>("/api/silences", &body).await {
                 Ok(_) => result.set("silence created".into()),
                 Err(e) => result.set(e.to_string()),
             }
@@ -37,7 +64,7 @@ pub fn Alerts() -> impl IntoView {
     };
     view! {
         <section class="panel"><h2>"Alerts"</h2>{move || view! { <AlertList alerts=live.alerts.get() /> }}</section>
-        <section class="panel"><h2>"Silences"</h2><PolledTable path="/api/silences" every_s=3 id="silences" empty="No silences." /></section>
+        <section class="panel"><h2>"Silences"</h2>{polled("/api/silences", 3, "silences", silences)}</section>
         <section class="panel">
             <h2>"New silence"</h2>
             <form class="inline" on:submit=submit>

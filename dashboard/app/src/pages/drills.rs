@@ -2,40 +2,46 @@
 //! the incident room heal it. Shown disabled to other roles (the API refuses them too).
 
 use crate::api::{self, Session};
-use crate::components::{text, JsonTable};
+use crate::components::Table;
 use leptos::prelude::*;
-use serde_json::{json, Value};
+use screen::{DrillInjected, DrillKind, DrillRequest};
 
 #[component]
 pub fn Drills() -> impl IntoView {
     let session = expect_context::<Session>();
-    let kinds = LocalResource::new(|| api::get("/api/drills"));
+    let kinds = LocalResource::new(|| api::get::<Vec<DrillKind>>("/api/drills"));
     let fault = RwSignal::new(String::new());
     let target = RwSignal::new(String::new());
     let result = RwSignal::new(String::new());
     let inject = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let t = target.get_untracked();
-        let body = json!({"fault": fault.get_untracked().trim(), "target": if t.trim().is_empty() { Value::Null } else { json!(t.trim()) }});
+        let t = target.get_untracked().trim().to_string();
+        let body = DrillRequest {
+            fault: fault.get_untracked().trim().to_string(),
+            target: (!t.is_empty()).then_some(t),
+        };
         leptos::task::spawn_local(async move {
-            match api::post("/api/drills", &body).await {
-                Ok(v) => result.set(format!("injected: {}", text(&v))),
+            match api::post::<DrillInjected>("/api/drills", &body).await {
+                Ok(v) => result.set(format!("injected: {}", v.injected)),
                 Err(e) => result.set(e.to_string()),
             }
         });
     };
+    let known = move || kinds.get().and_then(|r| r.ok()).unwrap_or_default();
     let options = move || {
-        kinds
-            .get()
-            .and_then(|r| r.ok())
-            .and_then(|v| v.as_array().cloned())
-            .unwrap_or_default()
+        known()
             .into_iter()
-            .map(|k| {
-                let name = text(k.get("fault").unwrap_or(&k));
-                view! { <option value=name.clone()>{name.clone()}</option> }
-            })
+            .map(|k| view! { <option value=k.fault.clone()>{k.fault.clone()}</option> })
             .collect_view()
+    };
+    let table = move || {
+        kinds.get().and_then(|r| r.ok()).map(|list| {
+            let rows = list
+                .into_iter()
+                .map(|k| vec![k.fault, k.targets.join(", ")])
+                .collect();
+            view! { <Table head=&["fault", "targets"] rows=rows empty="The backend lists no faults." /> }
+        })
     };
     view! {
         <section class="panel">
@@ -49,8 +55,6 @@ pub fn Drills() -> impl IntoView {
             </form>
             <p id="drill-result">{move || result.get()}</p>
         </section>
-        <section class="panel"><h2>"Faults"</h2>
-            {move || kinds.get().and_then(|r| r.ok()).map(|v| view! { <JsonTable rows=v empty="The backend lists no faults." /> })}
-        </section>
+        <section class="panel"><h2>"Faults"</h2>{table}</section>
     }
 }

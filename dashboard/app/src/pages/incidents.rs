@@ -1,88 +1,42 @@
-//! Incidents: the live list, and the incident room — timeline, impact, the plan's
-//! steps with Approve / Reject (commanders; shown disabled to viewers), reconciliation.
+//! Incidents: the live list, and the incident room — timeline, impact, candidates, the
+//! plan's steps with Approve / Reject (commanders; shown disabled to viewers),
+//! reconciliation.
 
 use crate::api::{self, Live, Session};
-use crate::components::{health_class, text, JsonTable, KeyValues};
+use crate::components::{money, num, status_class, time_of_day, KeyValues, Table};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
-use serde_json::{json, Value};
+use screen::{
+    Approved, IncidentDetail, PlanStatus, Reconciliation, RejectRequest, Rejected, TimelineEntry,
+};
 
-/// A field of an incident, accepting the healer's own names too (`state` for `status`,
-/// `trigger` for `root_cause`, the plan name for `title`).
-fn field(i: &Value, k: &str) -> Value {
-    let alt: &[&str] = match k {
-        "status" => &["status", "state"],
-        "root_cause" => &["root_cause", "trigger"],
-        "title" => &["title", "plan"],
-        _ => &[],
-    };
-    std::iter::once(k)
-        .chain(alt.iter().copied())
-        .find_map(|name| i.get(name).filter(|v| !v.is_null()).cloned())
-        .unwrap_or(Value::Null)
-}
-
-/// Timeline rows in time order (RFC 3339 `time` or `at_us`), stable for equal times.
-fn by_time(mut v: Value) -> Value {
-    if let Some(rows) = v.as_array_mut() {
-        rows.sort_by(|a, b| {
-            let key = |r: &Value| match (
-                r.get("time").and_then(Value::as_str),
-                r.get("at_us").and_then(Value::as_f64),
-            ) {
-                (Some(t), _) => t.to_string(),
-                (None, Some(us)) => format!("{us:020.0}"),
-                _ => String::new(),
-            };
-            key(a).cmp(&key(b))
-        });
-    }
-    v
-}
-
-/// Timeline rows for people: the clock time of day (UTC, to the millisecond) and what
-/// happened, with who did it ("Approved: approved by cole").
-fn readable(v: Value) -> Value {
-    let rows = v.as_array().cloned().unwrap_or_default();
-    let rows = rows
+/// Timeline rows in time order (stable for equal times), for people: the time of day
+/// and what happened, with who did it ("Approved: approved by cole").
+fn timeline_rows(entries: &[TimelineEntry]) -> Vec<Vec<String>> {
+    let mut sorted: Vec<&TimelineEntry> = entries.iter().collect();
+    sorted.sort_by_key(|e| e.at_us);
+    sorted
         .into_iter()
-        .map(|r| {
-            let time = r.get("time").and_then(Value::as_str).map(|t| {
-                t.get(11..23)
-                    .filter(|_| t.len() > 23)
-                    .map(|hms| format!("{hms}Z"))
-                    .unwrap_or_else(|| t.to_string())
-            });
-            let what = text(r.get("what").unwrap_or(&Value::Null));
-            let what = match r.get("by").and_then(Value::as_str) {
-                Some(by) if !by.is_empty() => format!("{what} by {by}"),
-                _ => what,
+        .map(|e| {
+            let what = match e.by.as_deref() {
+                Some(by) if !by.is_empty() => format!("{} by {by}", e.what),
+                _ => e.what.clone(),
             };
-            json!({"time": time, "what": what})
+            vec![time_of_day(&e.time), what]
         })
-        .collect();
-    Value::Array(rows)
+        .collect()
 }
 
-/// Impact as people read it: money in currency units with thousands separators.
-fn impact(mut v: Value) -> Value {
-    if let Some(o) = v.as_object_mut() {
-        if let Some(c) = o.get("money_at_stake_cents").and_then(Value::as_u64) {
-            o.remove("money_at_stake_cents");
-            let units = (c / 100).to_string();
-            let mut grouped = String::new();
-            for (i, ch) in units.chars().enumerate() {
-                if i > 0 && (units.len() - i) % 3 == 0 {
-                    grouped.push(',');
-                }
-                grouped.push(ch);
-            }
-            o.insert(
-                "money_at_stake".into(),
-                json!(format!("{grouped}.{:02}", c % 100)),
-            );
-        }
+fn reconciliation(r: &Reconciliation) -> Vec<(&'static str, String)> {
+    let mut v = vec![
+        ("orders", r.orders.to_string()),
+        ("ledger entries", r.ledger_entries.to_string()),
+        ("bank records", r.bank_records.to_string()),
+        ("mismatches", r.mismatches.to_string()),
+    ];
+    if !r.detail.is_empty() {
+        v.push(("detail", r.detail.join(", ")));
     }
     v
 }
@@ -91,19 +45,18 @@ fn impact(mut v: Value) -> Value {
 pub fn IncidentList() -> impl IntoView {
     let live = expect_context::<Live>();
     let rows = move || {
-        let list = live.incidents.get().as_array().cloned().unwrap_or_default();
+        let list = live.incidents.get();
         if list.is_empty() {
             return view! { <p class="empty">"No incidents."</p> }.into_any();
         }
         list.into_iter()
             .map(|i| {
-                let id = text(&field(&i, "id"));
-                let status = field(&i, "status");
+                let status = i.status.as_str();
                 view! {
-                    <li class=format!("incident {}", health_class(&status))>
-                        <A href=format!("/incidents/{id}")>{format!("{id} · {}", text(&field(&i, "title")))}</A>
-                        <span class="status">{text(&status)}</span>
-                        <span class="sub">{text(&field(&i, "root_cause"))}</span>
+                    <li class=format!("incident {}", status_class(status))>
+                        <A href=format!("/incidents/{}", i.id)>{format!("{} · {}", i.id, i.title)}</A>
+                        <span class="status">{status}</span>
+                        <span class="sub">{i.root_cause.clone()}</span>
                     </li>
                 }
             })
@@ -123,19 +76,23 @@ pub fn IncidentRoom() -> impl IntoView {
     let data = LocalResource::new(move || {
         live.incidents.track();
         let id = id();
-        async move { api::get(&format!("/api/incidents/{id}")).await }
+        async move { api::get::<IncidentDetail>(&format!("/api/incidents/{id}")).await }
     });
     let message = RwSignal::new(String::new());
     let act = move |verb: &'static str| {
         let id = id();
         leptos::task::spawn_local(async move {
-            let body = if verb == "reject" {
-                json!({"reason": "rejected from the incident room"})
+            let path = format!("/api/incidents/{id}/{verb}");
+            let done = if verb == "reject" {
+                let why = RejectRequest {
+                    reason: Some("rejected from the incident room".into()),
+                };
+                api::post::<Rejected>(&path, &why).await.map(|_| ())
             } else {
-                json!({})
+                api::post_empty::<Approved>(&path).await.map(|_| ())
             };
-            match api::post(&format!("/api/incidents/{id}/{verb}"), &body).await {
-                Ok(_) => message.set(format!("{verb}: done")),
+            match done {
+                Ok(()) => message.set(format!("{verb}: done")),
                 Err(e) => message.set(format!("{verb}: {e}")),
             }
             data.refetch();
@@ -145,38 +102,78 @@ pub fn IncidentRoom() -> impl IntoView {
         None => view! { <p class="empty">"Loading…"</p> }.into_any(),
         Some(Err(e)) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
         Some(Ok(i)) => {
-            let get = |k: &str| field(&i, k);
-            let plan = get("plan");
-            let steps = plan.get("steps").cloned().unwrap_or_else(|| get("actions"));
-            let awaiting = plan.get("status").and_then(Value::as_str) == Some("awaiting_approval");
+            let plan = i.plan.clone();
+            let awaiting = plan
+                .as_ref()
+                .is_some_and(|p| p.status == PlanStatus::AwaitingApproval);
             let commander = session.is_commander();
             let can = commander && awaiting;
-            let why_not = if !commander {
-                Some("Approving needs the commander role.".to_string())
-            } else if !awaiting && !plan.is_null() {
-                Some(format!(
+            let why_not = match &plan {
+                _ if !commander => Some("Approving needs the commander role.".to_string()),
+                Some(p) if !awaiting => Some(format!(
                     "Nothing to approve: the plan is {}.",
-                    text(plan.get("status").unwrap_or(&Value::Null))
-                ))
-            } else {
-                None
+                    p.status.as_str()
+                )),
+                _ => None,
             };
+            let plan_name = plan
+                .as_ref()
+                .and_then(|p| p.name.clone())
+                .unwrap_or_else(|| "—".into());
+            let approval = plan
+                .as_ref()
+                .map(|p| p.approval.clone())
+                .unwrap_or_else(|| "—".into());
+            let plan_status = plan.as_ref().map_or("—", |p| p.status.as_str());
+            let steps = plan.as_ref().map(|p| p.steps.clone()).unwrap_or_default();
+            let no_steps = if plan.is_none() {
+                "No plan matched."
+            } else {
+                "No action taken yet."
+            };
+            let impact = vec![
+                ("users", i.impact.users.to_string()),
+                ("scenes", i.impact.scenes.join(", ")),
+                ("failed payments", i.impact.failed_payments.to_string()),
+                ("money at stake", money(i.impact.money_at_stake_cents)),
+            ];
+            let candidates: Vec<Vec<String>> = i
+                .candidates
+                .iter()
+                .map(|c| {
+                    vec![
+                        c.root_cause.clone(),
+                        num(c.confidence),
+                        c.evidence.join("; "),
+                    ]
+                })
+                .collect();
+            let status = i.status.as_str();
             view! {
                 <section class="panel">
-                    <h2 id="incident-title">{format!("{} · {}", text(&get("id")), text(&get("title")))}</h2>
-                    <p id="incident-status" class=format!("status {}", health_class(&get("status")))>{text(&get("status"))}</p>
-                    <p>"Root cause: " <strong id="root-cause">{text(&get("root_cause"))}</strong></p>
+                    <h2 id="incident-title">{format!("{} · {}", i.id, i.title)}</h2>
+                    <p id="incident-status" class=format!("status {}", status_class(status))>{status}</p>
+                    <p>"Root cause: " <strong id="root-cause">{i.root_cause.clone()}</strong></p>
                 </section>
-                <section id="timeline" class="panel"><h2>"Timeline"</h2><JsonTable rows=readable(by_time(get("timeline"))) /></section>
-                <section class="panel"><h2>"Impact"</h2><KeyValues obj=impact(get("impact")) /></section>
-                {(!get("candidates").is_null()).then(|| view! {
-                    <section class="panel"><h2>"Candidates"</h2><JsonTable rows=get("candidates") /></section>
+                <section id="timeline" class="panel"><h2>"Timeline"</h2>
+                    <Table head=&["time", "what"] rows=timeline_rows(&i.timeline) />
+                </section>
+                <section class="panel"><h2>"Impact"</h2><KeyValues pairs=impact /></section>
+                {(!candidates.is_empty()).then(|| view! {
+                    <section class="panel"><h2>"Candidates"</h2>
+                        <Table head=&["root cause", "confidence", "evidence"] rows=candidates />
+                    </section>
                 })}
                 <section class="panel">
-                    <h2>"Plan " <span id="plan-name">{text(plan.get("name").unwrap_or(&plan))}</span></h2>
-                    <p>"approval: " <span id="plan-approval">{text(plan.get("approval").unwrap_or(&Value::Null))}</span>
-                        " · status: " <strong id="plan-status">{text(plan.get("status").unwrap_or(&Value::Null))}</strong></p>
-                    <JsonTable rows=steps empty=if plan.is_null() { "No plan matched." } else { "No action taken yet." } />
+                    <h2>"Plan " <span id="plan-name">{plan_name}</span></h2>
+                    <p>"approval: " <span id="plan-approval">{approval}</span>
+                        " · status: " <strong id="plan-status">{plan_status}</strong></p>
+                    {if steps.is_empty() {
+                        view! { <p class="empty">{no_steps}</p> }.into_any()
+                    } else {
+                        let items = steps.into_iter().map(|s| view! { <li>{s}</li> }).collect_view();
+                        view! { <ol class="plain">{items}</ol> }.into_any()
+                    }}
                     <div class="actions">
                         <button id="approve" disabled=!can on:click=move |_| act("approve")>"Approve"</button>
                         <button id="reject" class="secondary" disabled=!can on:click=move |_| act("reject")>"Reject"</button>
@@ -185,10 +182,9 @@ pub fn IncidentRoom() -> impl IntoView {
                     <p id="action-result">{move || message.get()}</p>
                 </section>
                 <section class="panel"><h2>"Reconciliation"</h2>{
-                    if get("reconciliation").is_null() {
-                        view! { <p class="empty">"Checked after recovery."</p> }.into_any()
-                    } else {
-                        view! { <KeyValues obj=get("reconciliation") /> }.into_any()
+                    match &i.reconciliation {
+                        None => view! { <p class="empty">"Checked after recovery."</p> }.into_any(),
+                        Some(r) => view! { <KeyValues pairs=reconciliation(r) /> }.into_any(),
                     }
                 }</section>
             }

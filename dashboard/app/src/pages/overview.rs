@@ -3,55 +3,54 @@
 //! alert feed — all from the live stream.
 
 use crate::api::Live;
-use crate::components::{pct, secs, text, AlertList, Figure, Sparkline};
+use crate::components::{num, pct, secs, AlertList, Figure, Sparkline};
 use leptos::prelude::*;
-use serde_json::Value;
+use screen::Overview;
 
 #[component]
 pub fn Overview() -> impl IntoView {
     let live = expect_context::<Live>();
-    let num = move |p: &'static str| live.overview.with(|v| v.pointer(p).and_then(Value::as_f64));
+    let fig = move |f: fn(&Overview) -> Option<f64>| {
+        live.overview
+            .with(|v| v.as_ref().and_then(|b| f(&b.overview)))
+    };
     let tps = Signal::derive(move || {
-        num("/overview/payments_per_s")
+        fig(|o| Some(o.payments_per_s))
             .map(|x| format!("{x:.0}"))
             .unwrap_or("—".into())
     });
-    let success = Signal::derive(move || pct(num("/overview/success_rate")));
-    let success_class = Signal::derive(move || match num("/overview/success_rate") {
+    let success = Signal::derive(move || pct(fig(|o| o.success_rate)));
+    let success_class = Signal::derive(move || match fig(|o| o.success_rate) {
         Some(s) if s < 0.95 => "red".into(),
         Some(s) if s < 0.99 => "amber".into(),
         _ => String::new(),
     });
-    let mttr = Signal::derive(move || secs(num("/overview/mttr_last_s")));
-    let mttr_avg = Signal::derive(move || format!("average {}", secs(num("/overview/mttr_avg_s"))));
-    let open = Signal::derive(move || {
-        num("/overview/open_incidents")
-            .map(|x| format!("{x:.0}"))
-            .unwrap_or("—".into())
-    });
+    let mttr = Signal::derive(move || secs(fig(|o| o.mttr_last_s)));
+    let mttr_avg = Signal::derive(move || format!("average {}", secs(fig(|o| o.mttr_avg_s))));
+    let open_n = move || fig(|o| Some(o.open_incidents as f64));
+    let open = Signal::derive(move || open_n().map(|x| format!("{x:.0}")).unwrap_or("—".into()));
     let open_class = Signal::derive(move || {
-        if num("/overview/open_incidents").unwrap_or(0.0) > 0.0 {
+        if open_n().unwrap_or(0.0) > 0.0 {
             "red".into()
         } else {
             String::new()
         }
     });
-    let budget = Signal::derive(move || pct(num("/overview/error_budget_left")));
-    let budget_class = Signal::derive(move || match num("/overview/error_budget_left") {
+    let budget = Signal::derive(move || pct(fig(|o| o.error_budget_left)));
+    let budget_class = Signal::derive(move || match fig(|o| o.error_budget_left) {
         Some(b) if b < 0.1 => "red".into(),
         Some(b) if b < 0.5 => "amber".into(),
         _ => String::new(),
     });
     let scenes = move || {
-        live.overview.with(|v| v.get("scenes").and_then(Value::as_array).cloned().unwrap_or_default())
+        live.overview
+            .with(|v| v.as_ref().map(|b| b.scenes.clone()).unwrap_or_default())
             .into_iter()
             .map(|s| {
-                let cls = format!("scene {}", s.get("health").and_then(Value::as_str).unwrap_or("green"));
                 view! {
-                    <div class=cls>
-                        <div class="name">{text(s.get("scene").unwrap_or(&Value::Null))}</div>
-                        <div class="sub">{format!("{}/s · {}", text(s.get("rate").unwrap_or(&Value::Null)),
-                            pct(s.get("success_rate").and_then(Value::as_f64)))}</div>
+                    <div class=format!("scene {}", s.health.as_str())>
+                        <div class="name">{s.scene.clone()}</div>
+                        <div class="sub">{format!("{}/s · {}", num(s.rate), pct(s.success_rate))}</div>
                     </div>
                 }
             })

@@ -1,84 +1,97 @@
 //! SLA board: objectives, error budgets and burn rates, and each service's live figures.
 
-use crate::components::{pct, PolledTable};
+use crate::components::{num, pct, polled, yes_no, Table};
 use leptos::prelude::*;
-use serde_json::{json, Value};
+use screen::{ServiceRow, SloBoard};
 
-/// Services with windowed figures (`last_10s`, `last_1m`) → one row of the figures that
-/// matter on the board; other shapes pass through.
-fn service_figures(v: Value) -> Value {
-    let Some(list) = v.as_array() else { return v };
-    if !list
-        .iter()
-        .all(|r| r.get("last_10s").is_some_and(Value::is_object))
-    {
-        return v;
-    }
-    let rows: Vec<Value> = list
-        .iter()
+/// Each service's figures over the last 10 s (errors over the last minute).
+fn services(list: Vec<ServiceRow>) -> AnyView {
+    let rows = list
+        .into_iter()
         .map(|r| {
-            let w = &r["last_10s"];
-            json!({
-                "service": r.get("service").cloned().unwrap_or(Value::Null),
-                "healthy": r.get("healthy").cloned().unwrap_or(Value::Null),
-                "rate_per_s": w.get("rate_per_s").cloned().unwrap_or(Value::Null),
-                "error_ratio": w.get("error_ratio").cloned().unwrap_or(json!(0.0)),
-                "p50_ms": w.get("p50_ms").cloned().unwrap_or(Value::Null),
-                "p99_ms": w.get("p99_ms").cloned().unwrap_or(Value::Null),
-                "p999_ms": w.get("p999_ms").cloned().unwrap_or(Value::Null),
-                "errors_1m": r.pointer("/last_1m/errors").cloned().unwrap_or(json!(0)),
-                "error_codes_1m": r.pointer("/last_1m/error_codes").cloned().unwrap_or(Value::Null),
-            })
+            let w = &r.last_10s;
+            let codes = r
+                .last_1m
+                .error_codes
+                .iter()
+                .map(|(code, n)| format!("{code} {n}"))
+                .collect::<Vec<_>>()
+                .join(" · ");
+            vec![
+                r.service.clone(),
+                yes_no(r.healthy),
+                num(w.rate_per_s),
+                num(w.error_ratio),
+                num(w.p50_ms),
+                num(w.p99_ms),
+                num(w.p999_ms),
+                r.last_1m.errors.to_string(),
+                codes,
+            ]
         })
         .collect();
-    json!(rows)
+    let head = &[
+        "service",
+        "healthy",
+        "rate per s",
+        "error ratio",
+        "p50 ms",
+        "p99 ms",
+        "p999 ms",
+        "errors 1m",
+        "error codes 1m",
+    ];
+    view! { <Table head=head rows=rows /> }.into_any()
 }
 
-/// The SLA engine's answer (`{objectives:[{id, slis:[{sli, period, burn}]}], …}`) → one
-/// row per objective and SLI: target, actual, budget left, the 1 h burn rate and the
-/// policies firing. A plain list passes through.
-fn objective_rows(v: Value) -> Value {
-    let Some(list) = v.get("objectives").and_then(Value::as_array) else {
-        return v;
-    };
-    let ratio = |x: &Value, k: &str| pct(x.get(k).and_then(Value::as_f64));
-    let rows: Vec<Value> = list
+/// One row per objective and SLI: target, actual, budget left, the 1 h burn rate and
+/// the policies firing.
+fn objectives(board: SloBoard) -> AnyView {
+    let rows = board
+        .objectives
         .iter()
         .flat_map(|o| {
-            let id = o.get("id").cloned().unwrap_or(Value::Null);
-            let slis = o.get("slis").and_then(Value::as_array).cloned().unwrap_or_default();
-            slis.into_iter().map(move |s| {
-                let period = s.get("period").cloned().unwrap_or(Value::Null);
-                let burn = s.get("burn").and_then(Value::as_array).cloned().unwrap_or_default();
-                let burn_1h = burn
+            o.slis.iter().map(move |s| {
+                let burn_1h = s
+                    .burn
                     .iter()
-                    .find(|b| b.get("long").and_then(Value::as_str) == Some("1h"))
-                    .and_then(|b| b.get("burn_long").and_then(Value::as_f64))
-                    .map(|x| format!("{x:.2}×"));
-                let firing: Vec<&str> = burn
+                    .find(|b| b.long == "1h")
+                    .map(|b| format!("{:.2}×", b.burn_long))
+                    .unwrap_or_default();
+                let firing: Vec<&str> = s
+                    .burn
                     .iter()
-                    .filter(|b| b.get("firing").and_then(Value::as_bool) == Some(true))
-                    .filter_map(|b| b.get("policy").and_then(Value::as_str))
+                    .filter(|b| b.firing)
+                    .map(|b| b.policy.as_str())
                     .collect();
-                json!({
-                    "objective": id.clone(),
-                    "indicator": s.get("sli").cloned().unwrap_or(Value::Null),
-                    "target": ratio(&period, "target"),
-                    "actual": ratio(&period, "ratio"),
-                    "budget_left": ratio(&period, "budget_remaining"),
-                    "burn_1h": burn_1h,
-                    "firing": if firing.is_empty() { Value::Null } else { json!(firing.join(", ")) },
-                })
+                vec![
+                    o.id.clone(),
+                    String::from(s.sli.as_str()),
+                    pct(Some(s.period.target)),
+                    pct(Some(s.period.ratio)),
+                    pct(Some(s.period.budget_remaining)),
+                    burn_1h,
+                    firing.join(", "),
+                ]
             })
         })
         .collect();
-    json!(rows)
+    let head = &[
+        "objective",
+        "indicator",
+        "target",
+        "actual",
+        "budget left",
+        "burn 1h",
+        "firing",
+    ];
+    view! { <Table head=head rows=rows empty="No objectives configured." /> }.into_any()
 }
 
 #[component]
 pub fn SlaBoard() -> impl IntoView {
     view! {
-        <section class="panel"><h2>"Objectives"</h2><PolledTable path="/api/slo" every_s=2 id="slo" empty="No objectives configured." shape=objective_rows /></section>
-        <section class="panel"><h2>"Services"</h2><PolledTable path="/api/services" every_s=2 id="services" hide=&["health", "view"] shape=service_figures /></section>
+        <section class="panel"><h2>"Objectives"</h2>{polled("/api/slo", 2, "slo", objectives)}</section>
+        <section class="panel"><h2>"Services"</h2>{polled("/api/services", 2, "services", services)}</section>
     }
 }

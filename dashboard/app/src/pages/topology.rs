@@ -4,9 +4,9 @@
 //! node for its figures and its calls in and out.
 
 use crate::api;
-use crate::components::{text, KeyValues};
+use crate::components::{num, yes_no, KeyValues};
 use leptos::prelude::*;
-use serde_json::Value;
+use screen::Topology;
 use std::collections::BTreeMap;
 
 const COL_W: f64 = 230.0;
@@ -61,17 +61,9 @@ fn edge_colour(error_ratio: f64) -> &'static str {
     }
 }
 
-fn f(v: &Value, k: &str) -> f64 {
-    v.get(k).and_then(Value::as_f64).unwrap_or(0.0)
-}
-
-fn s(v: &Value, k: &str) -> String {
-    v.get(k).and_then(Value::as_str).unwrap_or("").to_string()
-}
-
 #[component]
 pub fn TopologyPage() -> impl IntoView {
-    let data = LocalResource::new(|| api::get("/api/topology"));
+    let data = LocalResource::new(|| api::get::<Topology>("/api/topology"));
     if let Ok(h) =
         set_interval_with_handle(move || data.refetch(), std::time::Duration::from_secs(2))
     {
@@ -82,19 +74,12 @@ pub fn TopologyPage() -> impl IntoView {
         let Some(Ok(t)) = data.get() else {
             return view! { <p class="empty">"Loading the call graph…"</p> }.into_any();
         };
-        let nodes = t
-            .get("nodes")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        let edges = t
-            .get("edges")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        let ids: Vec<String> = nodes.iter().map(|n| s(n, "id")).collect();
-        let pairs: Vec<(String, String)> =
-            edges.iter().map(|e| (s(e, "from"), s(e, "to"))).collect();
+        let ids: Vec<String> = t.nodes.iter().map(|n| n.id.clone()).collect();
+        let pairs: Vec<(String, String)> = t
+            .edges
+            .iter()
+            .map(|e| (e.from.clone(), e.to.clone()))
+            .collect();
         let (pos, ncols, nrows) = layout(&ids, &pairs);
         let (w, h) = (ncols as f64 * COL_W + 20.0, nrows as f64 * ROW_H + 20.0);
         let centre = |id: &str| {
@@ -105,30 +90,32 @@ pub fn TopologyPage() -> impl IntoView {
                 )
             })
         };
-        let lines = edges
+        let lines = t
+            .edges
             .iter()
             .filter_map(|e| {
-                let (x1, y1) = centre(&s(e, "from"))?;
-                let (x2, y2) = centre(&s(e, "to"))?;
-                let width = (1.0 + (1.0 + f(e, "rate")).log2()).min(12.0);
-                let title = format!("{} → {}: {:.1}/s, {:.2}% errors, p99 {:.1} ms", s(e, "from"), s(e, "to"),
-                    f(e, "rate"), f(e, "error_ratio") * 100.0, f(e, "p99_ms"));
+                let (x1, y1) = centre(&e.from)?;
+                let (x2, y2) = centre(&e.to)?;
+                let width = (1.0 + (1.0 + e.rate).log2()).min(12.0);
+                let title = format!("{} → {}: {:.1}/s, {:.2}% errors, p99 {:.1} ms", e.from, e.to,
+                    e.rate, e.error_ratio * 100.0, e.p99_ms);
                 Some(view! {
                     <line x1=x1 + NODE_W / 2.0 y1=y1 x2=x2 - NODE_W / 2.0 y2=y2
-                        stroke=edge_colour(f(e, "error_ratio")) stroke-width=width stroke-opacity="0.8" marker-end="url(#arrow)">
+                        stroke=edge_colour(e.error_ratio) stroke-width=width stroke-opacity="0.8" marker-end="url(#arrow)">
                         <title>{title}</title>
                     </line>
                 })
             })
             .collect_view();
-        let boxes = nodes
+        let boxes = t
+            .nodes
             .iter()
             .map(|n| {
-                let id = s(n, "id");
+                let id = n.id.clone();
                 let (c, r) = pos.get(&id).copied().unwrap_or((0, 0));
                 let (x, y) = (20.0 + c as f64 * COL_W, 20.0 + r as f64 * ROW_H);
-                let root = n.get("root_cause").and_then(Value::as_bool).unwrap_or(false);
-                let cls = format!("node {} {} {}", s(n, "health"), s(n, "kind"), if root { "root" } else { "" });
+                let root = n.root_cause;
+                let cls = format!("node {} {} {}", n.health.as_str(), n.kind.as_str(), if root { "root" } else { "" });
                 let label = if id.len() > 18 { format!("{}…", &id[..17]) } else { id.clone() };
                 let id2 = id.clone();
                 view! {
@@ -156,30 +143,29 @@ pub fn TopologyPage() -> impl IntoView {
     let detail = move || {
         let id = selected.get()?;
         let Some(Ok(t)) = data.get() else { return None };
-        let node = t
-            .get("nodes")?
-            .as_array()?
+        let node = t.nodes.iter().find(|n| n.id == id)?.clone();
+        let figures = node.detail.as_ref().map(|d| {
+            vec![
+                ("instances", d.instances.to_string()),
+                ("rate", num(d.rate)),
+                ("error ratio", num(d.error_ratio)),
+                ("p99 ms", num(d.p99_ms)),
+                ("healthy", yes_no(d.healthy)),
+            ]
+        });
+        let calls = t
+            .edges
             .iter()
-            .find(|n| s(n, "id") == id)?
-            .clone();
-        let edges = t
-            .get("edges")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        let row = |e: &Value| {
-            view! { <tr><td>{s(e, "from")}</td><td>{s(e, "to")}</td><td>{text(&e["rate"])}</td>
-            <td>{format!("{:.2}%", f(e, "error_ratio") * 100.0)}</td><td>{text(&e["p99_ms"])}</td></tr> }
-        };
-        let calls = edges
-            .iter()
-            .filter(|e| s(e, "from") == id || s(e, "to") == id)
-            .map(row)
+            .filter(|e| e.from == id || e.to == id)
+            .map(|e| {
+                view! { <tr><td>{e.from.clone()}</td><td>{e.to.clone()}</td><td>{num(e.rate)}</td>
+                <td>{format!("{:.2}%", e.error_ratio * 100.0)}</td><td>{num(e.p99_ms)}</td></tr> }
+            })
             .collect_view();
         Some(view! {
             <section class="panel" id="node-detail">
-                <h2>{format!("{id} ({})", s(&node, "kind"))}</h2>
-                <KeyValues obj=node.get("detail").cloned().unwrap_or(Value::Null) />
+                <h2>{format!("{id} ({})", node.kind.as_str())}</h2>
+                <KeyValues pairs=figures.unwrap_or_default() />
                 <div class="table-wrap"><table>
                     <thead><tr><th>"from"</th><th>"to"</th><th>"rate /s"</th><th>"errors"</th><th>"p99 ms"</th></tr></thead>
                     <tbody>{calls}</tbody>

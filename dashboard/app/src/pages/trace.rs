@@ -4,12 +4,8 @@
 
 use crate::api;
 use leptos::prelude::*;
-use serde_json::Value;
+use screen::TraceSpan;
 use std::collections::HashMap;
-
-fn s(v: &Value, k: &str) -> String {
-    v.get(k).and_then(Value::as_str).unwrap_or("").to_string()
-}
 
 /// RFC 3339 with microseconds → µs within the day (enough to order spans of one trace).
 fn micros_of_day(t: &str) -> f64 {
@@ -25,13 +21,13 @@ fn micros_of_day(t: &str) -> f64 {
 #[component]
 pub fn TraceSearch() -> impl IntoView {
     let id = RwSignal::new(String::new());
-    let spans = RwSignal::new(None::<Result<Value, String>>);
+    let spans = RwSignal::new(None::<Result<Vec<TraceSpan>, String>>);
     let search = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let tid = id.get_untracked().trim().to_lowercase();
         leptos::task::spawn_local(async move {
             spans.set(Some(
-                api::get(&format!("/api/traces/{tid}"))
+                api::get::<Vec<TraceSpan>>(&format!("/api/traces/{tid}"))
                     .await
                     .map_err(|e| e.to_string()),
             ));
@@ -40,24 +36,27 @@ pub fn TraceSearch() -> impl IntoView {
     let waterfall = move || match spans.get() {
         None => view! { <p class="empty">"Enter a trace id (32 hex digits)."</p> }.into_any(),
         Some(Err(e)) => view! { <p class="error">{e}</p> }.into_any(),
-        Some(Ok(v)) => {
-            let list = v.as_array().cloned().unwrap_or_default();
-            let starts: Vec<f64> = list.iter().map(|r| micros_of_day(&s(r, "time"))).collect();
+        Some(Ok(list)) => {
+            let starts: Vec<f64> = list.iter().map(|r| micros_of_day(&r.time)).collect();
             let t0 = starts.iter().cloned().fold(f64::MAX, f64::min);
             let t1 = list
                 .iter()
                 .zip(&starts)
-                .map(|(r, st)| st + r["duration_us"].as_f64().unwrap_or(0.0))
+                .map(|(r, st)| st + r.duration_us as f64)
                 .fold(t0 + 1.0, f64::max);
-            let parent: HashMap<String, String> = list
+            let parent: HashMap<&str, &str> = list
                 .iter()
-                .map(|r| (s(r, "span_id"), s(r, "parent_span_id")))
+                .filter_map(|r| Some((r.span_id.as_str(), r.parent_span_id.as_deref()?)))
                 .collect();
             let depth = |sid: &str| {
-                let (mut d, mut cur) = (0, sid.to_string());
-                while let Some(p) = parent.get(&cur).filter(|p| !p.is_empty() && *p != &cur) {
+                let (mut d, mut cur) = (0, sid);
+                while let Some(p) = parent
+                    .get(cur)
+                    .copied()
+                    .filter(|p| !p.is_empty() && *p != cur)
+                {
                     d += 1;
-                    cur = p.clone();
+                    cur = p;
                     if d > 32 {
                         break;
                     }
@@ -72,21 +71,12 @@ pub fn TraceSearch() -> impl IntoView {
                 .enumerate()
                 .map(|(i, (r, st))| {
                     let x = 420.0 + (st - t0) / (t1 - t0) * 380.0;
-                    let w = (r["duration_us"].as_f64().unwrap_or(0.0) / (t1 - t0) * 380.0).max(2.0);
+                    let w = (r.duration_us as f64 / (t1 - t0) * 380.0).max(2.0);
                     let y = 5.0 + i as f64 * row_h;
-                    let ok = r["success"].as_bool().unwrap_or(true);
-                    let indent = 4.0 + 10.0 * depth(&s(r, "span_id")).min(12) as f64;
-                    let label = format!(
-                        "{} {} · {}",
-                        s(r, "service"),
-                        s(r, "operation"),
-                        s(r, "kind")
-                    );
-                    let right = format!(
-                        "{} · {:.1} ms",
-                        s(r, "code"),
-                        r["duration_us"].as_f64().unwrap_or(0.0) / 1000.0
-                    );
+                    let ok = r.success;
+                    let indent = 4.0 + 10.0 * depth(&r.span_id).min(12) as f64;
+                    let label = format!("{} {} · {}", r.service, r.operation, r.kind.as_str());
+                    let right = format!("{} · {:.1} ms", r.code, r.duration_us as f64 / 1000.0);
                     view! {
                         <g class=if ok { "span ok" } else { "span failed" }>
                             <text x=indent y=y + 17.0>{label}</text>
