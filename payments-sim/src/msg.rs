@@ -184,6 +184,15 @@ impl Reply {
             bank: None,
         }
     }
+    /// A call the guard refused, with its business code and error class.
+    pub(crate) fn refused(code: String, error: String) -> Reply {
+        Reply {
+            code: Cow::Owned(code),
+            error: Some(Cow::Owned(error)),
+            virtual_us: 0,
+            bank: None,
+        }
+    }
     pub(crate) fn is_ok(&self) -> bool {
         self.code == SUCCESS
     }

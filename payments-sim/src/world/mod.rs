@@ -219,9 +219,7 @@ fn serve_with<'a>(
                 delay_us,
             } => {
                 hop.delay(delay_us).await;
-                let mut r = Reply::fail(code, None);
-                r.error = Some(Cow::Owned(error));
-                r
+                Reply::refused(code, error)
             }
         };
         reply.virtual_us = hop.virt;
@@ -329,9 +327,7 @@ impl<'a> Hop<'a> {
                 delay_us,
             } => {
                 self.delay(delay_us).await;
-                let mut r = Reply::fail(code, None);
-                r.error = Some(Cow::Owned(error));
-                (r, true)
+                (Reply::refused(code, error), true)
             }
             Verdict::Pass { delay_us } => {
                 let a = bank.charge(
