@@ -12,10 +12,16 @@ impl Engine {
     /// Moves every open run as far as the clock allows. Call it often (e.g. every
     /// 100 ms, or after each step of a test's clock).
     pub async fn tick(&mut self, probe: &dyn Probe) {
+        let now = self.clock.now_us();
+        let watch = self.cfg.harm.watch_after_recovery_us;
         let ids: Vec<RunId> = self
             .runs
             .values()
-            .filter(|i| i.state.is_open())
+            .filter(|i| {
+                i.state.is_open()
+                    || (i.state == RunState::Recovered
+                        && i.recovered_us.is_some_and(|r| now < r + watch))
+            })
             .map(|i| i.id)
             .collect();
         for id in ids {
@@ -38,17 +44,24 @@ impl Engine {
                 self.fail(id, why).await;
                 continue;
             }
-            self.advance(id, probe).await;
+            if self.runs[&id].state.is_open() {
+                self.advance(id, probe).await;
+            }
         }
     }
 
     /// The no-harm check of one run: counts failed payments above the rate before its
     /// first action while the rate is over the bar; `true` once it has been over the bar
-    /// for the guard's confirmation time (after the settle time).
+    /// for the guard's confirmation time (after the settle time). It watches while the
+    /// run acts and for a while after it recovered (its actions are still in force).
     fn harmed(&mut self, id: RunId, probe: &dyn Probe) -> bool {
         let now = self.clock.now_us();
         let g = self.cfg.harm;
-        let acting = self.runs[&id].state.is_acting();
+        let r = &self.runs[&id];
+        let acting = r.state.is_acting()
+            || (r.state == RunState::Recovered
+                && r.recovered_us
+                    .is_some_and(|t| now < t + g.watch_after_recovery_us));
         let Some(e) = self.execs.get_mut(&id) else {
             return false;
         };

@@ -23,12 +23,24 @@ fn names(i: &Incident, root: &Root) -> bool {
     m(&i.root_cause) || i.runs.iter().any(|r| m(&r.cause)) || i.revisions.iter().any(m)
 }
 
-/// Whether the incident is done: its latest run healed it and it was reconciled, or the
-/// run has given up (rolled back, blocked, rejected, abandoned).
-fn settled(i: &Incident) -> bool {
-    match i.last_run().map(|r| r.state) {
-        Some(RunState::Recovered) => i.reconciliation.is_some(),
-        Some(s) => !s.is_open(),
+/// The run of `i` started for a cause that names `root` (the latest), if any.
+fn run_for<'a>(i: &'a Incident, root: &Root) -> Option<&'a command::RunRecord> {
+    i.runs
+        .iter()
+        .rev()
+        .find(|r| matches_fault(&root.kind, &root.target, &r.cause, &[]))
+}
+
+/// Whether the incident is done at `now_us`: its latest run healed it, it was reconciled
+/// and the no-harm check has stopped watching, or the run has given up (rolled back,
+/// blocked, rejected, abandoned).
+pub(super) fn settled(i: &Incident, now_us: u64) -> bool {
+    let watch = healer::HarmGuard::default().watch_after_recovery_us;
+    match i.last_run() {
+        Some(r) if r.state == RunState::Recovered => {
+            i.reconciliation.is_some() && r.recovered_us.is_some_and(|t| now_us >= t + watch)
+        }
+        Some(r) => !r.state.is_open(),
         None => false,
     }
 }
@@ -67,9 +79,12 @@ impl Driver {
                 continue;
             }
             let done = !self.opts.heal
-                || s.roots
-                    .iter()
-                    .all(|root| incidents.iter().filter(|i| names(i, root)).any(settled));
+                || s.roots.iter().all(|root| {
+                    incidents
+                        .iter()
+                        .filter(|i| names(i, root))
+                        .any(|i| settled(i, now))
+                });
             if done && named_us.iter().all(Option::is_some) {
                 break;
             }
@@ -135,8 +150,12 @@ impl Driver {
             .iter()
             .zip(named_us)
             .map(|(root, named)| {
-                let inc = incidents.iter().find(|i| names(i, root));
-                let run = inc.and_then(|i| i.last_run());
+                // The incident whose plan was started for this root (else one naming it).
+                let inc = incidents
+                    .iter()
+                    .find(|i| run_for(i, root).is_some())
+                    .or_else(|| incidents.iter().find(|i| names(i, root)));
+                let run = inc.and_then(|i| run_for(i, root));
                 let recovered = run.is_some_and(|r| r.state == RunState::Recovered);
                 json!({
                     "root": root,

@@ -129,7 +129,8 @@ impl Driver {
                     .await;
                 false
             }
-            RunState::Recovered => inc.reconciliation.is_some(),
+            // Reconciled, and the no-harm check no longer watching its actions.
+            RunState::Recovered => super::compound::settled(&inc, self.clock.now_us()),
             RunState::AwaitingApproval | RunState::Running | RunState::Verifying => false,
             _ => true,
         }
