@@ -2,7 +2,8 @@
 //! and maps its answer onto the `screen` crate's types): payments/s, success and
 //! scenes from the analyzer's entry view, topology, services and hot spots from its
 //! windows, change events from its change log, incidents and their plan runs from the
-//! command loop (`backend/incidents.rs`), alerts and silences from the alerts manager,
+//! command loop (`backend/incidents.rs`) — the commander's levers (plans, run, undo,
+//! resolve) act through it too — alerts and silences from the alerts manager,
 //! `/api/slo` from the SLA engine, traces from the collector's store, drills through
 //! payments-sim's control API. The other field-by-field mappings are in
 //! `backend/views.rs`.
@@ -15,10 +16,12 @@ use dashboard::{
     ActionFuture, Actor, BackendError, BackendFuture, BackendResult, DashboardBackend,
 };
 use digest::TraceId;
+use healer::HealerError;
 use screen::{
     Alert, Approved, ChangeEvent, DrillInjected, DrillKind, DrillRequest, HotSpot, IncidentDetail,
-    IncidentRow, Overview, Rejected, SceneStatus, ServiceRow, Silence, SilenceRequest, SloBoard,
-    Topology, TraceSpan,
+    IncidentRow, Overview, PlanChoice, Rejected, ResolveRequest, Resolved, RunRequest, RunStarted,
+    SceneStatus, ServiceRow, Silence, SilenceRequest, SloBoard, Topology, TraceSpan, UndoRequest,
+    Undone,
 };
 use stack::{faults, Stack};
 use std::sync::Arc;
@@ -35,9 +38,20 @@ fn incident_id(id: &str) -> BackendResult<u64> {
         .map_err(|_| BackendError::NotFound(format!("incident {id}")))
 }
 
+/// Unknown things are 404, an executor or audit log that failed 503, the rest (closed,
+/// busy, does not fit, undone already, nothing waiting) 409.
 fn command_err(e: CommandError) -> BackendError {
     match e {
         CommandError::UnknownIncident(id) => BackendError::NotFound(format!("incident {id}")),
+        CommandError::UnknownAction(_)
+        | CommandError::Healer(
+            HealerError::UnknownPlan(_)
+            | HealerError::UnknownRun(_)
+            | HealerError::UnknownAction { .. },
+        ) => BackendError::NotFound(e.to_string()),
+        CommandError::Healer(HealerError::Undo(_) | HealerError::Audit { .. }) => {
+            BackendError::Unavailable(e.to_string())
+        }
         other => BackendError::Conflict(other.to_string()),
     }
 }
@@ -185,6 +199,75 @@ impl DashboardBackend for StackBackend {
         })
     }
 
+    fn plans(&self, id: &str) -> BackendFuture<Vec<PlanChoice>> {
+        let id = incident_id(id);
+        let stack = self.stack.clone();
+        Box::pin(async move {
+            let options = stack.command.plans_for(id?).await.map_err(command_err)?;
+            Ok(options.into_iter().map(incidents::plan_choice).collect())
+        })
+    }
+
+    fn run_plan(&self, id: &str, req: RunRequest, by: &Actor) -> ActionFuture<RunStarted> {
+        let id = incident_id(id);
+        let (stack, user) = (self.stack.clone(), by.user.clone());
+        Box::pin(async move {
+            req.validate()?;
+            let id = id?;
+            let run = stack
+                .command
+                .run_plan(id, &req.plan, &user)
+                .await
+                .map_err(command_err)?;
+            Ok(RunStarted {
+                ok: true,
+                incident: id,
+                run,
+                plan: req.plan,
+                approved_by: user,
+            })
+        })
+    }
+
+    fn undo(&self, id: &str, req: UndoRequest, by: &Actor) -> ActionFuture<Undone> {
+        let id = incident_id(id);
+        let (stack, user) = (self.stack.clone(), by.user.clone());
+        Box::pin(async move {
+            req.validate()?;
+            let id = id?;
+            stack
+                .command
+                .undo(id, &req.action, &user)
+                .await
+                .map_err(command_err)?;
+            Ok(Undone {
+                ok: true,
+                incident: id,
+                action: req.action,
+                undone_by: user,
+            })
+        })
+    }
+
+    fn resolve(&self, id: &str, req: ResolveRequest, by: &Actor) -> ActionFuture<Resolved> {
+        let id = incident_id(id);
+        let (stack, user) = (self.stack.clone(), by.user.clone());
+        Box::pin(async move {
+            req.validate()?;
+            let id = id?;
+            stack
+                .command
+                .resolve(id, &req.note, &user)
+                .await
+                .map_err(command_err)?;
+            Ok(Resolved {
+                ok: true,
+                incident: id,
+                resolved_by: user,
+            })
+        })
+    }
+
     fn create_silence(&self, req: SilenceRequest, by: &Actor) -> ActionFuture<Silence> {
         let stack = self.stack.clone();
         let user = by.user.clone();
@@ -228,5 +311,47 @@ impl DashboardBackend for StackBackend {
                 injected: pick.spec(),
             })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dashboard::error::ApiError;
+
+    /// The command loop's refusals reach the API with the statuses the levers' contract
+    /// names (issue 12): unknown things 404, the rest of a commander's refusals 409.
+    #[test]
+    fn command_refusals_map_to_the_documented_statuses() {
+        let healer = |e: HealerError| CommandError::Healer(e);
+        let cases = [
+            (CommandError::UnknownIncident(7), 404),
+            (CommandError::UnknownAction("3.9".into()), 404),
+            (healer(HealerError::UnknownPlan("nope".into())), 404),
+            (healer(HealerError::UnknownRun(3)), 404),
+            (healer(HealerError::UnknownAction { run: 3, index: 9 }), 404),
+            (
+                healer(HealerError::DoesNotFit {
+                    plan: "zone-cutover".into(),
+                    target: "bank:bank-a".into(),
+                }),
+                409,
+            ),
+            (
+                healer(HealerError::Busy("plan run 2 is already working".into())),
+                409,
+            ),
+            (healer(HealerError::AlreadyUndone { run: 3, index: 0 }), 409),
+            (CommandError::Closed(7), 409),
+            (CommandError::NothingWaiting(7), 409),
+            (healer(HealerError::Undo("control API down".into())), 503),
+        ];
+        for (e, status) in cases {
+            let what = e.to_string();
+            let api = ApiError::from(command_err(e));
+            assert_eq!(api.status.as_u16(), status, "{what}: {}", api.message);
+            let reason = what.trim_start_matches("no ");
+            assert!(api.message.contains(reason), "{what}: {}", api.message);
+        }
     }
 }
