@@ -11,7 +11,7 @@
 mod incidents;
 mod views;
 
-use command::{figures, CommandError};
+use command::{figures, CommandError, CommandLoop};
 use dashboard::{
     ActionFuture, Actor, BackendError, BackendFuture, BackendResult, DashboardBackend,
 };
@@ -24,6 +24,7 @@ use screen::{
     Undone,
 };
 use stack::{faults, Stack};
+use std::future::Future;
 use std::sync::Arc;
 
 /// Change events the changes screen lists.
@@ -53,6 +54,21 @@ fn command_err(e: CommandError) -> BackendError {
             BackendError::Unavailable(e.to_string())
         }
         other => BackendError::Conflict(other.to_string()),
+    }
+}
+
+impl StackBackend {
+    /// A commander's action on incident `id`: `act` gets the command loop, the parsed id
+    /// and the user (an id that is not a number is an unknown incident).
+    fn on_incident<T, F, Fut>(&self, id: &str, by: &Actor, act: F) -> ActionFuture<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(Arc<CommandLoop>, u64, String) -> Fut + Send + 'static,
+        Fut: Future<Output = BackendResult<T>> + Send + 'static,
+    {
+        let id = incident_id(id);
+        let (command, user) = (self.stack.command.clone(), by.user.clone());
+        Box::pin(async move { act(command, id?, user).await })
     }
 }
 
@@ -161,15 +177,8 @@ impl DashboardBackend for StackBackend {
     }
 
     fn approve(&self, id: &str, by: &Actor) -> ActionFuture<Approved> {
-        let id = incident_id(id);
-        let (stack, user) = (self.stack.clone(), by.user.clone());
-        Box::pin(async move {
-            let id = id?;
-            let run = stack
-                .command
-                .approve(id, &user)
-                .await
-                .map_err(command_err)?;
+        self.on_incident(id, by, |command, id, user| async move {
+            let run = command.approve(id, &user).await.map_err(command_err)?;
             Ok(Approved {
                 ok: true,
                 incident: id,
@@ -180,16 +189,9 @@ impl DashboardBackend for StackBackend {
     }
 
     fn reject(&self, id: &str, by: &Actor, reason: Option<String>) -> ActionFuture<Rejected> {
-        let id = incident_id(id);
-        let (stack, user) = (self.stack.clone(), by.user.clone());
-        Box::pin(async move {
-            let id = id?;
+        self.on_incident(id, by, |command, id, user| async move {
             let why = reason.as_deref().unwrap_or("rejected by a commander");
-            let run = stack
-                .command
-                .reject(id, &user, why)
-                .await
-                .map_err(command_err)?;
+            let run = command.reject(id, &user, why).await.map_err(command_err)?;
             Ok(Rejected {
                 ok: true,
                 incident: id,
@@ -201,21 +203,17 @@ impl DashboardBackend for StackBackend {
 
     fn plans(&self, id: &str) -> BackendFuture<Vec<PlanChoice>> {
         let id = incident_id(id);
-        let stack = self.stack.clone();
+        let command = self.stack.command.clone();
         Box::pin(async move {
-            let options = stack.command.plans_for(id?).await.map_err(command_err)?;
+            let options = command.plans_for(id?).await.map_err(command_err)?;
             Ok(options.into_iter().map(incidents::plan_choice).collect())
         })
     }
 
     fn run_plan(&self, id: &str, req: RunRequest, by: &Actor) -> ActionFuture<RunStarted> {
-        let id = incident_id(id);
-        let (stack, user) = (self.stack.clone(), by.user.clone());
-        Box::pin(async move {
+        self.on_incident(id, by, |command, id, user| async move {
             req.validate()?;
-            let id = id?;
-            let run = stack
-                .command
+            let run = command
                 .run_plan(id, &req.plan, &user)
                 .await
                 .map_err(command_err)?;
@@ -230,16 +228,10 @@ impl DashboardBackend for StackBackend {
     }
 
     fn undo(&self, id: &str, req: UndoRequest, by: &Actor) -> ActionFuture<Undone> {
-        let id = incident_id(id);
-        let (stack, user) = (self.stack.clone(), by.user.clone());
-        Box::pin(async move {
+        self.on_incident(id, by, |command, id, user| async move {
             req.validate()?;
-            let id = id?;
-            stack
-                .command
-                .undo(id, &req.action, &user)
-                .await
-                .map_err(command_err)?;
+            let undo = command.undo(id, &req.action, &user).await;
+            undo.map_err(command_err)?;
             Ok(Undone {
                 ok: true,
                 incident: id,
@@ -250,16 +242,10 @@ impl DashboardBackend for StackBackend {
     }
 
     fn resolve(&self, id: &str, req: ResolveRequest, by: &Actor) -> ActionFuture<Resolved> {
-        let id = incident_id(id);
-        let (stack, user) = (self.stack.clone(), by.user.clone());
-        Box::pin(async move {
+        self.on_incident(id, by, |command, id, user| async move {
             req.validate()?;
-            let id = id?;
-            stack
-                .command
-                .resolve(id, &req.note, &user)
-                .await
-                .map_err(command_err)?;
+            let resolve = command.resolve(id, &req.note, &user).await;
+            resolve.map_err(command_err)?;
             Ok(Resolved {
                 ok: true,
                 incident: id,

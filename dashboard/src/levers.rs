@@ -15,7 +15,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, MethodRouter};
 use axum::{Json, Router};
 use screen::{InvalidRequest, ResolveRequest, RunRequest, UndoRequest};
 use serde::de::DeserializeOwned;
@@ -28,9 +28,34 @@ type ApiResult = Result<Response, ApiError>;
 pub(crate) fn routes() -> Router<Arc<Dashboard>> {
     Router::new()
         .route("/api/incidents/{id}/plans", get(plans))
-        .route("/api/incidents/{id}/run", post(run))
-        .route("/api/incidents/{id}/undo", post(undo))
-        .route("/api/incidents/{id}/resolve", post(resolve))
+        .route(
+            "/api/incidents/{id}/run",
+            lever(Lever {
+                action: "run",
+                validate: RunRequest::validate,
+                what: |r| r.plan.clone(),
+                call: |b, id, req, by| b.run_plan(id, req, by),
+            }),
+        )
+        .route(
+            "/api/incidents/{id}/undo",
+            lever(Lever {
+                action: "undo",
+                validate: UndoRequest::validate,
+                what: |r| r.action.clone(),
+                call: |b, id, req, by| b.undo(id, req, by),
+            }),
+        )
+        .route(
+            "/api/incidents/{id}/resolve",
+            lever(Lever {
+                action: "resolve",
+                validate: ResolveRequest::validate,
+                // The note is on the incident's timeline; the audit names the incident.
+                what: |_| String::new(),
+                call: |b, id, req, by| b.resolve(id, req, by),
+            }),
+        )
 }
 
 async fn plans(State(d): D, h: HeaderMap, Path(id): Path<String>) -> ApiResult {
@@ -39,60 +64,34 @@ async fn plans(State(d): D, h: HeaderMap, Path(id): Path<String>) -> ApiResult {
     Ok(Json(d.backend.plans(&id).await?).into_response())
 }
 
-async fn run(State(d): D, h: HeaderMap, Path(id): Path<String>, body: Bytes) -> ApiResult {
-    let lever = Lever {
-        action: "run",
-        validate: RunRequest::validate,
-        what: |r: &RunRequest| r.plan.clone(),
-    };
-    lever
-        .pull(&d, &h, &id, &body, |b, id, req, by| b.run_plan(id, req, by))
-        .await
-}
-
-async fn undo(State(d): D, h: HeaderMap, Path(id): Path<String>, body: Bytes) -> ApiResult {
-    let lever = Lever {
-        action: "undo",
-        validate: UndoRequest::validate,
-        what: |r: &UndoRequest| r.action.clone(),
-    };
-    lever
-        .pull(&d, &h, &id, &body, |b, id, req, by| b.undo(id, req, by))
-        .await
-}
-
-async fn resolve(State(d): D, h: HeaderMap, Path(id): Path<String>, body: Bytes) -> ApiResult {
-    let lever = Lever {
-        action: "resolve",
-        validate: ResolveRequest::validate,
-        // The note is on the incident's timeline; the audit names the incident.
-        what: |_: &ResolveRequest| String::new(),
-    };
-    lever
-        .pull(&d, &h, &id, &body, |b, id, req, by| b.resolve(id, req, by))
-        .await
-}
-
-/// One lever: its audit name, its body's checks, and what of the body the audit names
-/// beside the incident (`7/bank-failover`, `7/3.0`).
-struct Lever<Req> {
+/// One lever: its audit name, its body's checks, what of the body the audit names beside
+/// the incident (`7/bank-failover`, `7/3.0`), and the backend's call.
+struct Lever<Req, Out> {
     action: &'static str,
     validate: fn(&Req) -> Result<(), InvalidRequest>,
     what: fn(&Req) -> String,
+    call: fn(&dyn DashboardBackend, &str, Req, &Actor) -> ActionFuture<Out>,
 }
 
-impl<Req: DeserializeOwned> Lever<Req> {
+/// `POST` on a lever.
+fn lever<Req, Out>(l: Lever<Req, Out>) -> MethodRouter<Arc<Dashboard>>
+where
+    Req: DeserializeOwned + Send + 'static,
+    Out: Serialize + Send + 'static,
+{
+    let l = Arc::new(l);
+    post(
+        move |State(d): D, h: HeaderMap, Path(id): Path<String>, body: Bytes| async move {
+            l.pull(&d, &h, &id, &body).await
+        },
+    )
+}
+
+impl<Req: DeserializeOwned, Out: Serialize> Lever<Req, Out> {
     /// The checks in order — session (401, not audited: nobody to name), Origin and CSRF
     /// token (403), the commander role (403), the incident id and the body (400) — each
     /// refusal audited; then `requested`, the backend's call, and its outcome.
-    async fn pull<Out: Serialize>(
-        &self,
-        d: &Dashboard,
-        h: &HeaderMap,
-        id: &str,
-        body: &Bytes,
-        call: impl FnOnce(&dyn DashboardBackend, &str, Req, &Actor) -> ActionFuture<Out>,
-    ) -> ApiResult {
+    async fn pull(&self, d: &Dashboard, h: &HeaderMap, id: &str, body: &Bytes) -> ApiResult {
         let (_, s) = session(d, h)?;
         let refuse = |target: &str, e: ApiError, outcome: String| {
             if let Err(w) = d
@@ -142,7 +141,7 @@ impl<Req: DeserializeOwned> Lever<Req> {
             user: s.user.clone(),
             role: s.role,
         };
-        let r = call(d.backend.as_ref(), id, req, &actor).await;
+        let r = (self.call)(d.backend.as_ref(), id, req, &actor).await;
         audit_outcome(d, &s, self.action, &target, &r);
         Ok(Json(r?).into_response())
     }

@@ -297,8 +297,7 @@ async fn harness_levers_at_phone_size() {
         "return document.querySelectorAll('#damage-chart line.mark.action').length === 1",
     )
     .await;
-    b.script("document.querySelector('#runs').scrollIntoView(); return true")
-        .await;
+    b.scroll_to("#runs", "start").await;
     b.screenshot(&shots, "02-run-acting").await;
     b.click(undo).await;
     b.wait_text("#undo-result", WAIT, |t| t == "undo 2.0: done")
@@ -329,8 +328,7 @@ async fn harness_levers_at_phone_size() {
         .await;
     assert_eq!(b.attr(failover, "disabled").await, true, "closed: Run");
     check_layout(&b, "/incidents/inc-1", 390, 844).await;
-    b.script("document.querySelector('#resolve').scrollIntoView(); return true")
-        .await;
+    b.scroll_to("#resolve", "start").await;
     b.screenshot(&shots, "03-resolved").await;
     b.quit().await;
     let audit = r.audit_text();

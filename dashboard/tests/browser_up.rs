@@ -18,16 +18,11 @@ mod common;
 
 use common::layout::{check_layout, wait_true, LAYOUT_PROBLEMS};
 use common::up::{
-    drill_on_a_calm_stack, log_in, log_out, open_incident_naming, prerequisites, start_up, WAIT,
+    drill_on_a_calm_stack, log_in, log_out, open_incident_naming, prerequisites, start_up,
+    wait_incident_closed, WAIT,
 };
 use common::webdriver::{artifacts, Browser};
 use std::time::Duration;
-
-/// Scrolls the incident room's plan (its status, Approve and Reject) into view.
-async fn show_plan(b: &Browser) {
-    b.script("document.querySelector('#approve').scrollIntoView({block: 'center'}); return true")
-        .await;
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn up_stack_drill_incident_approve_recover() {
@@ -96,7 +91,7 @@ async fn up_stack_drill_incident_approve_recover() {
     );
     assert_eq!(b.attr("#approve", "disabled").await, false);
     assert_eq!(b.attr("#reject", "disabled").await, false);
-    show_plan(&b).await;
+    b.scroll_to("#approve", "center").await;
     b.screenshot(&shots, "05-plan-waiting").await;
 
     // 6. A viewer sees Approve and Reject disabled, and the API refuses them (403);
@@ -128,7 +123,7 @@ async fn up_stack_drill_incident_approve_recover() {
         statuses,
         serde_json::json!(["viewer", 403, 403, "awaiting_approval"])
     );
-    show_plan(&b).await;
+    b.scroll_to("#approve", "center").await;
     b.screenshot(&shots, "06-viewer-cannot-approve").await;
 
     // 7. The commander clicks Approve; the plan and the timeline say who approved.
@@ -150,7 +145,7 @@ async fn up_stack_drill_incident_approve_recover() {
            .some(r => r.textContent.includes('approved by cole'))",
     )
     .await;
-    show_plan(&b).await;
+    b.scroll_to("#approve", "center").await;
     b.screenshot(&shots, "07-approved").await;
 
     // 8. It recovers, and the MTTR figure shows it.
@@ -164,20 +159,8 @@ async fn up_stack_drill_incident_approve_recover() {
         "Approve after the plan ran"
     );
     eprintln!("{}", b.text("#approve-note").await);
-    let (status, _) = b
-        .wait_text("#incident-status", Duration::from_secs(90), |t| {
-            // The analyzer closes an incident as recovered, or as superseded when a
-            // newer diagnosis took its place; the healer's plan status above is the
-            // recovery itself.
-            t == "recovered" || t == "superseded"
-        })
-        .await;
-    eprintln!("incident status on screen: {status}");
-    eprintln!(
-        "timeline on screen: {}",
-        b.text("#timeline").await.replace('\n', " | ")
-    );
-    show_plan(&b).await;
+    wait_incident_closed(&b).await;
+    b.scroll_to("#approve", "center").await;
     b.screenshot(&shots, "08-recovered").await;
     b.click("nav a[href=\"/\"]").await;
     let (mttr, _) = b

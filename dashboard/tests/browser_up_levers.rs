@@ -13,20 +13,13 @@ mod common;
 
 use common::layout::{check_layout, unreachable_buttons, wait_true};
 use common::up::{
-    drill_on_a_calm_stack, log_in, log_out, open_incident_naming, prerequisites, start_up, WAIT,
+    drill_on_a_calm_stack, log_in, log_out, open_incident_naming, prerequisites, start_up,
+    wait_incident_closed, WAIT,
 };
 use common::webdriver::{artifacts, Browser};
 use std::time::Duration;
 
 const FAILOVER: &str = "#plans [data-plan=\"bank-failover\"] button.run";
-
-/// Scrolls `css` to the top of the window (for a screenshot of it).
-async fn show(b: &Browser, css: &str) {
-    b.script(&format!(
-        "document.querySelector({css:?}).scrollIntoView({{block: 'start'}}); return true"
-    ))
-    .await;
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn up_levers_reject_run_recover_at_phone_size() {
@@ -94,7 +87,7 @@ async fn up_levers_reject_run_recover_at_phone_size() {
     check_layout(&b, &room, 390, 844).await;
     let problems = b.script(&unreachable_buttons("#incident-room")).await;
     assert_eq!(problems, serde_json::json!([]), "buttons out of reach");
-    show(&b, "#plans").await;
+    b.scroll_to("#plans", "start").await;
     b.screenshot(&shots, "03-rejected-plans").await;
 
     // 4. Run bank-failover from the Plans panel: it acts, its action listed with Undo.
@@ -117,7 +110,7 @@ async fn up_levers_reject_run_recover_at_phone_size() {
     );
     b.wait_text("#plan-approval", WAIT, |t| t == "approved by cole")
         .await;
-    show(&b, "#runs").await;
+    b.scroll_to("#runs", "start").await;
     b.screenshot(&shots, "04-run-acting").await;
 
     // 5. The incident recovers; the chart marks the action.
@@ -126,16 +119,7 @@ async fn up_levers_reject_run_recover_at_phone_size() {
         t.contains("recovered")
     })
     .await;
-    let (status, _) = b
-        .wait_text("#incident-status", Duration::from_secs(90), |t| {
-            t == "recovered" || t == "superseded"
-        })
-        .await;
-    eprintln!("incident status on screen: {status}");
-    eprintln!(
-        "timeline on screen: {}",
-        b.text("#timeline").await.replace('\n', " | ")
-    );
+    wait_incident_closed(&b).await;
     wait_true(
         &b,
         "a mark on the damage chart at the action",
@@ -143,10 +127,10 @@ async fn up_levers_reject_run_recover_at_phone_size() {
         "return document.querySelectorAll('#damage-chart line.mark.action').length >= 1",
     )
     .await;
-    show(&b, "#damage").await;
+    b.scroll_to("#damage", "start").await;
     b.screenshot(&shots, "05-recovered-chart").await;
     check_layout(&b, &room, 390, 844).await;
-    show(&b, "#runs").await;
+    b.scroll_to("#runs", "start").await;
     b.screenshot(&shots, "06-recovered-runs").await;
     b.quit().await;
 

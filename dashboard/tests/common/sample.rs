@@ -238,32 +238,15 @@ pub fn full(t0_us: u64) -> Answers {
             detail: vec!["order o-1 has no ledger entry".into()],
         }),
     }];
-    a.plans = vec![
-        PlanChoice {
-            name: "bank-failover".into(),
-            description: "route payments away from a failing bank".into(),
-            automatic: true,
-            answers_kind: true,
-            changes: vec!["channel bank_icbc weight 0".into()],
-            approval: PlanApproval::Commander,
-        },
-        PlanChoice {
-            name: "bank-limit".into(),
-            description: "hold a bank's calls to a rate it can carry".into(),
-            automatic: false,
-            answers_kind: false,
-            changes: Vec::new(),
-            approval: PlanApproval::Auto,
-        },
-        PlanChoice {
-            name: "degrade".into(),
-            description: "switch a feature off".into(),
-            automatic: false,
-            answers_kind: false,
-            changes: vec!["switch marketing off".into()],
-            approval: PlanApproval::CommanderOnCore,
-        },
-    ];
+    a.plans = super::scripted::plan_choices();
+    a.plans.push(PlanChoice {
+        name: "degrade".into(),
+        description: "switch a feature off".into(),
+        automatic: false,
+        answers_kind: false,
+        changes: Vec::new(),
+        approval: PlanApproval::Auto,
+    });
     a.alerts = vec![Alert {
         fingerprint: "a39ebd467d3930e2".into(),
         labels: map(&[

@@ -260,3 +260,20 @@ pub async fn open_incident_naming(b: &Browser, word: &str) -> String {
     let room = b.script("return location.pathname").await;
     room.as_str().unwrap().to_string()
 }
+
+/// Waits until the open incident room reads `recovered` (or `superseded`, when a newer
+/// diagnosis took its place; the plan's own status is the recovery itself), and prints
+/// what the room shows.
+pub async fn wait_incident_closed(b: &Browser) -> String {
+    let (status, _) = b
+        .wait_text("#incident-status", Duration::from_secs(90), |t| {
+            t == "recovered" || t == "superseded"
+        })
+        .await;
+    eprintln!("incident status on screen: {status}");
+    eprintln!(
+        "timeline on screen: {}",
+        b.text("#timeline").await.replace('\n', " | ")
+    );
+    status
+}
