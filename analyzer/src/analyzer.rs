@@ -215,6 +215,12 @@ impl Analyzer {
         self.failures.since(from_us, self.watermark_s())
     }
 
+    /// Failed real payments taken so far, a counter that only grows (the command loop's
+    /// no-harm check reads rates off its differences at 100 ms resolution).
+    pub fn failed_payments_total(&self) -> u64 {
+        self.failures.total()
+    }
+
     /// Newest second with data (never ahead of the clock).
     pub fn watermark_s(&self) -> u64 {
         let now_s = self.now_s();

@@ -4,7 +4,7 @@
 //! cause while the diagnosis is young, or the cause a symptom's incident moved to), keeps
 //! its damage current, and closes it — `recovered` once its cause is gone and everything is
 //! healthy for a while, `superseded` when the diagnosis moved elsewhere, `resolved` when a
-//! commander says so. A cause that returns soon after its incident closed reopens that
+//! commander says so. The same cause returning soon after its incident closed reopens that
 //! incident (a flapping fault is one incident). It also tracks the episode (when anything
 //! was first flagged, the first bad request near it), which gives a new incident its start
 //! and detection times.
@@ -210,9 +210,11 @@ impl IncidentBook {
             return;
         }
         let reopen_us = self.cfg.reopen_s * 1_000_000;
+        // The same cause (kind and component) back soon after closing: a flapping fault.
+        let identity = top.root_cause.identity();
         if let Some(p) = self.closed.iter().rposition(|i| {
             i.status != IncidentStatus::Resolved
-                && target_of(&i.root_cause) == key
+                && i.root_cause.identity() == identity
                 && i.closed_us
                     .is_some_and(|c| now_us.saturating_sub(c) <= reopen_us)
         }) {
@@ -221,6 +223,8 @@ impl IncidentBook {
             inc.closed_us = None;
             inc.recovered_us = None;
             inc.absent_since_us = None;
+            // Open again: the healer takes it up again (its last fix did not hold).
+            inc.acted_on = None;
             inc.last_seen_us = now_us;
             inc.root_cause = top.root_cause.clone();
             inc.confidence = top.confidence;

@@ -13,6 +13,7 @@ use crate::book::{BookConfig, IncidentBook, Observation};
 use crate::books::{Books, Reconciler};
 use crate::error::CommandError;
 use crate::incident::{EntryKind, Incident, RunRecord};
+use crate::meter::FailureMeter;
 use crate::notice::Notice;
 use crate::rules::{target_of, trigger_of, Readings, RulesConfig};
 use analyzer::{Analyzer, Candidate, Impact, RootCause};
@@ -41,13 +42,8 @@ pub trait DiagnosisSource {
     fn any_unhealthy(&self) -> bool;
     /// The damage from `from_us` to the newest data.
     fn impact_since(&self, from_us: Micros) -> Impact;
-    /// Failed payments per second over the last two whole seconds and the current part
-    /// of one (the no-harm check's reading).
-    fn failures_per_s(&self, now_us: Micros) -> f64 {
-        let from = (now_us / 1_000_000).saturating_sub(2) * 1_000_000;
-        let span = 2.0 + (now_us % 1_000_000) as f64 / 1e6;
-        self.impact_since(from).failed_payments as f64 / span
-    }
+    /// Failed real payments taken so far (a counter that only grows).
+    fn failed_payments_total(&self) -> u64;
 }
 
 impl DiagnosisSource for Analyzer {
@@ -59,6 +55,9 @@ impl DiagnosisSource for Analyzer {
     }
     fn impact_since(&self, from_us: Micros) -> Impact {
         Analyzer::impact_since(self, from_us)
+    }
+    fn failed_payments_total(&self) -> u64 {
+        Analyzer::failed_payments_total(self)
     }
 }
 
@@ -85,6 +84,8 @@ pub struct CommandLoop {
     healer: tokio::sync::Mutex<Healer>,
     /// Per incident, how much of its timeline was already turned into notices.
     noticed: Mutex<BTreeMap<u64, usize>>,
+    /// Failed payments sampled at every step (the no-harm check's readings).
+    meter: Mutex<FailureMeter>,
 }
 
 /// A plan run to start: for which incident, on what.
@@ -107,6 +108,7 @@ impl CommandLoop {
             heal,
             clock,
             noticed: Mutex::new(BTreeMap::new()),
+            meter: Mutex::new(FailureMeter::default()),
         }
     }
 
@@ -137,9 +139,11 @@ impl CommandLoop {
                     cause: i.root_cause.clone(),
                 })
                 .collect();
+            let mut meter = self.meter.lock();
+            meter.sample(now, a.failed_payments_total());
             let readings = Readings {
                 named: self.rules.still_named(a.candidates(), s.drained_zones),
-                failures_per_s: a.failures_per_s(now),
+                failures: meter.clone(),
             };
             (starts, readings)
         };

@@ -21,6 +21,7 @@ mod command_loop;
 mod error;
 pub mod figures;
 mod incident;
+mod meter;
 mod notice;
 mod rules;
 
@@ -33,5 +34,6 @@ pub use incident::{
     DamagePoint, Entry, EntryKind, Incident, IncidentStatus, Reconciliation, RunRecord,
     DAMAGE_POINTS,
 };
+pub use meter::FailureMeter;
 pub use notice::{send_email, Notice, NOTIFIED};
 pub use rules::{drained_zone, target_of, trigger_of, Readings, RulesConfig, Targets};

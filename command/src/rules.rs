@@ -4,6 +4,7 @@
 //! which candidates do not count against a plan (its own load shedding, a zone it drained).
 
 use crate::incident::Incident;
+use crate::meter::FailureMeter;
 use analyzer::{Candidate, CauseKind, RootCause};
 use digest::Micros;
 use healer::Trigger;
@@ -98,20 +99,20 @@ pub fn drained_zone(c: &Candidate, drained: &HashSet<String>) -> bool {
 pub struct Targets(pub HashSet<String>);
 
 /// What the healer's [`healer::Probe`] reads at one step: the targets still named (a run
-/// has cleared when its target is not among them) and the failed payments per second
-/// (the no-harm check).
+/// has cleared when its target is not among them) and the failure meter (the no-harm
+/// check's failed payments per second).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Readings {
     pub named: Targets,
-    pub failures_per_s: f64,
+    pub failures: FailureMeter,
 }
 
 impl healer::Probe for Readings {
     fn cleared(&self, t: &Trigger) -> bool {
         !self.named.0.contains(&t.target)
     }
-    fn failures_per_s(&self) -> Option<f64> {
-        Some(self.failures_per_s)
+    fn failure_rate(&self, from_us: Micros, to_us: Micros) -> Option<f64> {
+        self.failures.rate(from_us, to_us)
     }
 }
 
@@ -206,7 +207,7 @@ mod tests {
         let t = Trigger::diagnosis("zone", "zone:zone-b", 0);
         let r = |named| Readings {
             named,
-            failures_per_s: 0.0,
+            failures: FailureMeter::default(),
         };
         assert!(!healer::Probe::cleared(&r(named), &t));
         assert!(healer::Probe::cleared(&r(Targets::default()), &t));

@@ -26,8 +26,12 @@ struct Fixed {
     candidates: Vec<Candidate>,
     unhealthy: bool,
     first_failure_us: u64,
-    /// Failed payments in any window asked for (a steady rate of `failed / 2.x` per s).
+    /// Failed payments in any window asked for.
     failed: u64,
+    /// Failed payments so far (the test moves it along to set a rate).
+    failed_total: u64,
+    /// Failed payments added per 100 ms step.
+    failed_per_step: u64,
 }
 
 impl DiagnosisSource for Fixed {
@@ -36,6 +40,9 @@ impl DiagnosisSource for Fixed {
     }
     fn any_unhealthy(&self) -> bool {
         self.unhealthy
+    }
+    fn failed_payments_total(&self) -> u64 {
+        self.failed_total
     }
     fn impact_since(&self, _from_us: u64) -> Impact {
         Impact {
@@ -153,6 +160,10 @@ impl World {
     async fn run(&self, ms: u64) {
         for _ in 0..ms / 100 {
             self.clock.advance_us(STEP);
+            {
+                let mut d = self.diagnosis.lock();
+                d.failed_total += d.failed_per_step;
+            }
             let s = Situation {
                 drained_zones: &self.drained,
                 books: Some(&self.books),
@@ -511,12 +522,14 @@ fn smtp() -> Option<(String, std::path::PathBuf)> {
 #[tokio::test]
 async fn a_plan_under_which_failures_rise_is_undone_at_once() {
     let w = world(None, 0, true);
-    w.diagnosis.lock().failed = 2;
+    // 1 failed payment a step (10/s) for a second before the fault is named.
+    w.diagnosis.lock().failed_per_step = 1;
+    w.run(1_000).await;
     w.diagnose(vec![cand(RootCause::bank("bank-b"))]);
     w.run(100).await;
     assert_eq!(w.only().last_run().unwrap().state, RunState::Verifying);
-    // Failed payments climb from ~1/s to ~40/s under the failover.
-    w.diagnosis.lock().failed = 90;
+    // Failed payments climb from 10/s to 40/s under the failover.
+    w.diagnosis.lock().failed_per_step = 4;
     w.run(400).await;
     assert_eq!(
         w.only().last_run().unwrap().state,
@@ -546,10 +559,11 @@ async fn a_plan_under_which_failures_rise_is_undone_at_once() {
     );
     // A plan under which failures fall is left alone.
     let w = world(None, 0, true);
-    w.diagnosis.lock().failed = 90;
+    w.diagnosis.lock().failed_per_step = 9;
+    w.run(1_000).await;
     w.diagnose(vec![cand(RootCause::bank("bank-b"))]);
     w.run(100).await;
-    w.diagnosis.lock().failed = 4;
+    w.diagnosis.lock().failed_per_step = 1;
     w.run(2_000).await;
     let run = w.only().last_run().unwrap().clone();
     assert_eq!((run.state, run.harm_aborted), (RunState::Verifying, false));
@@ -643,4 +657,22 @@ async fn a_commander_sees_the_plans_runs_one_undoes_an_action_and_resolves() {
     w.run(100).await;
     let n = w.command.book(|b| b.open().len());
     assert_eq!(n, 1, "cleared, then back: a new incident");
+}
+
+#[tokio::test]
+async fn a_fault_still_ramping_up_at_the_action_is_not_blamed_on_it() {
+    // An unrelated decline 2 s before the fault dates its first bad request; the fault
+    // fails 8 payments a step from 300 ms before it is named (flagged unhealthy from its
+    // start); the failover is applied at once and changes nothing.
+    let w = world(None, 0, true);
+    w.run(2_000).await;
+    w.diagnosis.lock().first_failure_us = w.clock.now_us() - 2_000_000;
+    w.diagnosis.lock().unhealthy = true;
+    w.diagnosis.lock().failed_per_step = 8;
+    w.run(300).await;
+    w.diagnose(vec![cand(RootCause::bank("bank-b"))]);
+    w.run(2_000).await;
+    let run = w.only().last_run().unwrap().clone();
+    assert!(!run.harm_aborted, "{:#?}", w.only().timeline);
+    assert_eq!(run.harm_failed_payments, 0.0);
 }

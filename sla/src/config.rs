@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 /// The objectives file as written.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ObjectivesFile {
+pub(crate) struct ObjectivesFile {
     /// Error-budget period (default `30d`).
     #[serde(default)]
     pub budget_period: Option<String>,
@@ -36,7 +36,7 @@ pub struct ObjectivesFile {
 /// `[[burn]]`: alert when the burn rate is at least `factor` over both windows.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct BurnPolicyFile {
+pub(crate) struct BurnPolicyFile {
     pub name: String,
     pub factor: f64,
     pub long: String,
@@ -52,7 +52,7 @@ fn default_severity() -> String {
 /// `[[service]]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ServiceFile {
+pub(crate) struct ServiceFile {
     pub name: String,
     /// Only this operation (default: all of the service's server calls).
     #[serde(default)]
@@ -70,7 +70,7 @@ pub struct ServiceFile {
 /// `[[scene]]`: measured on the scene's server calls at its entry service.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SceneFile {
+pub(crate) struct SceneFile {
     pub name: String,
     /// The service that takes the scene's payments in (default `cashier`).
     #[serde(default)]
@@ -85,7 +85,7 @@ pub struct SceneFile {
 /// `[[bank]]`: an external dependency, judged layer by layer.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct BankFile {
+pub(crate) struct BankFile {
     pub name: String,
     /// Only calls from this service (default: any caller).
     #[serde(default)]
@@ -176,7 +176,7 @@ pub struct Objectives {
 }
 
 /// The default objectives for payments-sim (shipped in the crate).
-pub const DEFAULT_OBJECTIVES: &str = include_str!("../objectives.toml");
+pub(crate) const DEFAULT_OBJECTIVES: &str = include_str!("../objectives.toml");
 
 fn codes(v: Option<Vec<String>>, default: &[&str]) -> BTreeSet<String> {
     v.unwrap_or_else(|| default.iter().map(|s| s.to_string()).collect())
@@ -217,7 +217,7 @@ impl Objectives {
         Self::from_toml(DEFAULT_OBJECTIVES).expect("shipped objectives are valid")
     }
 
-    pub fn check(f: ObjectivesFile) -> Result<Self, SlaError> {
+    pub(crate) fn check(f: ObjectivesFile) -> Result<Self, SlaError> {
         let budget_period_s =
             parse_secs(f.budget_period.as_deref().unwrap_or("30d"), "budget_period")?;
         let layer_window_s = parse_secs(f.layer_window.as_deref().unwrap_or("5m"), "layer_window")?;
@@ -396,7 +396,7 @@ impl Objectives {
     }
 
     /// The longest span any evaluation needs, in seconds.
-    pub fn longest_s(&self) -> u64 {
+    pub(crate) fn longest_s(&self) -> u64 {
         self.burn
             .iter()
             .map(|p| p.long_s)

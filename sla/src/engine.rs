@@ -178,10 +178,6 @@ impl Sla {
         }
     }
 
-    pub fn objectives(&self) -> &Objectives {
-        &self.objectives
-    }
-
     /// Counts one rollup (a collector's partial or a whole second).
     pub fn ingest_rollup(&mut self, r: &SecondRollup) {
         let now_s = self.clock.now_us() / 1_000_000;

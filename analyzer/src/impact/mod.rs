@@ -41,6 +41,8 @@ struct Sec {
 #[derive(Debug)]
 pub struct FailureLog {
     secs: Vec<Sec>,
+    /// Every failed real payment (root record) ever taken, in arrival order.
+    total: u64,
 }
 
 impl FailureLog {
@@ -56,6 +58,7 @@ impl FailureLog {
         };
         Self {
             secs: vec![s; len.max(2)],
+            total: 0,
         }
     }
 
@@ -85,12 +88,18 @@ impl FailureLog {
         }
         s.traces.add_bytes(&r.trace_id.0.to_le_bytes());
         if root {
+            self.total += 1;
             s.root_failures += 1;
             s.money = s.money.saturating_add(r.amount_cents.unwrap_or(0));
         }
         if !r.scene.is_empty() && !s.scenes.contains(&r.scene) {
             s.scenes.insert(r.scene.clone());
         }
+    }
+
+    /// Failed real payments taken so far (a counter: rates come from its differences).
+    pub fn total(&self) -> u64 {
+        self.total
     }
 
     /// The damage from `from_us` to now (whole seconds).

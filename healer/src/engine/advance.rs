@@ -22,9 +22,12 @@ impl Engine {
             if self.harmed(id, probe) {
                 let why = {
                     let e = &self.execs[&id];
+                    let now = self.clock.now_us();
+                    let from = e.first_action_us.unwrap_or(now);
+                    let from = from.max(now.saturating_sub(self.cfg.harm.window_us));
                     format!(
                         "failed payments rose to {:.1}/s from {:.1}/s before the first action",
-                        probe.failures_per_s().unwrap_or(0.0),
+                        probe.failure_rate(from, now).unwrap_or(0.0),
                         e.before_failures.unwrap_or(0.0)
                     )
                 };
@@ -49,9 +52,10 @@ impl Engine {
         let Some(e) = self.execs.get_mut(&id) else {
             return false;
         };
-        let (Some(before), Some(first), Some(rate)) =
-            (e.before_failures, e.first_action_us, probe.failures_per_s())
-        else {
+        let (Some(before), Some(first)) = (e.before_failures, e.first_action_us) else {
+            return false;
+        };
+        let Some(rate) = probe.failure_rate(first.max(now.saturating_sub(g.window_us)), now) else {
             return false;
         };
         let dt = now.saturating_sub(e.checked_us.max(first));
@@ -142,7 +146,15 @@ impl Engine {
                     run.next_stage = 0;
                 }
                 if run.first_action_us.is_none() {
-                    run.before_failures = probe.failures_per_s();
+                    // The rate before: since the fault was detected (at least the last
+                    // 200 ms, at most the last 10 s), so a fault still ramping up in a
+                    // longer window is measured at its own pace. (Not since the first
+                    // bad request: that is dated by the first failure up to 3 s before
+                    // detection, which may be an unrelated decline.)
+                    let seen = self.runs[&id].trigger.detected_us;
+                    let from =
+                        seen.clamp(now.saturating_sub(10_000_000), now.saturating_sub(200_000));
+                    run.before_failures = probe.failure_rate(from, now);
                     run.first_action_us = Some(now);
                 }
                 if let Err(e) = self.apply(id, step, kind, action).await {

@@ -28,20 +28,25 @@ pub trait Probe: Send + Sync {
     fn stage_ok(&self, _trigger: &Trigger, _stage: &Action) -> bool {
         true
     }
-    /// Failed payments per second now (over a short recent window), for the no-harm
-    /// check; `None` when not known (the check is then skipped).
-    fn failures_per_s(&self) -> Option<f64> {
+    /// Failed payments per second between `from_us` and `to_us`, for the no-harm check;
+    /// `None` when not known (the check is then skipped).
+    fn failure_rate(&self, _from_us: Micros, _to_us: Micros) -> Option<f64> {
         None
     }
 }
 
-/// The no-harm check: after a run's first action, failed payments per second are compared
-/// with the rate just before it; a run under which they rise is undone at once.
+/// The no-harm check: after a run's first action, failed payments per second since it are
+/// compared with the rate before it — measured since the fault was detected, so a fault
+/// still ramping up at the action is not blamed on it; a run under which failures rise
+/// above the bar is undone at once.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct HarmGuard {
-    /// Time after the first action before the check judges (the rate window must see the
-    /// action's effect).
+    /// Time after the first action before the check judges (the action must have had time
+    /// to act, and the rate after it must span enough calls).
     pub settle_us: u64,
+    /// The rate now is read over at most this much time before now (never before the
+    /// first action).
+    pub window_us: u64,
     /// How long the rate must stay above the bar before the run is undone.
     pub confirm_us: u64,
     /// The bar: the rate before × (1 + `margin`) + `floor_per_s`.
@@ -53,6 +58,7 @@ impl Default for HarmGuard {
     fn default() -> Self {
         Self {
             settle_us: 500_000,
+            window_us: 1_000_000,
             confirm_us: 300_000,
             margin: 0.25,
             floor_per_s: 2.0,

@@ -166,11 +166,16 @@ impl Driver {
         self.quiet().await;
     }
 
-    /// Incidents diagnosed at or after `from_us`, as they are now.
+    /// Incidents diagnosed (or reopened) at or after `from_us`, as they are now.
     fn incidents_since(&self, from_us: u64) -> Vec<Incident> {
         self.stack.command.book(|b| {
             b.all()
-                .filter(|x| x.diagnosed_us >= from_us)
+                .filter(|x| {
+                    x.diagnosed_us >= from_us
+                        || x.timeline
+                            .iter()
+                            .any(|e| e.at_us >= from_us && e.kind == command::EntryKind::Reopened)
+                })
                 .cloned()
                 .collect()
         })
