@@ -23,15 +23,19 @@ use screen::{
     SceneStatus, ServiceRow, Silence, SilenceRequest, SloBoard, Topology, TraceSpan, UndoRequest,
     Undone,
 };
-use stack::{faults, Stack};
+use stack::{faults, ControlClient, Room};
 use std::future::Future;
 use std::sync::Arc;
 
 /// Change events the changes screen lists.
 const CHANGES_SHOWN: usize = 500;
 
+/// The dashboard's backend over a running room (`warroom serve`), with payments-sim's
+/// control API for the drills screen when there is a simulator to inject into (`up`).
 pub struct StackBackend {
-    pub stack: Arc<Stack>,
+    pub room: Arc<Room>,
+    /// `None`: nothing to inject into; the drills screen is hidden.
+    pub drills: Option<ControlClient>,
 }
 
 fn incident_id(id: &str) -> BackendResult<u64> {
@@ -67,15 +71,15 @@ impl StackBackend {
         Fut: Future<Output = BackendResult<T>> + Send + 'static,
     {
         let id = incident_id(id);
-        let (command, user) = (self.stack.command.clone(), by.user.clone());
+        let (command, user) = (self.room.command.clone(), by.user.clone());
         Box::pin(async move { act(command, id?, user).await })
     }
 }
 
 impl DashboardBackend for StackBackend {
     fn overview(&self) -> Overview {
-        let entry = analyzer::api::entry(&self.stack.analyzer.lock());
-        let (mttr_last_s, mttr_avg_s, open_incidents) = self.stack.command.book(|b| {
+        let entry = analyzer::api::entry(&self.room.analyzer.lock());
+        let (mttr_last_s, mttr_avg_s, open_incidents) = self.room.command.book(|b| {
             let (last, avg) = figures::healed_mttr(b);
             (last, avg, b.open().len() as u32)
         });
@@ -86,18 +90,18 @@ impl DashboardBackend for StackBackend {
             mttr_last_s,
             mttr_avg_s,
             open_incidents,
-            error_budget_left: figures::error_budget_left(&self.stack.sla.lock().status()),
+            error_budget_left: figures::error_budget_left(&self.room.sla.lock().status()),
         }
     }
 
     fn scenes(&self) -> Vec<SceneStatus> {
-        let entry = analyzer::api::entry(&self.stack.analyzer.lock());
+        let entry = analyzer::api::entry(&self.room.analyzer.lock());
         entry.scenes.iter().map(views::scene).collect()
     }
 
     fn topology(&self) -> Topology {
-        let snap = analyzer::api::topology(&self.stack.analyzer.lock());
-        let causes: Vec<String> = self.stack.command.book(|b| {
+        let snap = analyzer::api::topology(&self.room.analyzer.lock());
+        let causes: Vec<String> = self.room.command.book(|b| {
             b.open()
                 .iter()
                 .map(|i| i.root_cause.target().to_string())
@@ -107,13 +111,13 @@ impl DashboardBackend for StackBackend {
     }
 
     fn services(&self) -> Vec<ServiceRow> {
-        let a = self.stack.analyzer.lock();
+        let a = self.room.analyzer.lock();
         let snap = analyzer::api::services(&a);
         snap.services.iter().filter_map(views::service).collect()
     }
 
     fn hotspots(&self) -> Vec<HotSpot> {
-        let a = self.stack.analyzer.lock();
+        let a = self.room.analyzer.lock();
         analyzer::api::hotspots(&a)
             .hot
             .iter()
@@ -122,12 +126,12 @@ impl DashboardBackend for StackBackend {
     }
 
     fn incidents(&self) -> Vec<IncidentRow> {
-        incidents::rows(self.stack.command.book(|b| b.all().cloned().collect()))
+        incidents::rows(self.room.command.book(|b| b.all().cloned().collect()))
     }
 
     fn incident(&self, id: &str) -> BackendResult<IncidentDetail> {
         let i = self
-            .stack
+            .room
             .command
             .incident(incident_id(id)?)
             .ok_or_else(|| BackendError::NotFound(format!("incident {id}")))?;
@@ -135,21 +139,21 @@ impl DashboardBackend for StackBackend {
     }
 
     fn alerts(&self) -> Vec<Alert> {
-        let m = self.stack.alerting.manager.lock();
+        let m = self.room.alerting.manager.lock();
         m.alerts().iter().map(views::alert).collect()
     }
 
     fn silences(&self) -> Vec<Silence> {
-        let m = self.stack.alerting.manager.lock();
+        let m = self.room.alerting.manager.lock();
         m.silences().iter().map(views::silence).collect()
     }
 
     fn slo(&self) -> SloBoard {
-        views::slo(&sla::slo(&self.stack.sla.lock()))
+        views::slo(&sla::slo(&self.room.sla.lock()))
     }
 
     fn changes(&self) -> Vec<ChangeEvent> {
-        let a = self.stack.analyzer.lock();
+        let a = self.room.analyzer.lock();
         analyzer::api::changes(&a, CHANGES_SHOWN)
             .iter()
             .map(views::change)
@@ -157,7 +161,7 @@ impl DashboardBackend for StackBackend {
     }
 
     fn trace(&self, id: TraceId) -> BackendFuture<Vec<TraceSpan>> {
-        let store = self.stack.pipeline.store().clone();
+        let store = self.room.pipeline.store().clone();
         Box::pin(async move {
             let mut records = store
                 .trace(id)
@@ -172,6 +176,9 @@ impl DashboardBackend for StackBackend {
     }
 
     fn drill_kinds(&self) -> Vec<DrillKind> {
+        if self.drills.is_none() {
+            return Vec::new();
+        }
         // faults.rs lists them as JSON; its rows are `screen::DrillKind`'s shape.
         serde_json::from_value(faults::kinds_json()).unwrap_or_default()
     }
@@ -203,7 +210,7 @@ impl DashboardBackend for StackBackend {
 
     fn plans(&self, id: &str) -> BackendFuture<Vec<PlanChoice>> {
         let id = incident_id(id);
-        let command = self.stack.command.clone();
+        let command = self.room.command.clone();
         Box::pin(async move {
             let options = command.plans_for(id?).await.map_err(command_err)?;
             Ok(options.into_iter().map(incidents::plan_choice).collect())
@@ -255,11 +262,11 @@ impl DashboardBackend for StackBackend {
     }
 
     fn create_silence(&self, req: SilenceRequest, by: &Actor) -> ActionFuture<Silence> {
-        let stack = self.stack.clone();
+        let room = self.room.clone();
         let user = by.user.clone();
         Box::pin(async move {
             req.validate()?;
-            let end = stack.clock.now_us() + req.duration_s * 1_000_000;
+            let end = room.clock.now_us() + req.duration_s * 1_000_000;
             let r = alerts::SilenceRequest {
                 matchers: req
                     .matchers
@@ -271,7 +278,7 @@ impl DashboardBackend for StackBackend {
                 created_by: user,
                 comment: req.comment,
             };
-            let s = stack
+            let s = room
                 .alerting
                 .manager
                 .lock()
@@ -282,14 +289,16 @@ impl DashboardBackend for StackBackend {
     }
 
     fn inject_drill(&self, req: DrillRequest, _by: &Actor) -> ActionFuture<DrillInjected> {
-        let stack = self.stack.clone();
+        let control = self.drills.clone();
         Box::pin(async move {
+            let control = control.ok_or_else(|| {
+                BackendError::Unavailable("nothing to inject into: no simulator runs here".into())
+            })?;
             req.validate()?;
             let pick = faults::FaultPick::new(&req.fault, req.target.as_deref().unwrap_or(""));
             payments_sim::faults::parse_fault(&pick.spec())
                 .map_err(|e| BackendError::Invalid(format!("fault: {e}")))?;
-            stack
-                .control
+            control
                 .put_faults(&[pick.spec()])
                 .await
                 .map_err(|e| BackendError::Unavailable(e.to_string()))?;

@@ -49,7 +49,8 @@ fn default_severity() -> String {
     "page".into()
 }
 
-/// `[[service]]`.
+/// `[[service]]`; `name = "*"` is the objective every service that shows up gets unless it
+/// has its own (`warroom serve`'s default: a platform's services are not known in advance).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ServiceFile {
@@ -173,7 +174,17 @@ pub struct Objectives {
     pub business_codes: BTreeSet<String>,
     pub burn: Vec<BurnPolicy>,
     pub objectives: Vec<Objective>,
+    /// The `[[service]] name = "*"` objective, given to every service that shows up without
+    /// one of its own (its `name` and `service` are `*` until then).
+    pub every_service: Option<Objective>,
 }
+
+/// Most services the `*` objective is given to (a bound on memory; later ones are counted).
+pub const MAX_DISCOVERED: usize = 512;
+
+/// The objectives `warroom serve` starts with: 99.9 % availability for every service that
+/// shows up.
+const DISCOVERING: &str = "[[service]]\nname = \"*\"\navailability = 0.999\n";
 
 /// The default objectives for payments-sim (shipped in the crate).
 pub(crate) const DEFAULT_OBJECTIVES: &str = include_str!("../objectives.toml");
@@ -210,6 +221,23 @@ impl Objectives {
         let f: ObjectivesFile = toml::from_str(text)
             .map_err(|e| SlaError::Config(e.to_string().lines().collect::<Vec<_>>().join(" ")))?;
         Self::check(f)
+    }
+
+    /// 99.9 % availability for every service that shows up (a platform's services are
+    /// discovered from what arrives).
+    pub fn discovering() -> Self {
+        Self::from_toml(DISCOVERING).expect("the discovering objectives are valid")
+    }
+
+    /// The `*` objective made for `service`.
+    pub fn for_service(&self, service: &str) -> Option<Objective> {
+        let t = self.every_service.as_ref()?;
+        Some(Objective {
+            id: format!("service:{service}"),
+            name: service.to_string(),
+            service: service.to_string(),
+            ..t.clone()
+        })
     }
 
     /// The shipped defaults for payments-sim.
@@ -277,6 +305,7 @@ impl Objectives {
             });
         }
         let mut objectives = Vec::new();
+        let mut every_service = None;
         let mut ids = BTreeSet::new();
         let mut push = |o: Objective, at: &str| -> Result<(), SlaError> {
             if o.name.trim().is_empty() {
@@ -314,6 +343,17 @@ impl Objectives {
                 bank: None,
                 name: s.name,
             };
+            if o.name == "*" {
+                if o.operation.is_some() {
+                    return Err(SlaError::Config(format!(
+                        "{at}.operation: the `*` objective covers whole services"
+                    )));
+                }
+                if every_service.replace(o).is_some() {
+                    return Err(SlaError::Config(format!("{at}.name: `*` is defined twice")));
+                }
+                continue;
+            }
             push(o, &at)?;
         }
         for (i, s) in f.scene.into_iter().enumerate() {
@@ -392,6 +432,7 @@ impl Objectives {
             business_codes,
             burn,
             objectives,
+            every_service,
         })
     }
 

@@ -19,7 +19,7 @@ mod duration;
 mod engine;
 mod error;
 
-pub use config::{BankSpec, BurnPolicy, Objective, ObjectiveKind, Objectives};
+pub use config::{BankSpec, BurnPolicy, Objective, ObjectiveKind, Objectives, MAX_DISCOVERED};
 pub use engine::{
     slo, BurnAlert, BurnStatus, Layer, LayerFigure, LayerReport, ObjectiveStatus, ReportRow, Sla,
     SlaReport, Sli, SliFigures, SliStatus, SloSnapshot,

@@ -40,6 +40,7 @@ impl Driver {
         let inject_us = self.clock.now_us();
         let before: u64 = self
             .stack
+            .room
             .command
             .book(|b| b.all().map(|i| i.id).max().unwrap_or(0));
         self.stack.control.put_fault_specs(&s.faults).await?;
@@ -50,7 +51,7 @@ impl Driver {
             self.step().await;
             steps += 1;
             let now = self.clock.now_us();
-            if detected_us.is_none() && !self.stack.analyzer.lock().candidates().is_empty() {
+            if detected_us.is_none() && !self.stack.room.analyzer.lock().candidates().is_empty() {
                 detected_us = Some(now);
             }
             let incidents = self.scenario_incidents(inject_us, before);
@@ -87,7 +88,7 @@ impl Driver {
     /// The incidents a scenario touched: opened after `before`, or diagnosed (or reopened)
     /// since it was injected.
     fn scenario_incidents(&self, inject_us: u64, before: u64) -> Vec<Incident> {
-        self.stack.command.book(|b| {
+        self.stack.room.command.book(|b| {
             b.all()
                 .filter(|i| {
                     i.id > before
