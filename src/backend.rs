@@ -2,7 +2,8 @@
 //! and maps its answer onto the `screen` crate's types): payments/s, success and
 //! scenes from the analyzer's entry view, topology, services and hot spots from its
 //! windows, change events from its change log, incidents and their plan runs from the
-//! command loop (`backend/incidents.rs`), alerts and silences from the alerts manager,
+//! command loop (`backend/incidents.rs`) — the commander's levers (plans, run, undo,
+//! resolve) act through it too — alerts and silences from the alerts manager,
 //! `/api/slo` from the SLA engine, traces from the collector's store, drills through
 //! payments-sim's control API. The other field-by-field mappings are in
 //! `backend/views.rs`.
@@ -10,17 +11,20 @@
 mod incidents;
 mod views;
 
-use command::{figures, CommandError};
+use command::{figures, CommandError, CommandLoop};
 use dashboard::{
     ActionFuture, Actor, BackendError, BackendFuture, BackendResult, DashboardBackend,
 };
 use digest::TraceId;
+use healer::HealerError;
 use screen::{
     Alert, Approved, ChangeEvent, DrillInjected, DrillKind, DrillRequest, HotSpot, IncidentDetail,
-    IncidentRow, Overview, Rejected, SceneStatus, ServiceRow, Silence, SilenceRequest, SloBoard,
-    Topology, TraceSpan,
+    IncidentRow, Overview, PlanChoice, Rejected, ResolveRequest, Resolved, RunRequest, RunStarted,
+    SceneStatus, ServiceRow, Silence, SilenceRequest, SloBoard, Topology, TraceSpan, UndoRequest,
+    Undone,
 };
 use stack::{faults, ControlClient, Room};
+use std::future::Future;
 use std::sync::Arc;
 
 /// Change events the changes screen lists.
@@ -39,10 +43,36 @@ fn incident_id(id: &str) -> BackendResult<u64> {
         .map_err(|_| BackendError::NotFound(format!("incident {id}")))
 }
 
+/// Unknown things are 404, an executor or audit log that failed 503, the rest (closed,
+/// busy, does not fit, undone already, nothing waiting) 409.
 fn command_err(e: CommandError) -> BackendError {
     match e {
         CommandError::UnknownIncident(id) => BackendError::NotFound(format!("incident {id}")),
+        CommandError::UnknownAction(_)
+        | CommandError::Healer(
+            HealerError::UnknownPlan(_)
+            | HealerError::UnknownRun(_)
+            | HealerError::UnknownAction { .. },
+        ) => BackendError::NotFound(e.to_string()),
+        CommandError::Healer(HealerError::Undo(_) | HealerError::Audit { .. }) => {
+            BackendError::Unavailable(e.to_string())
+        }
         other => BackendError::Conflict(other.to_string()),
+    }
+}
+
+impl StackBackend {
+    /// A commander's action on incident `id`: `act` gets the command loop, the parsed id
+    /// and the user (an id that is not a number is an unknown incident).
+    fn on_incident<T, F, Fut>(&self, id: &str, by: &Actor, act: F) -> ActionFuture<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(Arc<CommandLoop>, u64, String) -> Fut + Send + 'static,
+        Fut: Future<Output = BackendResult<T>> + Send + 'static,
+    {
+        let id = incident_id(id);
+        let (command, user) = (self.room.command.clone(), by.user.clone());
+        Box::pin(async move { act(command, id?, user).await })
     }
 }
 
@@ -154,11 +184,8 @@ impl DashboardBackend for StackBackend {
     }
 
     fn approve(&self, id: &str, by: &Actor) -> ActionFuture<Approved> {
-        let id = incident_id(id);
-        let (room, user) = (self.room.clone(), by.user.clone());
-        Box::pin(async move {
-            let id = id?;
-            let run = room.command.approve(id, &user).await.map_err(command_err)?;
+        self.on_incident(id, by, |command, id, user| async move {
+            let run = command.approve(id, &user).await.map_err(command_err)?;
             Ok(Approved {
                 ok: true,
                 incident: id,
@@ -169,21 +196,67 @@ impl DashboardBackend for StackBackend {
     }
 
     fn reject(&self, id: &str, by: &Actor, reason: Option<String>) -> ActionFuture<Rejected> {
-        let id = incident_id(id);
-        let (room, user) = (self.room.clone(), by.user.clone());
-        Box::pin(async move {
-            let id = id?;
+        self.on_incident(id, by, |command, id, user| async move {
             let why = reason.as_deref().unwrap_or("rejected by a commander");
-            let run = room
-                .command
-                .reject(id, &user, why)
-                .await
-                .map_err(command_err)?;
+            let run = command.reject(id, &user, why).await.map_err(command_err)?;
             Ok(Rejected {
                 ok: true,
                 incident: id,
                 run,
                 rejected_by: user,
+            })
+        })
+    }
+
+    fn plans(&self, id: &str) -> BackendFuture<Vec<PlanChoice>> {
+        let id = incident_id(id);
+        let command = self.room.command.clone();
+        Box::pin(async move {
+            let options = command.plans_for(id?).await.map_err(command_err)?;
+            Ok(options.into_iter().map(incidents::plan_choice).collect())
+        })
+    }
+
+    fn run_plan(&self, id: &str, req: RunRequest, by: &Actor) -> ActionFuture<RunStarted> {
+        self.on_incident(id, by, |command, id, user| async move {
+            req.validate()?;
+            let run = command
+                .run_plan(id, &req.plan, &user)
+                .await
+                .map_err(command_err)?;
+            Ok(RunStarted {
+                ok: true,
+                incident: id,
+                run,
+                plan: req.plan,
+                approved_by: user,
+            })
+        })
+    }
+
+    fn undo(&self, id: &str, req: UndoRequest, by: &Actor) -> ActionFuture<Undone> {
+        self.on_incident(id, by, |command, id, user| async move {
+            req.validate()?;
+            let undo = command.undo(id, &req.action, &user).await;
+            undo.map_err(command_err)?;
+            Ok(Undone {
+                ok: true,
+                incident: id,
+                action: req.action,
+                undone_by: user,
+            })
+        })
+    }
+
+    fn resolve(&self, id: &str, req: ResolveRequest, by: &Actor) -> ActionFuture<Resolved> {
+        self.on_incident(id, by, |command, id, user| async move {
+            req.validate()?;
+            let resolve = command.resolve(id, &req.note, &user).await;
+            resolve.map_err(command_err)?;
+            Ok(Resolved {
+                ok: true,
+                incident: id,
+                resolved_by: user,
             })
         })
     }
@@ -233,5 +306,47 @@ impl DashboardBackend for StackBackend {
                 injected: pick.spec(),
             })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dashboard::error::ApiError;
+
+    /// The command loop's refusals reach the API with the statuses the levers' contract
+    /// names (issue 12): unknown things 404, the rest of a commander's refusals 409.
+    #[test]
+    fn command_refusals_map_to_the_documented_statuses() {
+        let healer = |e: HealerError| CommandError::Healer(e);
+        let cases = [
+            (CommandError::UnknownIncident(7), 404),
+            (CommandError::UnknownAction("3.9".into()), 404),
+            (healer(HealerError::UnknownPlan("nope".into())), 404),
+            (healer(HealerError::UnknownRun(3)), 404),
+            (healer(HealerError::UnknownAction { run: 3, index: 9 }), 404),
+            (
+                healer(HealerError::DoesNotFit {
+                    plan: "zone-cutover".into(),
+                    target: "bank:bank-a".into(),
+                }),
+                409,
+            ),
+            (
+                healer(HealerError::Busy("plan run 2 is already working".into())),
+                409,
+            ),
+            (healer(HealerError::AlreadyUndone { run: 3, index: 0 }), 409),
+            (CommandError::Closed(7), 409),
+            (CommandError::NothingWaiting(7), 409),
+            (healer(HealerError::Undo("control API down".into())), 503),
+        ];
+        for (e, status) in cases {
+            let what = e.to_string();
+            let api = ApiError::from(command_err(e));
+            assert_eq!(api.status.as_u16(), status, "{what}: {}", api.message);
+            let reason = what.trim_start_matches("no ");
+            assert!(api.message.contains(reason), "{what}: {}", api.message);
+        }
     }
 }
