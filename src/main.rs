@@ -30,6 +30,9 @@ enum Command {
     Drill(cmd::drill::Args),
     /// Run everything in one process: payments-sim, collector, analyzer, healer, dashboard.
     Up(cmd::up::Args),
+    /// The war room for your own services (no simulator): collector, analyzer, SLA,
+    /// alerts, healer and dashboard for whatever sends OTLP, digest lines or SOFATracer logs.
+    Serve(cmd::serve::Args),
     /// Inspect the whole system before a big sale and write a report (not built yet).
     Patrol(cmd::patrol::Args),
     /// Read a password on stdin, print its hash for the dashboard config's `[[users]]`.
@@ -48,6 +51,7 @@ fn main() -> anyhow::Result<()> {
             Command::Collect(a) => cmd::collect::run(a).await,
             Command::Drill(a) => cmd::drill::run(a).await,
             Command::Up(a) => cmd::up::run(a).await,
+            Command::Serve(a) => cmd::serve::run(a).await,
             Command::Patrol(a) => cmd::patrol::run(a).await,
             Command::HashPassword(a) => cmd::hash_password::run(a).await,
         }

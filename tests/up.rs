@@ -1,8 +1,8 @@
 //! `warroom up` as a user runs it: the real binary on free loopback ports with
 //! simulated traffic; the dashboard answers its API (login, topology with every
 //! payments-sim service, services, incidents, alerts, SLO, drills) in the `screen`
-//! crate's types exactly (a drill adds a healed incident and a trace is read back) and
-//! serves `/`; the collector's own listener takes digest lines; SIGTERM stops it cleanly.
+//! crate's types exactly (a drill adds a healed incident and a trace is read back; the
+//! commander's levers answer and refuse on it) and serves `/`; the collector's own listener takes digest lines; SIGTERM stops it cleanly.
 //! `--approve` and the config's `approve` choose who lets plans act; bad values are
 //! refused before anything starts.
 
@@ -265,23 +265,93 @@ async fn up_serves_the_dashboard_api_and_the_collector() {
     assert_eq!(r.status(), 202);
     strict::<screen::DrillInjected>("POST /api/drills", &r.json().await.unwrap());
     let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
+    let healed = 'found: loop {
         let rows: Vec<screen::IncidentRow> = strict("/api/incidents", &get("/api/incidents").await);
-        let mut healed = false;
         for i in &rows {
             let path = format!("/api/incidents/{}", i.id);
             let d: screen::IncidentDetail = strict(&path, &get(&path).await);
-            healed |= d.reconciliation.is_some()
-                && d.plan.as_ref().map(|p| p.status) == Some(screen::PlanStatus::Recovered);
-        }
-        if healed {
-            break;
+            if d.reconciliation.is_some()
+                && d.plan.as_ref().map(|p| p.status) == Some(screen::PlanStatus::Recovered)
+            {
+                break 'found d;
+            }
         }
         assert!(Instant::now() < deadline, "no healed incident: {rows:?}");
         tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    };
     let changes: Vec<screen::ChangeEvent> = strict("/api/changes", &get("/api/changes").await);
     assert!(changes.iter().any(|c| c.by == "healer"), "{changes:?}");
+
+    // The commander's levers on the healed (closed) incident, through the real command
+    // loop: its plans, its run with the applied action, the damage; Run and Resolve
+    // refused once closed (409), an unknown action 404, a bad body 400; the action
+    // undone once (then 409).
+    let post = |path: String, body: Value| {
+        let req = http
+            .post(format!("{}{path}", up.dashboard))
+            .header("cookie", &cookie)
+            .header("x-csrf-token", &csrf)
+            .json(&body);
+        async move {
+            let r = req.send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let id = healed.id.clone();
+    // The book closes a healed incident once it has stayed healthy for a while.
+    let path = format!("/api/incidents/{id}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let healed = loop {
+        let d: screen::IncidentDetail = strict(&path, &get(&path).await);
+        if d.status != screen::IncidentStatus::Open {
+            break d;
+        }
+        assert!(Instant::now() < deadline, "healed but never closed: {d:?}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let path = format!("/api/incidents/{id}/plans");
+    let plans: Vec<screen::PlanChoice> = strict(&path, &get(&path).await);
+    let pick = plans
+        .iter()
+        .find(|p| p.automatic)
+        .expect("the healer's pick");
+    assert_eq!(
+        Some(&pick.name),
+        healed.plan.as_ref().unwrap().name.as_ref()
+    );
+    assert!(!pick.changes.is_empty(), "{plans:?}");
+    let run = healed
+        .runs
+        .iter()
+        .find(|r| r.state == screen::PlanStatus::Recovered)
+        .expect("the recovered run");
+    assert_eq!(run.actions[0].id, format!("{}.0", run.id), "{run:?}");
+    assert!(!healed.damage.is_empty(), "{healed:?}");
+    let lever = |verb: &str| format!("/api/incidents/{id}/{verb}");
+    let (s, v) = post(lever("run"), json!({"plan": pick.name})).await;
+    assert_eq!(s, 409, "closed: {v}");
+    strict::<screen::ErrorBody>("run", &v);
+    let (s, v) = post(lever("resolve"), json!({"note": "closed already"})).await;
+    assert_eq!(s, 409, "closed: {v}");
+    let (s, v) = post(lever("run"), json!({"plan": "a b"})).await;
+    assert_eq!(s, 400, "{v}");
+    for unknown in [format!("{}.99", run.id), "999999.0".to_string()] {
+        let (s, v) = post(lever("undo"), json!({ "action": unknown })).await;
+        assert_eq!(s, 404, "{unknown}: {v}");
+    }
+    let action = run.actions[0].id.clone();
+    let (s, v) = post(lever("undo"), json!({ "action": action })).await;
+    assert_eq!(s, 200, "{v}");
+    let undone: screen::Undone = strict("undo", &v);
+    assert_eq!(undone.action, action);
+    let path = format!("/api/incidents/{id}");
+    let d: screen::IncidentDetail = strict(&path, &get(&path).await);
+    let after = d.runs.iter().find(|r| r.id == run.id).unwrap();
+    assert!(after.actions[0].undone, "{after:?}");
+    let (s, v) = post(lever("undo"), json!({ "action": action })).await;
+    assert_eq!(s, 409, "undone already: {v}");
+    let (s, _) = post("/api/incidents/999999/run".into(), json!({"plan": "x"})).await;
+    assert_eq!(s, 404);
     let records: Value = http
         .get(format!(
             "{}/api/records?limit=1&service=cashier",

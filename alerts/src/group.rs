@@ -4,32 +4,11 @@
 //! changed (dedup) or `repeat_interval` passed. One incident → one notification per group.
 
 use crate::labels::Labels;
-use crate::route::Route;
+use crate::route::{GroupSettings, Route};
 use crate::rule::{Alert, AlertState};
 use digest::Micros;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-
-/// Grouping and timing of one route.
-#[derive(Debug, Clone, PartialEq)]
-pub struct GroupSettings {
-    pub group_by: Vec<String>,
-    pub group_wait_us: u64,
-    pub group_interval_us: u64,
-    pub repeat_interval_us: u64,
-}
-
-impl Default for GroupSettings {
-    /// War-room defaults: seconds, not Alertmanager's minutes.
-    fn default() -> Self {
-        Self {
-            group_by: vec!["alertname".into()],
-            group_wait_us: 1_000_000,
-            group_interval_us: 5_000_000,
-            repeat_interval_us: 4 * 3600 * 1_000_000,
-        }
-    }
-}
 
 /// Firing if any alert in it fires, else resolved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,7 +44,7 @@ struct Group {
 
 /// Every live group.
 #[derive(Debug, Default)]
-pub struct Groups {
+pub(crate) struct Groups {
     groups: BTreeMap<String, Group>,
 }
 
@@ -82,7 +61,7 @@ fn group_labels(settings: &GroupSettings, labels: &Labels) -> Labels {
 
 impl Groups {
     /// Adds (or updates) a firing or resolved alert in its group for `route`.
-    pub fn insert(&mut self, route: &Route, alert: &Alert, now: Micros) {
+    pub(crate) fn insert(&mut self, route: &Route, alert: &Alert, now: Micros) {
         let gl = group_labels(&route.settings, &alert.labels);
         let key = format!(
             "{}:{{{}}}",
@@ -104,17 +83,18 @@ impl Groups {
         g.alerts.insert(alert.fingerprint.clone(), alert.clone());
     }
 
-    pub fn len(&self) -> usize {
-        self.groups.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
         self.groups.is_empty()
     }
 
     /// Notifications due at `now`. `muted` says whether an alert is silenced or inhibited
     /// (muted alerts are left out; a group whose alerts are all muted sends nothing).
-    pub fn flush(&mut self, now: Micros, muted: impl Fn(&Alert) -> bool) -> Vec<Notification> {
+    pub(crate) fn flush(
+        &mut self,
+        now: Micros,
+        muted: impl Fn(&Alert) -> bool,
+    ) -> Vec<Notification> {
         let mut out = Vec::new();
         let mut empty = Vec::new();
         for (key, g) in self.groups.iter_mut() {

@@ -19,14 +19,14 @@ pub struct InhibitConfig {
 
 /// A validated inhibit rule.
 #[derive(Debug, Clone)]
-pub struct InhibitRule {
+pub(crate) struct InhibitRule {
     source: Vec<Matcher>,
     target: Vec<Matcher>,
     equal: Vec<String>,
 }
 
 impl InhibitRule {
-    pub fn new(c: &InhibitConfig) -> Result<Self, AlertsError> {
+    pub(crate) fn new(c: &InhibitConfig) -> Result<Self, AlertsError> {
         if c.source_matchers.is_empty() || c.target_matchers.is_empty() {
             return Err(crate::error::bad_config(
                 "inhibit.source_matchers/target_matchers",
@@ -41,7 +41,7 @@ impl InhibitRule {
     }
 
     /// The built-in rule: a firing `ZoneOutage` mutes every other alert with the same zone.
-    pub fn zone_outage() -> Self {
+    pub(crate) fn zone_outage() -> Self {
         Self::new(&InhibitConfig {
             source_matchers: vec!["alertname=ZoneOutage".into()],
             target_matchers: vec!["alertname!=ZoneOutage".into()],
@@ -51,7 +51,7 @@ impl InhibitRule {
     }
 
     /// Whether `target` is muted by one of the `firing` alerts.
-    pub fn inhibits(&self, target: &Labels, firing: &[Alert]) -> bool {
+    pub(crate) fn inhibits(&self, target: &Labels, firing: &[Alert]) -> bool {
         if !matches_all(&self.target, target) {
             return false;
         }

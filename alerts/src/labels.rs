@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 pub type Labels = BTreeMap<String, String>;
 
 /// A stable 64-bit FNV-1a fingerprint of a label set, as 16 hex digits.
-pub fn fingerprint(labels: &Labels) -> String {
+pub(crate) fn fingerprint(labels: &Labels) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for (k, v) in labels {
         for b in k.bytes().chain([0xff]).chain(v.bytes()).chain([0xfe]) {
@@ -41,16 +41,8 @@ pub struct Matcher {
 }
 
 impl Matcher {
-    pub fn eq(name: &str, value: &str) -> Self {
-        Self {
-            name: name.into(),
-            op: MatchOp::Eq,
-            value: value.into(),
-        }
-    }
-
     /// Parses `name="value"`, `name!="value"` or `name=~"a|b*"` (quotes optional).
-    pub fn parse(s: &str) -> Result<Self, AlertsError> {
+    pub(crate) fn parse(s: &str) -> Result<Self, AlertsError> {
         let bad = |reason| AlertsError::BadMatcher {
             matcher: s.to_string(),
             reason,
@@ -83,7 +75,7 @@ impl Matcher {
         })
     }
 
-    pub fn matches(&self, labels: &Labels) -> bool {
+    pub(crate) fn matches(&self, labels: &Labels) -> bool {
         let v = labels.get(&self.name).map(String::as_str).unwrap_or("");
         match self.op {
             MatchOp::Eq => v == self.value,
@@ -94,12 +86,12 @@ impl Matcher {
 }
 
 /// All matchers match.
-pub fn matches_all(matchers: &[Matcher], labels: &Labels) -> bool {
+pub(crate) fn matches_all(matchers: &[Matcher], labels: &Labels) -> bool {
     matchers.iter().all(|m| m.matches(labels))
 }
 
 /// Parses a list of matcher strings; the error names the index.
-pub fn parse_all(field: &str, list: &[String]) -> Result<Vec<Matcher>, AlertsError> {
+pub(crate) fn parse_all(field: &str, list: &[String]) -> Result<Vec<Matcher>, AlertsError> {
     list.iter()
         .enumerate()
         .map(|(i, s)| {
@@ -110,7 +102,7 @@ pub fn parse_all(field: &str, list: &[String]) -> Result<Vec<Matcher>, AlertsErr
 }
 
 /// `*` matches any run of characters; everything else literally.
-pub fn glob(pattern: &str, text: &str) -> bool {
+pub(crate) fn glob(pattern: &str, text: &str) -> bool {
     let parts: Vec<&str> = pattern.split('*').collect();
     if parts.len() == 1 {
         return pattern == text;

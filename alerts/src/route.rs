@@ -1,11 +1,32 @@
 //! The routing tree: each alert walks from the root to the deepest matching route (first
 //! match wins among siblings unless a route says `continue`); the route names the receiver
-//! and the grouping settings, inherited from its parent when not set.
+//! and the grouping settings ([`GroupSettings`]), inherited from its parent when not set.
+//! The groups (`group.rs`) read a route; a route knows nothing of groups.
 
 use crate::error::{bad_config, AlertsError};
-use crate::group::GroupSettings;
 use crate::labels::{matches_all, parse_all, Labels, Matcher};
 use serde::{Deserialize, Serialize};
+
+/// Grouping and timing of one route.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct GroupSettings {
+    pub group_by: Vec<String>,
+    pub group_wait_us: u64,
+    pub group_interval_us: u64,
+    pub repeat_interval_us: u64,
+}
+
+impl Default for GroupSettings {
+    /// War-room defaults: seconds, not Alertmanager's minutes.
+    fn default() -> Self {
+        Self {
+            group_by: vec!["alertname".into()],
+            group_wait_us: 1_000_000,
+            group_interval_us: 5_000_000,
+            repeat_interval_us: 4 * 3600 * 1_000_000,
+        }
+    }
+}
 
 /// A route as configured.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -34,7 +55,7 @@ pub struct RouteConfig {
 
 /// A validated route node.
 #[derive(Debug, Clone)]
-pub struct Route {
+pub(crate) struct Route {
     /// Position in the tree, e.g. `0.2.1`; part of the group key.
     pub id: String,
     pub receiver: String,
@@ -57,7 +78,7 @@ fn secs(field: &str, v: Option<f64>, parent: u64) -> Result<u64, AlertsError> {
 
 impl Route {
     /// Builds the tree; `receivers` are the known receiver names.
-    pub fn new(c: &RouteConfig, receivers: &[String]) -> Result<Self, AlertsError> {
+    pub(crate) fn new(c: &RouteConfig, receivers: &[String]) -> Result<Self, AlertsError> {
         let root = GroupSettings::default();
         if c.receiver.is_none() {
             return Err(bad_config(
@@ -140,7 +161,7 @@ impl Route {
     }
 
     /// The routes an alert with these labels goes to (at least one: the root).
-    pub fn matching(&self, labels: &Labels) -> Vec<&Route> {
+    pub(crate) fn matching(&self, labels: &Labels) -> Vec<&Route> {
         let mut out = Vec::new();
         self.walk(labels, &mut out);
         if out.is_empty() {

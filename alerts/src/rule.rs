@@ -79,14 +79,14 @@ pub struct RuleConfig {
 
 /// A validated rule.
 #[derive(Debug, Clone)]
-pub struct Rule {
+pub(crate) struct Rule {
     pub config: RuleConfig,
     matchers: Vec<Matcher>,
     for_us: u64,
 }
 
 impl Rule {
-    pub fn new(config: RuleConfig) -> Result<Self, AlertsError> {
+    pub(crate) fn new(config: RuleConfig) -> Result<Self, AlertsError> {
         let field = |f: &str| format!("rule `{}`.{f}", config.name);
         if config.name.is_empty() {
             return Err(bad_config("rule.name", "must not be empty"));
@@ -136,7 +136,7 @@ pub struct Alert {
 }
 
 impl Alert {
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         self.labels
             .get("alertname")
             .map(String::as_str)
@@ -173,17 +173,13 @@ impl RuleSet {
         })
     }
 
-    pub fn rules(&self) -> &[Rule] {
-        &self.rules
-    }
-
     /// Pending and firing alerts.
-    pub fn active(&self) -> impl Iterator<Item = &Alert> {
+    pub(crate) fn active(&self) -> impl Iterator<Item = &Alert> {
         self.active.values()
     }
 
     /// Puts back an alert that was active before a restart (its `for` clock keeps running).
-    pub fn restore(&mut self, alert: Alert) {
+    pub(crate) fn restore(&mut self, alert: Alert) {
         if alert.state != AlertState::Resolved
             && self.rules.iter().any(|r| r.config.name == alert.name())
         {
@@ -279,7 +275,7 @@ fn render_all(templates: &Labels, labels: &Labels, value: f64) -> Labels {
 }
 
 /// Replaces `{{ $value }}` and `{{ $labels.NAME }}` in an annotation.
-pub fn render(template: &str, labels: &Labels, value: f64) -> String {
+pub(crate) fn render(template: &str, labels: &Labels, value: f64) -> String {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(i) = rest.find("{{") {

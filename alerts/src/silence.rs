@@ -35,21 +35,25 @@ pub struct Silence {
 }
 
 impl Silence {
-    pub fn is_active(&self, now: Micros) -> bool {
+    pub(crate) fn is_active(&self, now: Micros) -> bool {
         self.starts_at_us <= now && now < self.ends_at_us
     }
 }
 
 /// All silences, by id.
 #[derive(Debug, Default)]
-pub struct Silences {
+pub(crate) struct Silences {
     by_id: BTreeMap<String, Silence>,
     next: u64,
 }
 
 impl Silences {
     /// Validates a request into a silence (not yet stored).
-    pub fn build(&mut self, req: &SilenceRequest, now: Micros) -> Result<Silence, AlertsError> {
+    pub(crate) fn build(
+        &mut self,
+        req: &SilenceRequest,
+        now: Micros,
+    ) -> Result<Silence, AlertsError> {
         let bad = |m: String| AlertsError::BadSilence(m);
         if req.matchers.is_empty() {
             return Err(bad(
@@ -88,12 +92,12 @@ impl Silences {
     }
 
     /// Stores (or replaces, on replay) a silence.
-    pub fn insert(&mut self, s: Silence) {
+    pub(crate) fn insert(&mut self, s: Silence) {
         self.by_id.insert(s.id.clone(), s);
     }
 
     /// Ends a silence now. Returns the updated silence.
-    pub fn expire(&mut self, id: &str, now: Micros) -> Result<Silence, AlertsError> {
+    pub(crate) fn expire(&mut self, id: &str, now: Micros) -> Result<Silence, AlertsError> {
         let s = self
             .by_id
             .get_mut(id)
@@ -102,12 +106,12 @@ impl Silences {
         Ok(s.clone())
     }
 
-    pub fn list(&self) -> impl Iterator<Item = &Silence> {
+    pub(crate) fn list(&self) -> impl Iterator<Item = &Silence> {
         self.by_id.values()
     }
 
     /// The id of an active silence muting these labels.
-    pub fn muted_by(&self, labels: &Labels, now: Micros) -> Option<&str> {
+    pub(crate) fn muted_by(&self, labels: &Labels, now: Micros) -> Option<&str> {
         self.by_id
             .values()
             .find(|s| s.is_active(now) && matches_all(&s.matchers, labels))

@@ -42,7 +42,7 @@ pub enum HistoryEntry {
 
 /// What a replay found.
 #[derive(Debug, Default)]
-pub struct Replay {
+pub(crate) struct Replay {
     pub history: Vec<HistoryEntry>,
     pub silences: Vec<Silence>,
     /// Alerts whose last recorded state was pending or firing.
@@ -53,7 +53,7 @@ pub struct Replay {
 
 /// The open history file.
 #[derive(Debug)]
-pub struct Store {
+pub(crate) struct Store {
     path: PathBuf,
     file: File,
 }
@@ -67,7 +67,7 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> AlertsError + '_ {
 
 impl Store {
     /// Opens (creating) the file and replays it.
-    pub fn open(path: &Path) -> Result<(Self, Replay), AlertsError> {
+    pub(crate) fn open(path: &Path) -> Result<(Self, Replay), AlertsError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(io(path))?;
         }
@@ -121,7 +121,7 @@ impl Store {
     }
 
     /// Appends one entry and flushes it to the OS.
-    pub fn append(&mut self, e: &HistoryEntry) -> Result<(), AlertsError> {
+    pub(crate) fn append(&mut self, e: &HistoryEntry) -> Result<(), AlertsError> {
         let mut line = serde_json::to_vec(e).expect("history entries serialize");
         line.push(b'\n');
         self.file.write_all(&line).map_err(io(&self.path))?;

@@ -173,7 +173,11 @@ impl IncidentBook {
             return;
         }
         let refine_us = self.cfg.refine_s * 1_000_000;
-        let young = |i: &Incident| now_us.saturating_sub(i.diagnosed_us) <= refine_us;
+        // A young diagnosis may be refined in place, unless a plan already healed what it
+        // named (a new cause is then another fault).
+        let young = |i: &Incident| {
+            now_us.saturating_sub(i.diagnosed_us) <= refine_us && i.recovered_us.is_none()
+        };
         // The diagnosis of a symptom moved to its cause: a young incident, not healed,
         // whose cause the analyzer stopped naming.
         let move_us = self.cfg.move_s * 1_000_000;

@@ -217,6 +217,16 @@ impl CommandLoop {
             if e.kind == healer::RunEventKind::Recovered && inc.recovered_us.is_none() {
                 inc.recovered_us = Some(e.at_us);
             }
+            // A recovery its own plan then made worse is no recovery: the plan is undone
+            // and the incident is open again.
+            if e.kind == healer::RunEventKind::Harm
+                && inc
+                    .runs
+                    .iter()
+                    .any(|r| r.id == u.run && r.recovered_us.is_some())
+            {
+                inc.recovered_us = None;
+            }
             inc.note(
                 e.at_us,
                 EntryKind::from(e.kind),

@@ -661,11 +661,13 @@ async fn a_commander_sees_the_plans_runs_one_undoes_an_action_and_resolves() {
 
 #[tokio::test]
 async fn a_fault_still_ramping_up_at_the_action_is_not_blamed_on_it() {
-    // The fault starts (first bad request) 300 ms before it is named, failing 8 payments a
-    // step from then on; the failover is applied at once and changes nothing.
+    // An unrelated decline 2 s before the fault dates its first bad request; the fault
+    // fails 8 payments a step from 300 ms before it is named (flagged unhealthy from its
+    // start); the failover is applied at once and changes nothing.
     let w = world(None, 0, true);
     w.run(2_000).await;
-    w.diagnosis.lock().first_failure_us = w.clock.now_us();
+    w.diagnosis.lock().first_failure_us = w.clock.now_us() - 2_000_000;
+    w.diagnosis.lock().unhealthy = true;
     w.diagnosis.lock().failed_per_step = 8;
     w.run(300).await;
     w.diagnose(vec![cand(RootCause::bank("bank-b"))]);
@@ -673,4 +675,72 @@ async fn a_fault_still_ramping_up_at_the_action_is_not_blamed_on_it() {
     let run = w.only().last_run().unwrap().clone();
     assert!(!run.harm_aborted, "{:#?}", w.only().timeline);
     assert_eq!(run.harm_failed_payments, 0.0);
+}
+
+#[tokio::test]
+async fn a_plan_that_cleared_the_diagnosis_but_then_makes_payments_fail_is_undone() {
+    let w = world(None, 0, true);
+    w.diagnosis.lock().failed_per_step = 1;
+    w.run(1_000).await;
+    w.diagnose(vec![cand(RootCause::service(
+        CauseKind::Overload,
+        "cashier",
+    ))]);
+    w.run(100).await;
+    // The limit clears the diagnosis at once ...
+    w.diagnose(vec![]);
+    w.run(100).await;
+    assert_eq!(w.only().last_run().unwrap().state, RunState::Recovered);
+    assert!(w.only().recovered_us.is_some());
+    // ... and then refuses 40 payments a second while it stays in force.
+    w.diagnosis.lock().failed_per_step = 5;
+    w.run(1_500).await;
+    let i = w.only();
+    let run = i.last_run().unwrap();
+    assert_eq!(run.state, RunState::RolledBack, "{:#?}", i.timeline);
+    assert!(run.harm_aborted);
+    assert_eq!(
+        i.recovered_us, None,
+        "no recovery: its plan made things worse"
+    );
+    assert!(w
+        .executor
+        .log
+        .lock()
+        .iter()
+        .any(|l| l.starts_with("undo flow limit")));
+    // Past the watch, a recovered plan's actions are left alone.
+    let w = world(None, 0, true);
+    w.diagnose(vec![cand(RootCause::service(
+        CauseKind::Overload,
+        "cashier",
+    ))]);
+    w.run(100).await;
+    w.diagnose(vec![]);
+    w.run(5_200).await;
+    w.diagnosis.lock().failed_per_step = 5;
+    w.run(1_500).await;
+    assert_eq!(w.only().last_run().unwrap().state, RunState::Recovered);
+}
+
+#[tokio::test]
+async fn a_healed_diagnosis_is_not_revised_into_another_fault() {
+    let w = world(None, 0, true);
+    let mut release = cand(RootCause::service(CauseKind::BadRelease, "payment"));
+    release.evidence = vec!["errors on payment's new version".into()];
+    w.diagnose(vec![release]);
+    w.run(100).await;
+    w.diagnose(vec![]);
+    w.run(100).await;
+    assert_eq!(w.only().last_run().unwrap().state, RunState::Recovered);
+    // Within the refine window a zone outage becomes the top cause: another fault.
+    w.diagnose(vec![cand(RootCause::zone("zone-b"))]);
+    w.run(100).await;
+    let all: Vec<Incident> = w.command.book(|b| b.all().cloned().collect());
+    let titles: Vec<String> = all.iter().map(|i| i.title()).collect();
+    assert_eq!(
+        titles,
+        ["bad_release service:payment", "zone zone:zone-b"],
+        "two incidents"
+    );
 }

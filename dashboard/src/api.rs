@@ -1,6 +1,7 @@
 //! The JSON API under `/api/`: login/logout/me, the read endpoints every role may call,
-//! and the actions guarded by role, CSRF token and Origin, each audited before it runs.
-//! Handlers only translate HTTP to [`DashboardBackend`] calls.
+//! and the actions guarded by role, CSRF token and Origin, each audited before it runs
+//! (the commander's levers on an incident are in `levers.rs`). Handlers only
+//! translate HTTP to [`DashboardBackend`] calls.
 
 use crate::auth::session::{cookie_value, COOKIE, CSRF_HEADER};
 use crate::auth::{Role, Session};
@@ -47,6 +48,7 @@ pub fn routes() -> Router<Arc<Dashboard>> {
         .route("/api/traces/{id}", get(trace))
         .route("/api/drills", reader(|b| b.drill_kinds()).post(drill))
         .route("/api/stream", get(crate::stream::stream))
+        .merge(crate::levers::routes())
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
 }
 
@@ -64,7 +66,7 @@ pub(crate) fn session(d: &Dashboard, h: &HeaderMap) -> Result<(String, Session),
 
 /// Refuses requests another site made the browser send: an `Origin` that is not the
 /// dashboard's own (or an allowed one), or `Sec-Fetch-Site: cross-site`.
-fn same_origin(d: &Dashboard, h: &HeaderMap) -> Result<(), ApiError> {
+pub(crate) fn same_origin(d: &Dashboard, h: &HeaderMap) -> Result<(), ApiError> {
     let cross = || ApiError::forbidden("cross-site request refused");
     if h.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site") {
         return Err(cross());
@@ -113,7 +115,12 @@ fn authorize(
 }
 
 /// Writes the audit line that must exist before an action runs.
-fn audit_intent(d: &Dashboard, s: &Session, action: &str, target: &str) -> Result<(), ApiError> {
+pub(crate) fn audit_intent(
+    d: &Dashboard,
+    s: &Session,
+    action: &str,
+    target: &str,
+) -> Result<(), ApiError> {
     d.audit
         .record(&s.user, Some(s.role), action, target, "requested")
         .map_err(|e| {
@@ -125,7 +132,7 @@ fn audit_intent(d: &Dashboard, s: &Session, action: &str, target: &str) -> Resul
         })
 }
 
-fn audit_outcome<T>(
+pub(crate) fn audit_outcome<T>(
     d: &Dashboard,
     s: &Session,
     action: &str,
@@ -144,7 +151,7 @@ fn audit_outcome<T>(
     }
 }
 
-fn parse_json<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
+pub(crate) fn parse_json<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
     let body: &[u8] = if body.is_empty() { b"{}" } else { body };
     serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("bad JSON body: {e}")))
 }
@@ -242,7 +249,7 @@ async fn trace(State(d): D, h: HeaderMap, Path(id): Path<String>) -> ApiResult {
     Ok(Json(d.backend.trace(tid).await?).into_response())
 }
 
-fn check_id(id: &str) -> Result<(), ApiError> {
+pub(crate) fn check_id(id: &str) -> Result<(), ApiError> {
     if screen::is_token(id) {
         Ok(())
     } else {

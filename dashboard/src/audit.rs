@@ -1,6 +1,7 @@
-//! The audit log: one JSON line per action (logins, logouts, approvals, rejections,
-//! silences, drills, refusals), appended to a file and flushed before the action runs.
-//! An action whose intent cannot be written is refused. Secrets never reach it.
+//! The audit log: one JSON line per action (logins, logouts, approvals, rejections, plan
+//! runs, undos, resolutions, silences, drills, refusals), appended to a file and flushed
+//! before the action runs. An action whose intent cannot be written is refused. Secrets
+//! never reach it.
 
 use crate::error::DashboardError;
 use digest::{format_rfc3339, SharedClock};
@@ -17,11 +18,12 @@ pub struct AuditEntry {
     /// The user, or the name tried at a failed login.
     pub user: String,
     pub role: Option<String>,
-    /// `login`, `logout`, `approve`, `reject`, `silence`, `drill`.
+    /// `login`, `logout`, `approve`, `reject`, `run`, `undo`, `resolve`, `silence`, `drill`.
     pub action: String,
     /// What the action is about (incident id, fault, …).
     pub target: String,
-    /// `requested`, `ok`, `denied`, `failed: …`.
+    /// `requested`, `ok`, `denied` (`denied: …` for a lever's Origin or token),
+    /// `refused: …` (a lever's bad id or body), `failed: …`.
     pub outcome: String,
 }
 

@@ -4,12 +4,14 @@
 //!
 //! Queries are cheap and synchronous (they read in-memory state); a trace (read from
 //! storage) and the actions return a future because they may wait or call out (the
-//! healer, the payments-sim control plane).
+//! healer, the payments-sim control plane). The commander's levers (the plans that can
+//! answer an incident, run, undo, resolve) are actions too.
 
 use screen::{
     Alert, Approved, ChangeEvent, DrillInjected, DrillKind, DrillRequest, HotSpot, IncidentDetail,
-    IncidentRow, InvalidRequest, Overview, Rejected, SceneStatus, ServiceRow, Silence,
-    SilenceRequest, SloBoard, Topology, TraceSpan,
+    IncidentRow, InvalidRequest, Overview, PlanChoice, Rejected, ResolveRequest, Resolved,
+    RunRequest, RunStarted, SceneStatus, ServiceRow, Silence, SilenceRequest, SloBoard, Topology,
+    TraceSpan, UndoRequest, Undone,
 };
 use serde::Serialize;
 use std::future::Future;
@@ -39,7 +41,7 @@ pub type BackendResult<T> = Result<T, BackendError>;
 /// A backend answer that may have to wait: a trace read from storage, an action.
 pub type BackendFuture<T> = Pin<Box<dyn Future<Output = BackendResult<T>> + Send + 'static>>;
 
-/// The typed result of an action (approve, reject, silence, drill).
+/// The typed result of an action (approve, reject, run, undo, resolve, silence, drill).
 pub type ActionFuture<T> = BackendFuture<T>;
 
 /// Who asked for an action (already authenticated and authorised by the dashboard).
@@ -98,6 +100,27 @@ pub trait DashboardBackend: Send + Sync + 'static {
     fn reject(&self, id: &str, by: &Actor, reason: Option<String>) -> ActionFuture<Rejected> {
         let _ = (id, by, reason);
         unavailable("approvals need the healer")
+    }
+    /// The plans that can answer incident `id`, with what each would change (the one the
+    /// healer picks first). Without a healer: none, for an incident that exists.
+    fn plans(&self, id: &str) -> BackendFuture<Vec<PlanChoice>> {
+        let known = self.incident(id).map(|_| Vec::new());
+        Box::pin(async move { known })
+    }
+    /// Runs `req.plan` for incident `id` now, approved by `by`.
+    fn run_plan(&self, id: &str, req: RunRequest, by: &Actor) -> ActionFuture<RunStarted> {
+        let _ = (id, req, by);
+        unavailable("running a plan needs the healer")
+    }
+    /// Undoes one applied action (`req.action`, `RUN.INDEX`) of incident `id`'s runs.
+    fn undo(&self, id: &str, req: UndoRequest, by: &Actor) -> ActionFuture<Undone> {
+        let _ = (id, req, by);
+        unavailable("undoing an action needs the healer")
+    }
+    /// Closes incident `id` as resolved, with `req.note`.
+    fn resolve(&self, id: &str, req: ResolveRequest, by: &Actor) -> ActionFuture<Resolved> {
+        let _ = (id, req, by);
+        unavailable("resolving an incident needs the command loop")
     }
     fn create_silence(&self, req: SilenceRequest, by: &Actor) -> ActionFuture<Silence> {
         let _ = (req, by);

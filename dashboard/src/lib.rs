@@ -1,8 +1,9 @@
 //! dashboard: the server side of the war-room screen.
 //!
 //! Owns: serving the Leptos wasm bundle (`dist/`, built by `scripts/build-dashboard`),
-//! the JSON API under `/api/`, the live stream (`GET /api/stream`, SSE), users, roles,
-//! sessions, CSRF protection and the audit log of every action.
+//! the JSON API under `/api/` (with the commander's levers on an incident: its plans,
+//! run, undo, resolve), the live stream (`GET /api/stream`, SSE), users, roles, sessions,
+//! CSRF protection and the audit log of every action.
 //!
 //! Does not own any figure it shows: everything comes through [`DashboardBackend`],
 //! typed with the `screen` crate (the contract the wasm app reads too), which the root
@@ -16,6 +17,7 @@ pub mod auth;
 pub mod backend;
 pub mod config;
 pub mod error;
+mod levers;
 pub mod server;
 pub mod stream;
 

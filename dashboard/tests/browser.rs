@@ -216,3 +216,128 @@ async fn harness_incident_room_approve_as_commander() {
     let audit = r.audit_text();
     assert!(audit.contains("\"user\":\"cole\",\"role\":\"commander\",\"action\":\"approve\",\"target\":\"inc-1\",\"outcome\":\"ok\""), "{audit}");
 }
+
+/// The commander's levers at phone size (390×844), against the scripted incident: a
+/// viewer sees the Plans, Runs and Resolve panels with every button disabled; a commander
+/// rejects the waiting plan, runs one from the Plans panel, sees its actions with Undo,
+/// undoes one, and resolves the incident with a note. The damage chart is drawn with a
+/// mark at the action; nothing scrolls sideways and every button is reachable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn harness_levers_at_phone_size() {
+    use common::layout::{check_layout, unreachable_buttons, wait_true};
+    if !available_or_fail("browser harness") {
+        return;
+    }
+    let Some(dist) = bundle_or_fail() else { return };
+    let shots = artifacts("levers-phone");
+    let r = start_wrapped(Some(dist), Duration::from_millis(250), |fixed| {
+        Arc::new(common::scripted::ScriptedIncident::new(fixed))
+    })
+    .await;
+    r.backend.set(|a| a.payments(T0_US, 20.0, 0.75));
+    let failover = "#plans [data-plan=\"bank-failover\"] button.run";
+
+    let b = Browser::start(390, 844).await;
+    log_in(&b, &r.url("/incidents/inc-1"), "vera").await;
+    b.wait(failover, WAIT).await;
+    check_layout(&b, "/incidents/inc-1", 390, 844).await;
+    assert_eq!(b.attr(failover, "disabled").await, true, "viewer: Run");
+    assert_eq!(
+        b.attr("#resolve-submit", "disabled").await,
+        true,
+        "viewer: Resolve"
+    );
+    b.wait_text("#levers-note", WAIT, |t| t.contains("commander role"))
+        .await;
+    let seconds = b
+        .script("return document.querySelector('#damage-chart').dataset.seconds")
+        .await;
+    assert_eq!(seconds, serde_json::json!("7"), "eight points, seven rates");
+    assert_eq!(
+        b.text("#damage-failed-now").await,
+        "15",
+        "63 − 48 failed in the last second"
+    );
+    b.screenshot(&shots, "01-viewer").await;
+    b.click("#logout").await;
+    b.wait("#login-user", WAIT).await;
+
+    log_in(&b, &r.url("/incidents/inc-1"), "cole").await;
+    b.wait_text("#plan-status", WAIT, |t| t == "awaiting_approval")
+        .await;
+    b.wait_text("#levers-note", WAIT, |t| t.starts_with("Run 1 is deciding"))
+        .await;
+    assert_eq!(
+        b.attr(failover, "disabled").await,
+        true,
+        "run 1 holds the target"
+    );
+    let problems = b.script(&unreachable_buttons("#incident-room")).await;
+    assert_eq!(problems, serde_json::json!([]), "buttons out of reach");
+    b.click("#reject").await;
+    b.wait_text("#action-result", WAIT, |t| t == "reject: done")
+        .await;
+    b.click(failover).await;
+    b.wait_text("#run-result", WAIT, |t| {
+        t == "run bank-failover: started as run 2"
+    })
+    .await;
+    let undo = "#runs [data-action=\"2.0\"] button.undo";
+    b.wait(undo, WAIT).await;
+    assert_eq!(b.attr(undo, "disabled").await, false);
+    assert_eq!(
+        b.attr(failover, "disabled").await,
+        true,
+        "run 2 acts on the target"
+    );
+    wait_true(
+        &b,
+        "a mark on the chart at the action",
+        WAIT,
+        "return document.querySelectorAll('#damage-chart line.mark.action').length === 1",
+    )
+    .await;
+    b.scroll_to("#runs", "start").await;
+    b.screenshot(&shots, "02-run-acting").await;
+    b.click(undo).await;
+    b.wait_text("#undo-result", WAIT, |t| t == "undo 2.0: done")
+        .await;
+    b.wait_text("#runs [data-action=\"2.0\"]", WAIT, |t| {
+        t.contains("undone")
+    })
+    .await;
+    assert_eq!(b.attr(undo, "disabled").await, true, "undone once only");
+    b.wait_text("#runs [data-run=\"2\"]", WAIT, |t| {
+        t.contains("rolled_back")
+    })
+    .await;
+    assert_eq!(
+        b.attr(failover, "disabled").await,
+        false,
+        "nothing acts now"
+    );
+    b.type_into("#resolve-note", "bank_icbc answers again")
+        .await;
+    assert_eq!(b.attr("#resolve-submit", "disabled").await, false);
+    b.click("#resolve-submit").await;
+    b.wait_text("#resolve-result", WAIT, |t| t == "resolve: done")
+        .await;
+    b.wait_text("#incident-status", WAIT, |t| t == "resolved")
+        .await;
+    b.wait_text("#levers-note", WAIT, |t| t.contains("closed"))
+        .await;
+    assert_eq!(b.attr(failover, "disabled").await, true, "closed: Run");
+    check_layout(&b, "/incidents/inc-1", 390, 844).await;
+    b.scroll_to("#resolve", "start").await;
+    b.screenshot(&shots, "03-resolved").await;
+    b.quit().await;
+    let audit = r.audit_text();
+    for (action, target) in [
+        ("run", "inc-1/bank-failover"),
+        ("undo", "inc-1/2.0"),
+        ("resolve", "inc-1"),
+    ] {
+        let line = format!("\"user\":\"cole\",\"role\":\"commander\",\"action\":\"{action}\",\"target\":\"{target}\",\"outcome\":\"ok\"");
+        assert!(audit.contains(&line), "{line}\n{audit}");
+    }
+}

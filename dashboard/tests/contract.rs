@@ -66,6 +66,10 @@ async fn every_answer_reaches_the_screen_types_unchanged() {
             let (s, v) = get(&r, &l, &path).await;
             assert_eq!(s, StatusCode::OK, "{path}");
             assert_eq!(&strict::<screen::IncidentDetail>(&path, &v), d);
+            let path = format!("/api/incidents/{}/plans", d.id);
+            let (s, v) = get(&r, &l, &path).await;
+            assert_eq!(s, StatusCode::OK, "{path}");
+            assert_eq!(strict::<Vec<screen::PlanChoice>>(&path, &v), answers.plans);
         }
         let a: Vec<screen::Alert> = strict("/api/alerts", &read("/api/alerts").await);
         assert_eq!(a, answers.alerts);
@@ -123,4 +127,55 @@ async fn an_approval_answers_the_screens_type() {
     let (s, v) = post(&r, &l, "/api/incidents/inc-1/approve", json!({})).await;
     assert_eq!(s, StatusCode::CONFLICT, "approved once only: {v}");
     strict::<screen::ErrorBody>("approve again", &v);
+}
+
+/// The levers' answers (run, undo, resolve) and their refusals read back into the
+/// screen's types, and the incident room shows what they did.
+#[tokio::test]
+async fn the_levers_answer_the_screens_types() {
+    let r = start_wrapped(None, Duration::from_millis(100), |f| {
+        Arc::new(common::scripted::ScriptedIncident::new(f))
+    })
+    .await;
+    let l = login(&r, "cole").await;
+    let lever = |verb: &'static str, body: Value| {
+        let (r, l) = (&r, &l);
+        async move { post(r, l, &format!("/api/incidents/inc-1/{verb}"), body).await }
+    };
+    let room = || async {
+        strict::<screen::IncidentDetail>("room", &get(&r, &l, "/api/incidents/inc-1").await.1)
+    };
+    let (s, v) = get(&r, &l, "/api/incidents/inc-1/plans").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let plans: Vec<screen::PlanChoice> = strict("plans", &v);
+    assert_eq!(plans, common::scripted::plan_choices());
+    assert_eq!(lever("reject", json!({})).await.0, StatusCode::OK);
+
+    let (s, v) = lever("run", json!({"plan": "bank-failover"})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let started: screen::RunStarted = strict("run", &v);
+    assert_eq!((started.run, started.plan.as_str()), (2, "bank-failover"));
+    assert_eq!(started.approved_by, "cole");
+    let d = room().await;
+    let run = d.runs.last().unwrap();
+    assert_eq!((run.id, run.actions[0].id.as_str()), (2, "2.0"));
+    assert_eq!(d.plan.unwrap().name.as_deref(), Some("bank-failover"));
+    assert!(!d.damage.is_empty());
+
+    let (s, v) = lever("undo", json!({"action": "2.0"})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let undone: screen::Undone = strict("undo", &v);
+    assert_eq!(
+        (undone.action.as_str(), undone.undone_by.as_str()),
+        ("2.0", "cole")
+    );
+    let (s, v) = lever("undo", json!({"action": "2.0"})).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    strict::<screen::ErrorBody>("undo again", &v);
+
+    let (s, v) = lever("resolve", json!({"note": "bank_icbc answers again"})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let resolved: screen::Resolved = strict("resolve", &v);
+    assert_eq!(resolved.resolved_by, "cole");
+    assert_eq!(room().await.status, screen::IncidentStatus::Resolved);
 }

@@ -1,6 +1,6 @@
 //! The same measurements as `warroom bench sim` / `warroom bench ledger`, without
 //! building the whole `warroom` binary: `cargo run --release -p payments-sim
-//! --example bench -- [sim|ledger]`.
+//! --features bench --example bench -- [sim|ledger]`.
 
 use payments_sim::bench::{bench_ledger, bench_sim, LedgerBenchOpts, SimBenchOpts};
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 /// Context of one call, as the callee sees it.
 #[derive(Debug, Clone)]
-pub struct CallCtx {
+pub(crate) struct CallCtx {
     pub trace_id: TraceId,
     /// The caller's span (the client span of this call); `None` at the entry.
     pub parent: Option<SpanId>,
@@ -25,7 +25,7 @@ pub struct CallCtx {
 
 impl CallCtx {
     /// The same call context one level down, under span `parent`.
-    pub fn child(&self, parent: SpanId) -> CallCtx {
+    pub(crate) fn child(&self, parent: SpanId) -> CallCtx {
         CallCtx {
             parent: Some(parent),
             ..self.clone()
@@ -33,12 +33,12 @@ impl CallCtx {
     }
 
     /// `traceparent` for a call made from span `span`.
-    pub fn traceparent(&self, span: SpanId) -> String {
+    pub(crate) fn traceparent(&self, span: SpanId) -> String {
         format!("00-{}-{}-01", self.trace_id, span)
     }
 
     /// `baggage` with the business context (W3C baggage syntax).
-    pub fn baggage(&self) -> String {
+    pub(crate) fn baggage(&self) -> String {
         let mut s = format!(
             "scene={},channel={},zone={},shadow={}",
             self.scene,
@@ -53,7 +53,7 @@ impl CallCtx {
     }
 
     /// Rebuilds the context from `traceparent` and `baggage` header values.
-    pub fn from_headers(traceparent: &str, baggage: &str) -> Result<CallCtx, SimError> {
+    pub(crate) fn from_headers(traceparent: &str, baggage: &str) -> Result<CallCtx, SimError> {
         let (trace_id, parent) = parse_traceparent(traceparent)?;
         let mut ctx = CallCtx {
             trace_id,
@@ -102,7 +102,7 @@ impl CallCtx {
 }
 
 /// Parses a W3C `traceparent` (`00-<32 hex>-<16 hex>-<2 hex>`).
-pub fn parse_traceparent(s: &str) -> Result<(TraceId, SpanId), SimError> {
+pub(crate) fn parse_traceparent(s: &str) -> Result<(TraceId, SpanId), SimError> {
     let bad = |reason: String| SimError::Header {
         header: "traceparent",
         reason,
@@ -136,7 +136,7 @@ fn seed() -> u64 {
 }
 
 /// A fast per-thread random u64 (xorshift64*). Not for cryptography.
-pub fn rand_u64() -> u64 {
+pub(crate) fn rand_u64() -> u64 {
     RNG.with(|c| {
         let mut x = c.get();
         x ^= x >> 12;
@@ -148,17 +148,17 @@ pub fn rand_u64() -> u64 {
 }
 
 /// Uniform in `0..n` (n > 0).
-pub fn rand_below(n: u64) -> u64 {
+pub(crate) fn rand_below(n: u64) -> u64 {
     ((rand_u64() as u128 * n as u128) >> 64) as u64
 }
 
 /// A new non-zero span id.
-pub fn new_span_id() -> SpanId {
+pub(crate) fn new_span_id() -> SpanId {
     SpanId(rand_u64() | 1)
 }
 
 /// A new non-zero trace id.
-pub fn new_trace_id() -> TraceId {
+pub(crate) fn new_trace_id() -> TraceId {
     TraceId(((rand_u64() as u128) << 64 | rand_u64() as u128) | 1)
 }
 

@@ -19,8 +19,6 @@ pub enum SimError {
         #[source]
         source: std::io::Error,
     },
-    #[error("ledger: {0}")]
-    Ledger(#[from] crate::ledger::LedgerError),
 }
 
 impl SimError {

@@ -13,14 +13,14 @@ use digest::TraceId;
 
 /// One instance of a service.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Instance {
+pub(crate) struct Instance {
     /// `{service}-{n}`, e.g. `payment-engine-2`.
-    pub name: Box<str>,
-    pub service: Service,
+    pub(crate) name: Box<str>,
+    pub(crate) service: Service,
     /// The zone it lives in.
-    pub zone: Box<str>,
+    pub(crate) zone: Box<str>,
     /// Its number `n` (1..).
-    pub n: u32,
+    pub(crate) n: u32,
 }
 
 /// Every instance of every service.
@@ -35,7 +35,7 @@ pub struct Instances {
 }
 
 /// Most instances per zone (`SimConfig.instances_per_zone`).
-pub const MAX_PER_ZONE: u32 = 16;
+pub(crate) const MAX_PER_ZONE: u32 = 16;
 
 impl Default for Instances {
     fn default() -> Self {
@@ -56,7 +56,7 @@ fn mix(mut x: u64) -> u64 {
 impl Instances {
     /// The table for `zones` (at least one) with `per_zone` instances in each
     /// (clamped to 1..=[`MAX_PER_ZONE`]; the config validates it first).
-    pub fn new(zones: &[String], per_zone: u32) -> Self {
+    pub(crate) fn new(zones: &[String], per_zone: u32) -> Self {
         let per_zone = per_zone.clamp(1, MAX_PER_ZONE);
         let zones: Vec<Box<str>> = if zones.is_empty() {
             vec!["zone-a".into()]
@@ -90,30 +90,22 @@ impl Instances {
         }
     }
 
-    pub fn from_config(cfg: &crate::SimConfig) -> Self {
+    pub(crate) fn from_config(cfg: &crate::SimConfig) -> Self {
         Self::new(&cfg.zones, cfg.instances_per_zone)
     }
 
-    pub fn per_zone(&self) -> u32 {
-        self.per_zone
-    }
-
-    pub fn zones(&self) -> impl Iterator<Item = &str> {
-        self.zones.iter().map(|z| &**z)
-    }
-
     /// The instances of `svc`, n = 1.. in order.
-    pub fn of(&self, svc: Service) -> &[Instance] {
+    pub(crate) fn of(&self, svc: Service) -> &[Instance] {
         &self.by_service[svc as usize]
     }
 
     /// Every instance, service by service.
-    pub fn all(&self) -> impl Iterator<Item = &Instance> {
+    pub(crate) fn all(&self) -> impl Iterator<Item = &Instance> {
         self.by_service.iter().flatten()
     }
 
     /// The instance called `name`, if there is one.
-    pub fn find(&self, name: &str) -> Option<&Instance> {
+    pub(crate) fn find(&self, name: &str) -> Option<&Instance> {
         let (svc, n) = name.rsplit_once('-')?;
         let svc = Service::from_name(svc)?;
         let n: usize = n.parse().ok()?;
@@ -126,7 +118,7 @@ impl Instances {
     /// skipping those `isolated` says are out of rotation; if the whole zone is
     /// isolated (or the zone is unknown), any instance in rotation elsewhere. If
     /// every instance is isolated (the control plane refuses that), the hashed one.
-    pub fn pick(
+    pub(crate) fn pick(
         &self,
         svc: Service,
         zone: &str,

@@ -5,35 +5,41 @@
 //! (sync core check, degradable async check) and marketing (degradable coupons);
 //! its load generator; reconciliation; and (issue 3) faults and control plane.
 //!
-//! Every call writes digests through `tracing` spans and `digest`'s layer (server,
-//! client and integrator records, W3C `traceparent` across every hop). Two run modes
-//! share handlers and digests: in-process and HTTP ([`Mode`]).
+//! Every call writes digests through `digest`'s `Recorder` (server, client and
+//! integrator records, W3C `traceparent` across every hop). Two run modes share
+//! handlers and digests: in-process and HTTP ([`Mode`]).
 //!
 //! Must not: depend on any war-room crate but `digest` (the watched system never
-//! depends on its watchers); block the payment path on observability.
+//! depends on its watchers); block the payment path on observability; mark `pub`
+//! what no other crate uses (`unreachable_pub` warns).
+
+#![warn(unreachable_pub)]
 
 pub mod bank;
+#[cfg(feature = "bench")]
 pub mod bench;
-pub mod config;
+mod config;
 pub mod control;
-pub mod ctx;
-pub mod error;
+mod ctx;
+mod error;
 pub mod faults;
 pub mod guard;
-pub mod instances;
-pub mod ledger;
+mod hotpath;
+mod instances;
+mod ledger;
 pub mod loadgen;
 pub mod msg;
-pub mod recon;
-pub mod rpc;
+mod recon;
+mod rpc;
 mod services;
-pub mod sim;
-pub mod store;
-pub mod world;
+mod sim;
+mod store;
+mod world;
 
 pub use config::{Delays, LedgerConfig, SimConfig};
 pub use error::SimError;
-pub use instances::{Instance, Instances};
+pub use instances::Instances;
+pub use ledger::{AccountId, JournalEntry, Ledger};
 pub use loadgen::{run_load, LoadConfig, LoadReport};
 pub use recon::{Mismatch, ReconReport};
 pub use sim::{Mode, PayOutcome, PaymentInput, Sim, SimBuilder};

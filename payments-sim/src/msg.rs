@@ -50,7 +50,7 @@ impl Service {
 
 /// Operations (interface.method), each served by one service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Op {
+pub(crate) enum Op {
     CashierPay,
     TradeCreateOrder,
     PaymentPay,
@@ -66,7 +66,7 @@ pub enum Op {
 }
 
 impl Op {
-    pub const ALL: [Op; 11] = [
+    pub(crate) const ALL: [Op; 11] = [
         Self::CashierPay,
         Self::TradeCreateOrder,
         Self::PaymentPay,
@@ -79,7 +79,7 @@ impl Op {
         Self::AccountingPost,
         Self::ClearingSubmit,
     ];
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Self::CashierPay => "CashierFacade.pay",
             Self::TradeCreateOrder => "TradeService.createOrder",
@@ -94,10 +94,10 @@ impl Op {
             Self::ClearingSubmit => "ClearingService.submit",
         }
     }
-    pub fn from_name(s: &str) -> Option<Op> {
+    pub(crate) fn from_name(s: &str) -> Option<Op> {
         Self::ALL.into_iter().find(|x| x.name() == s)
     }
-    pub fn service(self) -> Service {
+    pub(crate) fn service(self) -> Service {
         match self {
             Self::CashierPay => Service::Cashier,
             Self::TradeCreateOrder => Service::Trade,
@@ -133,19 +133,9 @@ pub enum PayTool {
     Credit,
 }
 
-impl PayTool {
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::BankCard => "bank_card",
-            Self::Balance => "balance",
-            Self::Credit => "credit",
-        }
-    }
-}
-
 /// The payment as every hop sees it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PayRequest {
+pub(crate) struct PayRequest {
     pub payment_id: u64,
     pub user: u32,
     pub merchant: u32,
@@ -161,7 +151,7 @@ pub struct PayRequest {
 
 /// A call's outcome.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Reply {
+pub(crate) struct Reply {
     /// Business result code: `SUCCESS` or why not.
     pub code: Cow<'static, str>,
     /// Error class when it failed for a technical reason.
@@ -175,10 +165,10 @@ pub struct Reply {
     pub bank: Option<String>,
 }
 
-pub const SUCCESS: &str = "SUCCESS";
+pub(crate) const SUCCESS: &str = "SUCCESS";
 
 impl Reply {
-    pub fn ok() -> Reply {
+    pub(crate) fn ok() -> Reply {
         Reply {
             code: Cow::Borrowed(SUCCESS),
             error: None,
@@ -186,7 +176,7 @@ impl Reply {
             bank: None,
         }
     }
-    pub fn fail(code: impl Into<Cow<'static, str>>, error: Option<&'static str>) -> Reply {
+    pub(crate) fn fail(code: impl Into<Cow<'static, str>>, error: Option<&'static str>) -> Reply {
         Reply {
             code: code.into(),
             error: error.map(Cow::Borrowed),
@@ -194,13 +184,22 @@ impl Reply {
             bank: None,
         }
     }
-    pub fn is_ok(&self) -> bool {
+    /// A call the guard refused, with its business code and error class.
+    pub(crate) fn refused(code: String, error: String) -> Reply {
+        Reply {
+            code: Cow::Owned(code),
+            error: Some(Cow::Owned(error)),
+            virtual_us: 0,
+            bank: None,
+        }
+    }
+    pub(crate) fn is_ok(&self) -> bool {
         self.code == SUCCESS
     }
 }
 
 /// Merchant key as written in digests: `m-<id>`, with id 0 the flash-sale merchant `m-hot`.
-pub fn merchant_key(id: u32) -> String {
+pub(crate) fn merchant_key(id: u32) -> String {
     if id == 0 {
         "m-hot".to_string()
     } else {
@@ -209,7 +208,7 @@ pub fn merchant_key(id: u32) -> String {
 }
 
 /// The merchant id of a key written by [`merchant_key`].
-pub fn merchant_id(key: &str) -> Option<u32> {
+pub(crate) fn merchant_id(key: &str) -> Option<u32> {
     if key == "m-hot" {
         return Some(0);
     }
@@ -217,6 +216,6 @@ pub fn merchant_id(key: &str) -> Option<u32> {
 }
 
 /// User key as written in digests.
-pub fn user_key(id: u32) -> String {
+pub(crate) fn user_key(id: u32) -> String {
     format!("u-{id}")
 }

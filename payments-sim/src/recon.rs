@@ -35,7 +35,7 @@ impl ReconReport {
 }
 
 /// Settles buffered postings, then compares everything.
-pub async fn reconcile(w: &Arc<World>) -> ReconReport {
+pub(crate) async fn reconcile(w: &Arc<World>) -> ReconReport {
     w.ledger.settle().await;
     w.shadow_ledger.settle().await;
     let orders = w.orders.snapshot();

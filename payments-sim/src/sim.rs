@@ -10,6 +10,7 @@ use crate::guard::{Guard, NoGuard};
 use crate::msg::{merchant_key, user_key, Biz, Op, PayRequest, PayTool, Service};
 use crate::recon::{reconcile, ReconReport};
 use crate::rpc::{bind_all, HttpTransport};
+use crate::services;
 use crate::world::{serve, Transport, World};
 use digest::{Keys, Recorder, SharedClock, Sink, SystemClock};
 use std::collections::BTreeMap;
@@ -69,8 +70,7 @@ impl SimBuilder {
         self.guard = guard;
         self
     }
-    /// Where digests go (and where change events may be sent, see [`Sim::sink`]).
-    /// Without a sink no digest is made at all.
+    /// Where digests go. Without a sink no digest is made at all.
     pub fn sink(mut self, sink: Arc<dyn Sink>) -> Self {
         self.sink = Some(sink);
         self
@@ -119,7 +119,13 @@ impl SimBuilder {
             .sink
             .as_ref()
             .map(|s| Recorder::new(s.clone(), self.clock.clone(), ""));
-        let world = Arc::new(World::new(self.cfg, self.guard, digest, banks));
+        let world = Arc::new(World::new(
+            self.cfg,
+            self.guard,
+            digest,
+            banks,
+            services::handle,
+        ));
         let mut servers = Vec::new();
         let mut addrs = Vec::new();
         match self.mode {
@@ -163,7 +169,6 @@ impl SimBuilder {
         }
         Ok(Sim {
             world,
-            sink: self.sink,
             servers,
             addrs,
             next_id: AtomicU64::new(1),
@@ -199,7 +204,6 @@ pub struct PayOutcome {
 /// The running payment system.
 pub struct Sim {
     world: Arc<World>,
-    sink: Option<Arc<dyn Sink>>,
     servers: Vec<JoinHandle<()>>,
     addrs: Vec<(Service, SocketAddr)>,
     next_id: AtomicU64,
@@ -271,33 +275,14 @@ impl Sim {
         self.world.shadow_ledger.balances().await
     }
 
-    /// A virtual bank by name.
-    pub fn bank(&self, name: &str) -> Option<Arc<VirtualBank>> {
-        self.world
-            .router
-            .banks
-            .iter()
-            .find(|b| b.name() == name)
-            .cloned()
-    }
-
     /// Every bank.
     pub fn banks(&self) -> Vec<Arc<VirtualBank>> {
         self.world.router.banks.clone()
     }
 
-    /// The digest sink (also where the control plane sends change events).
-    pub fn sink(&self) -> Option<Arc<dyn Sink>> {
-        self.sink.clone()
-    }
-
     /// Listener address of each service served here in HTTP mode (empty in process).
     pub fn addrs(&self) -> Vec<(&'static str, SocketAddr)> {
         self.addrs.iter().map(|(s, a)| (s.name(), *a)).collect()
-    }
-
-    pub fn config(&self) -> &SimConfig {
-        &self.world.cfg
     }
 
     pub fn guard(&self) -> Arc<dyn Guard> {

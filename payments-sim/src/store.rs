@@ -7,7 +7,7 @@ use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 /// FxHash-style hasher: keys here are small integers and ids.
 #[derive(Default, Clone, Copy)]
-pub struct FastHasher(u64);
+pub(crate) struct FastHasher(u64);
 
 impl Hasher for FastHasher {
     fn finish(&self) -> u64 {
@@ -39,7 +39,7 @@ type Map<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 
 const SHARDS: usize = 64;
 
-pub struct Shards<K, V> {
+pub(crate) struct Shards<K, V> {
     shards: Vec<Mutex<Map<K, V>>>,
 }
 
@@ -50,7 +50,7 @@ impl<K: Hash + Eq + Clone, V: Clone> Default for Shards<K, V> {
 }
 
 impl<K: Hash + Eq + Clone, V: Clone> Shards<K, V> {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             shards: (0..SHARDS).map(|_| Mutex::new(Map::default())).collect(),
         }
@@ -60,14 +60,14 @@ impl<K: Hash + Eq + Clone, V: Clone> Shards<K, V> {
         k.hash(&mut h);
         &self.shards[(h.finish() >> 58) as usize % SHARDS]
     }
-    pub fn get_cloned(&self, k: &K) -> Option<V> {
+    pub(crate) fn get_cloned(&self, k: &K) -> Option<V> {
         self.shard(k).lock().get(k).cloned()
     }
-    pub fn get_or_insert(&self, k: K, f: impl FnOnce() -> V) -> V {
+    pub(crate) fn get_or_insert(&self, k: K, f: impl FnOnce() -> V) -> V {
         self.shard(&k).lock().entry(k).or_insert_with(f).clone()
     }
     /// Inserts only if absent; returns whether it did.
-    pub fn insert_new(&self, k: K, v: V) -> bool {
+    pub(crate) fn insert_new(&self, k: K, v: V) -> bool {
         let mut s = self.shard(&k).lock();
         if s.contains_key(&k) {
             return false;
@@ -75,33 +75,30 @@ impl<K: Hash + Eq + Clone, V: Clone> Shards<K, V> {
         s.insert(k, v);
         true
     }
-    pub fn insert(&self, k: K, v: V) {
+    pub(crate) fn insert(&self, k: K, v: V) {
         self.shard(&k).lock().insert(k, v);
     }
-    pub fn remove(&self, k: &K) -> Option<V> {
+    pub(crate) fn remove(&self, k: &K) -> Option<V> {
         self.shard(k).lock().remove(k)
     }
     /// Runs `f` on the value of `k` if present.
-    pub fn update<R>(&self, k: &K, f: impl FnOnce(&mut V) -> R) -> Option<R> {
+    pub(crate) fn update<R>(&self, k: &K, f: impl FnOnce(&mut V) -> R) -> Option<R> {
         self.shard(k).lock().get_mut(k).map(f)
     }
-    pub fn values(&self) -> Vec<V> {
+    pub(crate) fn values(&self) -> Vec<V> {
         let mut out = Vec::new();
         for s in &self.shards {
             out.extend(s.lock().values().cloned());
         }
         out
     }
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.shards.iter().map(|s| s.lock().len()).sum()
-    }
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
 impl<K: Hash + Eq + Clone + Ord, V: Clone> Shards<K, V> {
-    pub fn snapshot(&self) -> BTreeMap<K, V> {
+    pub(crate) fn snapshot(&self) -> BTreeMap<K, V> {
         let mut out = BTreeMap::new();
         for s in &self.shards {
             for (k, v) in s.lock().iter() {

@@ -10,7 +10,7 @@ use common::lab::{failures, lab, servers, Lab};
 use digest::{DigestRecord, SpanKind};
 use payments_sim::faults::parse_fault;
 use payments_sim::msg::PayTool;
-use payments_sim::sim::Mode;
+use payments_sim::Mode;
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 

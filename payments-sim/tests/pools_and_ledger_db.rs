@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use common::lab::{failures, lab, p50, S, T0};
 use payments_sim::faults::{parse_fault, FaultKind, FaultSpec};
 use payments_sim::msg::PayTool;
-use payments_sim::sim::Mode;
+use payments_sim::Mode;
 use serde_json::json;
 
 /// The slow ledger's per-posting delay: large against a busy machine's noise

@@ -5,7 +5,6 @@ mod common;
 
 use common::*;
 use digest::MemorySink;
-use payments_sim::bank::builtin_specs;
 use payments_sim::loadgen::PaymentGen;
 use payments_sim::{LoadConfig, Mode, PaymentInput, SimBuilder};
 use std::sync::Arc;
@@ -56,15 +55,7 @@ async fn shadow_payments_leave_real_balances_unchanged() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lost_bank_callback_is_reported_by_reconciliation() {
     // Banks that never decline or fail, so the only fault is the lost callback.
-    let specs: Vec<_> = builtin_specs()
-        .unwrap()
-        .into_iter()
-        .map(|mut s| {
-            s.decline_per_million = 0;
-            s.error_per_million = 0;
-            s
-        })
-        .collect();
+    let specs = quiet_banks();
     let sim = Arc::new(
         SimBuilder::new()
             .config(fast_config())

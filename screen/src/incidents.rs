@@ -1,7 +1,8 @@
 //! Incidents: the list (`GET /api/incidents` and the live stream's `incidents` event,
 //! a list of [`IncidentRow`], newest first) and the incident room
-//! (`GET /api/incidents/{id}`, an [`IncidentDetail`]): timeline, candidates, impact, the
-//! plan with its approval, and the reconciliation after recovery.
+//! (`GET /api/incidents/{id}`, an [`IncidentDetail`]): timeline, candidates, impact, every
+//! plan run with its actions (the latest also as `plan`), the damage second by second, and
+//! the reconciliation after recovery.
 
 use serde::{Deserialize, Serialize};
 
@@ -195,6 +196,49 @@ pub struct Plan {
     pub mttr_s: Option<f64>,
 }
 
+/// One applied action of a plan run, as a commander's undo names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunAction {
+    /// `RUN.INDEX` (`POST /api/incidents/{id}/undo` takes it as `action`).
+    pub id: String,
+    /// What it changed, for people: `channel bank-b weight 0`.
+    pub what: String,
+    /// Undone already (by the healer's verification, the no-harm check or a commander).
+    pub undone: bool,
+}
+
+/// One plan run of an incident (the healer's, or a commander's from the Plans panel).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunDetail {
+    /// The run's id (`RUN` in its actions' ids).
+    pub id: u64,
+    /// The plan's name (`None` when no plan matched).
+    pub plan: Option<String>,
+    pub state: PlanStatus,
+    /// What it acted on: `bank:bank-a`, `service:risk`, …
+    pub target: String,
+    pub approved_by: Option<String>,
+    /// In the order applied.
+    pub actions: Vec<RunAction>,
+    /// Failed payments above the pre-action rate while its actions were over the no-harm
+    /// bar.
+    pub harm_failed_payments: f64,
+    /// The no-harm check undid the run.
+    pub harm_aborted: bool,
+}
+
+/// The incident's damage at one second, counted from its first bad request (the screen
+/// draws the per-second rates between points).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DamagePoint {
+    /// Seconds since the epoch.
+    pub second: u64,
+    /// Failed payments so far.
+    pub failed_payments: u64,
+    /// Money of the failed payments so far.
+    pub money_at_stake_cents: i64,
+}
+
 /// Orders, ledger entries and bank records compared after recovery.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Reconciliation {
@@ -218,8 +262,14 @@ pub struct IncidentDetail {
     pub candidates: Vec<Candidate>,
     pub timeline: Vec<TimelineEntry>,
     pub impact: Impact,
-    /// The latest plan run; `None` until one is matched (or when healing is off).
+    /// The latest plan run; `None` until one is matched (or when healing is off). Kept
+    /// for the screens that read one plan; `runs` has every run.
     pub plan: Option<Plan>,
+    /// Every plan run of the incident, oldest first.
+    pub runs: Vec<RunDetail>,
+    /// Cumulative damage while the incident was open, one point a second, oldest first
+    /// (the newest 15 minutes).
+    pub damage: Vec<DamagePoint>,
     /// `None` until checked after recovery.
     pub reconciliation: Option<Reconciliation>,
 }

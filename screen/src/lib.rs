@@ -16,6 +16,7 @@ mod alerts;
 mod changes;
 mod figures;
 mod incidents;
+mod levers;
 mod services;
 mod session;
 mod slo;
@@ -29,8 +30,12 @@ pub use alerts::{Alert, AlertState, MatchOp, Matcher, Silence};
 pub use changes::{ChangeEvent, ChangeKind, SpanKind, TraceSpan};
 pub use figures::{Health, Overview, OverviewBody, SceneStatus};
 pub use incidents::{
-    Candidate, Impact, IncidentDetail, IncidentRow, IncidentStatus, Plan, PlanStatus,
-    Reconciliation, TimelineEntry, TimelineKind,
+    Candidate, DamagePoint, Impact, IncidentDetail, IncidentRow, IncidentStatus, Plan, PlanStatus,
+    Reconciliation, RunAction, RunDetail, TimelineEntry, TimelineKind,
+};
+pub use levers::{
+    PlanApproval, PlanChoice, ResolveRequest, Resolved, RunRequest, RunStarted, UndoRequest,
+    Undone, MAX_NOTE_BYTES,
 };
 pub use services::{
     Baseline, HealthJudgement, HotScope, HotSpot, ServiceRow, ServiceView, WindowStats,

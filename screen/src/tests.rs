@@ -101,3 +101,80 @@ fn absent_fields_stay_absent() {
         (Health::Green, false, None)
     );
 }
+
+#[test]
+fn lever_requests_name_the_field_they_break() {
+    let run = |p: &str| RunRequest { plan: p.into() }.validate();
+    assert!(run("bank-failover").is_ok());
+    for bad in ["", "rm -rf", &"p".repeat(65)] {
+        assert!(run(bad).unwrap_err().0.starts_with("plan"), "{bad:?}");
+    }
+    let undo = |a: &str| UndoRequest { action: a.into() }.validate();
+    assert!(undo("3.0").is_ok() && undo("12.11").is_ok());
+    for bad in ["", "3", "3.", ".0", "a.0", "3.0.1", "-1.0", "3.+1"] {
+        assert!(undo(bad).unwrap_err().0.starts_with("action"), "{bad:?}");
+    }
+    let resolve = |n: &str| ResolveRequest { note: n.into() }.validate();
+    assert!(resolve("bank-a answers again").is_ok());
+    assert!(resolve(&"x".repeat(MAX_NOTE_BYTES)).is_ok());
+    for bad in ["", "  \n", &"x".repeat(MAX_NOTE_BYTES + 1)] {
+        assert!(resolve(bad).unwrap_err().0.starts_with("note"), "{bad:?}");
+    }
+    for body in [
+        json!({"plan": "x", "force": true}),
+        json!({"action": "1.0", "all": true}),
+        json!({"note": "ok", "status": "recovered"}),
+    ] {
+        let refused = serde_json::from_value::<RunRequest>(body.clone()).is_err()
+            && serde_json::from_value::<UndoRequest>(body.clone()).is_err()
+            && serde_json::from_value::<ResolveRequest>(body.clone()).is_err();
+        assert!(refused, "unknown fields are refused: {body}");
+    }
+}
+
+#[test]
+fn plan_choices_and_runs_are_spelled_as_the_api_documents() {
+    let choice = PlanChoice {
+        name: "bank-failover".into(),
+        description: "route around a bank".into(),
+        automatic: true,
+        answers_kind: true,
+        changes: vec!["channel bank-a weight 0".into()],
+        approval: PlanApproval::CommanderOnCore,
+    };
+    assert_eq!(
+        serde_json::to_value(&choice).unwrap(),
+        json!({"name": "bank-failover", "description": "route around a bank", "automatic": true,
+               "answers_kind": true, "changes": ["channel bank-a weight 0"],
+               "approval": "commander_on_core"})
+    );
+    let run = RunDetail {
+        id: 3,
+        plan: Some("bank-failover".into()),
+        state: PlanStatus::Verifying,
+        target: "bank:bank-a".into(),
+        approved_by: Some("cole".into()),
+        actions: vec![RunAction {
+            id: "3.0".into(),
+            what: "channel bank-a weight 0".into(),
+            undone: false,
+        }],
+        harm_failed_payments: 0.0,
+        harm_aborted: false,
+    };
+    assert_eq!(
+        serde_json::to_value(&run).unwrap(),
+        json!({"id": 3, "plan": "bank-failover", "state": "verifying", "target": "bank:bank-a",
+               "approved_by": "cole", "actions": [{"id": "3.0", "what": "channel bank-a weight 0",
+               "undone": false}], "harm_failed_payments": 0.0, "harm_aborted": false})
+    );
+    let point = DamagePoint {
+        second: 1_795_780_801,
+        failed_payments: 12,
+        money_at_stake_cents: 23_988,
+    };
+    assert_eq!(
+        serde_json::to_value(point).unwrap(),
+        json!({"second": 1_795_780_801u64, "failed_payments": 12, "money_at_stake_cents": 23_988})
+    );
+}

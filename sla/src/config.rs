@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 /// The objectives file as written.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ObjectivesFile {
+pub(crate) struct ObjectivesFile {
     /// Error-budget period (default `30d`).
     #[serde(default)]
     pub budget_period: Option<String>,
@@ -36,7 +36,7 @@ pub struct ObjectivesFile {
 /// `[[burn]]`: alert when the burn rate is at least `factor` over both windows.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct BurnPolicyFile {
+pub(crate) struct BurnPolicyFile {
     pub name: String,
     pub factor: f64,
     pub long: String,
@@ -49,10 +49,11 @@ fn default_severity() -> String {
     "page".into()
 }
 
-/// `[[service]]`.
+/// `[[service]]`; `name = "*"` is the objective every service that shows up gets unless it
+/// has its own (`warroom serve`'s default: a platform's services are not known in advance).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ServiceFile {
+pub(crate) struct ServiceFile {
     pub name: String,
     /// Only this operation (default: all of the service's server calls).
     #[serde(default)]
@@ -70,7 +71,7 @@ pub struct ServiceFile {
 /// `[[scene]]`: measured on the scene's server calls at its entry service.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SceneFile {
+pub(crate) struct SceneFile {
     pub name: String,
     /// The service that takes the scene's payments in (default `cashier`).
     #[serde(default)]
@@ -85,7 +86,7 @@ pub struct SceneFile {
 /// `[[bank]]`: an external dependency, judged layer by layer.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct BankFile {
+pub(crate) struct BankFile {
     pub name: String,
     /// Only calls from this service (default: any caller).
     #[serde(default)]
@@ -173,10 +174,20 @@ pub struct Objectives {
     pub business_codes: BTreeSet<String>,
     pub burn: Vec<BurnPolicy>,
     pub objectives: Vec<Objective>,
+    /// The `[[service]] name = "*"` objective, given to every service that shows up without
+    /// one of its own (its `name` and `service` are `*` until then).
+    pub every_service: Option<Objective>,
 }
 
+/// Most services the `*` objective is given to (a bound on memory; later ones are counted).
+pub const MAX_DISCOVERED: usize = 512;
+
+/// The objectives `warroom serve` starts with: 99.9 % availability for every service that
+/// shows up.
+const DISCOVERING: &str = "[[service]]\nname = \"*\"\navailability = 0.999\n";
+
 /// The default objectives for payments-sim (shipped in the crate).
-pub const DEFAULT_OBJECTIVES: &str = include_str!("../objectives.toml");
+pub(crate) const DEFAULT_OBJECTIVES: &str = include_str!("../objectives.toml");
 
 fn codes(v: Option<Vec<String>>, default: &[&str]) -> BTreeSet<String> {
     v.unwrap_or_else(|| default.iter().map(|s| s.to_string()).collect())
@@ -212,12 +223,29 @@ impl Objectives {
         Self::check(f)
     }
 
+    /// 99.9 % availability for every service that shows up (a platform's services are
+    /// discovered from what arrives).
+    pub fn discovering() -> Self {
+        Self::from_toml(DISCOVERING).expect("the discovering objectives are valid")
+    }
+
+    /// The `*` objective made for `service`.
+    pub fn for_service(&self, service: &str) -> Option<Objective> {
+        let t = self.every_service.as_ref()?;
+        Some(Objective {
+            id: format!("service:{service}"),
+            name: service.to_string(),
+            service: service.to_string(),
+            ..t.clone()
+        })
+    }
+
     /// The shipped defaults for payments-sim.
     pub fn payments_sim_defaults() -> Self {
         Self::from_toml(DEFAULT_OBJECTIVES).expect("shipped objectives are valid")
     }
 
-    pub fn check(f: ObjectivesFile) -> Result<Self, SlaError> {
+    pub(crate) fn check(f: ObjectivesFile) -> Result<Self, SlaError> {
         let budget_period_s =
             parse_secs(f.budget_period.as_deref().unwrap_or("30d"), "budget_period")?;
         let layer_window_s = parse_secs(f.layer_window.as_deref().unwrap_or("5m"), "layer_window")?;
@@ -277,6 +305,7 @@ impl Objectives {
             });
         }
         let mut objectives = Vec::new();
+        let mut every_service = None;
         let mut ids = BTreeSet::new();
         let mut push = |o: Objective, at: &str| -> Result<(), SlaError> {
             if o.name.trim().is_empty() {
@@ -314,6 +343,17 @@ impl Objectives {
                 bank: None,
                 name: s.name,
             };
+            if o.name == "*" {
+                if o.operation.is_some() {
+                    return Err(SlaError::Config(format!(
+                        "{at}.operation: the `*` objective covers whole services"
+                    )));
+                }
+                if every_service.replace(o).is_some() {
+                    return Err(SlaError::Config(format!("{at}.name: `*` is defined twice")));
+                }
+                continue;
+            }
             push(o, &at)?;
         }
         for (i, s) in f.scene.into_iter().enumerate() {
@@ -392,11 +432,12 @@ impl Objectives {
             business_codes,
             burn,
             objectives,
+            every_service,
         })
     }
 
     /// The longest span any evaluation needs, in seconds.
-    pub fn longest_s(&self) -> u64 {
+    pub(crate) fn longest_s(&self) -> u64 {
         self.burn
             .iter()
             .map(|p| p.long_s)

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 
 /// What one objective's calls did in one bucket.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Counts {
+pub(crate) struct Counts {
     pub total: u64,
     /// Failed calls, business refusals excluded.
     pub failed: u64,
@@ -26,7 +26,7 @@ pub struct Counts {
 }
 
 impl Counts {
-    pub fn add(&mut self, o: &Counts) {
+    pub(crate) fn add(&mut self, o: &Counts) {
         self.total += o.total;
         self.failed += o.failed;
         self.slow += o.slow;
@@ -38,7 +38,7 @@ impl Counts {
 }
 
 /// Classifies one rollup series for an objective (None: not its calls).
-pub fn classify(
+pub(crate) fn classify(
     o: &Objective,
     k: &SeriesKey,
     s: &SeriesStats,
@@ -133,20 +133,20 @@ impl Ring {
 
 /// The two rings of one objective.
 #[derive(Debug, Clone)]
-pub struct Series {
+pub(crate) struct Series {
     sec: Ring,
     min: Ring,
 }
 
 impl Series {
-    pub fn new(longest_s: u64) -> Self {
+    pub(crate) fn new(longest_s: u64) -> Self {
         Self {
             sec: Ring::new(1, 3600),
             min: Ring::new(60, (longest_s / 60 + 2) as usize),
         }
     }
 
-    pub fn add(&mut self, second: u64, c: &Counts) -> bool {
+    pub(crate) fn add(&mut self, second: u64, c: &Counts) -> bool {
         let a = self.sec.add(second, c);
         let b = self.min.add(second, c);
         a || b
@@ -154,7 +154,7 @@ impl Series {
 
     /// Counts over `[from, to)` seconds: the last hour to the second, older
     /// parts to the minute. Returns the counts and whether the span was fully held.
-    pub fn range(&self, from: u64, to: u64, now_s: u64) -> (Counts, bool) {
+    pub(crate) fn range(&self, from: u64, to: u64, now_s: u64) -> (Counts, bool) {
         let mut out = Counts::default();
         if from >= to {
             return (out, true);

@@ -4,7 +4,7 @@
 use crate::error::SlaError;
 
 /// Parses `N{s|m|h|d}` into seconds; `field` names the setting in errors.
-pub fn parse_secs(text: &str, field: &str) -> Result<u64, SlaError> {
+pub(crate) fn parse_secs(text: &str, field: &str) -> Result<u64, SlaError> {
     let t = text.trim();
     let bad = || {
         SlaError::Config(format!(
@@ -27,7 +27,7 @@ pub fn parse_secs(text: &str, field: &str) -> Result<u64, SlaError> {
 }
 
 /// Formats seconds back into the shortest exact form.
-pub fn format_secs(s: u64) -> String {
+pub(crate) fn format_secs(s: u64) -> String {
     if s.is_multiple_of(86_400) {
         format!("{}d", s / 86_400)
     } else if s.is_multiple_of(3600) {

@@ -156,6 +156,12 @@ pub struct Sla {
     objectives: Objectives,
     series: Vec<Series>,
     clock: SharedClock,
+    /// Services with a whole-service objective (their own or the `*` one).
+    covered: std::collections::HashSet<String>,
+    /// Services the `*` objective was not given to (already [`MAX_DISCOVERED`] objectives).
+    ///
+    /// [`MAX_DISCOVERED`]: crate::MAX_DISCOVERED
+    pub uncovered_services: u64,
     /// Rollup series matched to an objective, and rollups refused as too old.
     pub matched_series: u64,
     pub refused_rollups: u64,
@@ -169,17 +175,38 @@ impl Sla {
             .iter()
             .map(|_| Series::new(longest))
             .collect();
+        let covered = objectives
+            .objectives
+            .iter()
+            .filter(|o| o.kind == crate::ObjectiveKind::Service && o.operation.is_none())
+            .map(|o| o.service.clone())
+            .collect();
         Self {
             objectives,
             series,
             clock,
+            covered,
+            uncovered_services: 0,
             matched_series: 0,
             refused_rollups: 0,
         }
     }
 
-    pub fn objectives(&self) -> &Objectives {
-        &self.objectives
+    /// Gives the `*` objective to a service seen for the first time.
+    fn discover(&mut self, service: &str) {
+        if self.covered.contains(service) {
+            return;
+        }
+        self.covered.insert(service.to_string());
+        if self.objectives.objectives.len() >= crate::MAX_DISCOVERED {
+            // Counted once per service: it stays in `covered`, without an objective.
+            self.uncovered_services += 1;
+            return;
+        }
+        if let Some(o) = self.objectives.for_service(service) {
+            self.objectives.objectives.push(o);
+            self.series.push(Series::new(self.objectives.longest_s()));
+        }
     }
 
     /// Counts one rollup (a collector's partial or a whole second).
@@ -188,6 +215,13 @@ impl Sla {
         if r.second + self.objectives.longest_s() < now_s || r.second > now_s + 5 {
             self.refused_rollups += 1;
             return;
+        }
+        if self.objectives.every_service.is_some() {
+            for k in r.series.keys() {
+                if k.kind == digest::SpanKind::Server && !k.shadow {
+                    self.discover(&k.service);
+                }
+            }
         }
         for (k, s) in &r.series {
             for (o, ser) in self

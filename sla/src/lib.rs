@@ -8,16 +8,18 @@
 //! Owns: the objectives file model, good/bad counters per objective, burn rates.
 //! Must not: do I/O, read the wall clock (time comes from a `digest::Clock`),
 //! or depend on war-room crates other than `digest`: it reads the same
-//! per-second rollups the analyzer merges.
+//! per-second rollups the analyzer merges; mark `pub` what no other crate uses
+//! (`unreachable_pub` warns).
 
-pub mod config;
-pub mod counts;
-pub mod duration;
-pub mod engine;
-pub mod error;
+#![warn(unreachable_pub)]
 
-pub use config::{BankSpec, BurnPolicy, Objective, ObjectiveKind, Objectives, DEFAULT_OBJECTIVES};
-pub use counts::Counts;
+mod config;
+mod counts;
+mod duration;
+mod engine;
+mod error;
+
+pub use config::{BankSpec, BurnPolicy, Objective, ObjectiveKind, Objectives, MAX_DISCOVERED};
 pub use engine::{
     slo, BurnAlert, BurnStatus, Layer, LayerFigure, LayerReport, ObjectiveStatus, ReportRow, Sla,
     SlaReport, Sli, SliFigures, SliStatus, SloSnapshot,

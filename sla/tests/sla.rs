@@ -331,3 +331,74 @@ fn a_burst_among_too_few_calls_at_start_up_does_not_fire() {
     }
     assert_eq!(sla.firing().len(), 1);
 }
+
+/// `warroom serve` knows no service in advance: the `*` objective is given to every service
+/// that shows up, a service with its own objective keeps it, shadow and client calls give
+/// none, and `*` is refused where it makes no sense.
+#[test]
+fn every_service_that_shows_up_gets_the_star_objective() {
+    let text = r#"
+budget_period = "1h"
+[[burn]]
+name = "fast"
+factor = 14.4
+long = "60s"
+short = "5s"
+[[service]]
+name = "*"
+availability = 0.99
+[[service]]
+name = "trade"
+availability = 0.999
+"#;
+    let o = Objectives::from_toml(text).unwrap();
+    assert_eq!(
+        o.objectives.len(),
+        1,
+        "the template is not an objective itself"
+    );
+    let clock = ManualClock::new(S0 * 1_000_000 + 100 * 1_000_000);
+    let mut sla = Sla::new(o, Arc::new(clock));
+    let mut r = SecondRollup::new(S0 + 99);
+    r.add(&rec(SpanKind::Server, "orders", "gw", "", "SUCCESS", 1000));
+    r.add(&rec(
+        SpanKind::Server,
+        "orders",
+        "gw",
+        "",
+        "SYSTEM_ERROR",
+        1000,
+    ));
+    r.add(&rec(SpanKind::Server, "trade", "gw", "", "SUCCESS", 1000));
+    r.add(&rec(
+        SpanKind::Client,
+        "billing",
+        "orders",
+        "",
+        "SUCCESS",
+        1000,
+    ));
+    let mut shadow = rec(SpanKind::Server, "stress-only", "gw", "", "SUCCESS", 1000);
+    shadow.shadow = true;
+    r.add(&shadow);
+    sla.ingest_rollup(&r);
+    sla.ingest_rollup(&r);
+    let st = sla.status();
+    let ids: Vec<&str> = st.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, ["service:trade", "service:orders"]);
+    let orders = &st[1].slis[0].period;
+    assert_eq!((orders.total, orders.target), (4, 0.99));
+    assert_eq!(st[0].slis[0].period.target, 0.999, "its own objective");
+    let d = Objectives::discovering();
+    assert!(d.objectives.is_empty() && d.every_service.is_some());
+    for (bad, why) in [
+        ("[[service]]\nname = \"*\"\navailability = 0.99\noperation = \"x\"\n", "operation"),
+        (
+            "[[service]]\nname = \"*\"\navailability = 0.99\n[[service]]\nname = \"*\"\navailability = 0.9\n",
+            "twice",
+        ),
+    ] {
+        let e = Objectives::from_toml(bad).unwrap_err().to_string();
+        assert!(e.contains(why), "{e}");
+    }
+}

@@ -1,11 +1,13 @@
 //! Incidents for the screen: the command loop's incidents (list and room), each with
-//! its latest plan run and its one typed timeline, mapped field by field.
+//! its plan runs (the latest also as `plan`), its damage second by second and its one
+//! typed timeline, and the plans a commander may run for one — mapped field by field.
 
-use command::{Entry, EntryKind, Incident};
-use healer::RunState;
+use command::{Entry, EntryKind, Incident, RunRecord};
+use healer::{ApprovalMode, PlanOption, RunState};
 use screen::{
-    Candidate, Impact, IncidentDetail, IncidentRow, IncidentStatus, Plan, PlanStatus,
-    Reconciliation, TimelineEntry, TimelineKind,
+    Candidate, DamagePoint, Impact, IncidentDetail, IncidentRow, IncidentStatus, Plan,
+    PlanApproval, PlanChoice, PlanStatus, Reconciliation, RunAction, RunDetail, TimelineEntry,
+    TimelineKind,
 };
 
 fn cause_text(rc: &analyzer::RootCause) -> String {
@@ -88,6 +90,43 @@ fn camel(s: &str) -> String {
         .collect()
 }
 
+fn run(r: &RunRecord) -> RunDetail {
+    RunDetail {
+        id: r.id,
+        plan: r.plan.clone(),
+        state: plan_status(r.state),
+        target: r.target.clone(),
+        approved_by: r.approved_by.clone(),
+        actions: r
+            .action_ids()
+            .zip(&r.actions)
+            .map(|(id, (what, undone))| RunAction {
+                id,
+                what: what.clone(),
+                undone: *undone,
+            })
+            .collect(),
+        harm_failed_payments: r.harm_failed_payments,
+        harm_aborted: r.harm_aborted,
+    }
+}
+
+/// A plan a commander may run, as the Plans panel lists it.
+pub fn plan_choice(o: PlanOption) -> PlanChoice {
+    PlanChoice {
+        name: o.name,
+        description: o.description,
+        automatic: o.automatic,
+        answers_kind: o.answers_kind,
+        changes: o.changes,
+        approval: match o.approval {
+            Some(ApprovalMode::Auto) => PlanApproval::Auto,
+            Some(ApprovalMode::Commander) => PlanApproval::Commander,
+            None => PlanApproval::CommanderOnCore,
+        },
+    }
+}
+
 /// Every incident, newest first.
 pub fn rows(mut list: Vec<Incident>) -> Vec<IncidentRow> {
     list.sort_by_key(|i| std::cmp::Reverse(i.detected_us));
@@ -152,6 +191,16 @@ pub fn detail(i: &Incident) -> IncidentDetail {
             money_at_stake_cents: i.impact.money_at_stake_cents,
         },
         plan,
+        runs: i.runs.iter().map(run).collect(),
+        damage: i
+            .damage
+            .iter()
+            .map(|d| DamagePoint {
+                second: d.second,
+                failed_payments: d.failed_payments,
+                money_at_stake_cents: d.money_at_stake_cents,
+            })
+            .collect(),
         reconciliation: i.reconciliation.as_ref().map(|r| Reconciliation {
             orders: r.orders,
             ledger_entries: r.ledger_entries,

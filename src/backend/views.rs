@@ -154,7 +154,7 @@ pub fn hot_spot(k: &analyzer::HotKey) -> HotSpot {
     }
 }
 
-pub fn alert(v: &alerts::manager::AlertView) -> Alert {
+pub fn alert(v: &alerts::AlertView) -> Alert {
     let a = &v.alert;
     Alert {
         fingerprint: a.fingerprint.clone(),

@@ -7,5 +7,8 @@ pub mod collect;
 pub mod drill;
 pub mod hash_password;
 pub mod patrol;
+pub mod room_config;
+pub mod serve;
+pub mod serving;
 pub mod sim;
 pub mod up;

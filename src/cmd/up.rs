@@ -1,14 +1,14 @@
-//! `warroom up`: the whole stack in one process on the wall clock — flags and
-//! an optional TOML file → `stack::Stack` → simulated traffic, the loop every
-//! 200 ms, the collector's listener, the dashboard; Ctrl-C or SIGTERM stops it.
+//! `warroom up`: `warroom serve` plus the simulator — flags and an optional TOML file
+//! (the room's config plus `tps` and `[sim]`) → `stack::Stack` (a room beside an
+//! in-process payments-sim) → simulated traffic and the serving part `serve` shares;
+//! Ctrl-C or SIGTERM stops it.
 
-use crate::backend::StackBackend;
+use super::room_config::{self, Approve};
+use super::serving::{self, Serving};
 use anyhow::Context;
-use serde::Deserialize;
 use stack::{Stack, StackOptions};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -41,71 +41,6 @@ pub struct Args {
     pub approve: Option<Approve>,
 }
 
-/// `--approve` / `approve = "…"`: who lets plans act.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Approve {
-    /// Every plan runs at once.
-    Auto,
-    /// Every plan waits for a commander (dashboard or API).
-    Commander,
-    /// Each plan keeps its own approval mode.
-    #[default]
-    Plan,
-}
-
-impl Approve {
-    /// The healer's override (`None`: each plan's own mode).
-    pub fn mode(self) -> Option<healer::ApprovalMode> {
-        match self {
-            Approve::Auto => Some(healer::ApprovalMode::Auto),
-            Approve::Commander => Some(healer::ApprovalMode::Commander),
-            Approve::Plan => None,
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Approve::Auto => "auto",
-            Approve::Commander => "commander",
-            Approve::Plan => "plan",
-        }
-    }
-}
-
-/// `warroom up --config FILE`: every table optional, unknown fields refused.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UpConfig {
-    /// Simulated payments per second (default 200; 0 turns traffic off).
-    pub tps: Option<f64>,
-    /// Who lets plans act: "plan" (default), "commander" or "auto" (`--approve` wins).
-    pub approve: Option<Approve>,
-    /// Store records in ClickHouse at this URL (default: the embedded store).
-    pub clickhouse: Option<String>,
-    pub data_dir: Option<PathBuf>,
-    /// Dashboard users (`[dashboard]`, as in the dashboard section); absent: a first admin is made.
-    pub dashboard: Option<toml::Value>,
-    pub analyzer: Option<analyzer::AnalyzerConfig>,
-    /// Incident lifetimes (`recover_after_s`, `supersede_after_s`, `refine_s`, …).
-    pub incidents: Option<command::BookConfig>,
-    /// The rules between a diagnosis and a plan run (`localize_ms`, `shed_codes`).
-    pub rules: Option<command::RulesConfig>,
-    pub alerts: Option<alerts::ManagerConfig>,
-    /// SLA objectives file (default: payments-sim's built-in objectives).
-    pub objectives: Option<PathBuf>,
-    /// payments-sim config (`[sim]`, as `warroom sim --config`).
-    pub sim: Option<toml::Value>,
-}
-
-fn load_config(path: &Option<PathBuf>) -> anyhow::Result<UpConfig> {
-    let Some(p) = path else {
-        return Ok(UpConfig::default());
-    };
-    let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-    toml::from_str(&text).map_err(|e| anyhow::anyhow!("config {}: {}", p.display(), e.message()))
-}
-
 fn random_token() -> String {
     use rand::Rng;
     let mut r = rand::rng();
@@ -115,19 +50,14 @@ fn random_token() -> String {
 }
 
 pub async fn run(a: Args) -> anyhow::Result<()> {
-    let cfg = load_config(&a.config)?;
+    let up = room_config::load_up(a.config.as_deref())?;
+    let cfg = &up.room;
     let origin = a
         .config
         .as_ref()
         .map(|p| p.display().to_string())
         .unwrap_or_default();
-    let dash_cfg = match &cfg.dashboard {
-        Some(v) => Some(
-            dashboard::DashboardConfig::from_toml_str(&toml::to_string(v)?, &origin)
-                .context("[dashboard]")?,
-        ),
-        None => None,
-    };
+    let dash_cfg = cfg.dashboard(&origin)?;
     let clock: digest::SharedClock = Arc::new(digest::SystemClock);
     let token = a.control_token.clone().unwrap_or_else(random_token);
     let data_dir = cfg.data_dir.clone().unwrap_or(a.data_dir.clone());
@@ -136,80 +66,21 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     o.clickhouse = cfg.clickhouse.clone();
     let approve = a.approve.or(cfg.approve).unwrap_or_default();
     o.approval = approve.mode();
-    if let Some(x) = &cfg.analyzer {
-        x.validate().context("[analyzer]")?;
-        o.analyzer = x.clone();
+    cfg.apply(&mut o.analyzer, &mut o.command, &mut o.alerts)?;
+    if let Some(obj) = cfg.objectives()? {
+        o.objectives = obj;
     }
-    if let Some(x) = &cfg.incidents {
-        o.command.incidents = x.clone();
+    if cfg.healer.is_some() {
+        anyhow::bail!("[healer]: `warroom up` runs the built-in plans on payments-sim; [healer] is for `warroom serve`");
     }
-    if let Some(x) = &cfg.rules {
-        o.command.rules = x.clone();
-    }
-    if let Some(x) = &cfg.alerts {
-        o.alerts = x.clone();
-    }
-    if let Some(p) = &cfg.objectives {
-        let text =
-            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-        o.objectives = sla::Objectives::from_toml(&text)
-            .with_context(|| format!("objectives {}", p.display()))?;
-    }
-    if let Some(v) = &cfg.sim {
+    if let Some(v) = &up.sim {
         o.sim = payments_sim::SimConfig::from_toml(&toml::to_string(v)?).context("[sim]")?;
     }
-    let tps = a.tps.or(cfg.tps).unwrap_or(200.0);
+    let tps = a.tps.or(up.tps).unwrap_or(200.0);
     if !(0.0..=20_000.0).contains(&tps) {
         anyhow::bail!("tps: must be in 0..=20000");
     }
     let stack = Arc::new(Stack::build(o).await?);
-
-    let collector_l = tokio::net::TcpListener::bind(&a.collector_listen)
-        .await
-        .with_context(|| format!("--collector-listen {}", a.collector_listen))?;
-    let dash_l = tokio::net::TcpListener::bind(&a.listen)
-        .await
-        .with_context(|| format!("--listen {}", a.listen))?;
-    let backend = Arc::new(StackBackend {
-        stack: stack.clone(),
-    });
-    let (dash, first_admin) = dashboard::Dashboard::new(
-        dashboard::DashboardOptions {
-            config: dash_cfg,
-            audit_log: data_dir.join("dashboard-audit.jsonl"),
-            ..Default::default()
-        },
-        backend,
-        clock.clone(),
-    )?;
-    println!("dashboard: http://{}", dash_l.local_addr()?);
-    println!("collector: http://{}", collector_l.local_addr()?);
-    println!("control API: {}", stack.control.base());
-    println!("approval: {}", approve.name());
-    if let Some(f) = first_admin {
-        println!("first admin login: user {} password {}", f.name, f.password);
-    }
-    if !dash.bundle_present() {
-        println!(
-            "note: no dashboard bundle; run scripts/build-dashboard (the API works regardless)"
-        );
-    }
-
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-        let _ = rx.changed().await;
-    };
-    let coll = tokio::spawn(collector::serve(
-        collector_l,
-        stack.pipeline.clone(),
-        stopped(stop_rx.clone()),
-    ));
-    let dash_stop = stopped(stop_rx.clone());
-    let dash_task = tokio::spawn(async move {
-        axum::serve(dash_l, dash.router())
-            .with_graceful_shutdown(dash_stop)
-            .await
-    });
     let load = (tps > 0.0).then(|| {
         let sim = stack.sim.clone();
         tokio::spawn(async move {
@@ -224,55 +95,28 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
             }
         })
     });
-    let looper = {
-        let stack = stack.clone();
-        let mut rx = stop_rx.clone();
-        tokio::spawn(async move {
-            let mut every = tokio::time::interval(Duration::from_millis(200));
-            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-            loop {
-                tokio::select! {
-                    _ = every.tick() => stack.step().await,
-                    _ = rx.changed() => break,
-                }
+    let result = serving::serve(
+        Serving {
+            room: stack.room.clone(),
+            looper: stack.clone(),
+            drills: Some(stack.control.clone()),
+            listen: a.listen.clone(),
+            collector_listen: a.collector_listen.clone(),
+            dashboard: dash_cfg,
+            data_dir,
+            notes: vec![
+                format!("control API: {}", stack.control.base()),
+                format!("approval: {}", approve.name()),
+            ],
+        },
+        || {
+            if let Some(l) = &load {
+                l.abort();
             }
-        })
-    };
-
-    shutdown_signal().await;
-    eprintln!("stopping…");
-    if let Some(l) = load {
-        l.abort();
-    }
-    let _ = stop_tx.send(true);
-    let _ = looper.await;
-    stack.ingest().await;
-    stack.pipeline.flush().await;
-    let _ = coll.await;
-    let _ = tokio::time::timeout(Duration::from_secs(5), dash_task).await;
+        },
+    )
+    .await;
     stack.shutdown();
     eprintln!("stopped");
-    Ok(())
-}
-
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
+    result
 }

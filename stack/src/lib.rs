@@ -1,15 +1,15 @@
-//! stack: the whole war room in one process beside payments-sim, shared by `warroom up`
-//! and `warroom drill`: payments-sim (in-process, steered by a `Steering` whose control
-//! API is served on a loopback port with a token) → its digests into the collector
-//! `Pipeline` (in-process sink) → the collector's subscriptions into the `Analyzer`
-//! (records, sub-second) and the `Sla` (closed per-second rollups) → alert samples
+//! stack: the whole war room in one process. A [`Room`] is the war room for whatever sends
+//! it digests (`warroom serve`): the collector `Pipeline` → the `Analyzer` (records,
+//! sub-second) and the `Sla` (closed per-second rollups) → alert samples
 //! (`command::Alerting`) and the `command::CommandLoop` (incidents, plan runs through the
-//! healer acting on the control API over real HTTP, payments-sim's reconciliation after a
-//! heal).
+//! executors it is given). A [`Stack`] is a room beside an in-process payments-sim (`warroom
+//! up`, `warroom drill`): its digests into the collector through an in-process sink, the
+//! built-in plans acting on its control API over real HTTP with a token, its
+//! reconciliation after a heal.
 //!
-//! Owns: building and connecting those parts ([`Stack`]), the drill harness that scores
-//! the whole loop against payments-sim's ground truth ([`drill`]), and the faults a drill
-//! injects ([`faults`]). Must not: hold war-room policy (that is `command`'s) or figures
+//! Owns: building and connecting those parts, the drill harness that scores the whole loop
+//! against payments-sim's ground truth ([`drill`]), and the faults a drill injects
+//! ([`faults`]). Must not: hold war-room policy (that is `command`'s) or figures
 //! (the analyzer's); depend on the dashboard.
 //!
 //! Time: every part reads the one `clock` given in [`StackOptions`]; nothing here sleeps.
@@ -22,20 +22,19 @@ pub mod drill;
 mod error;
 pub mod faults;
 mod feed;
+mod room;
 
 pub use books::SimBooks;
 pub use control::ControlClient;
 pub use error::StackError;
+pub use room::{Room, RoomOptions};
 
-use analyzer::{Analyzer, AnalyzerConfig, SharedAnalyzer};
-use collector::{ClickHouseConfig, ClickHouseStore};
-use collector::{EmbeddedConfig, EmbeddedStore, Pipeline, PipelineConfig, Store, Subscription};
-use command::{Alerting, CommandConfig, CommandLoop, Situation};
-use digest::{ChangeEvent, DigestRecord, SecondRollup, SharedClock};
+use analyzer::AnalyzerConfig;
+use command::{CommandConfig, Situation};
+use digest::SharedClock;
 use feed::Feed;
 use healer::executor::sim::SimExecutor;
-use healer::{ApprovalMode, AuditLog, Engine, EngineConfig, ExecutorKind, Executors};
-use parking_lot::Mutex;
+use healer::{ApprovalMode, ExecutorKind, Executors};
 use payments_sim::control::Steering;
 use payments_sim::{Sim, SimBuilder, SimConfig};
 use std::collections::HashSet;
@@ -95,32 +94,21 @@ impl StackOptions {
     }
 }
 
-struct Subs {
-    records: Subscription<Arc<[DigestRecord]>>,
-    events: Subscription<Arc<[ChangeEvent]>>,
-    rollups: Subscription<Arc<SecondRollup>>,
-}
-
-/// Everything, built and connected.
+/// A room beside an in-process payments-sim, steered through its control API.
 pub struct Stack {
-    pub clock: SharedClock,
+    /// The war room itself.
+    pub room: Arc<Room>,
     pub sim: Arc<Sim>,
     pub steering: Arc<Steering>,
     pub control: ControlClient,
-    pub pipeline: Pipeline,
-    pub analyzer: SharedAnalyzer,
-    pub sla: Arc<Mutex<sla::Sla>>,
-    pub alerting: Alerting,
-    /// Incidents, plan runs, the commander's levers.
-    pub command: Arc<CommandLoop>,
     books: SimBooks,
     feed: Arc<Feed>,
-    subs: tokio::sync::Mutex<Subs>,
     control_task: tokio::task::JoinHandle<()>,
 }
 
 impl Stack {
-    /// Builds and connects every part; serves the control API.
+    /// Builds payments-sim and serves its control API, then the room beside it with the
+    /// built-in plans acting through the control API.
     pub async fn build(o: StackOptions) -> Result<Stack, StackError> {
         std::fs::create_dir_all(&o.data_dir).map_err(|source| StackError::DataDir {
             path: o.data_dir.display().to_string(),
@@ -145,7 +133,6 @@ impl Stack {
                     .collect()
             })
             .unwrap_or_default();
-        let zones = o.sim.zones.clone();
         let sim = Arc::new(
             SimBuilder::new()
                 .config(o.sim.clone())
@@ -162,83 +149,43 @@ impl Stack {
         )
         .await?;
         let control = ControlClient::new(&format!("http://{addr}"), &o.control_token);
-
-        // The collector.
-        let mut pcfg = PipelineConfig {
-            data_dir: o.data_dir.clone(),
-            ..PipelineConfig::default()
-        };
-        if o.throwaway {
-            pcfg.fsync = collector::FsyncPolicy::Never;
-        }
-        pcfg.bus_capacity = 4096;
-        let store: Arc<dyn Store> = match &o.clickhouse {
-            Some(url) => Arc::new(ClickHouseStore::open(ClickHouseConfig::new(url.clone())).await?),
-            None => Arc::new(EmbeddedStore::open(
-                &o.data_dir.join("store"),
-                EmbeddedConfig::default(),
-                o.clock.clone(),
-            )?),
-        };
-        let pipeline = Pipeline::open(pcfg, store, o.clock.clone())?;
-        let subs = Subs {
-            records: pipeline.bus().subscribe_records(),
-            events: pipeline.bus().subscribe_events(),
-            rollups: pipeline.bus().subscribe_rollups(),
-        };
-
-        // The watchers.
-        let analyzer = Analyzer::new(o.analyzer.clone(), o.clock.clone())?.shared();
-        let sla = Arc::new(Mutex::new(sla::Sla::new(
-            o.objectives.clone(),
-            o.clock.clone(),
-        )));
-        let alerting = Alerting::new(
-            &o.alerts,
-            o.clock.clone(),
-            Some(&o.data_dir.join("alerts-history.jsonl")),
-        )?;
         let bank_refs: Vec<&str> = banks.iter().map(String::as_str).collect();
-        let zone_refs: Vec<&str> = zones.iter().map(String::as_str).collect();
+        let zone_refs: Vec<&str> = o.sim.zones.iter().map(String::as_str).collect();
         let executor = SimExecutor::new(control.base(), &o.control_token, &bank_refs, &zone_refs);
-        let engine = Engine::new(
-            o.clock.clone(),
-            EngineConfig {
-                approval_override: o.approval,
-                ..EngineConfig::default()
-            },
-            healer::builtin_plans(),
-            Executors::default().with(ExecutorKind::Sim, Arc::new(executor)),
-            AuditLog::open(&o.data_dir.join("healer-audit.jsonl"))?,
-        );
-        let mut ccfg = o.command.clone();
+        let mut command = o.command;
         if o.throwaway {
-            ccfg.reconcile_settle_ms = 0;
+            command.reconcile_settle_ms = 0;
         }
-        let command = Arc::new(CommandLoop::new(o.clock.clone(), ccfg, engine, o.heal));
-        Ok(Stack {
+        let room = Room::build(RoomOptions {
             clock: o.clock,
+            data_dir: o.data_dir,
+            clickhouse: o.clickhouse,
+            analyzer: o.analyzer,
+            command,
+            alerts: o.alerts,
+            objectives: o.objectives,
+            plans: healer::builtin_plans(),
+            executors: Executors::default().with(ExecutorKind::Sim, Arc::new(executor)),
+            approval: o.approval,
+            heal: o.heal,
+            throwaway: o.throwaway,
+        })
+        .await?;
+        Ok(Stack {
+            room: Arc::new(room),
             books: SimBooks::new(sim.clone()),
             sim,
             steering,
             control,
-            pipeline,
-            analyzer,
-            sla,
-            alerting,
-            command,
             feed,
-            subs: tokio::sync::Mutex::new(subs),
             control_task,
         })
     }
 
-    /// Moves the loop once at the clock's now: digests into the collector,
-    /// its output into the analyzer and SLA, a tick, alerts, the healer.
+    /// Moves the loop once at the clock's now: payments-sim's digests into the collector,
+    /// then the room's step with the zones the control plane drained and the sim's books.
     pub async fn step(&self) {
         self.ingest().await;
-        self.analyzer.lock().tick();
-        self.alerting.step(&self.analyzer, &self.sla).await;
         let drained: HashSet<String> = self
             .steering
             .zones()
@@ -250,40 +197,23 @@ impl Stack {
             drained_zones: &drained,
             books: Some(&self.books),
         };
-        self.command.step(&self.analyzer, &situation).await;
+        self.room.step(&situation).await;
     }
 
-    /// Digests queued by payments-sim → collector → subscribers.
+    /// Digests queued by payments-sim → collector → the room's subscribers.
     pub async fn ingest(&self) {
-        self.feed.pump(&self.pipeline).await;
-        self.pipeline.flush().await;
-        let mut subs = self.subs.lock().await;
-        while let Some(ev) = subs.events.try_recv() {
-            let mut a = self.analyzer.lock();
-            for e in ev.iter() {
-                a.ingest_event(e);
-            }
-        }
-        while let Some(batch) = subs.records.try_recv() {
-            let mut a = self.analyzer.lock();
-            for r in batch.iter() {
-                a.ingest_raw(r);
-            }
-        }
-        while let Some(r) = subs.rollups.try_recv() {
-            self.sla.lock().ingest_rollup(&r);
-        }
+        self.feed.pump(&self.room.pipeline).await;
+        self.room.ingest().await;
     }
 
     /// Digests the collector refused or the feed dropped, and bus messages the
     /// wiring missed (all should stay 0).
     pub async fn losses(&self) -> serde_json::Value {
         let s = digest::Sink::stats(&*self.feed);
-        let subs = self.subs.lock().await;
         serde_json::json!({
             "feed_dropped": s.dropped,
             "feed_rejected": s.rejected,
-            "bus_missed": subs.records.missed() + subs.events.missed() + subs.rollups.missed(),
+            "bus_missed": self.room.bus_missed().await,
         })
     }
 

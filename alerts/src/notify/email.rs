@@ -18,7 +18,7 @@ pub struct EmailConfig {
 }
 
 /// The subject line, Alertmanager style: `[FIRING:3] HighErrors trade`.
-pub fn subject(n: &Notification) -> String {
+pub(crate) fn subject(n: &Notification) -> String {
     let (s, count) = match n.status {
         NotificationStatus::Firing => (
             "FIRING",
@@ -31,7 +31,7 @@ pub fn subject(n: &Notification) -> String {
 }
 
 /// The plain-text body: one block per alert.
-pub fn body(n: &Notification, external_url: &str) -> String {
+pub(crate) fn body(n: &Notification, external_url: &str) -> String {
     let mut b = format!("Group {}\nReceiver {}\n\n", n.group_key, n.receiver);
     for a in &n.alerts {
         b.push_str(&format!(
@@ -53,7 +53,11 @@ pub fn body(n: &Notification, external_url: &str) -> String {
 }
 
 /// Sends one notification as one e-mail to every address.
-pub async fn send(cfg: &EmailConfig, n: &Notification, external_url: &str) -> Result<(), String> {
+pub(crate) async fn send(
+    cfg: &EmailConfig,
+    n: &Notification,
+    external_url: &str,
+) -> Result<(), String> {
     send_text(cfg, &subject(n), &body(n, external_url)).await
 }
 

@@ -3,18 +3,19 @@
 //! counted, its error kept, and retried with exponential backoff until `max_attempts`, after
 //! which it is counted as given up. Nothing fails silently: see [`Notifier::stats`].
 
-pub mod dashboard;
+mod dashboard;
 pub mod email;
-pub mod webhook;
+mod webhook;
+
+pub use dashboard::{DashboardFeed, FeedEntry};
+pub use webhook::WebhookConfig;
 
 use crate::error::{bad_config, AlertsError};
 use crate::group::Notification;
-use dashboard::DashboardFeed;
 use digest::Micros;
 use email::EmailConfig;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use webhook::WebhookConfig;
 
 /// A named receiver: any of dashboard, e-mail, webhook.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -147,14 +148,6 @@ impl Notifier {
             external_url: external_url.into(),
             http,
         })
-    }
-
-    pub fn receiver_names(&self) -> Vec<String> {
-        self.receivers.keys().cloned().collect()
-    }
-
-    pub fn feed(&self) -> &DashboardFeed {
-        &self.feed
     }
 
     /// Hands notifications over: the dashboard gets them now, e-mail and webhook are queued.

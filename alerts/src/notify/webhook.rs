@@ -32,7 +32,7 @@ fn alert_json(a: &Alert) -> Value {
 }
 
 /// The Alertmanager v4 webhook body for one notification.
-pub fn webhook_body(n: &Notification, external_url: &str) -> Value {
+pub(crate) fn webhook_body(n: &Notification, external_url: &str) -> Value {
     json!({
         "version": "4",
         "groupKey": n.group_key,
@@ -48,7 +48,7 @@ pub fn webhook_body(n: &Notification, external_url: &str) -> Value {
 }
 
 /// Sends one body; the error text says what went wrong.
-pub async fn send(
+pub(crate) async fn send(
     client: &reqwest::Client,
     cfg: &WebhookConfig,
     body: &Value,

@@ -74,6 +74,14 @@ fn App() -> impl IntoView {
 fn Nav() -> impl IntoView {
     let session = expect_context::<Session>();
     let live = expect_context::<Live>();
+    // The drills screen only where there is something to inject into (not under
+    // `warroom serve`, whose `/api/drills` lists no fault kind).
+    let drills = RwSignal::new(false);
+    leptos::task::spawn_local(async move {
+        if let Ok(kinds) = api::get::<Vec<screen::DrillKind>>("/api/drills").await {
+            drills.set(!kinds.is_empty());
+        }
+    });
     let logout = move |_| {
         leptos::task::spawn_local(async move {
             let _ = api::logout().await;
@@ -92,7 +100,9 @@ fn Nav() -> impl IntoView {
                 <A href="/alerts">"Alerts"</A>
                 <A href="/changes">"Changes"</A>
                 <A href="/trace">"Trace"</A>
-                <A href="/drills">"Drills"</A>
+                <Show when=move || drills.get()>
+                    <A href="/drills">"Drills"</A>
+                </Show>
             </nav>
             <span class="who">
                 <span class=move || if live.connected.get() { "dot green" } else { "dot red" }

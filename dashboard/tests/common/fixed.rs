@@ -10,7 +10,7 @@ use digest::{format_rfc3339, TraceId};
 use parking_lot::Mutex;
 use screen::{
     Alert, ChangeEvent, DrillKind, Health, HotSpot, IncidentDetail, IncidentRow, NodeDetail,
-    NodeKind, Overview, SceneStatus, ServiceRow, Silence, SloBoard, SpanKind, Topology,
+    NodeKind, Overview, PlanChoice, SceneStatus, ServiceRow, Silence, SloBoard, SpanKind, Topology,
     TopologyEdge, TopologyNode, TraceSpan,
 };
 
@@ -25,6 +25,8 @@ pub struct Answers {
     pub incidents: Vec<IncidentRow>,
     /// The incident rooms, found by id.
     pub details: Vec<IncidentDetail>,
+    /// The plans every known incident offers.
+    pub plans: Vec<PlanChoice>,
     pub alerts: Vec<Alert>,
     pub silences: Vec<Silence>,
     pub slo: SloBoard,
@@ -212,6 +214,10 @@ impl DashboardBackend for FixedBackend {
             .find(|d| d.id == id)
             .cloned()
             .ok_or_else(|| BackendError::NotFound(format!("incident {id}")))
+    }
+    fn plans(&self, id: &str) -> BackendFuture<Vec<PlanChoice>> {
+        let plans = self.incident(id).map(|_| self.answers.lock().plans.clone());
+        Box::pin(async move { plans })
     }
     fn alerts(&self) -> Vec<Alert> {
         self.answers.lock().alerts.clone()

@@ -81,3 +81,25 @@ pub async fn check_layout(b: &Browser, page: &str, w: u32, h: u32) {
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
+
+/// A script listing the buttons under `root_css` a thumb cannot reach: each is scrolled to
+/// the middle of the window and must be the element under its own centre there (not
+/// covered by a sticky header or a neighbour) and inside the window's width.
+pub fn unreachable_buttons(root_css: &str) -> String {
+    format!("const root = document.querySelector({root_css:?}) || document.body;\n{UNREACHABLE}")
+}
+
+const UNREACHABLE: &str = r#"
+const out = [];
+for (const b of root.querySelectorAll('button')) {
+  b.scrollIntoView({block: 'center'});
+  const r = b.getBoundingClientRect();
+  const label = (b.id ? '#' + b.id : b.className) + ' ' + b.textContent.trim();
+  if (r.width === 0 || r.height === 0) continue;
+  if (r.left < 0 || r.right > window.innerWidth) { out.push(`${label} spans ${Math.round(r.left)}..${Math.round(r.right)}px`); continue; }
+  const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+  if (!hit || !(hit === b || b.contains(hit))) out.push(`${label} is covered by ${hit ? hit.tagName.toLowerCase() + (hit.id ? '#' + hit.id : '') : 'nothing'}`);
+}
+window.scrollTo(0, 0);
+return out;
+"#;

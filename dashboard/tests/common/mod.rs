@@ -1,6 +1,7 @@
 //! Shared by the dashboard's tests: a dashboard on a real loopback port with users of
 //! every role on a manual clock, serving a [`FixedBackend`] whose answers the test sets
-//! (`fixed`), a full set of answers (`sample`) and a scripted incident (`scripted`).
+//! (`fixed`), a full set of answers (`sample`) and a scripted incident (`scripted`);
+//! `warroom up` for the browser tests of the whole stack (`up`).
 #![allow(dead_code)]
 
 use dashboard::{Dashboard, DashboardConfig, DashboardOptions};
@@ -94,4 +95,5 @@ pub mod fixed;
 pub mod layout;
 pub mod sample;
 pub mod scripted;
+pub mod up;
 pub mod webdriver;

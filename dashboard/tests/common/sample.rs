@@ -190,6 +190,46 @@ pub fn full(t0_us: u64) -> Answers {
             mttd_s: 0.4,
             mttr_s: Some(4.2),
         }),
+        runs: vec![
+            RunDetail {
+                id: 1,
+                plan: None,
+                state: PlanStatus::Rejected,
+                target: "bank:bank_icbc".into(),
+                approved_by: None,
+                actions: Vec::new(),
+                harm_failed_payments: 0.0,
+                harm_aborted: false,
+            },
+            RunDetail {
+                id: 2,
+                plan: Some("bank-failover".into()),
+                state: PlanStatus::Recovered,
+                target: "bank:bank_icbc".into(),
+                approved_by: Some("cole".into()),
+                actions: vec![
+                    RunAction {
+                        id: "2.0".into(),
+                        what: "channel bank_icbc weight 0".into(),
+                        undone: false,
+                    },
+                    RunAction {
+                        id: "2.1".into(),
+                        what: "flow limit bank_icbc 50 qps".into(),
+                        undone: true,
+                    },
+                ],
+                harm_failed_payments: 1.5,
+                harm_aborted: true,
+            },
+        ],
+        damage: (0..3)
+            .map(|s| DamagePoint {
+                second: t0_us / 1_000_000 + s,
+                failed_payments: 10 * s,
+                money_at_stake_cents: 19_990 * s as i64,
+            })
+            .collect(),
         reconciliation: Some(Reconciliation {
             orders: 37,
             ledger_entries: 74,
@@ -198,6 +238,15 @@ pub fn full(t0_us: u64) -> Answers {
             detail: vec!["order o-1 has no ledger entry".into()],
         }),
     }];
+    a.plans = super::scripted::plan_choices();
+    a.plans.push(PlanChoice {
+        name: "degrade".into(),
+        description: "switch a feature off".into(),
+        automatic: false,
+        answers_kind: false,
+        changes: Vec::new(),
+        approval: PlanApproval::Auto,
+    });
     a.alerts = vec![Alert {
         fingerprint: "a39ebd467d3930e2".into(),
         labels: map(&[

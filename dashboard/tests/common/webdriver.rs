@@ -241,6 +241,14 @@ impl Browser {
             .await
     }
 
+    /// Scrolls `css` into view, `block` being `start`, `center` or `end` (for a screenshot).
+    pub async fn scroll_to(&self, css: &str, block: &str) {
+        self.script(&format!(
+            "document.querySelector({css:?}).scrollIntoView({{block: {block:?}}}); return true"
+        ))
+        .await;
+    }
+
     /// Runs an async script; it calls `arguments[0](result)` when done.
     pub async fn script_async(&self, js: &str) -> Value {
         self.post("/execute/async", json!({"script": js, "args": []}))

@@ -12,10 +12,16 @@ impl Engine {
     /// Moves every open run as far as the clock allows. Call it often (e.g. every
     /// 100 ms, or after each step of a test's clock).
     pub async fn tick(&mut self, probe: &dyn Probe) {
+        let now = self.clock.now_us();
+        let watch = self.cfg.harm.watch_after_recovery_us;
         let ids: Vec<RunId> = self
             .runs
             .values()
-            .filter(|i| i.state.is_open())
+            .filter(|i| {
+                i.state.is_open()
+                    || (i.state == RunState::Recovered
+                        && i.recovered_us.is_some_and(|r| now < r + watch))
+            })
             .map(|i| i.id)
             .collect();
         for id in ids {
@@ -38,17 +44,24 @@ impl Engine {
                 self.fail(id, why).await;
                 continue;
             }
-            self.advance(id, probe).await;
+            if self.runs[&id].state.is_open() {
+                self.advance(id, probe).await;
+            }
         }
     }
 
     /// The no-harm check of one run: counts failed payments above the rate before its
     /// first action while the rate is over the bar; `true` once it has been over the bar
-    /// for the guard's confirmation time (after the settle time).
+    /// for the guard's confirmation time (after the settle time). It watches while the
+    /// run acts and for a while after it recovered (its actions are still in force).
     fn harmed(&mut self, id: RunId, probe: &dyn Probe) -> bool {
         let now = self.clock.now_us();
         let g = self.cfg.harm;
-        let acting = self.runs[&id].state.is_acting();
+        let r = &self.runs[&id];
+        let acting = r.state.is_acting()
+            || (r.state == RunState::Recovered
+                && r.recovered_us
+                    .is_some_and(|t| now < t + g.watch_after_recovery_us));
         let Some(e) = self.execs.get_mut(&id) else {
             return false;
         };
@@ -146,12 +159,14 @@ impl Engine {
                     run.next_stage = 0;
                 }
                 if run.first_action_us.is_none() {
-                    // The rate before: since the first bad request (at least the last
+                    // The rate before: since the fault was detected (at least the last
                     // 200 ms, at most the last 10 s), so a fault still ramping up in a
-                    // longer window is measured at its own pace.
-                    let bad = self.runs[&id].trigger.first_bad_us.unwrap_or(now);
+                    // longer window is measured at its own pace. (Not since the first
+                    // bad request: that is dated by the first failure up to 3 s before
+                    // detection, which may be an unrelated decline.)
+                    let seen = self.runs[&id].trigger.detected_us;
                     let from =
-                        bad.clamp(now.saturating_sub(10_000_000), now.saturating_sub(200_000));
+                        seen.clamp(now.saturating_sub(10_000_000), now.saturating_sub(200_000));
                     run.before_failures = probe.failure_rate(from, now);
                     run.first_action_us = Some(now);
                 }

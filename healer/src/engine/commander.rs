@@ -22,7 +22,8 @@ pub struct PlanOption {
     pub answers_kind: bool,
     /// What it would change, step by step (stages of a stepwise step included).
     pub changes: Vec<String>,
-    /// Who lets it act when the healer picks it: `None` for the core-service rule.
+    /// Who lets it act when the healer picks it (`--approve` overrides the plan's own
+    /// mode): `None` for the core-service rule.
     pub approval: Option<ApprovalMode>,
 }
 
@@ -50,7 +51,9 @@ impl Engine {
                         .iter()
                         .flat_map(|(_, stages)| stages.iter().map(|a| a.describe()))
                         .collect(),
-                    approval: p.approval,
+                    // What will decide when the healer picks it: an override
+                    // (`--approve`) wins over the plan's own mode.
+                    approval: self.cfg.approval_override.or(p.approval),
                 })
             })
             .collect();

@@ -36,9 +36,9 @@ pub trait Probe: Send + Sync {
 }
 
 /// The no-harm check: after a run's first action, failed payments per second since it are
-/// compared with the rate before it — measured since the incident's first bad request, so
-/// a fault still ramping up at the action is not blamed on it; a run under which failures
-/// rise above the bar is undone at once.
+/// compared with the rate before it — measured since the fault was detected, so a fault
+/// still ramping up at the action is not blamed on it; a run under which failures rise
+/// above the bar is undone at once.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct HarmGuard {
     /// Time after the first action before the check judges (the action must have had time
@@ -52,6 +52,9 @@ pub struct HarmGuard {
     /// The bar: the rate before × (1 + `margin`) + `floor_per_s`.
     pub margin: f64,
     pub floor_per_s: f64,
+    /// How long after a run recovered its actions are still watched (they stay in force:
+    /// a limit that cleared the diagnosis may go on refusing payments).
+    pub watch_after_recovery_us: u64,
 }
 
 impl Default for HarmGuard {
@@ -62,6 +65,7 @@ impl Default for HarmGuard {
             confirm_us: 300_000,
             margin: 0.25,
             floor_per_s: 2.0,
+            watch_after_recovery_us: 5_000_000,
         }
     }
 }

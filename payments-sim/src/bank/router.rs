@@ -18,19 +18,19 @@ const UNHEALTHY: u32 = 300;
 /// An unhealthy channel keeps 1/PROBE_DIVISOR of its weight as probe traffic.
 const PROBE_DIVISOR: u32 = 64;
 
-pub struct Router {
+pub(crate) struct Router {
     pub banks: Vec<Arc<VirtualBank>>,
     health: Vec<AtomicU32>,
 }
 
 impl Router {
-    pub fn new(banks: Vec<Arc<VirtualBank>>) -> Self {
+    pub(crate) fn new(banks: Vec<Arc<VirtualBank>>) -> Self {
         let health = banks.iter().map(|_| AtomicU32::new(1000)).collect();
         Self { banks, health }
     }
 
     /// Index of the bank to use, or `None` if no channel is open.
-    pub fn choose(&self, guard: &dyn Guard, shadow: bool) -> Option<usize> {
+    pub(crate) fn choose(&self, guard: &dyn Guard, shadow: bool) -> Option<usize> {
         let override_w = guard.channel_weights();
         let weight = |i: usize| -> u32 {
             let b = &self.banks[i];
@@ -76,7 +76,7 @@ impl Router {
     }
 
     /// Feeds one outcome into the bank's health score.
-    pub fn observe(&self, i: usize, system_failure: bool) {
+    pub(crate) fn observe(&self, i: usize, system_failure: bool) {
         let h = &self.health[i];
         let cur = h.load(Ordering::Relaxed);
         let next = if system_failure {
@@ -88,11 +88,12 @@ impl Router {
     }
 
     /// Health score of bank `i` (0..=1000).
-    pub fn health(&self, i: usize) -> u32 {
+    #[cfg(test)]
+    pub(crate) fn health(&self, i: usize) -> u32 {
         self.health[i].load(Ordering::Relaxed)
     }
 
-    pub fn index_of(&self, name: &str) -> Option<usize> {
+    pub(crate) fn index_of(&self, name: &str) -> Option<usize> {
         self.banks.iter().position(|b| b.spec.name == name)
     }
 }

@@ -58,7 +58,7 @@ const PLATFORM_CODES: [&str; 4] = [
 
 impl BankSpec {
     /// Parses and checks a data file; errors name the file and the field.
-    pub fn parse(file: &str, text: &str) -> Result<BankSpec, SimError> {
+    pub(crate) fn parse(file: &str, text: &str) -> Result<BankSpec, SimError> {
         let bad = |reason: String| SimError::BankData {
             file: file.to_string(),
             reason,
@@ -106,7 +106,7 @@ impl BankSpec {
     }
 
     /// Renders the request message for one charge.
-    pub fn render(&self, payment_id: u64, merchant: &str, amount_cents: i64) -> String {
+    pub(crate) fn render(&self, payment_id: u64, merchant: &str, amount_cents: i64) -> String {
         let mut out = String::with_capacity(self.template.len() + 32);
         let mut rest = self.template.as_str();
         while let Some(i) = rest.find('{') {
@@ -144,23 +144,12 @@ impl BankSpec {
     }
 
     /// The platform code of a bank code (unknown codes are a bank system error).
-    pub fn map_code(&self, bank_code: &str) -> &'static str {
+    pub(crate) fn map_code(&self, bank_code: &str) -> &'static str {
         match self.codes.get(bank_code).map(String::as_str) {
             Some("SUCCESS") => "SUCCESS",
             Some("INSUFFICIENT_FUNDS") => "INSUFFICIENT_FUNDS",
             Some("BANK_DECLINED") => "BANK_DECLINED",
             _ => "BANK_SYSTEM_ERROR",
-        }
-    }
-
-    /// The bank code as a static string for digests (one of its three responses).
-    pub fn intern(&self, bank_code: &str) -> &'static str {
-        if bank_code == self.responses.success {
-            "bank:success"
-        } else if bank_code == self.responses.decline {
-            "bank:decline"
-        } else {
-            "bank:error"
         }
     }
 }

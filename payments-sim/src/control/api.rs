@@ -23,7 +23,7 @@ use std::sync::Arc;
 /// Largest accepted body.
 pub const MAX_BODY: usize = 256 * 1024;
 /// Header naming who makes a change (the change event's `by`); default `control-api`.
-pub const ACTOR_HEADER: &str = "x-warroom-actor";
+pub(crate) const ACTOR_HEADER: &str = "x-warroom-actor";
 
 #[derive(Clone)]
 struct Ctx {
@@ -236,7 +236,7 @@ async fn get_faults(State(c): State<Ctx>) -> Response {
 }
 
 /// A JSON array whose items are fault objects or CLI strings.
-pub fn parse_fault_list(body: &[u8]) -> Result<Vec<FaultSpec>, ControlError> {
+pub(crate) fn parse_fault_list(body: &[u8]) -> Result<Vec<FaultSpec>, ControlError> {
     let items: Vec<serde_json::Value> = parse_json(body)?;
     items
         .into_iter()

@@ -29,7 +29,7 @@ struct Inner {
 
 /// One breaker, for one degrade rule.
 #[derive(Debug)]
-pub struct Breaker {
+pub(crate) struct Breaker {
     grade: i32,
     threshold: f64,
     slow_ratio: f64,
@@ -43,7 +43,7 @@ pub struct Breaker {
 }
 
 impl Breaker {
-    pub fn new(rule: &DegradeRule) -> Self {
+    pub(crate) fn new(rule: &DegradeRule) -> Self {
         let count = count_of(&rule.count);
         Self {
             grade: rule.grade.unwrap_or(0),
@@ -68,12 +68,12 @@ impl Breaker {
         }
     }
 
-    pub fn state(&self) -> BreakerState {
+    pub(crate) fn state(&self) -> BreakerState {
         self.inner.lock().state
     }
 
     /// Closed (one atomic load, no lock).
-    pub fn is_closed(&self) -> bool {
+    pub(crate) fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
     }
 
@@ -85,7 +85,7 @@ impl Breaker {
 
     /// May a call pass now? An open breaker whose window has passed turns
     /// half-open and lets this one call through as the probe.
-    pub fn try_pass(&self, now_us: u64) -> bool {
+    pub(crate) fn try_pass(&self, now_us: u64) -> bool {
         if self.is_closed() {
             return true;
         }
@@ -106,7 +106,7 @@ impl Breaker {
 
     /// A probe let through by [`Breaker::try_pass`] was refused by a later rule
     /// and will never finish: back to open (Sentinel's `whenTerminate`).
-    pub fn abort_probe(&self, now_us: u64) {
+    pub(crate) fn abort_probe(&self, now_us: u64) {
         let mut s = self.inner.lock();
         if s.state == BreakerState::HalfOpen {
             self.set(&mut s, BreakerState::Open);
@@ -115,7 +115,7 @@ impl Breaker {
     }
 
     /// Records a finished call that [`Breaker::try_pass`] let through.
-    pub fn on_exit(&self, now_us: u64, success: bool, duration_us: u64) {
+    pub(crate) fn on_exit(&self, now_us: u64, success: bool, duration_us: u64) {
         let bad = match self.grade {
             0 => duration_us > self.max_rt_us,
             _ => !success,

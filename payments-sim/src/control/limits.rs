@@ -7,8 +7,9 @@ use super::breaker::Breaker;
 use super::rules::{
     count_of, param_index, split_resource, DegradeRule, FlowRule, ParamFlowRule, PARAM_KEYS,
 };
-use super::window::{FnvHasher, InFlight, KeyedBuckets, Pacer, Refusals, SlidingWindow};
+use super::window::{FnvHasher, KeyedBuckets, Pacer, SlidingWindow};
 use crate::guard::{CallSite, Verdict};
+use crate::hotpath::{InFlight, Refusals};
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 use std::sync::Arc;
@@ -17,9 +18,9 @@ use std::sync::Arc;
 type FastMap<V> = HashMap<String, V, BuildHasherDefault<FnvHasher>>;
 
 /// Sentinel's block exceptions as business code and error class.
-pub const FLOW_LIMITED: (&str, &str) = ("FLOW_LIMITED", "FlowException");
-pub const PARAM_LIMITED: (&str, &str) = ("PARAM_FLOW_LIMITED", "ParamFlowException");
-pub const DEGRADED: (&str, &str) = ("DEGRADED", "DegradeException");
+pub(crate) const FLOW_LIMITED: (&str, &str) = ("FLOW_LIMITED", "FlowException");
+pub(crate) const PARAM_LIMITED: (&str, &str) = ("PARAM_FLOW_LIMITED", "ParamFlowException");
+pub(crate) const DEGRADED: (&str, &str) = ("DEGRADED", "DegradeException");
 
 fn reject((code, error): (&str, &str)) -> Verdict {
     Verdict::Reject {
@@ -72,7 +73,7 @@ struct ServiceGuards {
 
 /// The compiled rules.
 #[derive(Debug, Default)]
-pub struct Compiled {
+pub(crate) struct Compiled {
     services: FastMap<ServiceGuards>,
     /// Breakers by resource name, for the state listing.
     pub breakers: Vec<(String, Arc<Breaker>)>,
@@ -96,7 +97,11 @@ fn key_value<'a>(site: &'a CallSite<'_>, key: usize) -> Option<&'a str> {
 }
 
 impl Compiled {
-    pub fn build(flow: &[FlowRule], param: &[ParamFlowRule], degrade: &[DegradeRule]) -> Self {
+    pub(crate) fn build(
+        flow: &[FlowRule],
+        param: &[ParamFlowRule],
+        degrade: &[DegradeRule],
+    ) -> Self {
         let mut services: FastMap<ServiceGuards> = FastMap::default();
         for r in flow {
             let count = count_of(&r.count);
@@ -143,7 +148,7 @@ impl Compiled {
         Self { services, breakers }
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.services.is_empty()
     }
 
@@ -159,7 +164,7 @@ impl Compiled {
 
     /// Checks a call against its resources' rules: hot parameters, then flow,
     /// then breakers (Sentinel's slot order). `Pass` may carry a pacing delay.
-    pub fn enter(
+    pub(crate) fn enter(
         &self,
         service: &str,
         op: &str,
@@ -248,7 +253,7 @@ impl Compiled {
 
     /// Records the end of a call (the services call it for refused calls too;
     /// those are cancelled against the refusals `enter` noted).
-    pub fn exit(
+    pub(crate) fn exit(
         &self,
         service: &str,
         op: &str,

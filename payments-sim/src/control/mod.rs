@@ -5,27 +5,35 @@
 //! [`crate::guard::Guard`] the services consult on every call. `api` serves it
 //! over HTTP (token-authenticated), including Sentinel's command endpoints.
 //!
+//! Imports run one way: `api` → `steering` (and its `Guard` impl, `hot`) → the
+//! parts it composes (`rule_book`, `switches`, `routing`, `releases`, and the
+//! crate's `faults`) → `changes`, `error` and the rule model (`rules`, `limits`,
+//! `breaker`, `window`).
+//!
 //! Must not: block or allocate on the payment path when nothing is configured;
 //! emit change events for faults (only for control changes and deploys).
 
 pub mod api;
+#[cfg(feature = "bench")]
 pub mod bench;
-pub mod breaker;
-pub mod error;
+mod breaker;
+mod changes;
+mod error;
 mod hot;
-mod levers;
-pub mod limits;
-mod release;
-pub mod rules;
-pub mod snapshot;
-pub mod state;
+mod limits;
+mod releases;
+mod routing;
+mod rule_book;
+mod rules;
 mod steering;
-pub mod window;
+mod switches;
+mod window;
 
+pub use breaker::BreakerState;
+pub use changes::ChangeSink;
 pub use error::ControlError;
-pub use levers::{
-    InstanceView, InstancesView, IsolateBody, LedgerDbView, SwitchoverBody, MAX_POOL,
+pub use routing::{
+    ChannelBody, InstanceView, InstancesView, IsolateBody, LedgerDbView, SwitchoverBody,
 };
-pub use rules::{DegradeRule, FlowRule, ParamFlowItem, ParamFlowRule, RuleType, PARAM_KEYS};
-pub use state::ChannelBody;
-pub use steering::{ChangeSink, Steering, CHANNEL_SERVICE, LEDGER_SERVICE};
+pub use rules::RuleType;
+pub use steering::Steering;

@@ -14,12 +14,12 @@ use serde_json::Number;
 /// The business keys a hot-parameter rule's `paramIdx` selects from, in order.
 /// `user`, `merchant`, `account`, `bank` come from the call's keys; `scene` and
 /// `zone` from the call itself.
-pub const PARAM_KEYS: [&str; 6] = ["user", "merchant", "account", "bank", "scene", "zone"];
+pub(crate) const PARAM_KEYS: [&str; 6] = ["user", "merchant", "account", "bank", "scene", "zone"];
 
 /// Sentinel `FlowRule`: caps QPS (grade 1) or concurrent calls (grade 0) on a resource.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct FlowRule {
+pub(crate) struct FlowRule {
     pub resource: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit_app: Option<String>,
@@ -52,7 +52,7 @@ pub struct FlowRule {
 /// One exception of a hot-parameter rule: its own `count` for one key value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct ParamFlowItem {
+pub(crate) struct ParamFlowItem {
     pub object: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub class_type: Option<String>,
@@ -62,7 +62,7 @@ pub struct ParamFlowItem {
 /// Sentinel `ParamFlowRule`: caps calls per value of one business key.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct ParamFlowRule {
+pub(crate) struct ParamFlowRule {
     pub resource: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit_app: Option<String>,
@@ -95,7 +95,7 @@ pub struct ParamFlowRule {
 /// Sentinel `DegradeRule`: a circuit breaker on a resource.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct DegradeRule {
+pub(crate) struct DegradeRule {
     pub resource: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit_app: Option<String>,
@@ -123,7 +123,7 @@ pub struct DegradeRule {
 
 /// The three rule lists, as pushed.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct RuleSet {
+pub(crate) struct RuleSet {
     pub flow: Vec<FlowRule>,
     pub param: Vec<ParamFlowRule>,
     pub degrade: Vec<DegradeRule>,
@@ -139,7 +139,7 @@ pub enum RuleType {
 
 impl RuleType {
     /// `flow`, `degrade`, `param-flow` (Sentinel) or `param` (our path).
-    pub fn parse(s: &str) -> Result<Self, ControlError> {
+    pub(crate) fn parse(s: &str) -> Result<Self, ControlError> {
         match s {
             "flow" => Ok(Self::Flow),
             "degrade" => Ok(Self::Degrade),
@@ -147,7 +147,7 @@ impl RuleType {
             other => Err(ControlError::UnknownRuleType(other.to_string())),
         }
     }
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Flow => "flow",
             Self::Param => "param-flow",
@@ -232,7 +232,7 @@ fn check_cluster(i: usize, mode: Option<bool>) -> Result<(), ControlError> {
 }
 
 /// Validates flow rules; the first bad field wins.
-pub fn validate_flow(rules: &[FlowRule]) -> Result<(), ControlError> {
+pub(crate) fn validate_flow(rules: &[FlowRule]) -> Result<(), ControlError> {
     for (i, r) in rules.iter().enumerate() {
         check_shared(
             i,
@@ -288,7 +288,7 @@ pub fn validate_flow(rules: &[FlowRule]) -> Result<(), ControlError> {
 }
 
 /// Validates hot-parameter rules.
-pub fn validate_param(rules: &[ParamFlowRule]) -> Result<(), ControlError> {
+pub(crate) fn validate_param(rules: &[ParamFlowRule]) -> Result<(), ControlError> {
     for (i, r) in rules.iter().enumerate() {
         check_shared(
             i,
@@ -342,7 +342,7 @@ pub fn validate_param(rules: &[ParamFlowRule]) -> Result<(), ControlError> {
 }
 
 /// Validates degrade rules (circuit breakers).
-pub fn validate_degrade(rules: &[DegradeRule]) -> Result<(), ControlError> {
+pub(crate) fn validate_degrade(rules: &[DegradeRule]) -> Result<(), ControlError> {
     for (i, r) in rules.iter().enumerate() {
         let c = check_shared(i, &r.resource, &r.limit_app, r.regex, None, &r.count)?;
         match r.grade {
@@ -394,7 +394,7 @@ pub fn validate_degrade(rules: &[DegradeRule]) -> Result<(), ControlError> {
 }
 
 /// Maps a Sentinel `paramIdx` onto [`PARAM_KEYS`].
-pub fn param_index(idx: i32) -> Option<usize> {
+pub(crate) fn param_index(idx: i32) -> Option<usize> {
     let n = PARAM_KEYS.len() as i32;
     let i = if idx < 0 { n + idx } else { idx };
     (0..n).contains(&i).then_some(i as usize)
@@ -402,7 +402,7 @@ pub fn param_index(idx: i32) -> Option<usize> {
 
 /// Splits a resource name into what it addresses: (`service`, `Some(operation)`)
 /// or (`service`, `None`); a bank is (`bank`, `Some(NAME)`).
-pub fn split_resource(resource: &str) -> (&str, Option<&str>) {
+pub(crate) fn split_resource(resource: &str) -> (&str, Option<&str>) {
     match resource.split_once(':') {
         Some((s, op)) => (s, Some(op)),
         None => (resource, None),
@@ -410,6 +410,6 @@ pub fn split_resource(resource: &str) -> (&str, Option<&str>) {
 }
 
 /// Number → f64 for enforcement.
-pub fn count_of(n: &Number) -> f64 {
+pub(crate) fn count_of(n: &Number) -> f64 {
     num(n)
 }

@@ -6,7 +6,7 @@
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 const BUCKETS: usize = 10;
 
@@ -14,14 +14,14 @@ const BUCKETS: usize = 10;
 /// (high 32 bits) and its count (low 32 bits) into one atomic, so a reset and an
 /// increment can never interleave.
 #[derive(Debug)]
-pub struct SlidingWindow {
+pub(crate) struct SlidingWindow {
     bucket_us: u64,
     buckets: [AtomicU64; BUCKETS],
 }
 
 impl SlidingWindow {
     /// A window of `interval_us` split into ten buckets.
-    pub fn new(interval_us: u64) -> Self {
+    pub(crate) fn new(interval_us: u64) -> Self {
         Self {
             bucket_us: (interval_us / BUCKETS as u64).max(1),
             buckets: std::array::from_fn(|_| AtomicU64::new(0)),
@@ -35,7 +35,7 @@ impl SlidingWindow {
     }
 
     /// Calls counted in the window ending at `now_us`.
-    pub fn sum(&self, now_us: u64) -> u64 {
+    pub(crate) fn sum(&self, now_us: u64) -> u64 {
         let cur = self.index(now_us);
         let mut total = 0;
         for b in &self.buckets {
@@ -49,7 +49,7 @@ impl SlidingWindow {
     }
 
     /// Counts `n` calls at `now_us`.
-    pub fn add(&self, now_us: u64, n: u64) {
+    pub(crate) fn add(&self, now_us: u64, n: u64) {
         let cur = self.index(now_us);
         let slot = &self.buckets[cur as usize % BUCKETS];
         let mut v = slot.load(Ordering::Acquire);
@@ -70,17 +70,12 @@ impl SlidingWindow {
             }
         }
     }
-
-    /// Calls per second over the window.
-    pub fn rate(&self, now_us: u64) -> f64 {
-        self.sum(now_us) as f64 * 1e6 / (self.bucket_us * BUCKETS as u64) as f64
-    }
 }
 
 /// Sentinel's rate limiter (`controlBehavior` 2): calls are spaced `1/count`
 /// seconds apart; a call that would wait longer than the queue allows is refused.
 #[derive(Debug)]
-pub struct Pacer {
+pub(crate) struct Pacer {
     last_passed_us: AtomicU64,
 }
 
@@ -94,7 +89,7 @@ impl Default for Pacer {
 
 impl Pacer {
     /// `Some(wait_us)` when the call may pass after waiting, `None` when refused.
-    pub fn acquire(&self, now_us: u64, per_s: f64, max_queue_us: u64) -> Option<u64> {
+    pub(crate) fn acquire(&self, now_us: u64, per_s: f64, max_queue_us: u64) -> Option<u64> {
         if per_s <= 0.0 {
             return None;
         }
@@ -123,62 +118,6 @@ impl Pacer {
     }
 }
 
-/// Calls in flight on a resource (flow grade 0, pool exhaustion).
-#[derive(Debug, Default)]
-pub struct InFlight(AtomicI64);
-
-impl InFlight {
-    pub fn get(&self) -> i64 {
-        self.0.load(Ordering::Acquire)
-    }
-    /// Enters if fewer than `limit` are in flight.
-    pub fn try_enter(&self, limit: i64) -> bool {
-        let mut v = self.0.load(Ordering::Acquire);
-        loop {
-            if v >= limit {
-                return false;
-            }
-            match self
-                .0
-                .compare_exchange_weak(v, v + 1, Ordering::AcqRel, Ordering::Acquire)
-            {
-                Ok(_) => return true,
-                Err(seen) => v = seen,
-            }
-        }
-    }
-    pub fn enter(&self) {
-        self.0.fetch_add(1, Ordering::AcqRel);
-    }
-    /// Leaves; never goes below zero (an exit whose enter was not counted).
-    pub fn exit(&self) {
-        let _ = self
-            .0
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| {
-                (v > 0).then(|| v - 1)
-            });
-    }
-}
-
-/// Refused calls whose `exit` has not come yet. The services call `exit` for
-/// every call, refused or not; a refused call must not count as a served one,
-/// so each refusal cancels one later failed exit. (Failed exits are alike, so
-/// which one is cancelled does not change any count.)
-#[derive(Debug, Default)]
-pub struct Refusals(AtomicU64);
-
-impl Refusals {
-    pub fn note(&self) {
-        self.0.fetch_add(1, Ordering::AcqRel);
-    }
-    /// Cancels one pending refusal, if any.
-    pub fn take(&self) -> bool {
-        self.0
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| v.checked_sub(1))
-            .is_ok()
-    }
-}
-
 const SHARDS: usize = 16;
 /// Values tracked per shard before the shard's idle buckets are dropped.
 const SHARD_CAP: usize = 4096;
@@ -192,13 +131,13 @@ struct Bucket {
 /// Token buckets per key value (hot-parameter rules): each value holds up to
 /// `capacity` tokens and regains `per_s` a second.
 #[derive(Debug)]
-pub struct KeyedBuckets {
+pub(crate) struct KeyedBuckets {
     shards: Vec<Mutex<HashMap<String, Bucket, BuildHasherDefault<FnvHasher>>>>,
 }
 
 /// FNV-1a for short key values (merchant and user ids).
 #[derive(Default)]
-pub struct FnvHasher(u64);
+pub(crate) struct FnvHasher(u64);
 
 impl std::hash::Hasher for FnvHasher {
     fn finish(&self) -> u64 {
@@ -240,7 +179,7 @@ fn shard_of(value: &str) -> usize {
 
 impl KeyedBuckets {
     /// Takes one token for `value`; `false` when its bucket is empty.
-    pub fn try_take(&self, value: &str, now_us: u64, per_s: f64, capacity: f64) -> bool {
+    pub(crate) fn try_take(&self, value: &str, now_us: u64, per_s: f64, capacity: f64) -> bool {
         let mut map = self.shards[shard_of(value)].lock();
         if let Some(b) = map.get_mut(value) {
             let dt = now_us.saturating_sub(b.refilled_us) as f64 / 1e6;
@@ -317,16 +256,5 @@ mod tests {
         assert!(b.try_take("m2", 0, 2.0, 2.0));
         assert!(b.try_take("m1", 500_000, 2.0, 2.0));
         assert!(!b.try_take("m1", 500_000, 2.0, 2.0));
-    }
-
-    #[test]
-    fn in_flight_never_negative() {
-        let f = InFlight::default();
-        f.exit();
-        assert_eq!(f.get(), 0);
-        assert!(f.try_enter(1));
-        assert!(!f.try_enter(1));
-        f.exit();
-        assert!(f.try_enter(1));
     }
 }

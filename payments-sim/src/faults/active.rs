@@ -4,17 +4,20 @@
 
 use super::spec::FaultSpec;
 use super::{defaults, Binding, FaultError, FaultKind, Target};
-use crate::control::snapshot::{self, Published};
-use crate::control::window::{InFlight, Refusals};
+use crate::hotpath::{Cache, InFlight, Published, Refusals};
 use digest::{format_rfc3339, Micros};
 use parking_lot::Mutex;
 use serde::Serialize;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
+thread_local! {
+    static LIVE: Cache = const { Cache::new(Vec::new()) };
+}
+
 /// One fault in a run.
 #[derive(Debug)]
-pub struct Fault {
+pub(crate) struct Fault {
     pub id: u64,
     pub kind: FaultKind,
     pub target: Target,
@@ -32,14 +35,15 @@ pub struct Fault {
     first_affected_us: AtomicU64,
     /// Bad release: announced as a deploy; rolled back through the control API;
     /// its automatic end handled.
-    pub(crate) announced: AtomicBool,
-    pub(crate) rolled_back: AtomicBool,
-    pub(crate) end_handled: AtomicBool,
+    announced: AtomicBool,
+    rolled_back: AtomicBool,
+    end_handled: AtomicBool,
     /// Bad release: (version before, bad version), fixed when it deploys.
-    pub(crate) release: OnceLock<(String, String)>,
-    pub(crate) in_flight: InFlight,
+    release: OnceLock<(String, String)>,
+    /// Pool exhaustion: calls holding a slot of the pool.
+    pub(super) in_flight: InFlight,
     /// Pool exhaustion: refused calls whose exit is still to come.
-    pub(crate) refused: Refusals,
+    pub(super) refused: Refusals,
 }
 
 impl Fault {
@@ -85,7 +89,7 @@ impl Fault {
     }
 
     /// The end that applies: the scheduled end, or the removal if earlier.
-    pub fn effective_end_us(&self) -> Option<Micros> {
+    pub(crate) fn effective_end_us(&self) -> Option<Micros> {
         let removed = self.removed_us.load(Ordering::Acquire);
         match (self.end_us, removed) {
             (e, 0) => e,
@@ -94,12 +98,12 @@ impl Fault {
         }
     }
 
-    pub fn is_active(&self, now_us: Micros) -> bool {
+    pub(crate) fn is_active(&self, now_us: Micros) -> bool {
         now_us >= self.start_us && self.effective_end_us().is_none_or(|e| now_us < e)
     }
 
     /// Notes that the fault changed a call at `now_us` (first time only).
-    pub fn touch(&self, now_us: Micros) {
+    pub(crate) fn touch(&self, now_us: Micros) {
         if self.first_affected_us.load(Ordering::Relaxed) == 0 {
             let _ = self.first_affected_us.compare_exchange(
                 0,
@@ -111,7 +115,7 @@ impl Fault {
     }
 
     /// Does this fault hit a served call of `service`/`operation`?
-    pub fn hits_service(&self, service: &str, operation: &str) -> bool {
+    pub(crate) fn hits_service(&self, service: &str, operation: &str) -> bool {
         match &self.target {
             Target::Service {
                 service: s,
@@ -123,7 +127,7 @@ impl Fault {
 
     /// Does this fault hit the served call at `site`: its service (or
     /// operation), or the instance serving it?
-    pub fn hits_served(&self, site: &crate::guard::CallSite<'_>) -> bool {
+    pub(crate) fn hits_served(&self, site: &crate::guard::CallSite<'_>) -> bool {
         match &self.target {
             Target::Instance { instance, .. } => instance == site.instance,
             _ => self.hits_service(site.service, site.operation),
@@ -131,13 +135,13 @@ impl Fault {
     }
 
     /// Is this fault bound to ledger database `db`?
-    pub fn hits_db(&self, db: &str) -> bool {
+    pub(crate) fn hits_db(&self, db: &str) -> bool {
         matches!(&self.target, Target::LedgerDb { db: d } if d == db)
     }
 
     /// Could this fault change a call to `site` (or to `bank`)? By target only,
     /// without the clock: the payment path asks this first.
-    pub fn could_hit(&self, site: &crate::guard::CallSite<'_>, bank: Option<&str>) -> bool {
+    pub(crate) fn could_hit(&self, site: &crate::guard::CallSite<'_>, bank: Option<&str>) -> bool {
         match (&self.target, bank) {
             (Target::Service { .. }, None) => self.hits_service(site.service, site.operation),
             (Target::Instance { instance, .. }, None) => instance == site.instance,
@@ -147,19 +151,65 @@ impl Fault {
         }
     }
 
-    pub fn hits_bank(&self, bank: &str) -> bool {
+    pub(crate) fn hits_bank(&self, bank: &str) -> bool {
         matches!(&self.target, Target::Bank { bank: b } if b == bank)
     }
 
     /// The bad release's version, once deployed and not rolled back.
-    pub fn bad_version(&self) -> Option<&str> {
+    pub(crate) fn bad_version(&self) -> Option<&str> {
         if self.rolled_back.load(Ordering::Acquire) {
             return None;
         }
         self.release.get().map(|(_, bad)| bad.as_str())
     }
 
-    pub fn ground_truth(&self) -> GroundTruth {
+    /// Bad release: is its deploy or its end due at `now`?
+    pub(crate) fn release_due(&self, now: Micros) -> bool {
+        self.kind == FaultKind::BadRelease
+            && now >= self.start_us
+            && if self.announced.load(Ordering::Acquire) {
+                !self.is_active(now)
+                    && !self.rolled_back.load(Ordering::Acquire)
+                    && !self.end_handled.load(Ordering::Acquire)
+            } else {
+                self.is_active(now)
+            }
+    }
+
+    /// Bad release: has its deploy been announced?
+    pub(crate) fn is_announced(&self) -> bool {
+        self.announced.load(Ordering::Acquire)
+    }
+
+    /// Bad release: claims its deploy at `now` (true once, while it is active).
+    pub(crate) fn claim_deploy(&self, now: Micros) -> bool {
+        self.is_active(now) && !self.announced.swap(true, Ordering::AcqRel)
+    }
+
+    /// Bad release: deployed, replacing version `before` with `bad`.
+    pub(crate) fn deployed(&self, before: String, bad: String) {
+        let _ = self.release.set((before, bad));
+    }
+
+    /// Bad release: the versions (before, bad) of its deploy.
+    pub(crate) fn release(&self) -> Option<(&str, &str)> {
+        self.release.get().map(|(b, v)| (b.as_str(), v.as_str()))
+    }
+
+    /// Bad release: claims its automatic end at `now` (true once, after it
+    /// ended, unless it was rolled back first).
+    pub(crate) fn claim_end(&self, now: Micros) -> bool {
+        !self.is_active(now)
+            && !self.rolled_back.load(Ordering::Acquire)
+            && !self.end_handled.swap(true, Ordering::AcqRel)
+    }
+
+    /// Bad release: rolled back through the control plane; its defect is gone.
+    pub(crate) fn roll_back(&self) {
+        self.rolled_back.store(true, Ordering::Release);
+    }
+
+    pub(crate) fn ground_truth(&self) -> GroundTruth {
         let first = self.first_affected_us.load(Ordering::Acquire);
         let end = self.effective_end_us();
         GroundTruth {
@@ -197,7 +247,7 @@ pub struct GroundTruth {
 
 /// The faults of a run.
 #[derive(Debug)]
-pub struct FaultSet {
+pub(crate) struct FaultSet {
     live: Published<Vec<Arc<Fault>>>,
     writer: Mutex<()>,
     history: Mutex<Vec<Arc<Fault>>>,
@@ -210,7 +260,7 @@ pub struct FaultSet {
 impl Default for FaultSet {
     fn default() -> Self {
         Self {
-            live: Published::new(Vec::new(), &snapshot::FAULTS),
+            live: Published::new(Vec::new(), &LIVE),
             writer: Mutex::new(()),
             history: Mutex::new(Vec::new()),
             any: AtomicBool::new(false),
@@ -222,35 +272,31 @@ impl Default for FaultSet {
 }
 
 impl FaultSet {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
     /// Is any fault installed (active or scheduled)? One atomic load.
     #[inline]
-    pub fn any(&self) -> bool {
+    pub(crate) fn any(&self) -> bool {
         self.any.load(Ordering::Acquire)
     }
 
     /// Is a bad release installed (it has time-driven deploy and end events)?
     #[inline]
-    pub fn has_releases(&self) -> bool {
+    pub(crate) fn has_releases(&self) -> bool {
         self.releases.load(Ordering::Acquire)
     }
 
     /// Is a pool-exhaustion fault installed (it needs every exit)?
     #[inline]
-    pub fn has_pools(&self) -> bool {
+    pub(crate) fn has_pools(&self) -> bool {
         self.pools.load(Ordering::Acquire)
     }
 
     /// The installed faults (one reference count; not for the payment path).
-    pub fn snapshot(&self) -> Arc<Vec<Arc<Fault>>> {
+    pub(crate) fn snapshot(&self) -> Arc<Vec<Arc<Fault>>> {
         self.live.load()
     }
 
     /// Runs `f` on the installed faults from this thread's cache (payment path).
-    pub fn with<R>(&self, f: impl FnOnce(&[Arc<Fault>]) -> R) -> R {
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&[Arc<Fault>]) -> R) -> R {
         self.live.with(|v| f(v))
     }
 
@@ -287,7 +333,7 @@ impl FaultSet {
     }
 
     /// Adds faults whose times count from `base_us`.
-    pub fn add(
+    pub(crate) fn add(
         &self,
         specs: Vec<FaultSpec>,
         base_us: Micros,
@@ -303,7 +349,7 @@ impl FaultSet {
     }
 
     /// Replaces all faults: the old ones end at `now_us` (if still running).
-    pub fn replace(
+    pub(crate) fn replace(
         &self,
         specs: Vec<FaultSpec>,
         base_us: Micros,
@@ -326,7 +372,7 @@ impl FaultSet {
     }
 
     /// Every fault ever installed in this run, in order, with what happened.
-    pub fn ground_truth(&self) -> Vec<GroundTruth> {
+    pub(crate) fn ground_truth(&self) -> Vec<GroundTruth> {
         self.history
             .lock()
             .iter()

@@ -3,13 +3,15 @@
 //! faults live in a run with its ground truth for drills.
 //!
 //! Faults never announce themselves: their starts and ends are kept only in
-//! [`FaultSet::ground_truth`], never as change events. A bad release is the one
+//! the ground truth (`Steering::ground_truth`), never as change events. A bad release is the one
 //! exception by nature: a release is a deploy, and deploys are announced.
 
 mod active;
+mod effects;
 mod spec;
 
-pub use active::{Fault, FaultSet, GroundTruth};
+pub(crate) use active::FaultSet;
+pub use active::GroundTruth;
 pub use spec::{parse_fault, FaultSpec};
 
 /// The ledger's databases: the primary at start, then its standby.
@@ -19,7 +21,7 @@ pub const LEDGER_DBS: [&str; 2] = ["ledger-db-1", "ledger-db-2"];
 /// the system's instances (an `instance:NAME` must exist) and the ledger's
 /// primary database (a slow-ledger without a database binds to it).
 #[derive(Debug, Clone, Copy)]
-pub struct Binding<'a> {
+pub(crate) struct Binding<'a> {
     pub instances: &'a crate::instances::Instances,
     pub primary_db: &'a str,
 }
@@ -68,7 +70,7 @@ pub enum FaultKind {
 }
 
 impl FaultKind {
-    pub const ALL: [FaultKind; 10] = [
+    pub(crate) const ALL: [FaultKind; 10] = [
         Self::Latency,
         Self::Errors,
         Self::Timeout,
@@ -80,7 +82,7 @@ impl FaultKind {
         Self::SlowLedger,
         Self::ZoneOutage,
     ];
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Latency => "latency",
             Self::Errors => "errors",
@@ -94,7 +96,7 @@ impl FaultKind {
             Self::ZoneOutage => "zone-outage",
         }
     }
-    pub fn parse(s: &str) -> Option<Self> {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 }
@@ -108,7 +110,7 @@ impl std::fmt::Display for FaultKind {
 /// What a fault hits.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
-pub enum Target {
+pub(crate) enum Target {
     /// A service, or one operation of it.
     Service {
         service: String,

@@ -65,7 +65,7 @@ impl FaultSpec {
     }
 
     /// The CLI form of this spec (parameters other than the target are dropped).
-    pub fn to_cli(&self) -> String {
+    pub(crate) fn to_cli(&self) -> String {
         let mut s = self.kind.as_str().to_string();
         if let Some(t) = &self.target {
             s.push(':');
@@ -81,7 +81,7 @@ impl FaultSpec {
     }
 
     /// Checks every field and resolves the target (with its default).
-    pub fn resolve(&self) -> Result<Target, FaultError> {
+    pub(crate) fn resolve(&self) -> Result<Target, FaultError> {
         if !self.start_s.is_finite() || self.start_s < 0.0 {
             return Err(self.err("start_s", "must be a number of seconds >= 0"));
         }
@@ -242,7 +242,7 @@ impl FaultSpec {
     /// [`FaultSpec::resolve`], then checks the target against the running
     /// system: an instance must exist; a slow-ledger without a database binds
     /// to the primary of this moment.
-    pub fn bind(&self, b: &Binding<'_>) -> Result<Target, FaultError> {
+    pub(crate) fn bind(&self, b: &Binding<'_>) -> Result<Target, FaultError> {
         match self.resolve()? {
             Target::Instance { service, instance } => {
                 if b.instances.find(&instance).is_none() {

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Mutex;
 
-pub struct Account {
+pub(crate) struct Account {
     name: String,
     floor: Option<i64>,
     default: LedgerStrategy,
@@ -43,13 +43,14 @@ impl Account {
     }
 
     /// Row-lock holds taken so far.
-    pub fn holds(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn holds(&self) -> u64 {
         self.holds.load(Ordering::Relaxed)
     }
 }
 
 impl Account {
-    pub fn new(
+    pub(crate) fn new(
         name: String,
         opening: i64,
         floor: Option<i64>,
@@ -70,16 +71,16 @@ impl Account {
         }
     }
 
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         &self.name
     }
 
-    pub fn default_strategy(&self) -> LedgerStrategy {
+    pub(crate) fn default_strategy(&self) -> LedgerStrategy {
         self.default
     }
 
     /// Applies `delta` with `strategy`, holding row locks for `hold_us`.
-    pub async fn apply(
+    pub(crate) async fn apply(
         self: &Arc<Self>,
         delta: i64,
         payment_id: u64,
@@ -152,17 +153,18 @@ impl Account {
     }
 
     /// Postings queued and not yet applied.
-    pub fn unsettled_count(&self) -> i64 {
+    #[cfg(test)]
+    pub(crate) fn unsettled_count(&self) -> i64 {
         self.unsettled_n.load(Ordering::Acquire)
     }
 
     /// Waits until no queued posting is left.
-    pub async fn settle(&self) {
+    pub(crate) async fn settle(&self) {
         let mut spins = 0u32;
         while self.unsettled_n.load(Ordering::Acquire) > 0 || self.settling.load(Ordering::Acquire)
         {
             spins += 1;
-            if spins % 64 == 0 {
+            if spins.is_multiple_of(64) {
                 tokio::time::sleep(Duration::from_millis(1)).await;
             } else {
                 tokio::task::yield_now().await;
@@ -171,7 +173,7 @@ impl Account {
     }
 
     /// Main row + sub-accounts + queued postings.
-    pub async fn balance(&self) -> i64 {
+    pub(crate) async fn balance(&self) -> i64 {
         let mut total = *self.row.lock().await;
         for s in &self.subs {
             total += *s.lock().await;

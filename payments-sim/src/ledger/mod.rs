@@ -7,10 +7,10 @@
 
 mod account;
 
-pub use account::Account;
+pub(crate) use account::Account;
 
 use crate::config::LedgerConfig;
-use crate::guard::{Guard, LedgerStrategy};
+use crate::guard::Guard;
 use crate::store::Shards;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -29,7 +29,7 @@ pub enum AccountId {
 }
 
 impl AccountId {
-    pub fn name(self, ns: &str) -> String {
+    pub(crate) fn name(self, ns: &str) -> String {
         match self {
             Self::User(u) => format!("{ns}user:u-{u}"),
             Self::Credit(u) => format!("{ns}credit:u-{u}"),
@@ -41,7 +41,7 @@ impl AccountId {
 
 /// Why a posting was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum LedgerError {
+pub(crate) enum LedgerError {
     #[error("account {account} would go below its floor")]
     InsufficientFunds { account: String },
     #[error("payment {0} is already posted")]
@@ -52,7 +52,7 @@ pub enum LedgerError {
 
 impl LedgerError {
     /// Business result code for digests.
-    pub fn code(&self) -> &'static str {
+    pub(crate) fn code(&self) -> &'static str {
         match self {
             Self::InsufficientFunds { .. } => "BALANCE_NOT_ENOUGH",
             Self::Duplicate(_) => "DUPLICATE_POSTING",
@@ -63,7 +63,7 @@ impl LedgerError {
 
 /// One journal entry: `amount` moved from `debit` to `credit` for a payment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Entry {
+pub struct JournalEntry {
     pub debit: AccountId,
     pub credit: AccountId,
     pub amount_cents: i64,
@@ -74,13 +74,13 @@ pub struct Ledger {
     ns: &'static str,
     cfg: LedgerConfig,
     accounts: Shards<AccountId, Arc<Account>>,
-    journal: Shards<u64, Entry>,
+    journal: Shards<u64, JournalEntry>,
     guard: Arc<dyn Guard>,
 }
 
 impl Ledger {
     /// `shadow` selects the shadow namespace.
-    pub fn new(cfg: LedgerConfig, shadow: bool, guard: Arc<dyn Guard>) -> Self {
+    pub(crate) fn new(cfg: LedgerConfig, shadow: bool, guard: Arc<dyn Guard>) -> Self {
         Self {
             ns: if shadow { "shadow:" } else { "" },
             cfg,
@@ -88,10 +88,6 @@ impl Ledger {
             journal: Shards::new(),
             guard,
         }
-    }
-
-    pub fn is_shadow(&self) -> bool {
-        !self.ns.is_empty()
     }
 
     fn account(&self, id: AccountId) -> Arc<Account> {
@@ -119,7 +115,8 @@ impl Ledger {
     }
 
     /// The strategy `id` is posted with now (guard first, then the default).
-    pub fn strategy(&self, id: AccountId) -> LedgerStrategy {
+    #[cfg(test)]
+    pub(crate) fn strategy(&self, id: AccountId) -> crate::guard::LedgerStrategy {
         let a = self.account(id);
         self.guard
             .ledger_strategy(a.name())
@@ -129,17 +126,17 @@ impl Ledger {
     /// Posts `amount` from `debit` to `credit` for `payment_id`, once.
     /// The debit leg checks its floor under the account's row lock; the credit leg
     /// uses the account's strategy. Returns the posted entry.
-    pub async fn post(
+    pub(crate) async fn post(
         &self,
         payment_id: u64,
         debit: AccountId,
         credit: AccountId,
         amount_cents: i64,
-    ) -> Result<Entry, LedgerError> {
+    ) -> Result<JournalEntry, LedgerError> {
         if amount_cents <= 0 {
             return Err(LedgerError::BadAmount(amount_cents));
         }
-        let entry = Entry {
+        let entry = JournalEntry {
             debit,
             credit,
             amount_cents,
@@ -172,24 +169,25 @@ impl Ledger {
     }
 
     /// The journal entry of a payment, if posted.
-    pub fn entry(&self, payment_id: u64) -> Option<Entry> {
+    #[cfg(test)]
+    pub(crate) fn entry(&self, payment_id: u64) -> Option<JournalEntry> {
         self.journal.get_cloned(&payment_id)
     }
 
     /// Every journal entry, by payment id.
-    pub fn journal(&self) -> BTreeMap<u64, Entry> {
+    pub fn journal(&self) -> BTreeMap<u64, JournalEntry> {
         self.journal.snapshot()
     }
 
     /// Waits until every buffered posting has been applied.
-    pub async fn settle(&self) {
+    pub(crate) async fn settle(&self) {
         for a in self.accounts.values() {
             a.settle().await;
         }
     }
 
     /// Every account's settled balance, by account name (settles first).
-    pub async fn balances(&self) -> BTreeMap<String, i64> {
+    pub(crate) async fn balances(&self) -> BTreeMap<String, i64> {
         self.settle().await;
         let mut out = BTreeMap::new();
         for a in self.accounts.values() {
@@ -199,14 +197,16 @@ impl Ledger {
     }
 
     /// The settled balance of one account (settles it first).
-    pub async fn balance(&self, id: AccountId) -> i64 {
+    #[cfg(any(test, feature = "bench"))]
+    pub(crate) async fn balance(&self, id: AccountId) -> i64 {
         let a = self.account(id);
         a.settle().await;
         a.balance().await
     }
 
     /// Postings queued in buffered accounts and not yet applied.
-    pub fn unsettled(&self) -> i64 {
+    #[cfg(test)]
+    pub(crate) fn unsettled(&self) -> i64 {
         self.accounts
             .values()
             .iter()

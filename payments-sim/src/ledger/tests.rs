@@ -1,5 +1,5 @@
 use super::*;
-use crate::guard::NoGuard;
+use crate::guard::{LedgerStrategy, NoGuard};
 
 fn cfg(strategy: LedgerStrategy, hold_us: u64) -> LedgerConfig {
     LedgerConfig {

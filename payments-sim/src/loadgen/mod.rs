@@ -7,7 +7,7 @@
 
 mod zipf;
 
-pub use zipf::Zipf;
+pub(crate) use zipf::Zipf;
 
 use crate::msg::{merchant_id, Biz, PayTool};
 use crate::sim::{PaymentInput, Sim};
@@ -113,7 +113,7 @@ impl LoadConfig {
         if !(self.duration_s > 0.0 && self.duration_s.is_finite()) {
             return Err(SimError::config("duration_s", "must be > 0"));
         }
-        if !(self.ramp_s >= 0.0) {
+        if self.ramp_s.is_nan() || self.ramp_s < 0.0 {
             return Err(SimError::config("ramp_s", "must be >= 0"));
         }
         frac("shadow_fraction", self.shadow_fraction)?;
@@ -149,7 +149,7 @@ impl LoadConfig {
     }
 }
 
-fn pick<'a>(list: &'a [Weighted], r: u64) -> &'a str {
+fn pick(list: &[Weighted], r: u64) -> &str {
     let total: u64 = list.iter().map(|x| x.weight as u64).sum();
     let mut r = r % total.max(1);
     for x in list {
@@ -384,7 +384,8 @@ pub async fn run_load(sim: &Arc<Sim>, cfg: &LoadConfig) -> Result<LoadReport, cr
 }
 
 /// Closed loop: `workers` payers paying back to back for `duration`; for benchmarks.
-pub async fn saturate(
+#[cfg(feature = "bench")]
+pub(crate) async fn saturate(
     sim: &Arc<Sim>,
     cfg: &LoadConfig,
     workers: usize,
@@ -423,9 +424,10 @@ pub async fn saturate(
     rep
 }
 
+#[cfg(feature = "bench")]
 impl PaymentGen {
     /// Another generator with the same mix and tables (shared) and its own seed.
-    pub fn fork(&self, seed: u64) -> Self {
+    pub(crate) fn fork(&self, seed: u64) -> Self {
         Self {
             cfg: self.cfg.clone(),
             users: self.users.clone(),

@@ -1,13 +1,13 @@
 //! A Zipf sampler over `1..=n` by inverse CDF (binary search in a precomputed table).
 
 /// Zipf(s) over ranks `1..=n`.
-pub struct Zipf {
+pub(crate) struct Zipf {
     cdf: Vec<f64>,
 }
 
 impl Zipf {
     /// `n >= 1`, `s >= 0` (0 is uniform).
-    pub fn new(n: u32, s: f64) -> Zipf {
+    pub(crate) fn new(n: u32, s: f64) -> Zipf {
         let n = n.max(1) as usize;
         let mut cdf = Vec::with_capacity(n);
         let mut acc = 0.0;
@@ -22,13 +22,14 @@ impl Zipf {
     }
 
     /// The rank for a uniform `u` in `[0, 1)`.
-    pub fn sample(&self, u: f64) -> u32 {
+    pub(crate) fn sample(&self, u: f64) -> u32 {
         let i = self.cdf.partition_point(|c| *c <= u);
         (i.min(self.cdf.len() - 1) + 1) as u32
     }
 
     /// Share of draws that land on rank 1.
-    pub fn top_share(&self) -> f64 {
+    #[cfg(test)]
+    pub(crate) fn top_share(&self) -> f64 {
         self.cdf[0]
     }
 }

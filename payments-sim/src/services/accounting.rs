@@ -5,7 +5,7 @@ use crate::ledger::AccountId;
 use crate::msg::{PayRequest, PayTool, Reply};
 use crate::world::Hop;
 
-pub async fn post(hop: &mut Hop<'_>, req: &PayRequest) -> Reply {
+pub(crate) async fn post(hop: &mut Hop<'_>, req: &PayRequest) -> Reply {
     let debit = match req.tool {
         PayTool::Balance => AccountId::User(req.user),
         PayTool::Credit => AccountId::Credit(req.user),

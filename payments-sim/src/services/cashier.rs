@@ -4,7 +4,7 @@
 use crate::msg::{Op, PayRequest, Reply};
 use crate::world::Hop;
 
-pub async fn pay(hop: &mut Hop<'_>, req: &PayRequest) -> Reply {
+pub(crate) async fn pay(hop: &mut Hop<'_>, req: &PayRequest) -> Reply {
     if req.amount_cents <= 0 {
         return Reply::fail("INVALID_AMOUNT", None);
     }

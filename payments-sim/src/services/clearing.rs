@@ -4,7 +4,7 @@
 use crate::msg::{PayRequest, Reply};
 use crate::world::{ClearingItem, Hop};
 
-pub fn submit(hop: &mut Hop<'_>, req: &PayRequest) -> Reply {
+pub(crate) fn submit(hop: &mut Hop<'_>, req: &PayRequest) -> Reply {
     let item = ClearingItem {
         merchant: req.merchant,
         amount_cents: req.amount_cents,

@@ -7,7 +7,7 @@
 use crate::msg::{Op, PayRequest, PayTool, Reply};
 use crate::world::Hop;
 
-pub async fn pay(hop: &mut Hop<'_>, req: &PayRequest) -> Reply {
+pub(crate) async fn pay(hop: &mut Hop<'_>, req: &PayRequest) -> Reply {
     match req.tool {
         PayTool::BankCard => {
             let r = hop.call(Op::GatewayCharge, req).await;

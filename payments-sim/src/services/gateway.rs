@@ -6,7 +6,7 @@
 use crate::msg::{PayRequest, Reply};
 use crate::world::Hop;
 
-pub async fn charge(hop: &mut Hop<'_>, req: &PayRequest) -> Reply {
+pub(crate) async fn charge(hop: &mut Hop<'_>, req: &PayRequest) -> Reply {
     let Some(idx) = hop.w.router.choose(&*hop.w.guard, hop.ctx.shadow) else {
         return Reply::fail("NO_BANK_CHANNEL", Some("NoChannel"));
     };
@@ -20,7 +20,7 @@ pub async fn charge(hop: &mut Hop<'_>, req: &PayRequest) -> Reply {
 
 /// Reverses the charge of `req.payment_id` at `req.bank` (the bank's book then
 /// shows it not charged). Nothing to reverse is not an error.
-pub fn reverse(hop: &mut Hop<'_>, req: &PayRequest) -> Reply {
+pub(crate) fn reverse(hop: &mut Hop<'_>, req: &PayRequest) -> Reply {
     let Some(bank) = req.bank.as_deref() else {
         return Reply::fail("UNKNOWN_BANK", Some("BadRequest"));
     };

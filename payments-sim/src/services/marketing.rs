@@ -5,7 +5,7 @@ use crate::msg::{PayRequest, Reply};
 use crate::world::Hop;
 use std::sync::atomic::Ordering;
 
-pub fn use_coupon(hop: &mut Hop<'_>, _req: &PayRequest) -> Reply {
+pub(crate) fn use_coupon(hop: &mut Hop<'_>, _req: &PayRequest) -> Reply {
     let c = hop.w.cfg.coupon_cents;
     let before = hop.w.coupon_spent.fetch_add(c, Ordering::Relaxed);
     if before + c > hop.w.cfg.coupon_budget_cents {

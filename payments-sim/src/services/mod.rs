@@ -15,10 +15,11 @@ use crate::msg::{Op, PayRequest, Reply};
 use crate::world::{BoxFuture, Hop};
 
 /// Serves `op` (already admitted by the guard).
-pub fn handle<'a, 'h>(hop: &'a mut Hop<'h>, op: Op, req: &'a PayRequest) -> BoxFuture<'a, Reply>
-where
-    'h: 'a,
-{
+pub(crate) fn handle<'a, 'h>(
+    hop: &'a mut Hop<'h>,
+    op: Op,
+    req: &'a PayRequest,
+) -> BoxFuture<'a, Reply> {
     Box::pin(async move {
         match op {
             Op::CashierPay => cashier::pay(hop, req).await,

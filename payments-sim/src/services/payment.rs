@@ -4,7 +4,7 @@
 use crate::msg::{Op, PayRequest, Reply, Service};
 use crate::world::{call_from, Hop};
 
-pub async fn pay(hop: &mut Hop<'_>, req: &PayRequest) -> Reply {
+pub(crate) async fn pay(hop: &mut Hop<'_>, req: &PayRequest) -> Reply {
     let r = hop.call(Op::RiskCheck, req).await;
     if !r.is_ok() {
         return r;

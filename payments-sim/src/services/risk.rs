@@ -15,7 +15,7 @@ fn score(req: &PayRequest) -> u64 {
     x % 1000
 }
 
-pub fn check(hop: &mut Hop<'_>, req: &PayRequest) -> Reply {
+pub(crate) fn check(hop: &mut Hop<'_>, req: &PayRequest) -> Reply {
     if req.amount_cents > hop.w.cfg.risk_max_cents {
         return Reply::fail("RISK_AMOUNT_LIMIT", None);
     }
@@ -27,7 +27,7 @@ pub fn check(hop: &mut Hop<'_>, req: &PayRequest) -> Reply {
     Reply::ok()
 }
 
-pub fn async_check(_hop: &mut Hop<'_>, req: &PayRequest) -> Reply {
+pub(crate) fn async_check(_hop: &mut Hop<'_>, req: &PayRequest) -> Reply {
     let s = (0..4u64).fold(0, |a, i| {
         a ^ score(&PayRequest {
             amount_cents: req.amount_cents + i as i64,

@@ -46,7 +46,7 @@ fn plugin(biz: Biz) -> &'static dyn BizPlugin {
     }
 }
 
-pub async fn create_order(hop: &mut Hop<'_>, req: &PayRequest) -> Reply {
+pub(crate) async fn create_order(hop: &mut Hop<'_>, req: &PayRequest) -> Reply {
     if let Err(code) = plugin(req.biz).check(req) {
         return Reply::fail(code, None);
     }

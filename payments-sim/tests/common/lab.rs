@@ -5,13 +5,12 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use digest::MemorySink;
-use digest::{decode_record, ChangeEvent, DigestRecord, ManualClock, SpanKind};
+use digest::{ChangeEvent, DigestRecord, ManualClock, SpanKind};
 use http_body_util::BodyExt;
 use parking_lot::Mutex;
 use payments_sim::control::{api, Steering};
 use payments_sim::msg::{Biz, PayTool};
-use payments_sim::sim::{Mode, PaymentInput, Sim, SimBuilder};
-use payments_sim::SimConfig;
+use payments_sim::{Mode, PaymentInput, Sim};
 use serde_json::Value;
 use std::sync::Arc;
 use tower::ServiceExt;
@@ -37,37 +36,17 @@ pub struct Lab {
 /// manual clock. Banks never decline or fail on their own.
 pub async fn lab(toml: &str, mode: Mode, real_durations: bool) -> Lab {
     let clock = ManualClock::new(T0);
-    let digest_clock: digest::SharedClock = if real_durations {
-        Arc::new(digest::SystemClock)
-    } else {
-        Arc::new(clock.clone())
-    };
     let events = Arc::new(Mutex::new(Vec::new()));
     let ev = events.clone();
     let steering = Arc::new(Steering::new(
         Arc::new(clock.clone()),
         Arc::new(move |e| ev.lock().push(e)),
     ));
-    let cfg = SimConfig::from_toml(&format!("delays = \"virtual\"\n{toml}")).unwrap();
-    let mut banks = payments_sim::bank::builtin_specs().unwrap();
-    for b in &mut banks {
-        b.decline_per_million = 0;
-        b.error_per_million = 0;
-    }
     let mem = Arc::new(MemorySink::new());
-    let sim = SimBuilder::new()
-        .config(cfg)
-        .banks(banks)
-        .guard(steering.clone())
-        .sink(mem.clone())
-        .clock(digest_clock)
-        .mode(mode)
-        .build()
-        .await
-        .unwrap();
+    let sim = super::steered_sim(toml, mode, &steering, &mem, &clock, real_durations).await;
     let app = api::router(steering.clone(), TOKEN).unwrap();
     Lab {
-        sim: Arc::new(sim),
+        sim,
         steering,
         app,
         clock,
@@ -101,13 +80,7 @@ impl Lab {
 
     /// Digests written since the last call.
     pub fn fresh(&mut self) -> Vec<DigestRecord> {
-        let lines = self.mem.lines();
-        let out = lines[self.seen..]
-            .iter()
-            .map(|(_, l)| decode_record(l).expect("v1 line"))
-            .collect();
-        self.seen = lines.len();
-        out
+        super::decode_since(&self.mem, &mut self.seen)
     }
 
     /// `count` payments one after another; their digests.

@@ -1,10 +1,15 @@
 //! Shared helpers of the payments-sim integration tests.
 #![allow(dead_code)]
 
+pub mod control;
 pub mod lab;
+pub mod phases;
 
+use digest::ManualClock;
 use digest::MemorySink;
 use digest::{decode_record, DigestRecord, SpanKind};
+use payments_sim::bank::BankSpec;
+use payments_sim::control::Steering;
 use payments_sim::loadgen::PaymentGen;
 use payments_sim::{Delays, LoadConfig, Mode, Sim, SimBuilder, SimConfig};
 use std::collections::{BTreeSet, HashMap};
@@ -55,6 +60,59 @@ pub async fn pay_many(
             out.push(r.unwrap());
         }
     }
+    out
+}
+
+/// The built-in banks, minus their own random declines and errors, so every
+/// failure in a test's digests is its fault's (or rule's) doing.
+pub fn quiet_banks() -> Vec<BankSpec> {
+    let mut banks = payments_sim::bank::builtin_specs().unwrap();
+    for b in &mut banks {
+        b.decline_per_million = 0;
+        b.error_per_million = 0;
+    }
+    banks
+}
+
+/// A payments-sim on `delays = "virtual"` plus `toml` in `mode`, steered by
+/// `steering`, on [`quiet_banks`], its digests into `mem` — timed by the wall
+/// clock with `real_durations` (for waits that really happen, like ledger
+/// row-lock holds), else by `clock` (fault windows always follow `clock`).
+pub async fn steered_sim(
+    toml: &str,
+    mode: Mode,
+    steering: &Arc<Steering>,
+    mem: &Arc<MemorySink>,
+    clock: &ManualClock,
+    real_durations: bool,
+) -> Arc<Sim> {
+    let digest_clock: digest::SharedClock = if real_durations {
+        Arc::new(digest::SystemClock)
+    } else {
+        Arc::new(clock.clone())
+    };
+    let cfg = SimConfig::from_toml(&format!("delays = \"virtual\"\n{toml}")).unwrap();
+    let sim = SimBuilder::new()
+        .config(cfg)
+        .banks(quiet_banks())
+        .guard(steering.clone())
+        .sink(mem.clone())
+        .clock(digest_clock)
+        .mode(mode)
+        .build()
+        .await
+        .unwrap();
+    Arc::new(sim)
+}
+
+/// The records `sink` got after the first `seen` lines; `seen` moves past them.
+pub fn decode_since(sink: &MemorySink, seen: &mut usize) -> Vec<DigestRecord> {
+    let lines = sink.lines();
+    let out = lines[*seen..]
+        .iter()
+        .map(|(_, l)| decode_record(l).expect("v1 line"))
+        .collect();
+    *seen = lines.len();
     out
 }
 

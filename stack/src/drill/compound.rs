@@ -23,12 +23,24 @@ fn names(i: &Incident, root: &Root) -> bool {
     m(&i.root_cause) || i.runs.iter().any(|r| m(&r.cause)) || i.revisions.iter().any(m)
 }
 
-/// Whether the incident is done: its latest run healed it and it was reconciled, or the
-/// run has given up (rolled back, blocked, rejected, abandoned).
-fn settled(i: &Incident) -> bool {
-    match i.last_run().map(|r| r.state) {
-        Some(RunState::Recovered) => i.reconciliation.is_some(),
-        Some(s) => !s.is_open(),
+/// The run of `i` started for a cause that names `root` (the latest), if any.
+fn run_for<'a>(i: &'a Incident, root: &Root) -> Option<&'a command::RunRecord> {
+    i.runs
+        .iter()
+        .rev()
+        .find(|r| matches_fault(&root.kind, &root.target, &r.cause, &[]))
+}
+
+/// Whether the incident is done at `now_us`: its latest run healed it, it was reconciled
+/// and the no-harm check has stopped watching, or the run has given up (rolled back,
+/// blocked, rejected, abandoned).
+pub(super) fn settled(i: &Incident, now_us: u64) -> bool {
+    let watch = healer::HarmGuard::default().watch_after_recovery_us;
+    match i.last_run() {
+        Some(r) if r.state == RunState::Recovered => {
+            i.reconciliation.is_some() && r.recovered_us.is_some_and(|t| now_us >= t + watch)
+        }
+        Some(r) => !r.state.is_open(),
         None => false,
     }
 }
@@ -40,6 +52,7 @@ impl Driver {
         let inject_us = self.clock.now_us();
         let before: u64 = self
             .stack
+            .room
             .command
             .book(|b| b.all().map(|i| i.id).max().unwrap_or(0));
         self.stack.control.put_fault_specs(&s.faults).await?;
@@ -50,7 +63,7 @@ impl Driver {
             self.step().await;
             steps += 1;
             let now = self.clock.now_us();
-            if detected_us.is_none() && !self.stack.analyzer.lock().candidates().is_empty() {
+            if detected_us.is_none() && !self.stack.room.analyzer.lock().candidates().is_empty() {
                 detected_us = Some(now);
             }
             let incidents = self.scenario_incidents(inject_us, before);
@@ -66,9 +79,12 @@ impl Driver {
                 continue;
             }
             let done = !self.opts.heal
-                || s.roots
-                    .iter()
-                    .all(|root| incidents.iter().filter(|i| names(i, root)).any(settled));
+                || s.roots.iter().all(|root| {
+                    incidents
+                        .iter()
+                        .filter(|i| names(i, root))
+                        .any(|i| settled(i, now))
+                });
             if done && named_us.iter().all(Option::is_some) {
                 break;
             }
@@ -87,7 +103,7 @@ impl Driver {
     /// The incidents a scenario touched: opened after `before`, or diagnosed (or reopened)
     /// since it was injected.
     fn scenario_incidents(&self, inject_us: u64, before: u64) -> Vec<Incident> {
-        self.stack.command.book(|b| {
+        self.stack.room.command.book(|b| {
             b.all()
                 .filter(|i| {
                     i.id > before
@@ -134,8 +150,12 @@ impl Driver {
             .iter()
             .zip(named_us)
             .map(|(root, named)| {
-                let inc = incidents.iter().find(|i| names(i, root));
-                let run = inc.and_then(|i| i.last_run());
+                // The incident whose plan was started for this root (else one naming it).
+                let inc = incidents
+                    .iter()
+                    .find(|i| run_for(i, root).is_some())
+                    .or_else(|| incidents.iter().find(|i| names(i, root)));
+                let run = inc.and_then(|i| run_for(i, root));
                 let recovered = run.is_some_and(|r| r.state == RunState::Recovered);
                 json!({
                     "root": root,

@@ -168,7 +168,7 @@ impl Driver {
 
     /// Incidents diagnosed (or reopened) at or after `from_us`, as they are now.
     fn incidents_since(&self, from_us: u64) -> Vec<Incident> {
-        self.stack.command.book(|b| {
+        self.stack.room.command.book(|b| {
             b.all()
                 .filter(|x| {
                     x.diagnosed_us >= from_us
@@ -187,8 +187,8 @@ impl Driver {
         let mut calm = 0;
         for _ in 0..1200 {
             self.step().await;
-            let open = self.stack.command.book(|b| b.open().len());
-            let a = self.stack.analyzer.lock();
+            let open = self.stack.room.command.book(|b| b.open().len());
+            let a = self.stack.room.analyzer.lock();
             if a.candidates().is_empty() && open == 0 {
                 calm += 1;
             } else {

@@ -31,6 +31,7 @@ impl Driver {
         let start_us = self.clock.now_us();
         let before: u64 = self
             .stack
+            .room
             .command
             .book(|b| b.all().map(|i| i.id).max().unwrap_or(0));
         let declines_at = secs * 2 / 3;
@@ -49,7 +50,7 @@ impl Driver {
                 declines_on = want;
             }
             self.step().await;
-            if !self.stack.analyzer.lock().candidates().is_empty() {
+            if !self.stack.room.analyzer.lock().candidates().is_empty() {
                 flagged_steps += 1;
             }
         }
@@ -57,7 +58,7 @@ impl Driver {
         if declines_on {
             self.stack.control.put_declines(0.0).await?;
         }
-        let opened: Vec<Value> = self.stack.command.book(|b| {
+        let opened: Vec<Value> = self.stack.room.command.book(|b| {
             b.all()
                 .filter(|i| i.id > before)
                 .map(|i| {
@@ -70,7 +71,7 @@ impl Driver {
                 })
                 .collect()
         });
-        let plans_run: usize = self.stack.command.book(|b| {
+        let plans_run: usize = self.stack.room.command.book(|b| {
             b.all()
                 .flat_map(|i| i.runs.iter())
                 .filter(|r| r.started_us >= start_us)

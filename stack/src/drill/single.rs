@@ -47,7 +47,7 @@ impl Driver {
                 })
                 .flatten();
             let (candidates, top_ok) = {
-                let a = self.stack.analyzer.lock();
+                let a = self.stack.room.analyzer.lock();
                 let ok = a
                     .candidates()
                     .first()
@@ -113,7 +113,7 @@ impl Driver {
             // Let the diagnosis settle two seconds after the incident opened.
             return named_after.is_some_and(|s| steps >= s + 20);
         }
-        let Some(inc) = self.stack.command.incident(aid) else {
+        let Some(inc) = self.stack.room.command.incident(aid) else {
             return false;
         };
         let Some(run) = inc.last_run() else {
@@ -123,12 +123,14 @@ impl Driver {
             RunState::AwaitingApproval if self.opts.approve == Approve::Reject => {
                 let _ = self
                     .stack
+                    .room
                     .command
                     .reject(aid, "drill", "--approve reject")
                     .await;
                 false
             }
-            RunState::Recovered => inc.reconciliation.is_some(),
+            // Reconciled, and the no-harm check no longer watching its actions.
+            RunState::Recovered => super::compound::settled(&inc, self.clock.now_us()),
             RunState::AwaitingApproval | RunState::Running | RunState::Verifying => false,
             _ => true,
         }
@@ -155,7 +157,7 @@ impl Driver {
             .map(|g| g.first_affected_us.unwrap_or(g.start_us))
             .unwrap_or(inject_us);
         let secs = |t: u64| round3(t.saturating_sub(first_bad) as f64 / 1e6);
-        let inc = aid.and_then(|id| self.stack.command.incident(id));
+        let inc = aid.and_then(|id| self.stack.room.command.incident(id));
         let mut out = json!({
             "fault": f.kind,
             "target": target,
@@ -217,7 +219,7 @@ impl Driver {
                         .collect::<Vec<_>>())
                     .unwrap_or_default());
             // Other plans the healer ran during this drill (side effects to review).
-            out["other_plans"] = json!(self.stack.command.book(|b| b
+            out["other_plans"] = json!(self.stack.room.command.book(|b| b
                 .all()
                 .filter(|i| Some(i.id) != aid)
                 .flat_map(|i| i.runs.iter().filter(|r| r.started_us >= inject_us))

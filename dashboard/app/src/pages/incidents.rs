@@ -1,7 +1,11 @@
-//! Incidents: the live list, and the incident room — timeline, impact, candidates, the
-//! plan's steps with Approve / Reject (commanders; shown disabled to viewers),
-//! reconciliation.
+//! Incidents: the live list, and the incident room — the damage chart, the latest plan
+//! with Approve / Reject, the commander's levers (`levers.rs`: runs and their actions with
+//! Undo, the plans with Run, Resolve), timeline, impact, candidates, reconciliation. The
+//! buttons are for commanders; viewers see them disabled. The room re-reads the incident
+//! when the live list changes and every 2 s.
 
+use super::damage::DamageChart;
+use super::levers::Levers;
 use crate::api::{self, Live, Session};
 use crate::components::{money, num, status_class, time_of_day, KeyValues, Table};
 use leptos::prelude::*;
@@ -10,6 +14,7 @@ use leptos_router::hooks::use_params_map;
 use screen::{
     Approved, IncidentDetail, PlanStatus, Reconciliation, RejectRequest, Rejected, TimelineEntry,
 };
+use std::time::Duration;
 
 /// Timeline rows in time order (stable for equal times), for people: the time of day
 /// and what happened, with who did it ("Approved: approved by cole").
@@ -71,13 +76,17 @@ pub fn IncidentRoom() -> impl IntoView {
     let live = expect_context::<Live>();
     let session = expect_context::<Session>();
     let params = use_params_map();
-    let id = move || params.with(|p| p.get("id").unwrap_or_default());
-    // Re-read whenever the live incident list changes.
+    let incident = Signal::derive(move || params.with(|p| p.get("id").unwrap_or_default()));
+    let id = move || incident.get();
+    // Re-read whenever the live incident list changes, and every 2 s for the chart.
     let data = LocalResource::new(move || {
         live.incidents.track();
         let id = id();
         async move { api::get::<IncidentDetail>(&format!("/api/incidents/{id}")).await }
     });
+    if let Ok(h) = set_interval_with_handle(move || data.refetch(), Duration::from_secs(2)) {
+        on_cleanup(move || h.clear());
+    }
     let message = RwSignal::new(String::new());
     let act = move |verb: &'static str| {
         let id = id();
@@ -98,7 +107,7 @@ pub fn IncidentRoom() -> impl IntoView {
             data.refetch();
         });
     };
-    let room = move || match data.get() {
+    let top = move || match data.get() {
         None => view! { <p class="empty">"Loading…"</p> }.into_any(),
         Some(Err(e)) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
         Some(Ok(i)) => {
@@ -131,23 +140,6 @@ pub fn IncidentRoom() -> impl IntoView {
             } else {
                 "No action taken yet."
             };
-            let impact = vec![
-                ("users", i.impact.users.to_string()),
-                ("scenes", i.impact.scenes.join(", ")),
-                ("failed payments", i.impact.failed_payments.to_string()),
-                ("money at stake", money(i.impact.money_at_stake_cents)),
-            ];
-            let candidates: Vec<Vec<String>> = i
-                .candidates
-                .iter()
-                .map(|c| {
-                    vec![
-                        c.root_cause.clone(),
-                        num(c.confidence),
-                        c.evidence.join("; "),
-                    ]
-                })
-                .collect();
             let status = i.status.as_str();
             view! {
                 <section class="panel">
@@ -155,15 +147,7 @@ pub fn IncidentRoom() -> impl IntoView {
                     <p id="incident-status" class=format!("status {}", status_class(status))>{status}</p>
                     <p>"Root cause: " <strong id="root-cause">{i.root_cause.clone()}</strong></p>
                 </section>
-                <section id="timeline" class="panel"><h2>"Timeline"</h2>
-                    <Table head=&["time", "what"] rows=timeline_rows(&i.timeline) />
-                </section>
-                <section class="panel"><h2>"Impact"</h2><KeyValues pairs=impact /></section>
-                {(!candidates.is_empty()).then(|| view! {
-                    <section class="panel"><h2>"Candidates"</h2>
-                        <Table head=&["root cause", "confidence", "evidence"] rows=candidates />
-                    </section>
-                })}
+                <DamageChart points=i.damage.clone() timeline=i.timeline.clone() />
                 <section class="panel">
                     <h2>"Plan " <span id="plan-name">{plan_name}</span></h2>
                     <p>"approval: " <span id="plan-approval">{approval}</span>
@@ -181,15 +165,55 @@ pub fn IncidentRoom() -> impl IntoView {
                     </div>
                     <p id="action-result">{move || message.get()}</p>
                 </section>
-                <section class="panel"><h2>"Reconciliation"</h2>{
-                    match &i.reconciliation {
-                        None => view! { <p class="empty">"Checked after recovery."</p> }.into_any(),
-                        Some(r) => view! { <KeyValues pairs=reconciliation(r) /> }.into_any(),
-                    }
-                }</section>
             }
             .into_any()
         }
     };
-    view! { <div id="incident-room">{room}</div> }
+    let bottom = move || {
+        let Some(Ok(i)) = data.get() else {
+            return ().into_any();
+        };
+        let impact = vec![
+            ("users", i.impact.users.to_string()),
+            ("scenes", i.impact.scenes.join(", ")),
+            ("failed payments", i.impact.failed_payments.to_string()),
+            ("money at stake", money(i.impact.money_at_stake_cents)),
+        ];
+        let candidates: Vec<Vec<String>> = i
+            .candidates
+            .iter()
+            .map(|c| {
+                vec![
+                    c.root_cause.clone(),
+                    num(c.confidence),
+                    c.evidence.join("; "),
+                ]
+            })
+            .collect();
+        view! {
+            <section id="timeline" class="panel"><h2>"Timeline"</h2>
+                <Table head=&["time", "what"] rows=timeline_rows(&i.timeline) />
+            </section>
+            <section class="panel"><h2>"Impact"</h2><KeyValues pairs=impact /></section>
+            {(!candidates.is_empty()).then(|| view! {
+                <section class="panel"><h2>"Candidates"</h2>
+                    <Table head=&["root cause", "confidence", "evidence"] rows=candidates />
+                </section>
+            })}
+            <section class="panel"><h2>"Reconciliation"</h2>{
+                match &i.reconciliation {
+                    None => view! { <p class="empty">"Checked after recovery."</p> }.into_any(),
+                    Some(r) => view! { <KeyValues pairs=reconciliation(r) /> }.into_any(),
+                }
+            }</section>
+        }
+        .into_any()
+    };
+    view! {
+        <div id="incident-room">
+            {top}
+            <Levers incident=incident data=data />
+            {bottom}
+        </div>
+    }
 }

@@ -1,7 +1,6 @@
-//! The HTTP run mode: each service on its own loopback listener (axum), calls
-//! between them as real HTTP requests (`POST /rpc/<operation>`, JSON body,
-//! `traceparent`, `baggage` and `x-caller` headers). Handlers are the same as in
-//! process: the listener rebuilds the call context and calls [`serve`].
+//! The server side of the HTTP run mode: each service on its own loopback
+//! listener (axum, `POST /rpc/<operation>`). The listener rebuilds the call
+//! context from the headers and calls the same [`serve`] as an in-process call.
 
 use crate::ctx::CallCtx;
 use crate::error::SimError;
@@ -11,63 +10,9 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::task::JoinHandle;
-
-/// The HTTP client side: one pooled client, one base URL per service.
-pub struct HttpTransport {
-    client: reqwest::Client,
-    urls: Vec<String>,
-}
-
-impl HttpTransport {
-    /// `urls[i]` (`http://host:port`) serves `Service::ALL[i]`.
-    pub fn new(urls: Vec<String>) -> HttpTransport {
-        HttpTransport {
-            client: reqwest::Client::builder()
-                .pool_max_idle_per_host(64)
-                .build()
-                .expect("a plain-HTTP client always builds"),
-            urls,
-        }
-    }
-
-    pub async fn call(
-        &self,
-        to: Service,
-        caller: &str,
-        ctx: &CallCtx,
-        op: Op,
-        req: &PayRequest,
-    ) -> Reply {
-        let span = ctx.parent.expect("a call has a client span");
-        let url = format!("{}/rpc/{}", self.urls[to as usize], op.name());
-        let resp = self
-            .client
-            .post(url)
-            .header("traceparent", ctx.traceparent(span))
-            .header("baggage", ctx.baggage())
-            .header("x-caller", caller)
-            .json(req)
-            .send()
-            .await;
-        match resp {
-            Ok(r) if r.status().is_success() => match r.json::<Reply>().await {
-                Ok(reply) => reply,
-                Err(_) => Reply::fail("RPC_BAD_RESPONSE", Some("Transport")),
-            },
-            Ok(r) => Reply {
-                code: Cow::Owned(format!("RPC_HTTP_{}", r.status().as_u16())),
-                error: Some(Cow::Borrowed("Transport")),
-                virtual_us: 0,
-                bank: None,
-            },
-            Err(_) => Reply::fail("RPC_UNREACHABLE", Some("Transport")),
-        }
-    }
-}
 
 type AppState = (Arc<World>, Service);
 
@@ -106,7 +51,7 @@ async fn rpc(
 }
 
 /// The router of one service.
-pub fn router(w: Arc<World>, svc: Service) -> Router {
+pub(crate) fn router(w: Arc<World>, svc: Service) -> Router {
     Router::new()
         .route("/rpc/{op}", post(rpc))
         .route("/health", get(|| async { "ok" }))
@@ -114,7 +59,7 @@ pub fn router(w: Arc<World>, svc: Service) -> Router {
 }
 
 /// Binds each of `services` on its own loopback port and serves it.
-pub async fn bind_all(
+pub(crate) async fn bind_all(
     w: &Arc<World>,
     services: &[Service],
 ) -> Result<(Vec<SocketAddr>, Vec<JoinHandle<()>>), SimError> {

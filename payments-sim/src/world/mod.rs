@@ -10,7 +10,9 @@
 //! sets), so the recorder encodes each v1 line straight from them, skipping the
 //! span registry and per-field `Visit` dispatch that cost about half the
 //! simulator's throughput. The clock is read when a call starts; the record is
-//! written when it ends.
+//! written when it ends (`record.rs`).
+
+mod record;
 
 use crate::bank::{Router, VirtualBank};
 use crate::config::{Delays, SimConfig};
@@ -21,8 +23,8 @@ use crate::ledger::Ledger;
 use crate::msg::{Op, PayRequest, PayTool, Reply, Service};
 use crate::rpc::HttpTransport;
 use crate::store::Shards;
-use digest::{Call, ClientHalf, Outcome, MAX_KEYS};
-use digest::{Recorder, SpanId, SpanKind};
+use digest::{Recorder, SpanKind};
+use record::{key, record, ClientSide, Site};
 use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
@@ -30,11 +32,11 @@ use std::sync::atomic::AtomicI64;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Where an order stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OrderStatus {
+pub(crate) enum OrderStatus {
     Created,
     Paid,
     Failed(Cow<'static, str>),
@@ -42,7 +44,7 @@ pub enum OrderStatus {
 
 /// An order as trade keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Order {
+pub(crate) struct Order {
     pub user: u32,
     pub merchant: u32,
     pub amount_cents: i64,
@@ -55,7 +57,7 @@ pub struct Order {
 
 /// A clearing item: what the merchant is owed for one paid order.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClearingItem {
+pub(crate) struct ClearingItem {
     pub merchant: u32,
     pub amount_cents: i64,
     pub fee_cents: i64,
@@ -63,16 +65,23 @@ pub struct ClearingItem {
 }
 
 /// How calls between services travel.
-pub enum Transport {
+pub(crate) enum Transport {
     /// Direct calls in this process.
     Local,
     /// Real HTTP to each service's own loopback listener.
     Http(HttpTransport),
 }
 
+/// What serves an operation the guard admitted: the services' handlers
+/// (`services::handle`), handed to the world when it is built, so the call
+/// path does not depend on the services built on top of it.
+pub(crate) type Handler =
+    for<'a, 'h> fn(&'a mut Hop<'h>, Op, &'a PayRequest) -> BoxFuture<'a, Reply>;
+
 /// Everything the services share.
-pub struct World {
+pub(crate) struct World {
     pub cfg: SimConfig,
+    pub handler: Handler,
     pub guard: Arc<dyn Guard>,
     /// Where call digests are written; `None`: no digests at all.
     pub digest: Option<Recorder>,
@@ -88,11 +97,12 @@ pub struct World {
 }
 
 impl World {
-    pub fn new(
+    pub(crate) fn new(
         cfg: SimConfig,
         guard: Arc<dyn Guard>,
         digest: Option<Recorder>,
         banks: Vec<Arc<VirtualBank>>,
+        handler: Handler,
     ) -> World {
         let instances = Arc::new(Instances::from_config(&cfg));
         guard.attach_instances(&instances);
@@ -100,6 +110,7 @@ impl World {
             ledger: Ledger::new(cfg.ledger.clone(), false, guard.clone()),
             shadow_ledger: Ledger::new(cfg.ledger.clone(), true, guard.clone()),
             cfg,
+            handler,
             guard,
             digest,
             orders: Shards::new(),
@@ -113,7 +124,7 @@ impl World {
 
     /// The instance of `svc` serving a call of `ctx` (see [`Instances::pick`]).
     #[inline]
-    pub fn instance_for(&self, svc: Service, ctx: &CallCtx) -> &str {
+    pub(crate) fn instance_for(&self, svc: Service, ctx: &CallCtx) -> &str {
         let g = &*self.guard;
         &self
             .instances
@@ -123,18 +134,18 @@ impl World {
 
     /// The digest clock when a call starts (0 when digests are off).
     #[inline]
-    pub fn digest_start(&self) -> u64 {
+    pub(crate) fn digest_start(&self) -> u64 {
         self.digest.as_ref().map_or(0, |r| r.now_us())
     }
 
-    pub fn version(&self, svc: Service) -> Cow<'_, str> {
+    pub(crate) fn version(&self, svc: Service) -> Cow<'_, str> {
         match self.guard.version(svc.name()) {
             Some(v) => Cow::Owned(v),
             None => Cow::Borrowed(&self.cfg.version),
         }
     }
 
-    pub fn ledger_for(&self, shadow: bool) -> &Ledger {
+    pub(crate) fn ledger_for(&self, shadow: bool) -> &Ledger {
         if shadow {
             &self.shadow_ledger
         } else {
@@ -143,84 +154,8 @@ impl World {
     }
 }
 
-fn key<'a>(ctx: &'a CallCtx, name: &str) -> &'a str {
-    ctx.keys.get(name).map(String::as_str).unwrap_or("")
-}
-
-/// One call's digest fields that vary by call site.
-struct Site<'x> {
-    kind: SpanKind,
-    service: Service,
-    instance: &'x str,
-    operation: &'x str,
-    peer: &'x str,
-    span_id: SpanId,
-    start_us: u64,
-}
-
-/// Writes the digest of a finished call (nothing when digests are off).
-/// `client`: the call was made in this process; write its client record too.
-#[allow(clippy::too_many_arguments)]
-fn record(
-    w: &World,
-    site: &Site<'_>,
-    ctx: &CallCtx,
-    amount_cents: i64,
-    late_keys: &[(&'static str, Cow<'_, str>)],
-    client: Option<ClientSide<'_>>,
-    r: &Reply,
-    extra_us: u64,
-) {
-    let Some(rec) = &w.digest else { return };
-    let version = w.version(site.service);
-    let mut keys: [(&str, &str); MAX_KEYS] = [("", ""); MAX_KEYS];
-    keys[0] = ("user", key(ctx, "user"));
-    keys[1] = ("merchant", key(ctx, "merchant"));
-    let mut n = 2;
-    for (k, v) in late_keys.iter().take(MAX_KEYS - 2) {
-        keys[n] = (k, v);
-        n += 1;
-    }
-    let call = Call {
-        kind: site.kind,
-        service: site.service.name(),
-        instance: site.instance,
-        operation: site.operation,
-        peer: site.peer,
-        zone: &ctx.zone,
-        scene: &ctx.scene,
-        channel: &ctx.channel,
-        version: &version,
-        shadow: ctx.shadow,
-        trace_id: ctx.trace_id,
-        span_id: site.span_id,
-        parent_span_id: ctx.parent,
-        amount_cents: Some(amount_cents),
-        sql_count: None,
-        keys: &keys[..n],
-    };
-    let out = Outcome {
-        success: r.is_ok(),
-        code: &r.code,
-        error: r.error.as_deref(),
-        extra_us,
-    };
-    match client {
-        None => rec.call(site.start_us, &call, &out),
-        Some(c) => {
-            let client_version = w.version(c.service);
-            let half = ClientHalf {
-                instance: c.instance,
-                version: &client_version,
-                parent_span_id: c.parent,
-            };
-            rec.rpc(site.start_us, &call, &half, &out)
-        }
-    };
-}
-
 /// Serves `op` on `svc` for a call from `caller`; `ctx.parent` is the caller's span.
-pub fn serve<'a>(
+pub(crate) fn serve<'a>(
     w: &'a Arc<World>,
     svc: Service,
     caller: &'a str,
@@ -231,17 +166,9 @@ pub fn serve<'a>(
     serve_with(w, svc, caller, ctx, op, req, None)
 }
 
-/// The client side of an in-process call: its service, instance and parent span.
-#[derive(Clone, Copy)]
-pub struct ClientSide<'a> {
-    pub service: Service,
-    pub instance: &'a str,
-    pub parent: Option<SpanId>,
-}
-
 /// [`serve`]; with `client`, the call was made in this process and its one span
 /// (`kind = "rpc"`) is written as both the client and the server record.
-pub fn serve_with<'a>(
+fn serve_with<'a>(
     w: &'a Arc<World>,
     svc: Service,
     caller: &'a str,
@@ -284,7 +211,7 @@ pub fn serve_with<'a>(
         let mut reply = match verdict {
             Verdict::Pass { delay_us } => {
                 hop.delay(delay_us).await;
-                crate::services::handle(&mut hop, op, req).await
+                (w.handler)(&mut hop, op, req).await
             }
             Verdict::Reject {
                 code,
@@ -292,9 +219,7 @@ pub fn serve_with<'a>(
                 delay_us,
             } => {
                 hop.delay(delay_us).await;
-                let mut r = Reply::fail(code, None);
-                r.error = Some(Cow::Owned(error));
-                r
+                Reply::refused(code, error)
             }
         };
         reply.virtual_us = hop.virt;
@@ -318,7 +243,7 @@ pub fn serve_with<'a>(
 }
 
 /// One served call in progress: the context for calls it makes.
-pub struct Hop<'a> {
+pub(crate) struct Hop<'a> {
     pub w: &'a Arc<World>,
     pub svc: Service,
     /// The instance of `svc` serving this call.
@@ -333,19 +258,19 @@ pub struct Hop<'a> {
 
 impl<'a> Hop<'a> {
     /// Whether digests are written (skip work done only for them when not).
-    pub fn digest_on(&self) -> bool {
+    pub(crate) fn digest_on(&self) -> bool {
         self.w.digest.is_some()
     }
 
     /// Adds a business key to this call's digest.
-    pub fn add_key(&mut self, name: &'static str, value: impl Into<Cow<'a, str>>) {
+    pub(crate) fn add_key(&mut self, name: &'static str, value: impl Into<Cow<'a, str>>) {
         if self.digest_on() {
             self.late_keys.push((name, value.into()));
         }
     }
 
     /// Waits `us` for real or adds it as simulated time, per the config.
-    pub async fn delay(&mut self, us: u64) {
+    pub(crate) async fn delay(&mut self, us: u64) {
         if us == 0 {
             return;
         }
@@ -356,7 +281,7 @@ impl<'a> Hop<'a> {
     }
 
     /// Calls `op` on its service with a client span.
-    pub async fn call(&mut self, op: Op, req: &PayRequest) -> Reply {
+    pub(crate) async fn call(&mut self, op: Op, req: &PayRequest) -> Reply {
         let to = op.service();
         let r = call_from(self.w, self.svc, self.instance, &self.ctx, op, req).await;
         let _ = to;
@@ -378,7 +303,7 @@ impl<'a> Hop<'a> {
     }
 
     /// Charges `bank` through the bank gateway's integrator call.
-    pub async fn bank(&mut self, idx: usize, req: &PayRequest) -> (Reply, bool) {
+    pub(crate) async fn bank(&mut self, idx: usize, req: &PayRequest) -> (Reply, bool) {
         let w = self.w;
         let bank: &VirtualBank = &w.router.banks[idx];
         let span_id = new_span_id();
@@ -402,9 +327,7 @@ impl<'a> Hop<'a> {
                 delay_us,
             } => {
                 self.delay(delay_us).await;
-                let mut r = Reply::fail(code, None);
-                r.error = Some(Cow::Owned(error));
-                (r, true)
+                (Reply::refused(code, error), true)
             }
             Verdict::Pass { delay_us } => {
                 let a = bank.charge(
@@ -451,7 +374,7 @@ impl<'a> Hop<'a> {
 /// A call from `from` (whose server span is `ctx.parent`) to `op`'s service.
 /// Over HTTP the caller writes a client span and the callee a server span; in
 /// process one `rpc` span stands for both.
-pub async fn call_from(
+pub(crate) async fn call_from(
     w: &Arc<World>,
     from: Service,
     from_instance: &str,

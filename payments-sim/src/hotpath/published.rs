@@ -1,7 +1,9 @@
-//! Read-mostly state for the payment path: a value replaced rarely (by the
-//! control plane) and read on every call. Readers keep a per-thread copy of the
-//! current `Arc` and only check a generation counter (a shared, never-written
-//! cache line), so concurrent readers touch no common reference count or lock.
+//! [`Published`]: a value replaced rarely (by the control plane) and read on
+//! every call. Readers keep a per-thread copy of the current `Arc` and only
+//! check a generation counter (a shared, never-written cache line), so
+//! concurrent readers touch no common reference count or lock. Each owner
+//! declares its own per-thread [`Cache`] (`thread_local!`), so reads of two
+//! owners never nest on one cache.
 
 use parking_lot::RwLock;
 use std::any::Any;
@@ -13,20 +15,12 @@ use std::thread::LocalKey;
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 const SLOTS: usize = 4;
 
-/// Per-thread cached snapshots: (owner id, generation, value).
-pub type Cache = RefCell<Vec<(u64, u64, Arc<dyn Any + Send + Sync>)>>;
-
-thread_local! {
-    /// Cache for compiled rules.
-    pub static RULES: Cache = const { RefCell::new(Vec::new()) };
-    /// Cache for fault lists.
-    pub static FAULTS: Cache = const { RefCell::new(Vec::new()) };
-    /// Cache for the isolated instances.
-    pub static LEVERS: Cache = const { RefCell::new(Vec::new()) };
-}
+/// Per-thread cached snapshots: (owner id, generation, value). Declare one
+/// with `thread_local! { static CACHE: Cache = const { Cache::new(Vec::new()) }; }`.
+pub(crate) type Cache = RefCell<Vec<(u64, u64, Arc<dyn Any + Send + Sync>)>>;
 
 /// A value published by writers and read through a per-thread cache.
-pub struct Published<T: Send + Sync + 'static> {
+pub(crate) struct Published<T: Send + Sync + 'static> {
     id: u64,
     gen: AtomicU64,
     value: RwLock<Arc<T>>,
@@ -42,7 +36,7 @@ impl<T: Send + Sync + 'static> std::fmt::Debug for Published<T> {
 }
 
 impl<T: Send + Sync + 'static> Published<T> {
-    pub fn new(value: T, cache: &'static LocalKey<Cache>) -> Self {
+    pub(crate) fn new(value: T, cache: &'static LocalKey<Cache>) -> Self {
         Self {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             gen: AtomicU64::new(0),
@@ -52,19 +46,19 @@ impl<T: Send + Sync + 'static> Published<T> {
     }
 
     /// Replaces the value; readers see it on their next call.
-    pub fn publish(&self, value: T) {
+    pub(crate) fn publish(&self, value: T) {
         *self.value.write() = Arc::new(value);
         self.gen.fetch_add(1, Ordering::AcqRel);
     }
 
     /// The current value (a reference count; for the control plane, not the payment path).
-    pub fn load(&self) -> Arc<T> {
+    pub(crate) fn load(&self) -> Arc<T> {
         self.value.read().clone()
     }
 
     /// Runs `f` on the current value from this thread's cache. Never nests on
     /// the same cache: a nested read falls back to [`Published::load`].
-    pub fn with<R>(&self, f: impl FnOnce(&T) -> R) -> R {
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&T) -> R) -> R {
         let gen = self.gen.load(Ordering::Acquire);
         let mut f = Some(f);
         let hit = self
@@ -104,20 +98,24 @@ impl<T: Send + Sync + 'static> Published<T> {
 mod tests {
     use super::*;
 
+    thread_local! {
+        static CACHE: Cache = const { Cache::new(Vec::new()) };
+    }
+
     #[test]
     fn readers_see_new_values_and_nested_reads_work() {
-        let p = Published::new(1u32, &RULES);
+        let p = Published::new(1u32, &CACHE);
         assert_eq!(p.with(|v| *v), 1);
         p.publish(2);
         assert_eq!(p.with(|v| *v), 2);
-        let q = Published::new(10u32, &RULES);
+        let q = Published::new(10u32, &CACHE);
         assert_eq!(
             p.with(|a| q.with(|b| a + b)),
             12,
             "nested on one cache falls back"
         );
         assert_eq!(q.with(|v| *v), 10);
-        let others: Vec<_> = (0..6).map(|i| Published::new(i, &RULES)).collect();
+        let others: Vec<_> = (0..6).map(|i| Published::new(i, &CACHE)).collect();
         for (i, o) in others.iter().enumerate() {
             assert_eq!(o.with(|v| *v), i as u32);
         }
