@@ -221,6 +221,18 @@ impl Analyzer {
         self.failures.total()
     }
 
+    /// Real payments taken so far, failed or not (a counter, like
+    /// [`Analyzer::failed_payments_total`]).
+    pub fn payments_total(&self) -> u64 {
+        self.failures.payments()
+    }
+
+    /// Failed real payments so far whose result code is one of `codes` (a counter: the
+    /// no-harm check reads a plan's own load shedding off it).
+    pub fn failed_payments_with_codes(&self, codes: &[String]) -> u64 {
+        self.failures.failed_with_codes(codes)
+    }
+
     /// Newest second with data (never ahead of the clock).
     pub fn watermark_s(&self) -> u64 {
         let now_s = self.now_s();

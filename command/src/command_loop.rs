@@ -13,7 +13,7 @@ use crate::book::{BookConfig, IncidentBook, Observation};
 use crate::books::{Books, Reconciler};
 use crate::error::CommandError;
 use crate::incident::{EntryKind, Incident, RunRecord};
-use crate::meter::FailureMeter;
+use crate::meter::{FailureMeter, PaymentTally};
 use crate::notice::Notice;
 use crate::rules::{target_of, trigger_of, Readings, RulesConfig};
 use analyzer::{Analyzer, Candidate, Impact, RootCause};
@@ -42,8 +42,9 @@ pub trait DiagnosisSource {
     fn any_unhealthy(&self) -> bool;
     /// The damage from `from_us` to the newest data.
     fn impact_since(&self, from_us: Micros) -> Impact;
-    /// Failed real payments taken so far (a counter that only grows).
-    fn failed_payments_total(&self) -> u64;
+    /// Real payments taken so far, failed ones and those failed with one of `shed_codes`
+    /// (counters that only grow).
+    fn payment_tally(&self, shed_codes: &[String]) -> PaymentTally;
 }
 
 impl DiagnosisSource for Analyzer {
@@ -56,8 +57,12 @@ impl DiagnosisSource for Analyzer {
     fn impact_since(&self, from_us: Micros) -> Impact {
         Analyzer::impact_since(self, from_us)
     }
-    fn failed_payments_total(&self) -> u64 {
-        Analyzer::failed_payments_total(self)
+    fn payment_tally(&self, shed_codes: &[String]) -> PaymentTally {
+        PaymentTally {
+            payments: self.payments_total(),
+            failed: self.failed_payments_total(),
+            shed: self.failed_payments_with_codes(shed_codes),
+        }
     }
 }
 
@@ -140,7 +145,7 @@ impl CommandLoop {
                 })
                 .collect();
             let mut meter = self.meter.lock();
-            meter.sample(now, a.failed_payments_total());
+            meter.sample(now, a.payment_tally(&self.rules.shed_codes));
             let readings = Readings {
                 named: self.rules.still_named(a.candidates(), s.drained_zones),
                 failures: meter.clone(),

@@ -34,6 +34,6 @@ pub use incident::{
     DamagePoint, Entry, EntryKind, Incident, IncidentStatus, Reconciliation, RunRecord,
     DAMAGE_POINTS,
 };
-pub use meter::FailureMeter;
+pub use meter::{FailureMeter, PaymentTally};
 pub use notice::{send_email, Notice, NOTIFIED};
 pub use rules::{drained_zone, target_of, trigger_of, Readings, RulesConfig, Targets};

@@ -60,6 +60,12 @@ impl RulesConfig {
             && c.slow_share < 0.05
     }
 
+    /// Whether a candidate names a key only for its share of the traffic: no failures, no
+    /// slow calls (a hot key the plan has made harmless, e.g. by buffering its postings).
+    pub fn only_share(&self, c: &Candidate) -> bool {
+        c.root_cause.kind == CauseKind::HotSpot && c.codes.is_empty() && c.slow_share < 0.05
+    }
+
     /// Whether `i`'s diagnosis is service-wide latency or errors young enough that the
     /// analyzer may still name one instance.
     pub fn awaits_instance(&self, i: &Incident, now_us: Micros) -> bool {
@@ -71,14 +77,17 @@ impl RulesConfig {
     }
 
     /// The targets the analyzer still names: every candidate's target but the plans' own
-    /// shedding and zones the control plane has drained of users (a cut-over leaves the
-    /// zone without traffic — a "drop" — and its last failures in the window, but nobody
-    /// is hurt there). A plan run has cleared when its target is not among them.
+    /// shedding, a hot key named only for its share (nobody hurt), and zones the control
+    /// plane has drained of users (a cut-over leaves the zone without traffic — a "drop" —
+    /// and its last failures in the window, but nobody is hurt there). A plan run has
+    /// cleared when its target is not among them.
     pub fn still_named(&self, candidates: &[Candidate], drained: &HashSet<String>) -> Targets {
         Targets(
             candidates
                 .iter()
-                .filter(|c| !self.only_shedding(c) && !drained_zone(c, drained))
+                .filter(|c| {
+                    !self.only_shedding(c) && !self.only_share(c) && !drained_zone(c, drained)
+                })
                 .map(|c| target_of(&c.root_cause))
                 .collect(),
         )
@@ -111,8 +120,17 @@ impl healer::Probe for Readings {
     fn cleared(&self, t: &Trigger) -> bool {
         !self.named.0.contains(&t.target)
     }
-    fn failure_rate(&self, from_us: Micros, to_us: Micros) -> Option<f64> {
-        self.failures.rate(from_us, to_us)
+    /// Failed payments but a plan's shedding of the surplus above the payment rate of
+    /// the ten seconds that ended two before detection (the normal rate).
+    fn failure_rate(&self, t: &Trigger, from_us: Micros, to_us: Micros) -> Option<f64> {
+        let seen = t.detected_us;
+        let normal = self
+            .failures
+            .payment_rate(seen.saturating_sub(12_000_000), seen.saturating_sub(2_000_000));
+        self.failures.harm_rate(from_us, to_us, normal)
+    }
+    fn fault_rate(&self, _t: &Trigger, from_us: Micros, to_us: Micros) -> Option<f64> {
+        self.failures.unshed_rate(from_us, to_us)
     }
 }
 

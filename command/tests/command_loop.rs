@@ -32,6 +32,12 @@ struct Fixed {
     failed_total: u64,
     /// Failed payments added per 100 ms step.
     failed_per_step: u64,
+    /// Of those, shed by a limit (`FLOW_LIMITED`).
+    shed_per_step: u64,
+    shed_total: u64,
+    /// Payments (failed or not) per 100 ms step, and so far.
+    payments_per_step: u64,
+    payments_total: u64,
 }
 
 impl DiagnosisSource for Fixed {
@@ -41,8 +47,12 @@ impl DiagnosisSource for Fixed {
     fn any_unhealthy(&self) -> bool {
         self.unhealthy
     }
-    fn failed_payments_total(&self) -> u64 {
-        self.failed_total
+    fn payment_tally(&self, _shed_codes: &[String]) -> PaymentTally {
+        PaymentTally {
+            payments: self.payments_total,
+            failed: self.failed_total,
+            shed: self.shed_total,
+        }
     }
     fn impact_since(&self, _from_us: u64) -> Impact {
         Impact {
@@ -163,6 +173,8 @@ impl World {
             {
                 let mut d = self.diagnosis.lock();
                 d.failed_total += d.failed_per_step;
+                d.shed_total += d.shed_per_step;
+                d.payments_total += d.payments_per_step.max(d.failed_per_step);
             }
             let s = Situation {
                 drained_zones: &self.drained,
@@ -522,8 +534,10 @@ fn smtp() -> Option<(String, std::path::PathBuf)> {
 #[tokio::test]
 async fn a_plan_under_which_failures_rise_is_undone_at_once() {
     let w = world(None, 0, true);
-    // 1 failed payment a step (10/s) for a second before the fault is named.
+    // 1 failed payment a step (10/s) for a second before the fault is named (its first
+    // bad request a second before: the rate before is the fault's settled one).
     w.diagnosis.lock().failed_per_step = 1;
+    w.diagnosis.lock().first_failure_us = w.clock.now_us();
     w.run(1_000).await;
     w.diagnose(vec![cand(RootCause::bank("bank-b"))]);
     w.run(100).await;
@@ -675,6 +689,69 @@ async fn a_fault_still_ramping_up_at_the_action_is_not_blamed_on_it() {
     let run = w.only().last_run().unwrap().clone();
     assert!(!run.harm_aborted, "{:#?}", w.only().timeline);
     assert_eq!(run.harm_failed_payments, 0.0);
+}
+
+#[tokio::test]
+async fn a_fault_setting_in_at_the_action_is_measured_at_its_full_rate_but_shedding_is_not() {
+    // The fault's first failures 100 ms before it is named, the action at once: in the
+    // settle time its failures rise from 4 to 15 a step on their own — not the plan's.
+    let w = world(None, 0, true);
+    w.diagnosis.lock().payments_per_step = 30;
+    w.run(2_000).await;
+    w.diagnosis.lock().first_failure_us = w.clock.now_us();
+    w.diagnosis.lock().unhealthy = true;
+    w.diagnosis.lock().failed_per_step = 4;
+    w.run(100).await;
+    w.diagnose(vec![cand(RootCause::bank("bank-b"))]);
+    w.run(100).await;
+    w.diagnosis.lock().failed_per_step = 15;
+    w.run(2_000).await;
+    let run = w.only().last_run().unwrap().clone();
+    assert!(!run.harm_aborted, "{:#?}", w.only().timeline);
+    // The same onset, but what rises is a limit refusing normal traffic (no surge: the
+    // payments stay at 30 a step): harm, undone.
+    let w = world(None, 0, true);
+    w.diagnosis.lock().payments_per_step = 30;
+    w.run(2_000).await;
+    w.diagnosis.lock().first_failure_us = w.clock.now_us();
+    w.diagnosis.lock().unhealthy = true;
+    w.diagnosis.lock().failed_per_step = 4;
+    w.run(100).await;
+    w.diagnose(vec![cand(RootCause::service(
+        CauseKind::Overload,
+        "cashier",
+    ))]);
+    w.run(100).await;
+    {
+        let mut d = w.diagnosis.lock();
+        d.failed_per_step = 15;
+        d.shed_per_step = 11;
+    }
+    w.run(2_000).await;
+    let run = w.only().last_run().unwrap().clone();
+    assert!(run.harm_aborted, "{:#?}", w.only().timeline);
+    // A surge to three times the payments, the limit shedding only that surplus: fine.
+    let w = world(None, 0, true);
+    w.diagnosis.lock().payments_per_step = 30;
+    w.run(12_000).await;
+    w.diagnosis.lock().first_failure_us = w.clock.now_us();
+    w.diagnosis.lock().unhealthy = true;
+    w.diagnosis.lock().payments_per_step = 90;
+    w.diagnosis.lock().failed_per_step = 1;
+    w.run(100).await;
+    w.diagnose(vec![cand(RootCause::service(
+        CauseKind::Overload,
+        "cashier",
+    ))]);
+    w.run(100).await;
+    {
+        let mut d = w.diagnosis.lock();
+        d.failed_per_step = 51;
+        d.shed_per_step = 50;
+    }
+    w.run(2_000).await;
+    let run = w.only().last_run().unwrap().clone();
+    assert!(!run.harm_aborted, "{:#?}", w.only().timeline);
 }
 
 #[tokio::test]

@@ -61,7 +61,15 @@ async fn harness_login_live_figures_topology_trace_and_roles() {
     let Some(dist) = bundle_or_fail() else { return };
     let shots = artifacts("harness");
     let r = start_with(Some(dist), Duration::from_millis(250)).await;
-    r.backend.set(|a| a.payments(T0_US, 30.0, 0.9));
+    r.backend.set(|a| {
+        a.payments(T0_US, 30.0, 0.9);
+        // A backend that lists a fault (so the Drills screen shows) but has no control
+        // plane to inject it through: the inject answers 503.
+        a.drill_kinds = vec![screen::DrillKind {
+            fault: "bank_outage".into(),
+            targets: vec!["bank_icbc".into()],
+        }];
+    });
 
     let mut b = Browser::start(1920, 1080).await;
     log_in(&b, &r.url("/"), "ada").await;

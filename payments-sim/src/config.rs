@@ -37,7 +37,17 @@ pub struct SimConfig {
     /// `zones.len() * instances_per_zone` instances named `{service}-{n}`,
     /// instance n in zone `zones[(n-1) % zones.len()]`.
     pub instances_per_zone: u32,
+    /// Calls a second each bounded service absorbs across its instances (`[capacity]
+    /// cashier = 900.0`); beyond it calls queue, slow down and time out (`capacity.rs`).
+    /// A service not named is unbounded (the default: every service).
+    pub capacity: std::collections::BTreeMap<String, f64>,
+    /// How long a caller waits in a bounded service's queue before it gives up (ms).
+    pub queue_timeout_ms: u64,
 }
+
+/// The entry's capacity over the offered payments a second that `warroom up` and drills
+/// provision ([`SimConfig::provision_entry`]).
+pub const ENTRY_HEADROOM: f64 = 3.0;
 
 impl Default for SimConfig {
     fn default() -> Self {
@@ -51,6 +61,8 @@ impl Default for SimConfig {
             zones: vec!["zone-a".into(), "zone-b".into()],
             version: "1.0.0".into(),
             instances_per_zone: 2,
+            capacity: std::collections::BTreeMap::new(),
+            queue_timeout_ms: 1_000,
         }
     }
 }
@@ -101,6 +113,17 @@ impl SimConfig {
         c.validate()?;
         Ok(c)
     }
+    /// Provisions the entry service (cashier, where every payment starts) for `headroom`
+    /// times `tps` calls a second, unless the config already bounds it: with the default
+    /// headroom of 3 a flash crowd of twice the load is absorbed and a surge of three
+    /// times it is not. `tps` 0 (no simulated load) leaves the system unbounded.
+    pub fn provision_entry(&mut self, tps: f64, headroom: f64) {
+        if tps > 0.0 && headroom > 0.0 {
+            let entry = crate::msg::Service::Cashier.name().to_string();
+            self.capacity.entry(entry).or_insert(tps * headroom);
+        }
+    }
+
     pub fn validate(&self) -> Result<(), crate::SimError> {
         use crate::SimError;
         if self.zones.is_empty() {
@@ -123,6 +146,23 @@ impl SimConfig {
                 "ledger",
                 "opening balance and credit limit must be >= 0",
             ));
+        }
+        for (svc, per_s) in &self.capacity {
+            if crate::msg::Service::from_name(svc).is_none() {
+                return Err(SimError::config(
+                    "capacity",
+                    format!("{svc:?} is not a service of payments-sim"),
+                ));
+            }
+            if !(per_s.is_finite() && *per_s > 0.0) {
+                return Err(SimError::config(
+                    "capacity",
+                    format!("{svc}: calls a second must be a positive number"),
+                ));
+            }
+        }
+        if self.queue_timeout_ms == 0 || self.queue_timeout_ms > 60_000 {
+            return Err(SimError::config("queue_timeout_ms", "must be 1..=60000"));
         }
         if self.coupon_cents < 0 || self.risk_max_cents <= 0 {
             return Err(SimError::config(

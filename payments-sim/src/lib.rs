@@ -16,6 +16,7 @@
 #![warn(unreachable_pub)]
 
 pub mod bank;
+mod capacity;
 #[cfg(feature = "bench")]
 pub mod bench;
 mod config;
@@ -36,7 +37,7 @@ mod sim;
 mod store;
 mod world;
 
-pub use config::{Delays, LedgerConfig, SimConfig};
+pub use config::{Delays, LedgerConfig, SimConfig, ENTRY_HEADROOM};
 pub use error::SimError;
 pub use instances::Instances;
 pub use ledger::{AccountId, JournalEntry, Ledger};

@@ -125,6 +125,7 @@ impl SimBuilder {
             digest,
             banks,
             services::handle,
+            self.clock.clone(),
         ));
         let mut servers = Vec::new();
         let mut addrs = Vec::new();

@@ -80,6 +80,7 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     if !(0.0..=20_000.0).contains(&tps) {
         anyhow::bail!("tps: must be in 0..=20000");
     }
+    o.sim.provision_entry(tps, payments_sim::ENTRY_HEADROOM);
     let stack = Arc::new(Stack::build(o).await?);
     let load = (tps > 0.0).then(|| {
         let sim = stack.sim.clone();

@@ -10,7 +10,7 @@ pub use hll::Hll;
 
 use digest::{DigestRecord, SpanKind};
 use serde::Serialize;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 /// The damage over a span of time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -43,6 +43,11 @@ pub struct FailureLog {
     secs: Vec<Sec>,
     /// Every failed real payment (root record) ever taken, in arrival order.
     total: u64,
+    /// Every real payment (root record) ever taken, failed or not.
+    payments: u64,
+    /// Failed real payments by result code (the no-harm check tells a plan's own load
+    /// shedding apart by its codes).
+    failed_by_code: HashMap<String, u64>,
 }
 
 impl FailureLog {
@@ -59,11 +64,20 @@ impl FailureLog {
         Self {
             secs: vec![s; len.max(2)],
             total: 0,
+            payments: 0,
+            failed_by_code: HashMap::new(),
         }
     }
 
     pub fn add(&mut self, r: &DigestRecord) {
-        if r.success || r.shadow {
+        if r.shadow {
+            return;
+        }
+        let root = r.parent_span_id.is_none() && r.kind == SpanKind::Server;
+        if root {
+            self.payments += 1;
+        }
+        if r.success {
             return;
         }
         let second = r.time_us / 1_000_000;
@@ -82,13 +96,18 @@ impl FailureLog {
             s.first_us = u64::MAX;
         }
         s.first_us = s.first_us.min(r.time_us);
-        let root = r.parent_span_id.is_none() && r.kind == SpanKind::Server;
         if let Some(u) = r.key("user") {
             s.users.add(u);
         }
         s.traces.add_bytes(&r.trace_id.0.to_le_bytes());
         if root {
             self.total += 1;
+            match self.failed_by_code.get_mut(r.code.as_str()) {
+                Some(n) => *n += 1,
+                None => {
+                    self.failed_by_code.insert(r.code.clone(), 1);
+                }
+            }
             s.root_failures += 1;
             s.money = s.money.saturating_add(r.amount_cents.unwrap_or(0));
         }
@@ -100,6 +119,19 @@ impl FailureLog {
     /// Failed real payments taken so far (a counter: rates come from its differences).
     pub fn total(&self) -> u64 {
         self.total
+    }
+
+    /// Real payments taken so far, failed or not (a counter).
+    pub fn payments(&self) -> u64 {
+        self.payments
+    }
+
+    /// Failed real payments so far whose result code is one of `codes` (a counter).
+    pub fn failed_with_codes(&self, codes: &[String]) -> u64 {
+        codes
+            .iter()
+            .filter_map(|c| self.failed_by_code.get(c.as_str()))
+            .sum()
     }
 
     /// The damage from `from_us` to now (whole seconds).

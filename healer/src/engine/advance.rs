@@ -33,7 +33,9 @@ impl Engine {
                     let from = from.max(now.saturating_sub(self.cfg.harm.window_us));
                     format!(
                         "failed payments rose to {:.1}/s from {:.1}/s before the first action",
-                        probe.failure_rate(from, now).unwrap_or(0.0),
+                        probe
+                            .failure_rate(&self.runs[&id].trigger, from, now)
+                            .unwrap_or(0.0),
                         e.before_failures.unwrap_or(0.0)
                     )
                 };
@@ -68,7 +70,8 @@ impl Engine {
         let (Some(before), Some(first)) = (e.before_failures, e.first_action_us) else {
             return false;
         };
-        let Some(rate) = probe.failure_rate(first.max(now.saturating_sub(g.window_us)), now) else {
+        let from = first.max(now.saturating_sub(g.window_us));
+        let Some(rate) = probe.failure_rate(&r.trigger, from, now) else {
             return false;
         };
         let dt = now.saturating_sub(e.checked_us.max(first));
@@ -76,6 +79,13 @@ impl Engine {
         if !acting || e.applied.is_empty() || now < first + g.settle_us {
             e.worse_since = None;
             return false;
+        }
+        let mut before = before;
+        if let Some(from) = e.before_provisional_from.take() {
+            if let Some(fault) = probe.fault_rate(&r.trigger, from, now) {
+                before = before.max(fault);
+                e.before_failures = Some(before);
+            }
         }
         if !g.worse(before, rate) {
             e.worse_since = None;
@@ -167,8 +177,16 @@ impl Engine {
                     let seen = self.runs[&id].trigger.detected_us;
                     let from =
                         seen.clamp(now.saturating_sub(10_000_000), now.saturating_sub(200_000));
-                    run.before_failures = probe.failure_rate(from, now);
+                    let trigger = &self.runs[&id].trigger;
+                    run.before_failures = probe.failure_rate(trigger, from, now);
                     run.first_action_us = Some(now);
+                    let onset = trigger
+                        .first_bad_us
+                        .unwrap_or(seen)
+                        .max(seen.saturating_sub(3_000_000));
+                    if now < onset + super::SETTING_IN_US {
+                        run.before_provisional_from = Some(from);
+                    }
                 }
                 if let Err(e) = self.apply(id, step, kind, action).await {
                     self.fail(id, e).await;

@@ -134,6 +134,7 @@ impl Engine {
                 resources,
                 before_failures: None,
                 first_action_us: None,
+                before_provisional_from: None,
                 worse_since: None,
                 checked_us: 0,
             },

@@ -28,10 +28,16 @@ pub trait Probe: Send + Sync {
     fn stage_ok(&self, _trigger: &Trigger, _stage: &Action) -> bool {
         true
     }
-    /// Failed payments per second between `from_us` and `to_us`, for the no-harm check;
-    /// `None` when not known (the check is then skipped).
-    fn failure_rate(&self, _from_us: Micros, _to_us: Micros) -> Option<f64> {
+    /// Harmful failed payments per second between `from_us` and `to_us` while `trigger`'s
+    /// incident is on, for the no-harm check (the probe may leave out a plan's shedding of
+    /// what arrives beyond the normal rate); `None` when not known (the check is skipped).
+    fn failure_rate(&self, _trigger: &Trigger, _from_us: Micros, _to_us: Micros) -> Option<f64> {
         None
+    }
+    /// Failed payments per second but every one a limit shed (the fault's own failures,
+    /// as far as they can be told apart); default: [`Probe::failure_rate`].
+    fn fault_rate(&self, trigger: &Trigger, from_us: Micros, to_us: Micros) -> Option<f64> {
+        self.failure_rate(trigger, from_us, to_us)
     }
 }
 
@@ -76,6 +82,9 @@ impl HarmGuard {
         now_per_s > before_per_s * (1.0 + self.margin) + self.floor_per_s
     }
 }
+
+/// How soon after a fault's first bad request an action's rate before is provisional.
+const SETTING_IN_US: Micros = 1_000_000;
 
 /// How the engine behaves.
 #[derive(Debug, Clone)]
@@ -134,6 +143,11 @@ struct Exec {
     before_failures: Option<f64>,
     /// When the first action was applied.
     first_action_us: Option<Micros>,
+    /// When the first action came within a second of the fault's first bad request, the
+    /// rate before was read off a fault still setting in: until this time (the settle
+    /// time after the action) it is re-read, as the fault's own failures so far (all but
+    /// load shedding, which is the only harm an action shows at once).
+    before_provisional_from: Option<Micros>,
     /// Since when the rate has been above the bar (while it is).
     worse_since: Option<Micros>,
     /// When the no-harm check last looked.
@@ -350,6 +364,7 @@ impl Engine {
             resources,
             before_failures: None,
             first_action_us: None,
+            before_provisional_from: None,
             worse_since: None,
             checked_us: 0,
         };

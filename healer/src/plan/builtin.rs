@@ -1,15 +1,16 @@
 //! The built-in plans, one TOML file each under `healer/plans/`, covering every
 //! payments-sim fault: bank outage/errors/timeouts (fail the channel over), surge (limit
-//! the entry), overload (degrade marketing and async risk), hot merchant (hot-parameter
-//! limit + buffered accounting), bad release (roll back), zone outage (staged cut-over),
-//! latency and service errors (breakers), pool exhaustion (grow the pool), slow ledger
-//! (switch the ledger db over) and one sick instance (isolate it). Flow limits only ever
-//! sit at the entry (cashier), before any money moves.
+//! the entry), overload (degrade marketing and async risk), hot merchant (buffered
+//! accounting; cutting the hot key with a hot-parameter limit needs a commander), bad
+//! release (roll back), zone outage (staged cut-over), latency and service errors
+//! (breakers), pool exhaustion (grow the pool), slow ledger (switch the ledger db over)
+//! and one sick instance (isolate it). Flow limits only ever sit at the entry (cashier),
+//! before any money moves.
 
 use super::{parse_plan, Plan};
 
 /// `(file name, TOML)` of every built-in plan.
-pub const BUILTIN: [(&str, &str); 11] = [
+pub const BUILTIN: [(&str, &str); 12] = [
     (
         "bank-failover.toml",
         include_str!("../../plans/bank-failover.toml"),
@@ -29,6 +30,10 @@ pub const BUILTIN: [(&str, &str); 11] = [
     (
         "hot-merchant.toml",
         include_str!("../../plans/hot-merchant.toml"),
+    ),
+    (
+        "hot-key-cut.toml",
+        include_str!("../../plans/hot-key-cut.toml"),
     ),
     (
         "bad-release-rollback.toml",

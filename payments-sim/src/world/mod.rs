@@ -15,6 +15,7 @@
 mod record;
 
 use crate::bank::{Router, VirtualBank};
+use crate::capacity::{Admission, Capacity};
 use crate::config::{Delays, SimConfig};
 use crate::ctx::{new_span_id, CallCtx};
 use crate::guard::{CallSite, Guard, Verdict};
@@ -94,6 +95,8 @@ pub(crate) struct World {
     pub transport: OnceLock<Transport>,
     /// Every service's instances (from `cfg.zones` and `cfg.instances_per_zone`).
     pub instances: Arc<Instances>,
+    /// The bounded services' queues (`cfg.capacity`).
+    pub capacity: Capacity,
 }
 
 impl World {
@@ -103,8 +106,13 @@ impl World {
         digest: Option<Recorder>,
         banks: Vec<Arc<VirtualBank>>,
         handler: Handler,
+        clock: digest::SharedClock,
     ) -> World {
         let instances = Arc::new(Instances::from_config(&cfg));
+        let bounded = cfg.capacity.iter().filter_map(|(svc, per_s)| {
+            crate::msg::Service::from_name(svc).map(|s| (s.name(), *per_s))
+        });
+        let capacity = Capacity::new(clock, bounded, cfg.queue_timeout_ms);
         guard.attach_instances(&instances);
         World {
             ledger: Ledger::new(cfg.ledger.clone(), false, guard.clone()),
@@ -119,6 +127,7 @@ impl World {
             coupon_spent: AtomicI64::new(0),
             transport: OnceLock::new(),
             instances,
+            capacity,
         }
     }
 
@@ -199,7 +208,20 @@ fn serve_with<'a>(
             keys: &ctx.keys,
             shadow: ctx.shadow,
         };
-        let verdict = w.guard.enter(&site);
+        let verdict = match w.guard.enter(&site) {
+            Verdict::Pass { delay_us } => match w.capacity.admit(site.service) {
+                None => Verdict::Pass { delay_us },
+                Some(Admission::Wait(us)) => Verdict::Pass {
+                    delay_us: delay_us + us,
+                },
+                Some(Admission::TimedOut(us)) => Verdict::Reject {
+                    code: "TIMEOUT".into(),
+                    error: "TimeoutException".into(),
+                    delay_us: delay_us + us,
+                },
+            },
+            refused => refused,
+        };
         let mut hop = Hop {
             w,
             svc,
