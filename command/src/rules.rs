@@ -129,6 +129,11 @@ impl healer::Probe for Readings {
             .payment_rate(seen.saturating_sub(12_000_000), seen.saturating_sub(2_000_000));
         self.failures.harm_rate(from_us, to_us, normal)
     }
+    fn normal_failure_rate(&self, t: &Trigger) -> Option<f64> {
+        let seen = t.detected_us;
+        self.failures
+            .rate(seen.saturating_sub(12_000_000), seen.saturating_sub(2_000_000))
+    }
     fn fault_rate(&self, _t: &Trigger, from_us: Micros, to_us: Micros) -> Option<f64> {
         self.failures.unshed_rate(from_us, to_us)
     }

@@ -758,6 +758,7 @@ async fn a_fault_setting_in_at_the_action_is_measured_at_its_full_rate_but_shedd
 async fn a_plan_that_cleared_the_diagnosis_but_then_makes_payments_fail_is_undone() {
     let w = world(None, 0, true);
     w.diagnosis.lock().failed_per_step = 1;
+    w.diagnosis.lock().first_failure_us = w.clock.now_us();
     w.run(1_000).await;
     w.diagnose(vec![cand(RootCause::service(
         CauseKind::Overload,

@@ -43,15 +43,21 @@ fn builtin_plans_parse_and_cover_every_fault() {
     );
     assert_eq!(at("zone", "zone:zone-b").as_deref(), Some("zone-cutover"));
     assert_eq!(
-        at("latency", "service:payment-engine").as_deref(),
+        at("latency", "service:marketing").as_deref(),
         Some("latency-breaker")
     );
+    // A synchronous dependency of the payment path gets no breaker: slow payments would
+    // become failed ones.
+    assert_eq!(at("latency", "service:payment-engine").as_deref(), None);
+    assert_eq!(at("errors", "service:trade").as_deref(), None);
+    assert_eq!(at("latency", "service:risk").as_deref(), Some("risk-degrade"));
+    assert_eq!(at("timeout", "service:risk").as_deref(), Some("risk-degrade"));
     assert_eq!(
         at("latency", "service:accounting").as_deref(),
         Some("slow-ledger")
     );
     assert_eq!(
-        at("errors", "service:payment-engine").as_deref(),
+        at("errors", "service:marketing").as_deref(),
         Some("errors-breaker")
     );
     let zone = plans.iter().find(|p| p.name == "zone-cutover").unwrap();
@@ -316,14 +322,10 @@ fn builtin_plans_route_around_the_sick_part() {
     );
     assert_eq!(pick("overload", "service:trade"), Some("overload-degrade"));
     assert_eq!(pick("latency", "service:accounting"), Some("slow-ledger"));
-    assert_eq!(
-        pick("latency", "service:payment-engine"),
-        Some("latency-breaker")
-    );
-    assert_eq!(
-        pick("errors", "service:payment-engine"),
-        Some("errors-breaker")
-    );
+    assert_eq!(pick("latency", "service:marketing"), Some("latency-breaker"));
+    assert_eq!(pick("errors", "service:marketing"), Some("errors-breaker"));
+    assert_eq!(pick("errors", "service:risk"), Some("risk-degrade"));
+    assert_eq!(pick("latency", "service:payment-engine"), None);
     let by = |n: &str| plans.iter().find(|p| p.name == n).unwrap();
     let first = |n: &str| by(n).steps[0].stages[0].clone();
     assert_eq!(

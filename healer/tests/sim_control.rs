@@ -339,6 +339,24 @@ async fn routing_levers_apply_and_undo_on_the_real_control_api() {
     assert_eq!(read(&url, "/control/ledger-db").await["primary"], standby);
     sim.undo(&a, &applied).await.unwrap();
     assert_eq!(read(&url, "/control/ledger-db").await["primary"], primary);
+
+    // risk_skip: payments below the cap skip the sync risk check; undo puts 0 back.
+    assert_eq!(
+        read(&url, "/control/risk").await["sync_skip_below_cents"],
+        0
+    );
+    let a = Action::RiskSkip { below_cents: 20_000 };
+    let applied = sim.apply(&a).await.unwrap();
+    assert_eq!(applied.before["sync_skip_below_cents"], 0);
+    assert_eq!(
+        read(&url, "/control/risk").await["sync_skip_below_cents"],
+        20_000
+    );
+    sim.undo(&a, &applied).await.unwrap();
+    assert_eq!(
+        read(&url, "/control/risk").await["sync_skip_below_cents"],
+        0
+    );
 }
 
 struct NeverClears;

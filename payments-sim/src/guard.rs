@@ -83,6 +83,11 @@ pub trait Guard: Send + Sync + 'static {
     fn feature_enabled(&self, _feature: &str) -> bool {
         true
     }
+    /// Does a payment of `amount_cents` skip the synchronous risk check (the control
+    /// plane's business-aware degrade)? Counted by the guard when it does.
+    fn skip_sync_risk(&self, _amount_cents: i64) -> bool {
+        false
+    }
     /// Bank channel weights for routing; `None` means the routing engine's defaults.
     fn channel_weights(&self) -> Option<Vec<ChannelWeight>> {
         None

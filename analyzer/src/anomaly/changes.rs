@@ -70,7 +70,7 @@ impl ChangeLog {
 
     /// Whether `e` is one of the war room's own changes.
     pub fn is_own(&self, e: &ChangeEvent) -> bool {
-        self.own.iter().any(|a| *a == e.by)
+        self.own.contains(&e.by)
     }
 
     pub fn add(&mut self, e: ChangeEvent) {

@@ -80,7 +80,7 @@ impl Engine {
             e.worse_since = None;
             return false;
         }
-        let mut before = before;
+        let mut before = before.max(probe.normal_failure_rate(&r.trigger).unwrap_or(0.0));
         if let Some(from) = e.before_provisional_from.take() {
             if let Some(fault) = probe.fault_rate(&r.trigger, from, now) {
                 before = before.max(fault);

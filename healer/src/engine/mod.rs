@@ -34,6 +34,11 @@ pub trait Probe: Send + Sync {
     fn failure_rate(&self, _trigger: &Trigger, _from_us: Micros, _to_us: Micros) -> Option<f64> {
         None
     }
+    /// Failed payments per second before the fault (e.g. the ten seconds before its
+    /// detection): the no-harm check never holds a plan to a rate below it. Default: none.
+    fn normal_failure_rate(&self, _trigger: &Trigger) -> Option<f64> {
+        None
+    }
     /// Failed payments per second but every one a limit shed (the fault's own failures,
     /// as far as they can be told apart); default: [`Probe::failure_rate`].
     fn fault_rate(&self, trigger: &Trigger, from_us: Micros, to_us: Micros) -> Option<f64> {
@@ -77,9 +82,13 @@ impl Default for HarmGuard {
 }
 
 impl HarmGuard {
-    /// Whether `now_per_s` is worse than `before_per_s` by more than the bar.
+    /// Whether `now_per_s` is worse than `before_per_s` by more than the bar: the margin,
+    /// the floor, and three standard deviations of a Poisson count over the window (a few
+    /// background failures in one second are noise, not harm).
     pub fn worse(&self, before_per_s: f64, now_per_s: f64) -> bool {
-        now_per_s > before_per_s * (1.0 + self.margin) + self.floor_per_s
+        let window_s = (self.window_us as f64 / 1e6).max(0.1);
+        let noise = 3.0 * (before_per_s.max(1.0) / window_s).sqrt();
+        now_per_s > before_per_s * (1.0 + self.margin) + self.floor_per_s + noise
     }
 }
 
@@ -460,12 +469,12 @@ fn target_key(t: &Trigger) -> String {
     )
 }
 
+/// A plan's steps filled in: each step's executor and its stages.
+type Steps = Vec<(ExecutorKind, Vec<Action>)>;
+
 /// A plan's steps filled in for `trigger`, and the resources they change (with the
 /// trigger's target).
-fn instantiate(
-    plan: &Plan,
-    trigger: &Trigger,
-) -> Result<(Vec<(ExecutorKind, Vec<Action>)>, BTreeSet<String>), String> {
+fn instantiate(plan: &Plan, trigger: &Trigger) -> Result<(Steps, BTreeSet<String>), String> {
     let steps = plan
         .steps
         .iter()

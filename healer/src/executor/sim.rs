@@ -68,6 +68,7 @@ impl SimExecutor {
             Action::Isolate { .. } => "/control/instances",
             Action::PoolSize { .. } => "/control/pools",
             Action::LedgerSwitchover {} => "/control/ledger-db",
+            Action::RiskSkip { .. } => "/control/risk",
             Action::Call { .. } => {
                 return Err(ExecError::Unsupported {
                     executor: "sim",
@@ -162,6 +163,10 @@ impl SimExecutor {
                 Shape::Merge(service.clone()),
             ),
             Action::LedgerSwitchover {} => (switchover_body(cur)?, Shape::Field("primary")),
+            Action::RiskSkip { below_cents } => (
+                json!({ "sync_skip_below_cents": below_cents }),
+                Shape::Field("sync_skip_below_cents"),
+            ),
             Action::ZoneShift {
                 from, to, fraction, ..
             } => (

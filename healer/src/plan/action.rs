@@ -61,7 +61,13 @@ pub enum Action {
     PoolSize { service: String, size: u32 },
     /// Switch the ledger database over: the standby becomes the primary.
     LedgerSwitchover {},
+    /// Business-aware degrade of the synchronous risk check: payments below `below_cents`
+    /// skip it (each skipped check recorded for later review); larger ones are checked.
+    RiskSkip { below_cents: i64 },
 }
+
+/// The largest cap a `risk_skip` step may set (100,000 yuan).
+pub const MAX_RISK_SKIP_CENTS: i64 = 10_000_000;
 
 /// The largest pool a `pool_size` step may ask for.
 pub const MAX_POOL: u32 = 4096;
@@ -88,6 +94,7 @@ impl Action {
             Action::Isolate { instance, .. } => format!("instance:{instance}"),
             Action::PoolSize { service, .. } => format!("pool:{service}"),
             Action::LedgerSwitchover {} => "ledger-db".into(),
+            Action::RiskSkip { .. } => "risk:sync".into(),
         }
     }
 
@@ -138,6 +145,9 @@ impl Action {
             Action::Isolate { instance, .. } => format!("isolate instance {instance}"),
             Action::PoolSize { service, size } => format!("pool {service} size {size}"),
             Action::LedgerSwitchover {} => "switch the ledger db over to its standby".into(),
+            Action::RiskSkip { below_cents } => {
+                format!("skip the sync risk check below {below_cents} cents (recorded for review)")
+            }
         }
     }
 
@@ -211,6 +221,14 @@ impl Action {
                 }
                 if !(1..=MAX_POOL).contains(size) {
                     return Err(format!("`size` must be in 1..={MAX_POOL}"));
+                }
+                Ok(())
+            }
+            Action::RiskSkip { below_cents } => {
+                if !(1..=MAX_RISK_SKIP_CENTS).contains(below_cents) {
+                    return Err(format!(
+                        "`below_cents` must be in 1..={MAX_RISK_SKIP_CENTS}"
+                    ));
                 }
                 Ok(())
             }

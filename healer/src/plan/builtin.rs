@@ -2,15 +2,17 @@
 //! payments-sim fault: bank outage/errors/timeouts (fail the channel over), surge (limit
 //! the entry), overload (degrade marketing and async risk), hot merchant (buffered
 //! accounting; cutting the hot key with a hot-parameter limit needs a commander), bad
-//! release (roll back), zone outage (staged cut-over), latency and service errors
-//! (breakers), pool exhaustion (grow the pool), slow ledger (switch the ledger db over)
-//! and one sick instance (isolate it). Flow limits only ever sit at the entry (cashier),
-//! before any money moves.
+//! release (roll back), zone outage (staged cut-over), slow or failing risk (small
+//! payments skip the sync check; a commander confirms), latency and errors on marketing,
+//! off the critical path (breakers — never on a synchronous dependency of the payment
+//! path), pool exhaustion (grow the pool), slow ledger (switch the ledger db over) and one
+//! sick instance (isolate it). Flow limits only ever sit at the entry (cashier), before
+//! any money moves.
 
 use super::{parse_plan, Plan};
 
 /// `(file name, TOML)` of every built-in plan.
-pub const BUILTIN: [(&str, &str); 12] = [
+pub const BUILTIN: [(&str, &str); 13] = [
     (
         "bank-failover.toml",
         include_str!("../../plans/bank-failover.toml"),
@@ -30,6 +32,10 @@ pub const BUILTIN: [(&str, &str); 12] = [
     (
         "hot-merchant.toml",
         include_str!("../../plans/hot-merchant.toml"),
+    ),
+    (
+        "risk-degrade.toml",
+        include_str!("../../plans/risk-degrade.toml"),
     ),
     (
         "hot-key-cut.toml",

@@ -217,7 +217,7 @@ fn stage_fraction(s: &str) -> Option<f64> {
     (f.is_finite() && (0.0..=1.0).contains(&f)).then_some(f)
 }
 
-const ACTIONS: [&str; 12] = [
+const ACTIONS: [&str; 13] = [
     "channel_weight",
     "flow_limit",
     "param_limit",
@@ -230,6 +230,7 @@ const ACTIONS: [&str; 12] = [
     "isolate",
     "pool_size",
     "ledger_switchover",
+    "risk_skip",
 ];
 
 fn parse_step(plan: &str, i: usize, mut t: toml::Table) -> Result<Step, HealerError> {

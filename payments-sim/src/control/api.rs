@@ -80,6 +80,7 @@ pub fn router(steering: Arc<Steering>, token: &str) -> Result<Router, NoToken> {
     Ok(Router::new()
         .route("/control/rules/{kind}", get(get_rules).put(put_rules))
         .route("/control/switches", get(get_switches).put(put_switches))
+        .route("/control/risk", get(get_risk).put(put_risk))
         .route("/control/channels", get(get_channels).put(put_channels))
         .route("/control/zones", get(get_zones).put(put_zones))
         .route("/control/versions", get(get_versions).put(put_versions))
@@ -165,6 +166,14 @@ async fn put_rules(
     body: Bytes,
 ) -> Response {
     reply(RuleType::parse(&kind).and_then(|k| c.steering.put_rules_json(k, &body, &actor(&h))))
+}
+
+async fn get_risk(State(c): State<Ctx>) -> Response {
+    Json(c.steering.risk()).into_response()
+}
+
+async fn put_risk(State(c): State<Ctx>, h: HeaderMap, body: Bytes) -> Response {
+    reply(parse_json(&body).and_then(|b| c.steering.put_risk(b, &actor(&h))))
 }
 
 async fn get_switches(State(c): State<Ctx>) -> Response {

@@ -96,6 +96,10 @@ impl Guard for Steering {
         self.switches.enabled(feature)
     }
 
+    fn skip_sync_risk(&self, amount_cents: i64) -> bool {
+        self.risk.skips(amount_cents)
+    }
+
     fn channel_weights(&self) -> Option<Vec<ChannelWeight>> {
         self.routing.channels.weights()
     }

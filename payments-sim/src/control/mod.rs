@@ -1,5 +1,6 @@
 //! The control plane of payments-sim: Sentinel-style rules (flow, hot parameter,
-//! degrade/circuit breaker), degrade switches, bank channel weights, zone split,
+//! degrade/circuit breaker), degrade switches, the risk sync-check cap, bank channel
+//! weights, zone split,
 //! service versions and ledger strategies, instance isolation, pool resizes and
 //! the ledger's database switchover — and, through [`Steering`], the
 //! [`crate::guard::Guard`] the services consult on every call. `api` serves it
@@ -24,6 +25,7 @@ mod limits;
 mod releases;
 mod routing;
 mod rule_book;
+mod risk;
 mod rules;
 mod steering;
 mod switches;
@@ -35,5 +37,6 @@ pub use error::ControlError;
 pub use routing::{
     ChannelBody, InstanceView, InstancesView, IsolateBody, LedgerDbView, SwitchoverBody,
 };
+pub use risk::{RiskBody, RiskView};
 pub use rules::RuleType;
 pub use steering::Steering;

@@ -16,6 +16,7 @@ use super::routing::{
 };
 use super::rule_book::RuleBook;
 use super::rules::RuleType;
+use super::risk::{RiskBody, RiskDegrade, RiskView};
 use super::switches::Switches;
 use crate::faults::{FaultSet, FaultSpec, GroundTruth};
 use crate::guard::LedgerStrategy;
@@ -30,6 +31,7 @@ pub struct Steering {
     pub(super) changes: Changes,
     pub(super) rules: RuleBook,
     pub(super) switches: Switches,
+    pub(super) risk: RiskDegrade,
     pub(super) routing: Routing,
     pub(super) releases: Releases,
     pub(super) faults: FaultSet,
@@ -52,6 +54,7 @@ impl Steering {
             clock,
             rules: RuleBook::default(),
             switches: Switches::default(),
+            risk: RiskDegrade::default(),
             routing: Routing::default(),
             releases: Releases::default(),
             faults: FaultSet::default(),
@@ -110,6 +113,16 @@ impl Steering {
         by: &str,
     ) -> Result<BTreeMap<String, bool>, ControlError> {
         self.switches.put(body, &self.changes.begin(by))
+    }
+
+    /// The risk sync-check cap and the checks skipped under it.
+    pub fn risk(&self) -> RiskView {
+        self.risk.view()
+    }
+
+    /// Sets the cap below which payments skip the sync risk check (0: none does).
+    pub fn put_risk(&self, body: RiskBody, by: &str) -> Result<RiskView, ControlError> {
+        self.risk.put(body, &self.changes.begin(by))
     }
 
     // ---- routing: channels, zones, ledger, instances, pools --------------------
