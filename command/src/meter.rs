@@ -46,6 +46,16 @@ impl FailureMeter {
         }
     }
 
+    /// The time of the newest sample.
+    pub fn newest_us(&self) -> Option<Micros> {
+        self.samples.back().map(|(t, _)| *t)
+    }
+
+    /// The time of the oldest sample kept.
+    pub fn oldest_us(&self) -> Option<Micros> {
+        self.samples.front().map(|(t, _)| *t)
+    }
+
     /// The counters as of `t`: the last sample at or before it.
     fn at(&self, t: Micros) -> Option<PaymentTally> {
         self.samples

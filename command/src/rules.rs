@@ -116,6 +116,20 @@ pub struct Readings {
     pub failures: FailureMeter,
 }
 
+impl Readings {
+    /// The span the normal rates are read over: the ten seconds that ended two before
+    /// detection, or as much of them as the meter holds.
+    fn normal_span(&self, t: &Trigger) -> (Micros, Micros) {
+        let seen = t.detected_us;
+        let to = seen.saturating_sub(2_000_000);
+        let from = seen
+            .saturating_sub(12_000_000)
+            .max(self.failures.oldest_us().unwrap_or(0))
+            .min(to);
+        (from, to)
+    }
+}
+
 impl healer::Probe for Readings {
     fn cleared(&self, t: &Trigger) -> bool {
         !self.named.0.contains(&t.target)
@@ -123,16 +137,38 @@ impl healer::Probe for Readings {
     /// Failed payments but a plan's shedding of the surplus above the payment rate of
     /// the ten seconds that ended two before detection (the normal rate).
     fn failure_rate(&self, t: &Trigger, from_us: Micros, to_us: Micros) -> Option<f64> {
-        let seen = t.detected_us;
-        let normal = self
-            .failures
-            .payment_rate(seen.saturating_sub(12_000_000), seen.saturating_sub(2_000_000));
+        let (from, to) = self.normal_span(t);
+        let normal = self.failures.payment_rate(from, to);
         self.failures.harm_rate(from_us, to_us, normal)
     }
-    fn normal_failure_rate(&self, t: &Trigger) -> Option<f64> {
+    /// Failed payments over the last second (shed surplus aside) within the no-harm bar
+    /// of the normal rate.
+    fn payments_recovered(&self, t: &Trigger) -> bool {
+        let Some(now) = self.failures.newest_us() else {
+            return false;
+        };
+        let Some(rate) = self.failure_rate(t, now.saturating_sub(1_000_000), now) else {
+            return false;
+        };
+        let normal = self.normal_failure_rate(t).unwrap_or(0.0);
+        !healer::HarmGuard::default().worse(normal, rate)
+    }
+    /// Failures in the second before detection no higher than the normal rate (with the
+    /// no-harm bar's slack): the fault showed only at detection.
+    fn setting_in(&self, t: &Trigger) -> bool {
         let seen = t.detected_us;
-        self.failures
-            .rate(seen.saturating_sub(12_000_000), seen.saturating_sub(2_000_000))
+        let (Some(pre), Some(normal)) = (
+            self.failures
+                .rate(seen.saturating_sub(1_200_000), seen.saturating_sub(200_000)),
+            self.normal_failure_rate(t),
+        ) else {
+            return false;
+        };
+        !healer::HarmGuard::default().worse(normal, pre)
+    }
+    fn normal_failure_rate(&self, t: &Trigger) -> Option<f64> {
+        let (from, to) = self.normal_span(t);
+        self.failures.rate(from, to)
     }
     fn fault_rate(&self, _t: &Trigger, from_us: Micros, to_us: Micros) -> Option<f64> {
         self.failures.unshed_rate(from_us, to_us)

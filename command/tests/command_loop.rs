@@ -697,7 +697,7 @@ async fn a_fault_setting_in_at_the_action_is_measured_at_its_full_rate_but_shedd
     // settle time its failures rise from 4 to 15 a step on their own — not the plan's.
     let w = world(None, 0, true);
     w.diagnosis.lock().payments_per_step = 30;
-    w.run(2_000).await;
+    w.run(5_000).await;
     w.diagnosis.lock().first_failure_us = w.clock.now_us();
     w.diagnosis.lock().unhealthy = true;
     w.diagnosis.lock().failed_per_step = 4;
@@ -712,7 +712,7 @@ async fn a_fault_setting_in_at_the_action_is_measured_at_its_full_rate_but_shedd
     // payments stay at 30 a step): harm, undone.
     let w = world(None, 0, true);
     w.diagnosis.lock().payments_per_step = 30;
-    w.run(2_000).await;
+    w.run(5_000).await;
     w.diagnosis.lock().first_failure_us = w.clock.now_us();
     w.diagnosis.lock().unhealthy = true;
     w.diagnosis.lock().failed_per_step = 4;

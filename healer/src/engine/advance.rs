@@ -180,11 +180,7 @@ impl Engine {
                     let trigger = &self.runs[&id].trigger;
                     run.before_failures = probe.failure_rate(trigger, from, now);
                     run.first_action_us = Some(now);
-                    let onset = trigger
-                        .first_bad_us
-                        .unwrap_or(seen)
-                        .max(seen.saturating_sub(3_000_000));
-                    if now < onset + super::SETTING_IN_US {
+                    if now < seen + super::SETTING_IN_US && probe.setting_in(trigger) {
                         run.before_provisional_from = Some(from);
                     }
                 }
@@ -195,14 +191,21 @@ impl Engine {
             },
             RunState::Verifying => {
                 let trigger = self.runs[&id].trigger.clone();
-                if probe.cleared(&trigger) {
+                let e = &self.execs[&id];
+                let settled = e
+                    .first_action_us
+                    .is_some_and(|t| now >= t + self.cfg.harm.settle_us);
+                let verified = if probe.cleared(&trigger) {
+                    Some("the triggering condition cleared")
+                } else if e.plan.verify_mitigates && settled && probe.payments_recovered(&trigger)
+                {
+                    Some("payments recovered: the fault is still named, its effect mitigated")
+                } else {
+                    None
+                };
+                if let Some(why) = verified {
                     let inc = self.runs.get_mut(&id).expect("run");
-                    inc.note(
-                        now,
-                        RunEventKind::Verified,
-                        "the triggering condition cleared".into(),
-                        None,
-                    );
+                    inc.note(now, RunEventKind::Verified, why.into(), None);
                     inc.note(now, RunEventKind::Recovered, "recovered".into(), None);
                     inc.recovered_us = Some(now);
                     inc.state = RunState::Recovered;

@@ -34,6 +34,18 @@ pub trait Probe: Send + Sync {
     fn failure_rate(&self, _trigger: &Trigger, _from_us: Micros, _to_us: Micros) -> Option<f64> {
         None
     }
+    /// Have payments recovered although the condition may still be named (failed payments
+    /// back within the no-harm bar of their normal rate, shed surplus aside)? Asked for
+    /// plans that mitigate (`[verify] mitigates = true`). Default: no.
+    fn payments_recovered(&self, _trigger: &Trigger) -> bool {
+        false
+    }
+    /// Whether `trigger`'s fault was only setting in when it was detected (its failures had
+    /// not yet risen above the normal rate in the second before): the rate before an action
+    /// taken at once is then provisional. Default: no.
+    fn setting_in(&self, _trigger: &Trigger) -> bool {
+        false
+    }
     /// Failed payments per second before the fault (e.g. the ten seconds before its
     /// detection): the no-harm check never holds a plan to a rate below it. Default: none.
     fn normal_failure_rate(&self, _trigger: &Trigger) -> Option<f64> {
@@ -92,7 +104,7 @@ impl HarmGuard {
     }
 }
 
-/// How soon after a fault's first bad request an action's rate before is provisional.
+/// How soon after a fault's detection an action's rate before may be provisional.
 const SETTING_IN_US: Micros = 1_000_000;
 
 /// How the engine behaves.
@@ -152,10 +164,10 @@ struct Exec {
     before_failures: Option<f64>,
     /// When the first action was applied.
     first_action_us: Option<Micros>,
-    /// When the first action came within a second of the fault's first bad request, the
-    /// rate before was read off a fault still setting in: until this time (the settle
-    /// time after the action) it is re-read, as the fault's own failures so far (all but
-    /// load shedding, which is the only harm an action shows at once).
+    /// When the first action came within a second of detecting a fault still setting in
+    /// ([`Probe::setting_in`]), the rate before was read off its onset: at the end of the
+    /// settle time it is re-read from here on, as the fault's own failures (all but load
+    /// shedding, the one harm an action shows at once).
     before_provisional_from: Option<Micros>,
     /// Since when the rate has been above the bar (while it is).
     worse_since: Option<Micros>,

@@ -65,6 +65,9 @@ struct ApprovalConfig {
 struct VerifyConfig {
     within_s: Option<f64>,
     stage_hold_s: Option<f64>,
+    /// Recovered when payments are (a degrade spares users from a part still broken).
+    #[serde(default)]
+    mitigates: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -132,6 +135,11 @@ pub struct Plan {
     pub escalate_to: String,
     pub verify_within_us: u64,
     pub stage_hold_us: u64,
+    /// `[verify] mitigates = true`: the run has recovered once payments have (failed
+    /// payments back to their normal rate, [`crate::Probe::payments_recovered`]), although
+    /// the analyzer still names the target — a degrade that spares users from a part that
+    /// is still broken. Otherwise only when the condition cleared.
+    pub verify_mitigates: bool,
     pub steps: Vec<Step>,
 }
 
@@ -477,6 +485,7 @@ pub fn parse_plan(toml_text: &str) -> Result<Plan, HealerError> {
             .unwrap_or_else(|| "duty-manager".into()),
         verify_within_us: secs(p, "verify.within_s", c.verify.within_s, 5.0)?,
         stage_hold_us: secs(p, "verify.stage_hold_s", c.verify.stage_hold_s, 0.5)?,
+        verify_mitigates: c.verify.mitigates,
         steps,
     })
 }

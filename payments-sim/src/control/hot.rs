@@ -115,7 +115,13 @@ impl Guard for Steering {
     }
 
     fn ledger_strategy(&self, account: &str) -> Option<LedgerStrategy> {
-        self.routing.strategies.of(account)
+        self.routing.strategies.of(account).or_else(|| {
+            // A hot merchant's account is one row: while the fault lasts its postings queue
+            // on that row's lock, until the control plane buffers or splits them.
+            let merchant = account.strip_prefix("merchant:")?;
+            let (hot, _) = self.faults.hot_merchant(&self.clock)?;
+            (hot == merchant).then_some(LedgerStrategy::Lock)
+        })
     }
 
     fn instance_isolated(&self, instance: &str) -> bool {

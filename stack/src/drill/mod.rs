@@ -103,11 +103,10 @@ impl Driver {
         let mut o = StackOptions::new(Arc::new(clock.clone()), opts.data_dir.clone(), token);
         o.sim_clock = Arc::new(step_clock.clone());
         o.sim.delays = Delays::Virtual;
-        // Merchant accounts posted under their row lock, each posting holding it 3 ms:
-        // the hot-account problem (a merchant drawing a large share of the payments queues
-        // on one row) that the hot-merchant plan's buffering is for.
+        // Each posting under a row lock holds it 3 ms: a hot merchant's account (posted
+        // under its lock while the fault lasts) queues, which the hot-merchant plan's
+        // buffering is for.
         o.sim.ledger.hold_us = 3_000;
-        o.sim.ledger.merchant_strategy = payments_sim::guard::LedgerStrategy::Lock;
         o.sim.provision_entry(opts.tps, payments_sim::ENTRY_HEADROOM);
         o.analyzer.baseline_s = 20;
         o.analyzer.retention_1s = 40;
