@@ -7,7 +7,8 @@
 //! `preagg` → `store`) → `bus` (subscriptions for the analyzer).
 //!
 //! What other crates use: [`Pipeline`] with its [`PipelineConfig`] and
-//! [`Bus`] of subscriptions; [`serve`] (the HTTP edge); the stores behind
+//! [`Bus`] of subscriptions; [`serve_edge`] (the HTTP edge, guarded by an [`Edge`]:
+//! bearer tokens per source, TLS, the loopback rule) and [`serve`] (open, loopback); the stores behind
 //! [`Store`] ([`EmbeddedStore`], [`ClickHouseStore`]); the file [`Tailer`]; and
 //! the pure decoders ([`decode_otlp`], [`decode_sofa_line`]) with their wire
 //! types ([`otlp_proto`]). Benchmark and load-test tooling (`bench`) is built
@@ -36,8 +37,11 @@ mod wal;
 
 pub use bus::{Bus, Subscription};
 pub use config::{FsyncPolicy, Limits, PipelineConfig};
-pub use error::{IngestError, OpenError};
-pub use http::serve;
+pub use error::{EdgeError, IngestError, OpenError};
+pub use http::{
+    serve, serve_edge, Edge, EdgeConfig, SourceToken, TlsFiles, INVALID_TOKEN, MIN_TOKEN_BYTES,
+    UNAUTHENTICATED,
+};
 pub use pipeline::{Pipeline, Receipt};
 pub use sources::otlp::{
     decode_otlp, decode_otlp_with, export_response, throttled_response, KnownServices, OtlpBatch,

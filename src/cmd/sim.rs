@@ -29,6 +29,9 @@ pub struct Args {
     /// Ship digests to a collector (`http://host:port`, posts to /v1/digest and /v1/events).
     #[arg(long)]
     pub collector: Option<String>,
+    /// Bearer token to send to `--collector` (its `[collector] tokens`).
+    #[arg(long, env = "WARROOM_COLLECTOR_TOKEN", hide_env_values = true)]
+    pub collector_token: Option<String>,
     /// Share of payments that are shadow (full-link stress test) traffic, 0..=1.
     #[arg(long, default_value_t = 0.0)]
     pub shadow_fraction: f64,
@@ -120,6 +123,7 @@ fn make_sink(a: &Args) -> anyhow::Result<Option<Arc<dyn Sink>>> {
     if let Some(url) = &a.collector {
         let s = HttpShipper::start(HttpShipperConfig {
             url: url.clone(),
+            token: a.collector_token.clone(),
             ..Default::default()
         })
         .context("--collector")?;
