@@ -1,12 +1,13 @@
-//! Authenticated ingest in `warroom serve` (issue 14), the real binary on free loopback
-//! ports: a config with `[collector] tokens` (one in the file, one from an environment
+//! Authenticated ingest in `warroom serve` and `warroom up` (issue 14), the real binary on
+//! free loopback ports. `serve`: a config with `[collector] tokens` (one in the file, one from an environment
 //! variable, one from a file) and `tls_cert`/`tls_key`. Digest lines and OTLP spans
 //! without a token, or with a wrong one, are refused with 401 and never reach the
 //! analyzer (their services stay off the topology); with the token, they do. Requests are
 //! counted per source in `/api/stats` and `/metrics`, and no token shows there or in
 //! anything the process prints. Without tokens, a collector beyond loopback is refused
 //! unless `--allow-unauthenticated-ingest`; bad TLS files and a missing token variable
-//! are named at startup.
+//! are named at startup. `up` with tokens: its simulator still feeds the room (in
+//! process), while its collector port wants the token.
 
 use collector::bench::{Conn, HttpReply};
 use serde_json::{json, Value};
@@ -389,5 +390,81 @@ fn serve_names_bad_tls_files_and_missing_tokens_at_startup() {
     assert!(err.contains("shorter than 16") && !err.contains("tiny"), "{err}");
     let err = run("[collector]\ntoken = \"x\"\n");
     assert!(err.contains("token"), "unknown field named: {err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn up_with_tokens_feeds_its_room_and_guards_its_collector() {
+    let dir = std::env::temp_dir().join(format!("warroom-up-auth-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("up.toml");
+    std::fs::write(
+        &cfg,
+        format!("[collector]\ntokens = [{{name = \"edge-probe\", token = \"{GATEWAY}\"}}]\n"),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .args(["up", "--listen", "127.0.0.1:0", "--collector-listen", "127.0.0.1:0", "--tps", "40"])
+        .arg("--config")
+        .arg(&cfg)
+        .arg("--data-dir")
+        .arg(dir.join("data"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    struct Kill(Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let _child = Kill(child);
+    let (mut collector, mut note) = (None, None);
+    while collector.is_none() || note.is_none() {
+        let l = lines.next().expect("warroom up exited early").unwrap();
+        if let Some(u) = l.strip_prefix("collector: ") {
+            collector = Some(u.to_string());
+        } else if l.starts_with("collector ingest:") {
+            note = Some(l);
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    let (collector, note) = (collector.unwrap(), note.unwrap());
+    assert!(note.contains("bearer tokens"), "{note}");
+    let http = reqwest::Client::new();
+    // The simulator's own traffic reaches the store: no token needed in process.
+    let until = Instant::now() + Duration::from_secs(30);
+    let stored = loop {
+        let v: Value = http
+            .get(format!("{collector}/api/stats"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let n = v["records_stored"].as_u64().unwrap_or(0);
+        if n > 0 || Instant::now() > until {
+            break n;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(stored > 0, "the simulator feeds the room");
+    let post = |auth: Option<String>| {
+        let mut r = http
+            .post(format!("{collector}/v1/digest"))
+            .body(digest_lines("probe-svc", 9, 3));
+        if let Some(a) = auth {
+            r = r.header("authorization", a);
+        }
+        async move { r.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(post(None).await, 401);
+    assert_eq!(post(Some(format!("Bearer {ORDERS}"))).await, 401);
+    assert_eq!(post(Some(format!("Bearer {GATEWAY}"))).await, 200);
     let _ = std::fs::remove_dir_all(&dir);
 }

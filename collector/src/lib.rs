@@ -14,7 +14,9 @@
 //! types ([`otlp_proto`]). Benchmark and load-test tooling (`bench`) is built
 //! only with the `bench` feature.
 //!
-//! Must not: depend on the analyzer or any crate above it; lose a record it acknowledged.
+//! Must not: depend on the analyzer or any crate above it; lose a record it acknowledged;
+//! take a record without its source's token once tokens are set, or hold, log or render a
+//! token (only their SHA-256 digests are kept).
 
 #[cfg(feature = "bench")]
 pub mod bench;

@@ -87,7 +87,8 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     // The bound address (useful with port 0), for scripts and tests.
     println!("collector listening on {addr}");
-    println!("{}", super::serving::ingest_note(&edge, addr));
+    // On stderr: scripts read the one stdout line above.
+    eprintln!("{}", super::serving::ingest_note(&edge, addr));
     collector::serve_edge(listener, pipeline, edge, async {
         let _ = tokio::signal::ctrl_c().await;
     })
