@@ -46,10 +46,16 @@ impl Drop for Serve {
 
 fn serve_cmd(config: Option<&Path>, data_dir: &Path, collector_listen: &str) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_warroom"));
-    c.args(["serve", "--listen", "127.0.0.1:0", "--collector-listen", collector_listen])
-        .arg("--data-dir")
-        .arg(data_dir)
-        .env("SHOP_ORDERS_TOKEN", ORDERS);
+    c.args([
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--collector-listen",
+        collector_listen,
+    ])
+    .arg("--data-dir")
+    .arg(data_dir)
+    .env("SHOP_ORDERS_TOKEN", ORDERS);
     if let Some(p) = config {
         c.arg("--config").arg(p);
     }
@@ -226,7 +232,10 @@ async fn serve_refuses_ingest_without_its_token_and_analyses_what_has_one() {
     let cfg = write_config(&dir);
     let mut s = start(&cfg, &dir.join("data"));
     assert!(
-        s.output.lock().unwrap().contains("collector ingest: bearer tokens, TLS"),
+        s.output
+            .lock()
+            .unwrap()
+            .contains("collector ingest: bearer tokens, TLS"),
         "{}",
         s.output.lock().unwrap()
     );
@@ -250,13 +259,34 @@ async fn serve_refuses_ingest_without_its_token_and_analyses_what_has_one() {
     let wrong = format!("Bearer {}", GATEWAY.replace('9', "8"));
     assert_eq!(wrong.len(), GATEWAY.len() + 7);
     let json_ct = ("Content-Type", "application/json");
-    for h in [vec![], vec![("Authorization", wrong.as_str())], vec![("Authorization", "Basic eDp5")]] {
-        let r = collector_req(s.collector, "POST", "/v1/digest", &h, digest_lines("forged-digest", 1, 20).as_bytes()).await;
+    for h in [
+        vec![],
+        vec![("Authorization", wrong.as_str())],
+        vec![("Authorization", "Basic eDp5")],
+    ] {
+        let r = collector_req(
+            s.collector,
+            "POST",
+            "/v1/digest",
+            &h,
+            digest_lines("forged-digest", 1, 20).as_bytes(),
+        )
+        .await;
         assert_eq!(r.status, 401, "{}", String::from_utf8_lossy(&r.body));
-        assert!(json_of(&r)["error"].as_str().unwrap().contains("bearer token"));
+        assert!(json_of(&r)["error"]
+            .as_str()
+            .unwrap()
+            .contains("bearer token"));
         let mut ho = h.clone();
         ho.push(json_ct);
-        let r = collector_req(s.collector, "POST", "/v1/traces", &ho, otlp_span("forged-otlp", 2).as_bytes()).await;
+        let r = collector_req(
+            s.collector,
+            "POST",
+            "/v1/traces",
+            &ho,
+            otlp_span("forged-otlp", 2).as_bytes(),
+        )
+        .await;
         assert_eq!(r.status, 401);
     }
     let r = collector_req(s.collector, "GET", "/api/records", &[], b"").await;
@@ -265,29 +295,70 @@ async fn serve_refuses_ingest_without_its_token_and_analyses_what_has_one() {
     // The real sources, each with its own token.
     let bearer = |t: &str| format!("Bearer {t}");
     let (g, o, st) = (bearer(GATEWAY), bearer(ORDERS), bearer(STOCK));
-    let r = collector_req(s.collector, "POST", "/v1/digest", &[("Authorization", &g)], digest_lines("shop-web", 3, 20).as_bytes()).await;
-    assert_eq!((r.status, json_of(&r)["accepted"].as_u64()), (200, Some(20)));
-    let r = collector_req(s.collector, "POST", "/v1/traces", &[("Authorization", &o), json_ct], otlp_span("shop-orders", 4).as_bytes()).await;
+    let r = collector_req(
+        s.collector,
+        "POST",
+        "/v1/digest",
+        &[("Authorization", &g)],
+        digest_lines("shop-web", 3, 20).as_bytes(),
+    )
+    .await;
+    assert_eq!(
+        (r.status, json_of(&r)["accepted"].as_u64()),
+        (200, Some(20))
+    );
+    let r = collector_req(
+        s.collector,
+        "POST",
+        "/v1/traces",
+        &[("Authorization", &o), json_ct],
+        otlp_span("shop-orders", 4).as_bytes(),
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-    let r = collector_req(s.collector, "POST", "/v1/digest", &[("Authorization", &st)], digest_lines("shop-stock", 5, 5).as_bytes()).await;
+    let r = collector_req(
+        s.collector,
+        "POST",
+        "/v1/digest",
+        &[("Authorization", &st)],
+        digest_lines("shop-stock", 5, 5).as_bytes(),
+    )
+    .await;
     assert_eq!(r.status, 200);
 
     // What had a token reaches the analyzer; what had none never does.
     let until = Instant::now() + Duration::from_secs(20);
     let ids = loop {
         let ids = topology_ids(&http, &s, &cookie).await;
-        if ["shop-web", "shop-orders", "shop-stock"].iter().all(|x| ids.iter().any(|i| i == x)) || Instant::now() > until {
+        if ["shop-web", "shop-orders", "shop-stock"]
+            .iter()
+            .all(|x| ids.iter().any(|i| i == x))
+            || Instant::now() > until
+        {
             break ids;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     for svc in ["shop-web", "shop-orders", "shop-stock"] {
-        assert!(ids.iter().any(|i| i == svc), "{svc} on the topology: {ids:?}");
+        assert!(
+            ids.iter().any(|i| i == svc),
+            "{svc} on the topology: {ids:?}"
+        );
     }
     for forged in ["forged-digest", "forged-otlp"] {
-        assert!(!ids.iter().any(|i| i.contains(forged)), "{forged} reached the analyzer: {ids:?}");
+        assert!(
+            !ids.iter().any(|i| i.contains(forged)),
+            "{forged} reached the analyzer: {ids:?}"
+        );
     }
-    let r = collector_req(s.collector, "GET", "/api/records?service=forged-digest", &[("Authorization", &g)], b"").await;
+    let r = collector_req(
+        s.collector,
+        "GET",
+        "/api/records?service=forged-digest",
+        &[("Authorization", &g)],
+        b"",
+    )
+    .await;
     assert_eq!(json_of(&r), json!([]), "nothing forged was stored");
 
     let stats_reply = collector_req(s.collector, "GET", "/api/stats", &[], b"").await;
@@ -301,16 +372,22 @@ async fn serve_refuses_ingest_without_its_token_and_analyses_what_has_one() {
     assert_eq!(stats["tls"]["enabled"], true);
     let metrics = collector_req(s.collector, "GET", "/metrics", &[], b"").await;
     let metrics = String::from_utf8(metrics.body).unwrap();
-    assert!(metrics.contains(
-        "warroom_collector_auth_requests_total{source=\"shop-orders\",outcome=\"accepted\"} 1"
-    ), "{metrics}");
+    assert!(
+        metrics.contains(
+            "warroom_collector_auth_requests_total{source=\"shop-orders\",outcome=\"accepted\"} 1"
+        ),
+        "{metrics}"
+    );
     let _ = s.child.kill();
     let _ = s.child.wait();
     std::thread::sleep(Duration::from_millis(100));
     let printed = s.output.lock().unwrap().clone();
     for secret in [GATEWAY, ORDERS, STOCK, &wrong[7..]] {
         for (what, text) in [
-            ("stats", String::from_utf8_lossy(&stats_reply.body).to_string()),
+            (
+                "stats",
+                String::from_utf8_lossy(&stats_reply.body).to_string(),
+            ),
             ("metrics", metrics.clone()),
             ("output", printed.clone()),
         ] {
@@ -324,7 +401,9 @@ async fn serve_refuses_ingest_without_its_token_and_analyses_what_has_one() {
 fn serve_refuses_an_open_collector_beyond_loopback_unless_told() {
     let dir = std::env::temp_dir().join(format!("warroom-serve-open-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let out = serve_cmd(None, &dir.join("a"), "0.0.0.0:0").output().unwrap();
+    let out = serve_cmd(None, &dir.join("a"), "0.0.0.0:0")
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -352,11 +431,15 @@ fn serve_refuses_an_open_collector_beyond_loopback_unless_told() {
     let _ = child.kill();
     let _ = child.wait();
     assert!(
-        lines.iter().any(|l| l.starts_with("collector: http://0.0.0.0:")),
+        lines
+            .iter()
+            .any(|l| l.starts_with("collector: http://0.0.0.0:")),
         "{lines:?}"
     );
     assert!(
-        lines.last().is_some_and(|l| l.contains("OPEN beyond loopback")),
+        lines
+            .last()
+            .is_some_and(|l| l.contains("OPEN beyond loopback")),
         "{lines:?}"
     );
     let _ = std::fs::remove_dir_all(&dir);
@@ -377,17 +460,39 @@ fn serve_names_bad_tls_files_and_missing_tokens_at_startup() {
         String::from_utf8_lossy(&out.stderr).to_string()
     };
     let tok = format!("tokens = [{{name = \"a\", token = \"{GATEWAY}\"}}]\n");
-    let err = run(&format!("[collector]\n{tok}tls_cert = \"nope.pem\"\ntls_key = \"{}\"\n", fixture("key.pem").display()));
-    assert!(err.contains("nope.pem") && err.contains("certificate"), "{err}");
+    let err = run(&format!(
+        "[collector]\n{tok}tls_cert = \"nope.pem\"\ntls_key = \"{}\"\n",
+        fixture("key.pem").display()
+    ));
+    assert!(
+        err.contains("nope.pem") && err.contains("certificate"),
+        "{err}"
+    );
     std::fs::write(dir.join("junk.pem"), "junk\n").unwrap();
-    let err = run(&format!("[collector]\n{tok}tls_cert = \"{}\"\ntls_key = \"junk.pem\"\n", fixture("cert.pem").display()));
-    assert!(err.contains("junk.pem") && err.contains("private key"), "{err}");
-    let err = run(&format!("[collector]\n{tok}tls_cert = \"{}\"\n", fixture("cert.pem").display()));
+    let err = run(&format!(
+        "[collector]\n{tok}tls_cert = \"{}\"\ntls_key = \"junk.pem\"\n",
+        fixture("cert.pem").display()
+    ));
+    assert!(
+        err.contains("junk.pem") && err.contains("private key"),
+        "{err}"
+    );
+    let err = run(&format!(
+        "[collector]\n{tok}tls_cert = \"{}\"\n",
+        fixture("cert.pem").display()
+    ));
     assert!(err.contains("tls_key"), "{err}");
-    let err = run("[collector]\ntokens = [{name = \"b\", token_env = \"WARROOM_TEST_NO_SUCH_VAR\"}]\n");
-    assert!(err.contains("tokens[0]") && err.contains("WARROOM_TEST_NO_SUCH_VAR"), "{err}");
+    let err =
+        run("[collector]\ntokens = [{name = \"b\", token_env = \"WARROOM_TEST_NO_SUCH_VAR\"}]\n");
+    assert!(
+        err.contains("tokens[0]") && err.contains("WARROOM_TEST_NO_SUCH_VAR"),
+        "{err}"
+    );
     let err = run("[collector]\ntokens = [{name = \"c\", token = \"tiny\"}]\n");
-    assert!(err.contains("shorter than 16") && !err.contains("tiny"), "{err}");
+    assert!(
+        err.contains("shorter than 16") && !err.contains("tiny"),
+        "{err}"
+    );
     let err = run("[collector]\ntoken = \"x\"\n");
     assert!(err.contains("token"), "unknown field named: {err}");
     let _ = std::fs::remove_dir_all(&dir);
@@ -405,7 +510,15 @@ async fn up_with_tokens_feeds_its_room_and_guards_its_collector() {
     )
     .unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_warroom"))
-        .args(["up", "--listen", "127.0.0.1:0", "--collector-listen", "127.0.0.1:0", "--tps", "40"])
+        .args([
+            "up",
+            "--listen",
+            "127.0.0.1:0",
+            "--collector-listen",
+            "127.0.0.1:0",
+            "--tps",
+            "40",
+        ])
         .arg("--config")
         .arg(&cfg)
         .arg("--data-dir")

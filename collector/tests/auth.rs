@@ -19,7 +19,9 @@ const CHECKOUT: &str = "tok-checkout-7f3a9c21d4e8b605";
 const WEB: &str = "tok-web-1b2c3d4e5f60718293a4";
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/tls")
+        .join(name)
 }
 
 fn tokens() -> Vec<SourceToken> {
@@ -36,7 +38,13 @@ async fn serve(p: Pipeline, edge: Edge) -> SocketAddr {
     addr
 }
 
-async fn req(addr: SocketAddr, method: &str, path: &str, h: &[(&str, &str)], body: &[u8]) -> HttpReply {
+async fn req(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    h: &[(&str, &str)],
+    body: &[u8],
+) -> HttpReply {
     let mut c = Conn::connect(addr).await.unwrap();
     c.request(method, path, h, body).await.unwrap()
 }
@@ -77,10 +85,22 @@ async fn ingest_needs_the_right_token_and_counts_per_source() {
     assert_eq!(wrong_same_len.len(), CHECKOUT.len());
     let refusals: Vec<(String, Vec<(&str, String)>)> = vec![
         ("no header".into(), vec![]),
-        ("basic auth".into(), vec![("Authorization", "Basic Y2hlY2tvdXQ6cHc=".into())]),
-        ("same length".into(), vec![("Authorization", bearer(&wrong_same_len))]),
-        ("prefix".into(), vec![("Authorization", bearer(&CHECKOUT[..10]))]),
-        ("longer".into(), vec![("Authorization", bearer(&format!("{CHECKOUT}0")))]),
+        (
+            "basic auth".into(),
+            vec![("Authorization", "Basic Y2hlY2tvdXQ6cHc=".into())],
+        ),
+        (
+            "same length".into(),
+            vec![("Authorization", bearer(&wrong_same_len))],
+        ),
+        (
+            "prefix".into(),
+            vec![("Authorization", bearer(&CHECKOUT[..10]))],
+        ),
+        (
+            "longer".into(),
+            vec![("Authorization", bearer(&format!("{CHECKOUT}0")))],
+        ),
     ];
     let otlp = otlp_body("5b8efff798038103d269b633813fc60c");
     for (what, h) in &refusals {
@@ -96,26 +116,49 @@ async fn ingest_needs_the_right_token_and_counts_per_source() {
             assert_eq!(r.status, 401, "{what} {path}");
             let err = json(&r)["error"].as_str().unwrap().to_string();
             assert!(err.contains("bearer token"), "{what} {path}: {err}");
-            assert!(!err.contains(CHECKOUT) && !err.contains(&wrong_same_len), "{err}");
+            assert!(
+                !err.contains(CHECKOUT) && !err.contains(&wrong_same_len),
+                "{err}"
+            );
             assert!(r.header("www-authenticate").unwrap().starts_with("Bearer"));
         }
     }
     // Reads of payload data are guarded too.
-    for path in ["/api/records", "/api/traces/5b8efff798038103d269b633813fc60c"] {
+    for path in [
+        "/api/records",
+        "/api/traces/5b8efff798038103d269b633813fc60c",
+    ] {
         assert_eq!(req(addr, "GET", path, &[], b"").await.status, 401, "{path}");
     }
     p.flush().await;
     let stats = json(&req(addr, "GET", "/api/stats", &[], b"").await);
-    assert_eq!(stats["records_stored"], 0, "nothing of a refused body is stored");
+    assert_eq!(
+        stats["records_stored"], 0,
+        "nothing of a refused body is stored"
+    );
     assert_eq!(stats["records_accepted"], 0);
     assert_eq!(stats["events_accepted"], 0);
     assert_eq!(stats["bytes_in"], 0, "a refused body is not even read");
 
     // The right tokens, one source each.
     let ck = bearer(CHECKOUT);
-    let r = req(addr, "POST", "/v1/digest", &[("Authorization", &ck)], lines(0xB2, 4).as_bytes()).await;
+    let r = req(
+        addr,
+        "POST",
+        "/v1/digest",
+        &[("Authorization", &ck)],
+        lines(0xB2, 4).as_bytes(),
+    )
+    .await;
     assert_eq!((r.status, json(&r)["accepted"].as_u64()), (200, Some(4)));
-    let r = req(addr, "POST", "/v1/events", &[("authorization", &format!("bearer {CHECKOUT}"))], format!("{EVENT}\n").as_bytes()).await;
+    let r = req(
+        addr,
+        "POST",
+        "/v1/events",
+        &[("authorization", &format!("bearer {CHECKOUT}"))],
+        format!("{EVENT}\n").as_bytes(),
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     let wb = bearer(WEB);
     let r = req(
@@ -128,12 +171,33 @@ async fn ingest_needs_the_right_token_and_counts_per_source() {
     .await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     // A refused body under a good token counts as refused for its source.
-    let r = req(addr, "POST", "/v1/digest", &[("Authorization", &wb)], b"{}\n").await;
+    let r = req(
+        addr,
+        "POST",
+        "/v1/digest",
+        &[("Authorization", &wb)],
+        b"{}\n",
+    )
+    .await;
     assert_eq!(r.status, 400);
     p.flush().await;
-    let r = req(addr, "GET", "/api/records?service=trade", &[("Authorization", &ck)], b"").await;
+    let r = req(
+        addr,
+        "GET",
+        "/api/records?service=trade",
+        &[("Authorization", &ck)],
+        b"",
+    )
+    .await;
     assert_eq!((r.status, json(&r).as_array().unwrap().len()), (200, 4));
-    let r = req(addr, "GET", "/api/traces/5b8efff798038103d269b633813fc60c", &[("Authorization", &wb)], b"").await;
+    let r = req(
+        addr,
+        "GET",
+        "/api/traces/5b8efff798038103d269b633813fc60c",
+        &[("Authorization", &wb)],
+        b"",
+    )
+    .await;
     assert_eq!((r.status, json(&r).as_array().unwrap().len()), (200, 1));
 
     let raw = req(addr, "GET", "/api/stats", &[], b"").await;
@@ -141,7 +205,10 @@ async fn ingest_needs_the_right_token_and_counts_per_source() {
     assert_eq!(stats["records_stored"], 5);
     let by = &stats["auth"]["by_source"];
     assert_eq!(stats["auth"]["required"], true);
-    assert_eq!(by["checkout-svc"], serde_json::json!({"accepted": 3, "refused": 0}));
+    assert_eq!(
+        by["checkout-svc"],
+        serde_json::json!({"accepted": 3, "refused": 0})
+    );
     assert_eq!(by["web"], serde_json::json!({"accepted": 2, "refused": 1}));
     // No header / Basic: 4 requests × 3 endpoints … the reads were unauthenticated too.
     assert_eq!(by["unauthenticated"]["refused"], 2 * 3 + 2);
@@ -171,11 +238,21 @@ async fn without_tokens_loopback_stays_open() {
     let r = req(addr, "POST", "/v1/digest", &[], lines(0xC3, 2).as_bytes()).await;
     assert_eq!(r.status, 200);
     // A token sent to an open collector is simply not needed.
-    let r = req(addr, "POST", "/v1/digest", &[("Authorization", "Bearer whatever-it-is-0000")], lines(0xC4, 1).as_bytes()).await;
+    let r = req(
+        addr,
+        "POST",
+        "/v1/digest",
+        &[("Authorization", "Bearer whatever-it-is-0000")],
+        lines(0xC4, 1).as_bytes(),
+    )
+    .await;
     assert_eq!(r.status, 200);
     assert_eq!(req(addr, "GET", "/api/records", &[], b"").await.status, 200);
     let stats = json(&req(addr, "GET", "/api/stats", &[], b"").await);
-    assert_eq!(stats["auth"], serde_json::json!({"required": false, "by_source": {}}));
+    assert_eq!(
+        stats["auth"],
+        serde_json::json!({"required": false, "by_source": {}})
+    );
 }
 
 #[tokio::test]
@@ -188,10 +265,16 @@ async fn beyond_loopback_without_tokens_is_refused_unless_allowed() {
     let e = collector::serve_edge(l, p, Edge::open(), std::future::pending())
         .await
         .unwrap_err();
-    assert!(matches!(e, EdgeError::UnauthenticatedBeyondLoopback { .. }), "{e}");
+    assert!(
+        matches!(e, EdgeError::UnauthenticatedBeyondLoopback { .. }),
+        "{e}"
+    );
     let msg = e.to_string();
     assert!(msg.contains(&format!("0.0.0.0:{port}")), "{msg}");
-    assert!(msg.contains("without ingest tokens") && msg.contains("--allow-unauthenticated-ingest"), "{msg}");
+    assert!(
+        msg.contains("without ingest tokens") && msg.contains("--allow-unauthenticated-ingest"),
+        "{msg}"
+    );
     let any: SocketAddr = "0.0.0.0:4318".parse().unwrap();
     let v6: SocketAddr = "[::]:4318".parse().unwrap();
     let lan: SocketAddr = "192.0.2.7:4318".parse().unwrap();
@@ -211,8 +294,12 @@ async fn beyond_loopback_without_tokens_is_refused_unless_allowed() {
     for edge in [allowed, with_tokens] {
         edge.check_listen(any).unwrap();
     }
-    Edge::open().check_listen("127.0.0.1:4318".parse().unwrap()).unwrap();
-    Edge::open().check_listen("[::1]:4318".parse().unwrap()).unwrap();
+    Edge::open()
+        .check_listen("127.0.0.1:4318".parse().unwrap())
+        .unwrap();
+    Edge::open()
+        .check_listen("[::1]:4318".parse().unwrap())
+        .unwrap();
 }
 
 #[test]
@@ -229,15 +316,27 @@ fn bad_tls_files_are_named_at_startup() {
     };
     let missing = dir.path().join("nope.pem");
     let e = edge(missing.clone(), fixture("key.pem"));
-    assert!(e.contains("certificate") && e.contains(&missing.display().to_string()), "{e}");
+    assert!(
+        e.contains("certificate") && e.contains(&missing.display().to_string()),
+        "{e}"
+    );
     let e = edge(fixture("cert.pem"), missing.clone());
-    assert!(e.contains("key") && e.contains(&missing.display().to_string()), "{e}");
+    assert!(
+        e.contains("key") && e.contains(&missing.display().to_string()),
+        "{e}"
+    );
     let garbage = dir.path().join("garbage.pem");
     std::fs::write(&garbage, "not a pem file\n").unwrap();
     let e = edge(garbage.clone(), fixture("key.pem"));
-    assert!(e.contains("no CERTIFICATE") && e.contains("garbage.pem"), "{e}");
+    assert!(
+        e.contains("no CERTIFICATE") && e.contains("garbage.pem"),
+        "{e}"
+    );
     let e = edge(fixture("cert.pem"), garbage.clone());
-    assert!(e.contains("private key") && e.contains("garbage.pem"), "{e}");
+    assert!(
+        e.contains("private key") && e.contains("garbage.pem"),
+        "{e}"
+    );
     // The certificate given as its own key.
     let e = edge(fixture("cert.pem"), fixture("cert.pem"));
     assert!(e.contains("cert.pem"), "{e}");
@@ -247,7 +346,9 @@ fn bad_tls_files_are_named_at_startup() {
 }
 
 /// A TLS client that trusts only the fixture certificate.
-async fn tls_conn(addr: SocketAddr) -> std::io::Result<Conn<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>> {
+async fn tls_conn(
+    addr: SocketAddr,
+) -> std::io::Result<Conn<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>> {
     use tokio_rustls::rustls::{self, pki_types::pem::PemObject, pki_types::CertificateDer};
     let mut roots = rustls::RootCertStore::empty();
     roots
@@ -284,20 +385,35 @@ async fn tls_round_trip_with_a_token() {
     assert_eq!(edge.scheme(), "https");
     let addr = serve(p.clone(), edge).await;
     let mut c = tls_conn(addr).await.unwrap();
-    let r = c.request("POST", "/v1/digest", &[], lines(0xD5, 2).as_bytes()).await.unwrap();
+    let r = c
+        .request("POST", "/v1/digest", &[], lines(0xD5, 2).as_bytes())
+        .await
+        .unwrap();
     assert_eq!(r.status, 401);
     let auth = format!("Bearer {CHECKOUT}");
     // The same connection, kept alive.
     let r = c
-        .request("POST", "/v1/digest", &[("Authorization", &auth)], lines(0xD5, 2).as_bytes())
+        .request(
+            "POST",
+            "/v1/digest",
+            &[("Authorization", &auth)],
+            lines(0xD5, 2).as_bytes(),
+        )
         .await
         .unwrap();
     assert_eq!((r.status, json(&r)["accepted"].as_u64()), (200, Some(2)));
     p.flush().await;
-    let r = c.request("GET", "/api/records", &[("Authorization", &auth)], b"").await.unwrap();
+    let r = c
+        .request("GET", "/api/records", &[("Authorization", &auth)], b"")
+        .await
+        .unwrap();
     assert_eq!(json(&r).as_array().unwrap().len(), 2);
     // Plain HTTP to the TLS port gets no HTTP answer, and counts as a failed handshake.
-    let plain = Conn::connect(addr).await.unwrap().request("GET", "/api/stats", &[], b"").await;
+    let plain = Conn::connect(addr)
+        .await
+        .unwrap()
+        .request("GET", "/api/stats", &[], b"")
+        .await;
     assert!(plain.is_err(), "plain HTTP answered over TLS: {plain:?}");
     let stats = json(&c.request("GET", "/api/stats", &[], b"").await.unwrap());
     assert_eq!(stats["tls"]["enabled"], true);
@@ -327,7 +443,10 @@ async fn the_http_shipper_sends_its_token() {
             backoff_initial_ms: 1,
             ..Default::default()
         };
-        assert!(!format!("{cfg:?}").contains(CHECKOUT), "Debug shows the token");
+        assert!(
+            !format!("{cfg:?}").contains(CHECKOUT),
+            "Debug shows the token"
+        );
         HttpShipper::start(cfg).unwrap()
     };
     let stats = tokio::task::spawn_blocking(move || {
@@ -345,8 +464,18 @@ async fn the_http_shipper_sends_its_token() {
     })
     .await
     .unwrap();
-    assert_eq!((stats.0.delivered, stats.0.rejected), (5, 0), "{:?}", stats.0);
-    assert_eq!((stats.1.delivered, stats.1.rejected), (0, 3), "{:?}", stats.1);
+    assert_eq!(
+        (stats.0.delivered, stats.0.rejected),
+        (5, 0),
+        "{:?}",
+        stats.0
+    );
+    assert_eq!(
+        (stats.1.delivered, stats.1.rejected),
+        (0, 3),
+        "{:?}",
+        stats.1
+    );
     p.flush().await;
     let s = json(&req(addr, "GET", "/api/stats", &[], b"").await);
     assert_eq!(s["records_stored"], 5);

@@ -42,8 +42,8 @@ pub struct Args {
 }
 
 pub async fn run(a: Args) -> anyhow::Result<()> {
-    let edge = super::room_config::load_room(a.config.as_deref())?
-        .edge(a.allow_unauthenticated_ingest)?;
+    let edge =
+        super::room_config::load_room(a.config.as_deref())?.edge(a.allow_unauthenticated_ingest)?;
     // Refused before anything is opened.
     edge.check_listen(a.listen)
         .with_context(|| format!("--listen {}", a.listen))?;

@@ -109,8 +109,9 @@ impl TokenEntry {
         let at = format!("[collector] tokens[{i}] (`{}`)", self.name);
         match (&self.token, &self.token_env, &self.token_file) {
             (Some(t), None, None) => Ok(t.clone()),
-            (None, Some(var), None) => std::env::var(var)
-                .map_err(|e| anyhow::anyhow!("{at}: token_env {var}: {e}")),
+            (None, Some(var), None) => {
+                std::env::var(var).map_err(|e| anyhow::anyhow!("{at}: token_env {var}: {e}"))
+            }
             (None, None, Some(f)) => std::fs::read_to_string(f)
                 .map(|t| t.trim().to_string())
                 .with_context(|| format!("{at}: token_file {}", f.display())),

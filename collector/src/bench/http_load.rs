@@ -88,9 +88,7 @@ async fn drive_http(
                     buf[o..o + 8].copy_from_slice(s.as_bytes());
                 }
                 loop {
-                    let r = conn
-                        .request("POST", "/v1/digest", &headers, &buf)
-                        .await?;
+                    let r = conn.request("POST", "/v1/digest", &headers, &buf).await?;
                     c[0].fetch_add(1, Relaxed);
                     match r.status {
                         200 => {
@@ -197,9 +195,14 @@ pub async fn http_end_to_end(
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(crate::http::serve_edge(listener, pipeline.clone(), edge, async {
-        let _ = stop_rx.await;
-    }));
+    let server = tokio::spawn(crate::http::serve_edge(
+        listener,
+        pipeline.clone(),
+        edge,
+        async {
+            let _ = stop_rx.await;
+        },
+    ));
     let start = digest::Clock::now_us(&digest::SystemClock);
     let bodies: Vec<Vec<u8>> = (0..64)
         .map(|i| generate_lines(lines_per_request, 1000 + i, start, 200_000))

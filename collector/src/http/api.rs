@@ -2,9 +2,9 @@
 //! `GET /api/records` and the Prometheus text at `GET /metrics`. Stats and metrics
 //! carry the edge's own figures too: requests per source (`auth`) and TLS handshakes.
 
+use super::EdgeState;
 use crate::metrics::render;
 use crate::store::RecordQuery;
-use super::EdgeState;
 use crate::Pipeline;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};

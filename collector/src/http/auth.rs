@@ -58,7 +58,9 @@ impl SourceToken {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
         {
-            return Err(bad_name("a name holds only letters, digits, '.', '_' and '-'"));
+            return Err(bad_name(
+                "a name holds only letters, digits, '.', '_' and '-'",
+            ));
         }
         if name == UNAUTHENTICATED || name == INVALID_TOKEN {
             return Err(bad_name("this label is reserved for refused requests"));
@@ -73,7 +75,10 @@ impl SourceToken {
                 token.len()
             )));
         }
-        if token.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control()) {
+        if token
+            .bytes()
+            .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+        {
             return Err(bad_token("holds whitespace or control characters".into()));
         }
         Ok(Self {
@@ -127,7 +132,10 @@ impl Access {
                 if bool::from(u.digest.ct_eq(&t.digest)) {
                     return Err(EdgeError::Token {
                         name: t.name.clone(),
-                        reason: format!("the same token as `{}` (give each source its own)", u.name),
+                        reason: format!(
+                            "the same token as `{}` (give each source its own)",
+                            u.name
+                        ),
                     });
                 }
             }
@@ -153,9 +161,7 @@ impl Access {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| {
                 let (scheme, token) = v.trim().split_once(' ')?;
-                scheme
-                    .eq_ignore_ascii_case("bearer")
-                    .then(|| token.trim())
+                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
             })
             .filter(|t| !t.is_empty())
             .ok_or(Refusal::Missing)?;
@@ -246,8 +252,10 @@ fn unauthorized(r: Refusal) -> Response {
         Json(serde_json::json!({"error": message})),
     )
         .into_response();
-    resp.headers_mut()
-        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+    resp.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static(challenge),
+    );
     resp
 }
 
@@ -304,10 +312,16 @@ mod tests {
         assert_eq!(a.check(&headers("Bearer tok-web-abcdefghijklmn")), Ok(1));
         assert_eq!(a.check(&headers("bearer  tok-checkout-0123456789 ")), Ok(0));
         assert_eq!(a.check(&HeaderMap::new()), Err(Refusal::Missing));
-        assert_eq!(a.check(&headers("Basic dXNlcjpwdw==")), Err(Refusal::Missing));
+        assert_eq!(
+            a.check(&headers("Basic dXNlcjpwdw==")),
+            Err(Refusal::Missing)
+        );
         assert_eq!(a.check(&headers("Bearer ")), Err(Refusal::Missing));
         // Same length, one byte off; a prefix; a longer one.
-        assert_eq!(a.check(&headers("Bearer tok-web-abcdefghijklmo")), Err(Refusal::Invalid));
+        assert_eq!(
+            a.check(&headers("Bearer tok-web-abcdefghijklmo")),
+            Err(Refusal::Invalid)
+        );
         assert_eq!(a.check(&headers("Bearer tok-web")), Err(Refusal::Invalid));
         assert_eq!(
             a.check(&headers("Bearer tok-web-abcdefghijklmnX")),
@@ -328,7 +342,10 @@ mod tests {
         assert!(e.contains("two tokens"), "{e}");
         let same = vec![t(), SourceToken::new("b", "0123456789abcdef0").unwrap()];
         let e = Access::new(same).err().unwrap().to_string();
-        assert!(e.contains("same token as `a`") && !e.contains("0123456789"), "{e}");
+        assert!(
+            e.contains("same token as `a`") && !e.contains("0123456789"),
+            "{e}"
+        );
         let dbg = format!("{:?}", t());
         assert!(!dbg.contains("0123456789"), "{dbg}");
     }

@@ -253,7 +253,11 @@ impl HttpShipper {
         let interval = Duration::from_millis(cfg.flush_interval_ms.max(1));
         let auth = match &cfg.token {
             None => String::new(),
-            Some(t) if t.is_empty() || t.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control()) => {
+            Some(t)
+                if t.is_empty()
+                    || t.bytes()
+                        .any(|b| b.is_ascii_whitespace() || b.is_ascii_control()) =>
+            {
                 return Err(SinkError::Config {
                     field: "token",
                     reason: "must be non-empty, without whitespace or control characters".into(),
