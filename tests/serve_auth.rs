@@ -581,3 +581,75 @@ async fn up_with_tokens_feeds_its_room_and_guards_its_collector() {
     assert_eq!(post(Some(format!("Bearer {GATEWAY}"))).await, 200);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `warroom sim --collector URL --collector-token T` ships with the token; without it, every
+/// batch is refused and reported as rejected (not silently lost).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim_ships_to_a_guarded_collector_with_its_token() {
+    let dir = tempfile_dir("warroom-sim-auth");
+    let clock: digest::SharedClock = Arc::new(digest::SystemClock);
+    let store = Arc::new(
+        collector::EmbeddedStore::open(
+            &dir.join("store"),
+            collector::EmbeddedConfig::default(),
+            clock.clone(),
+        )
+        .unwrap(),
+    );
+    let cfg = collector::PipelineConfig {
+        data_dir: dir.clone(),
+        fsync: collector::FsyncPolicy::Never,
+        ..Default::default()
+    };
+    let p = collector::Pipeline::open(cfg, store, clock).unwrap();
+    let edge = collector::Edge::new(collector::EdgeConfig {
+        tokens: vec![collector::SourceToken::new("payments-sim", STOCK).unwrap()],
+        ..Default::default()
+    })
+    .unwrap();
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", l.local_addr().unwrap());
+    tokio::spawn(collector::serve_edge(l, p, edge, std::future::pending()));
+    let sim = |token: Option<&str>| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_warroom"));
+        c.args([
+            "sim",
+            "--tps",
+            "30",
+            "--duration",
+            "1.5",
+            "--delays",
+            "virtual",
+            "--json",
+        ])
+        .args(["--collector", &url])
+        .env_remove("WARROOM_COLLECTOR_TOKEN")
+        .stderr(Stdio::null());
+        if let Some(t) = token {
+            c.args(["--collector-token", t]);
+        }
+        async move {
+            let out = tokio::task::spawn_blocking(move || c.output().unwrap())
+                .await
+                .unwrap();
+            assert!(out.status.success());
+            let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+            (
+                v["digests_written"].as_u64().unwrap(),
+                v["digests_rejected"].as_u64().unwrap(),
+            )
+        }
+    };
+    let (written, rejected) = sim(Some(STOCK)).await;
+    assert!(written > 0 && rejected == 0, "{written} {rejected}");
+    let (written, rejected) = sim(None).await;
+    assert!(written == 0 && rejected > 0, "{written} {rejected}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn tempfile_dir(prefix: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("{prefix}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}

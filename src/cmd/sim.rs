@@ -173,13 +173,13 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     let sim = Arc::new(b.build().await?);
     let rep = run_load(&sim, &load).await?;
     let recon = sim.reconcile().await;
-    let (written, dropped) = match &sink {
+    let (written, dropped, rejected) = match &sink {
         Some(s) => {
             s.flush(Duration::from_secs(30));
             let st = s.stats();
-            (st.delivered, st.dropped)
+            (st.delivered, st.dropped, st.rejected)
         }
-        None => (0, 0),
+        None => (0, 0, 0),
     };
     let sample: Vec<_> = recon.real.iter().chain(&recon.shadow).take(20).collect();
     let out = serde_json::json!({
@@ -190,6 +190,8 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
         "payments": rep.payments,
         "digests_written": written,
         "digests_dropped": dropped,
+        // Refused for good by the collector (4xx: e.g. 401 for a missing or wrong token).
+        "digests_rejected": rejected,
         "reconciliation_mismatches": recon.total(),
         "reconciliation": {
             "orders_checked": recon.orders_checked,
