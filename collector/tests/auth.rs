@@ -384,7 +384,12 @@ async fn tls_round_trip_with_a_token() {
     .unwrap();
     assert_eq!(edge.scheme(), "https");
     let addr = serve(p.clone(), edge).await;
-    let mut c = tls_conn(addr).await.unwrap();
+    // A client that connects and says nothing holds no one else up.
+    let _silent = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut c = tokio::time::timeout(std::time::Duration::from_secs(5), tls_conn(addr))
+        .await
+        .expect("a handshake waits behind a silent client")
+        .unwrap();
     let r = c
         .request("POST", "/v1/digest", &[], lines(0xD5, 2).as_bytes())
         .await
