@@ -221,12 +221,15 @@ token = "hook-secret"
     cfg
 }
 
+/// What the webhook was sent: its `Authorization` header and body.
+type WebhookCall = (Option<String>, Value);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_watches_a_platform_it_was_never_told_about_and_acts_through_its_webhook() {
     let dir = std::env::temp_dir().join(format!("warroom-serve-test-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     // The platform's own lever: a webhook that records what it is asked.
-    let calls: Arc<Mutex<Vec<(Option<String>, Value)>>> = Arc::default();
+    let calls: Arc<Mutex<Vec<WebhookCall>>> = Arc::default();
     let app = {
         let calls = calls.clone();
         axum::Router::new().route(

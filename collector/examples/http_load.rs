@@ -26,6 +26,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         batch,
         connections,
         Duration::from_secs(secs),
+        None,
     )
     .await?;
     let (report, written) = (run.report, run.records_written);

@@ -62,3 +62,40 @@ pub enum OpenError {
     #[error("config: {0}")]
     Config(String),
 }
+
+/// Why the HTTP edge (tokens, TLS, the address it listens on) cannot be set up. Messages
+/// name the source or the file, never a token.
+#[derive(Debug, thiserror::Error)]
+pub enum EdgeError {
+    /// A source's name is empty, too long, not `[A-Za-z0-9._-]`, reserved or used twice.
+    #[error("ingest token `{name}`: {reason}")]
+    SourceName { name: String, reason: String },
+    /// A source's token is too short, or the same as another source's.
+    #[error("ingest token of `{name}`: {reason}")]
+    Token { name: String, reason: String },
+    /// A TLS certificate or key file cannot be read or holds no usable PEM.
+    #[error("TLS {what} {path}: {reason}")]
+    TlsFile {
+        what: &'static str,
+        path: String,
+        reason: String,
+    },
+    /// rustls refused the certificate and key together (e.g. the key is not the
+    /// certificate's).
+    #[error("TLS certificate {cert} with key {key}: {reason}")]
+    TlsConfig {
+        cert: String,
+        key: String,
+        reason: String,
+    },
+    /// Listening beyond loopback with no token configured, without the operator's say-so.
+    #[error(
+        "refusing to listen on {addr} without ingest tokens: anyone who reaches it could feed \
+         the war room forged digests (configure [collector] tokens, listen on loopback, or pass \
+         --allow-unauthenticated-ingest / set [collector] allow_unauthenticated = true)"
+    )]
+    UnauthenticatedBeyondLoopback { addr: std::net::SocketAddr },
+    /// The listener failed.
+    #[error("collector listener: {0}")]
+    Io(#[from] std::io::Error),
+}

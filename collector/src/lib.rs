@@ -7,13 +7,16 @@
 //! `preagg` → `store`) → `bus` (subscriptions for the analyzer).
 //!
 //! What other crates use: [`Pipeline`] with its [`PipelineConfig`] and
-//! [`Bus`] of subscriptions; [`serve`] (the HTTP edge); the stores behind
+//! [`Bus`] of subscriptions; [`serve_edge`] (the HTTP edge, guarded by an [`Edge`]:
+//! bearer tokens per source, TLS, the loopback rule) and [`serve`] (open, loopback); the stores behind
 //! [`Store`] ([`EmbeddedStore`], [`ClickHouseStore`]); the file [`Tailer`]; and
 //! the pure decoders ([`decode_otlp`], [`decode_sofa_line`]) with their wire
 //! types ([`otlp_proto`]). Benchmark and load-test tooling (`bench`) is built
 //! only with the `bench` feature.
 //!
-//! Must not: depend on the analyzer or any crate above it; lose a record it acknowledged.
+//! Must not: depend on the analyzer or any crate above it; lose a record it acknowledged;
+//! take a record without its source's token once tokens are set, or hold, log or render a
+//! token (only their SHA-256 digests are kept).
 
 #[cfg(feature = "bench")]
 pub mod bench;
@@ -36,8 +39,11 @@ mod wal;
 
 pub use bus::{Bus, Subscription};
 pub use config::{FsyncPolicy, Limits, PipelineConfig};
-pub use error::{IngestError, OpenError};
-pub use http::serve;
+pub use error::{EdgeError, IngestError, OpenError};
+pub use http::{
+    serve, serve_edge, Edge, EdgeConfig, SourceToken, TlsFiles, INVALID_TOKEN, MIN_TOKEN_BYTES,
+    UNAUTHENTICATED,
+};
 pub use pipeline::{Pipeline, Receipt};
 pub use sources::otlp::{
     decode_otlp, decode_otlp_with, export_response, throttled_response, KnownServices, OtlpBatch,

@@ -43,6 +43,10 @@ pub struct Args {
     /// fsync policy of the write-ahead buffer under HTTP load.
     #[arg(long, default_value = "batch")]
     pub fsync: FsyncPolicy,
+    /// Under HTTP load, require a bearer token (one source) and send it with every
+    /// request: the authenticated ingest path.
+    #[arg(long)]
+    pub auth: bool,
 }
 
 fn best(
@@ -145,6 +149,7 @@ async fn http_bench(a: &Args) -> anyhow::Result<serde_json::Value> {
         a.batch,
         a.connections,
         Duration::from_secs(a.http_secs),
+        a.auth.then_some("bench-token-0123456789abcdef"),
     )
     .await?;
     let (report, written, stored) = (run.report, run.records_written, run.records_stored);
@@ -154,6 +159,7 @@ async fn http_bench(a: &Args) -> anyhow::Result<serde_json::Value> {
     Ok(serde_json::json!({
         "report": report,
         "fsync": format!("{:?}", a.fsync),
+        "auth": a.auth,
         "records_written": written,
         "records_stored_after": stored,
         "lost": report.acked_lines.saturating_sub(written),

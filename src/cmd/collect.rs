@@ -1,6 +1,8 @@
 //! `warroom collect`: runs the collector alone — builds the store (embedded, or
-//! ClickHouse with `--clickhouse`), opens the pipeline and serves its HTTP edge.
+//! ClickHouse with `--clickhouse`), opens the pipeline and serves its HTTP edge, guarded
+//! by the `[collector]` table of `--config` (ingest tokens, TLS) when one is given.
 
+use anyhow::Context;
 use collector::{ClickHouseConfig, ClickHouseStore};
 use collector::{EmbeddedConfig, EmbeddedStore, FsyncPolicy, Pipeline, PipelineConfig, Store};
 use std::net::SocketAddr;
@@ -30,9 +32,21 @@ pub struct Args {
     /// Records the embedded store keeps (oldest evicted first).
     #[arg(long)]
     pub retention_records: Option<usize>,
+    /// The room's TOML config (as `warroom serve --config`); only its `[collector]` table
+    /// (ingest tokens, `tls_cert`, `tls_key`, `allow_unauthenticated`) is used here.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Listen beyond loopback even with no `[collector] tokens`.
+    #[arg(long)]
+    pub allow_unauthenticated_ingest: bool,
 }
 
 pub async fn run(a: Args) -> anyhow::Result<()> {
+    let edge =
+        super::room_config::load_room(a.config.as_deref())?.edge(a.allow_unauthenticated_ingest)?;
+    // Refused before anything is opened.
+    edge.check_listen(a.listen)
+        .with_context(|| format!("--listen {}", a.listen))?;
     let mut cfg = PipelineConfig {
         data_dir: a.data_dir.clone(),
         fsync: a.fsync,
@@ -70,9 +84,12 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
         });
     }
     let listener = tokio::net::TcpListener::bind(a.listen).await?;
+    let addr = listener.local_addr()?;
     // The bound address (useful with port 0), for scripts and tests.
-    println!("collector listening on {}", listener.local_addr()?);
-    collector::serve(listener, pipeline, async {
+    println!("collector listening on {addr}");
+    // On stderr: scripts read the one stdout line above.
+    eprintln!("{}", super::serving::ingest_note(&edge, addr));
+    collector::serve_edge(listener, pipeline, edge, async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await?;

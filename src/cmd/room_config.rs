@@ -60,6 +60,96 @@ pub struct RoomConfig {
     pub objectives: Option<PathBuf>,
     /// Contingency plans and the levers they act through (`serve`).
     pub healer: Option<HealerConfig>,
+    /// The collector's edge: ingest tokens per source, TLS, the loopback rule.
+    pub collector: Option<CollectorConfig>,
+}
+
+/// `[collector]`: who may send, and over what (docs/collector.md, "Authenticated ingest").
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CollectorConfig {
+    /// One entry per source: `{name, token}`, `{name, token_env}` or `{name, token_file}`.
+    /// When any is set, ingest and record reads need `Authorization: Bearer <token>`.
+    #[serde(default)]
+    pub tokens: Vec<TokenEntry>,
+    /// PEM certificate chain: the collector speaks HTTPS (with `tls_key`).
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+    /// Listen beyond loopback without tokens (as `--allow-unauthenticated-ingest`).
+    #[serde(default)]
+    pub allow_unauthenticated: bool,
+}
+
+/// A source's token, given in the file, by an environment variable or in a file of its own.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenEntry {
+    pub name: String,
+    pub token: Option<String>,
+    /// The environment variable holding the token.
+    pub token_env: Option<String>,
+    /// A file holding the token (surrounding whitespace trimmed); relative to the config.
+    pub token_file: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for TokenEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenEntry")
+            .field("name", &self.name)
+            .field("token_env", &self.token_env)
+            .field("token_file", &self.token_file)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenEntry {
+    /// The token itself; an error names the entry and where it looked, never the token.
+    fn resolve(&self, i: usize) -> anyhow::Result<String> {
+        let at = format!("[collector] tokens[{i}] (`{}`)", self.name);
+        match (&self.token, &self.token_env, &self.token_file) {
+            (Some(t), None, None) => Ok(t.clone()),
+            (None, Some(var), None) => {
+                std::env::var(var).map_err(|e| anyhow::anyhow!("{at}: token_env {var}: {e}"))
+            }
+            (None, None, Some(f)) => std::fs::read_to_string(f)
+                .map(|t| t.trim().to_string())
+                .with_context(|| format!("{at}: token_file {}", f.display())),
+            _ => anyhow::bail!("{at}: give exactly one of `token`, `token_env`, `token_file`"),
+        }
+    }
+}
+
+impl CollectorConfig {
+    /// The collector's edge: tokens resolved and checked, TLS files read;
+    /// `allow_unauthenticated` also when the flag says so.
+    pub fn edge(&self, allow_unauthenticated: bool) -> anyhow::Result<collector::Edge> {
+        let tokens = self
+            .tokens
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let secret = t.resolve(i)?;
+                collector::SourceToken::new(&t.name, &secret)
+                    .with_context(|| format!("[collector] tokens[{i}]"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let tls = match (&self.tls_cert, &self.tls_key) {
+            (None, None) => None,
+            (Some(cert), Some(key)) => Some(collector::TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+            }),
+            (Some(_), None) => anyhow::bail!("[collector] tls_cert: needs tls_key too"),
+            (None, Some(_)) => anyhow::bail!("[collector] tls_key: needs tls_cert too"),
+        };
+        collector::Edge::new(collector::EdgeConfig {
+            tokens,
+            tls,
+            allow_unauthenticated: allow_unauthenticated || self.allow_unauthenticated,
+        })
+        .context("[collector]")
+    }
 }
 
 /// `[healer]`: where plans come from and the real services' own levers.
@@ -113,6 +203,15 @@ fn room(path: &Path, t: toml::Table) -> anyhow::Result<RoomConfig> {
     if let Some(p) = c.healer.as_mut().and_then(|h| h.plans.as_mut()) {
         *p = base.join(&*p);
     }
+    if let Some(col) = &mut c.collector {
+        for p in [&mut col.tls_cert, &mut col.tls_key]
+            .into_iter()
+            .flatten()
+            .chain(col.tokens.iter_mut().filter_map(|t| t.token_file.as_mut()))
+        {
+            *p = base.join(&*p);
+        }
+    }
     Ok(c)
 }
 
@@ -145,6 +244,14 @@ pub fn load_up(path: Option<&Path>) -> anyhow::Result<UpConfig> {
 }
 
 impl RoomConfig {
+    /// The collector's edge from `[collector]` (open, loopback-only when absent).
+    pub fn edge(&self, allow_unauthenticated: bool) -> anyhow::Result<collector::Edge> {
+        self.collector
+            .as_ref()
+            .unwrap_or(&CollectorConfig::default())
+            .edge(allow_unauthenticated)
+    }
+
     /// `[dashboard]` checked (`origin` names the file in errors).
     pub fn dashboard(&self, origin: &str) -> anyhow::Result<Option<dashboard::DashboardConfig>> {
         self.dashboard

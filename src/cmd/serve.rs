@@ -24,6 +24,10 @@ pub struct Args {
     /// Collector address (`/v1/traces`, `/v1/digest`, `/v1/events`, `/api/stats`, `/metrics`).
     #[arg(long, default_value = "127.0.0.1:4318")]
     pub collector_listen: String,
+    /// Listen beyond loopback even with no `[collector] tokens` (anyone who reaches the
+    /// port can then feed the war room; the config's `allow_unauthenticated` says the same).
+    #[arg(long)]
+    pub allow_unauthenticated_ingest: bool,
     /// Where the collector's buffer and store, alert history and audit logs live.
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
@@ -41,6 +45,7 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
         .map(|p| p.display().to_string())
         .unwrap_or_default();
     let dash_cfg = cfg.dashboard(&origin)?;
+    let edge = cfg.edge(a.allow_unauthenticated_ingest)?;
     let data_dir = a
         .data_dir
         .clone()
@@ -76,6 +81,7 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
             room,
             drills: None,
             listen: a.listen,
+            edge,
             collector_listen: a.collector_listen,
             dashboard: dash_cfg,
             data_dir,

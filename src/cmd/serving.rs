@@ -54,6 +54,8 @@ pub struct Serving {
     pub drills: Option<ControlClient>,
     pub listen: String,
     pub collector_listen: String,
+    /// The collector's edge (tokens, TLS, the loopback rule), from `[collector]`.
+    pub edge: collector::Edge,
     pub dashboard: Option<dashboard::DashboardConfig>,
     pub data_dir: PathBuf,
     /// Printed after the addresses (`approval: plan`, `control API: …`).
@@ -65,6 +67,10 @@ pub async fn serve(s: Serving, before_stop: impl FnOnce()) -> anyhow::Result<()>
     let clock = s.room.clock.clone();
     let collector_l = tokio::net::TcpListener::bind(&s.collector_listen)
         .await
+        .with_context(|| format!("--collector-listen {}", s.collector_listen))?;
+    let collector_addr = collector_l.local_addr()?;
+    s.edge
+        .check_listen(collector_addr)
         .with_context(|| format!("--collector-listen {}", s.collector_listen))?;
     let dash_l = tokio::net::TcpListener::bind(&s.listen)
         .await
@@ -83,7 +89,8 @@ pub async fn serve(s: Serving, before_stop: impl FnOnce()) -> anyhow::Result<()>
         clock,
     )?;
     println!("dashboard: http://{}", dash_l.local_addr()?);
-    println!("collector: http://{}", collector_l.local_addr()?);
+    println!("collector: {}://{collector_addr}", s.edge.scheme());
+    println!("{}", ingest_note(&s.edge, collector_addr));
     for n in &s.notes {
         println!("{n}");
     }
@@ -100,9 +107,10 @@ pub async fn serve(s: Serving, before_stop: impl FnOnce()) -> anyhow::Result<()>
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.changed().await;
     };
-    let coll = tokio::spawn(collector::serve(
+    let coll = tokio::spawn(collector::serve_edge(
         collector_l,
         s.room.pipeline.clone(),
+        s.edge,
         stopped(stop_rx.clone()),
     ));
     let dash_stop = stopped(stop_rx.clone());
@@ -136,6 +144,21 @@ pub async fn serve(s: Serving, before_stop: impl FnOnce()) -> anyhow::Result<()>
     let _ = coll.await;
     let _ = tokio::time::timeout(Duration::from_secs(5), dash_task).await;
     Ok(())
+}
+
+/// One line on how the collector's ingest is guarded (never a token).
+pub fn ingest_note(edge: &collector::Edge, addr: std::net::SocketAddr) -> String {
+    match (edge.requires_token(), edge.scheme(), addr.ip().is_loopback()) {
+        (true, "https", _) => "collector ingest: bearer tokens, TLS".into(),
+        (true, _, true) => "collector ingest: bearer tokens (plain HTTP on loopback)".into(),
+        (true, _, false) => {
+            "collector ingest: bearer tokens over plain HTTP beyond loopback; set [collector] tls_cert and tls_key so tokens do not cross the network in clear".into()
+        }
+        (false, _, true) => "collector ingest: open (loopback, no tokens)".into(),
+        (false, _, false) => {
+            "collector ingest: OPEN beyond loopback, no tokens (allowed by the operator): anyone who reaches it can feed the war room".into()
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -29,6 +29,9 @@ pub struct Args {
     /// Ship digests to a collector (`http://host:port`, posts to /v1/digest and /v1/events).
     #[arg(long)]
     pub collector: Option<String>,
+    /// Bearer token to send to `--collector` (its `[collector] tokens`).
+    #[arg(long, env = "WARROOM_COLLECTOR_TOKEN", hide_env_values = true)]
+    pub collector_token: Option<String>,
     /// Share of payments that are shadow (full-link stress test) traffic, 0..=1.
     #[arg(long, default_value_t = 0.0)]
     pub shadow_fraction: f64,
@@ -120,6 +123,7 @@ fn make_sink(a: &Args) -> anyhow::Result<Option<Arc<dyn Sink>>> {
     if let Some(url) = &a.collector {
         let s = HttpShipper::start(HttpShipperConfig {
             url: url.clone(),
+            token: a.collector_token.clone(),
             ..Default::default()
         })
         .context("--collector")?;
@@ -169,13 +173,13 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     let sim = Arc::new(b.build().await?);
     let rep = run_load(&sim, &load).await?;
     let recon = sim.reconcile().await;
-    let (written, dropped) = match &sink {
+    let (written, dropped, rejected) = match &sink {
         Some(s) => {
             s.flush(Duration::from_secs(30));
             let st = s.stats();
-            (st.delivered, st.dropped)
+            (st.delivered, st.dropped, st.rejected)
         }
-        None => (0, 0),
+        None => (0, 0, 0),
     };
     let sample: Vec<_> = recon.real.iter().chain(&recon.shadow).take(20).collect();
     let out = serde_json::json!({
@@ -186,6 +190,8 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
         "payments": rep.payments,
         "digests_written": written,
         "digests_dropped": dropped,
+        // Refused for good by the collector (4xx: e.g. 401 for a missing or wrong token).
+        "digests_rejected": rejected,
         "reconciliation_mismatches": recon.total(),
         "reconciliation": {
             "orders_checked": recon.orders_checked,

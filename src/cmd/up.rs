@@ -18,6 +18,10 @@ pub struct Args {
     /// Collector address (`/v1/digest`, `/v1/traces`, `/v1/events`, `/api/stats`, `/metrics`).
     #[arg(long, default_value = "127.0.0.1:4318")]
     pub collector_listen: String,
+    /// Listen beyond loopback even with no `[collector] tokens` (anyone who reaches the
+    /// port can then feed the war room; the config's `allow_unauthenticated` says the same).
+    #[arg(long)]
+    pub allow_unauthenticated_ingest: bool,
     /// payments-sim's control API address (port 0 picks one).
     #[arg(long, default_value = "127.0.0.1:0")]
     pub control_listen: String,
@@ -58,6 +62,7 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
         .map(|p| p.display().to_string())
         .unwrap_or_default();
     let dash_cfg = cfg.dashboard(&origin)?;
+    let edge = cfg.edge(a.allow_unauthenticated_ingest)?;
     let clock: digest::SharedClock = Arc::new(digest::SystemClock);
     let token = a.control_token.clone().unwrap_or_else(random_token);
     let data_dir = cfg.data_dir.clone().unwrap_or(a.data_dir.clone());
@@ -102,6 +107,7 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
             looper: stack.clone(),
             drills: Some(stack.control.clone()),
             listen: a.listen.clone(),
+            edge,
             collector_listen: a.collector_listen.clone(),
             dashboard: dash_cfg,
             data_dir,

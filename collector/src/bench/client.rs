@@ -1,8 +1,9 @@
-//! [`Conn`]: a minimal keep-alive HTTP/1.1 client over one connection, enough
-//! for load and crash tests without pulling in a client library.
+//! [`Conn`]: a minimal keep-alive HTTP/1.1 client over one connection (TCP, or any
+//! stream such as a TLS one via [`Conn::over`]), enough for load, crash and TLS tests
+//! without pulling in a client library.
 
 use std::net::SocketAddr;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// A reply from the minimal client.
 #[derive(Debug)]
@@ -22,8 +23,8 @@ impl HttpReply {
 }
 
 /// A minimal keep-alive HTTP/1.1 client (one connection).
-pub struct Conn {
-    s: tokio::net::TcpStream,
+pub struct Conn<S = tokio::net::TcpStream> {
+    s: S,
     buf: Vec<u8>,
 }
 
@@ -31,7 +32,14 @@ impl Conn {
     pub async fn connect(addr: SocketAddr) -> std::io::Result<Conn> {
         let s = tokio::net::TcpStream::connect(addr).await?;
         s.set_nodelay(true)?;
-        Ok(Conn { s, buf: Vec::new() })
+        Ok(Conn::over(s))
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
+    /// A client over an established stream (e.g. after a TLS handshake).
+    pub fn over(s: S) -> Self {
+        Conn { s, buf: Vec::new() }
     }
 
     /// Sends one request and reads the whole reply.

@@ -48,6 +48,7 @@ async fn drive_http(
     bodies: Vec<Vec<u8>>,
     connections: usize,
     duration: Duration,
+    auth: Option<String>,
 ) -> std::io::Result<HttpReport> {
     let lines_per_request = bodies
         .first()
@@ -68,10 +69,15 @@ async fn drive_http(
     let mut tasks = Vec::new();
     for k in 0..connections.max(1) {
         let (bodies, stop, stamp, c) = (bodies.clone(), stop.clone(), stamp.clone(), c.clone());
+        let auth = auth.clone();
         tasks.push(tokio::spawn(async move {
             let mut conn = Conn::connect(addr).await?;
             let mut i = k;
             let mut buf = Vec::new();
+            let mut headers = vec![("Content-Type", "application/x-ndjson")];
+            if let Some(a) = &auth {
+                headers.push(("Authorization", a.as_str()));
+            }
             while !stop.load(Relaxed) {
                 let (body, offs) = &bodies[i % bodies.len()];
                 i += 1;
@@ -82,14 +88,7 @@ async fn drive_http(
                     buf[o..o + 8].copy_from_slice(s.as_bytes());
                 }
                 loop {
-                    let r = conn
-                        .request(
-                            "POST",
-                            "/v1/digest",
-                            &[("Content-Type", "application/x-ndjson")],
-                            &buf,
-                        )
-                        .await?;
+                    let r = conn.request("POST", "/v1/digest", &headers, &buf).await?;
                     c[0].fetch_add(1, Relaxed);
                     match r.status {
                         200 => {
@@ -154,19 +153,32 @@ pub enum HttpRunError {
     Store(#[from] crate::StoreError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Edge(#[from] crate::EdgeError),
 }
 
 /// HTTP ingest end to end in this process: a real loopback listener, the
 /// write-ahead buffer with `fsync`, the embedded store in `dir` (removed
 /// afterwards), and a client sending generated v1 lines
-/// (`lines_per_request` each) over `connections` for `duration`.
+/// (`lines_per_request` each) over `connections` for `duration`. With `token`, the
+/// collector requires it (one source, `bench`) and every request carries it.
 pub async fn http_end_to_end(
     dir: &std::path::Path,
     fsync: crate::FsyncPolicy,
     lines_per_request: usize,
     connections: usize,
     duration: Duration,
+    token: Option<&str>,
 ) -> Result<HttpRun, HttpRunError> {
+    let edge = crate::Edge::new(crate::EdgeConfig {
+        tokens: token
+            .map(|t| crate::SourceToken::new("bench", t))
+            .transpose()?
+            .into_iter()
+            .collect(),
+        ..Default::default()
+    })?;
+    let auth = token.map(|t| format!("Bearer {t}"));
     let _ = std::fs::remove_dir_all(dir);
     let clock: digest::SharedClock = Arc::new(digest::SystemClock);
     let store = Arc::new(crate::EmbeddedStore::open(
@@ -183,15 +195,20 @@ pub async fn http_end_to_end(
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(crate::http::serve(listener, pipeline.clone(), async {
-        let _ = stop_rx.await;
-    }));
+    let server = tokio::spawn(crate::http::serve_edge(
+        listener,
+        pipeline.clone(),
+        edge,
+        async {
+            let _ = stop_rx.await;
+        },
+    ));
     let start = digest::Clock::now_us(&digest::SystemClock);
     let bodies: Vec<Vec<u8>> = (0..64)
         .map(|i| generate_lines(lines_per_request, 1000 + i, start, 200_000))
         .collect();
     let cpu0 = process_cpu_secs();
-    let report = drive_http(addr, bodies, connections, duration).await;
+    let report = drive_http(addr, bodies, connections, duration, auth).await;
     pipeline.flush().await;
     let cpu_secs = process_cpu_secs().zip(cpu0).map(|(b, a)| b - a);
     let stored = pipeline.store().count().await;

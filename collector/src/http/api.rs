@@ -1,6 +1,8 @@
 //! Read endpoints: `GET /api/stats`, `GET /api/traces/{trace_id}`,
-//! `GET /api/records` and the Prometheus text at `GET /metrics`.
+//! `GET /api/records` and the Prometheus text at `GET /metrics`. Stats and metrics
+//! carry the edge's own figures too: requests per source (`auth`) and TLS handshakes.
 
+use super::EdgeState;
 use crate::metrics::render;
 use crate::store::RecordQuery;
 use crate::Pipeline;
@@ -11,7 +13,8 @@ use axum::Json;
 use digest::{encode_record, DigestRecord, TraceId};
 use std::sync::atomic::Ordering::Relaxed;
 
-pub(crate) async fn stats(State(p): State<Pipeline>) -> Response {
+pub(crate) async fn stats(State(edge): State<EdgeState>) -> Response {
+    let p = &edge.pipeline;
     let g = p.gauges().await;
     let m = p.metrics();
     Json(serde_json::json!({
@@ -39,6 +42,11 @@ pub(crate) async fn stats(State(p): State<Pipeline>) -> Response {
         "subscribers": g.subscribers,
         "subscriber_missed": g.subscriber_missed,
         "tail": g.tail,
+        "auth": edge.access.stats_json(),
+        "tls": {
+            "enabled": edge.tls,
+            "handshakes_failed": edge.tls_handshakes_failed.load(Relaxed),
+        },
     }))
     .into_response()
 }
@@ -116,11 +124,17 @@ pub(crate) async fn records(State(p): State<Pipeline>, Query(x): Query<RecordsPa
     }
 }
 
-pub(crate) async fn metrics(State(p): State<Pipeline>) -> Response {
-    let g = p.gauges().await;
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        render(p.metrics(), &g),
-    )
-        .into_response()
+pub(crate) async fn metrics(State(edge): State<EdgeState>) -> Response {
+    let g = edge.pipeline.gauges().await;
+    let mut text = render(edge.pipeline.metrics(), &g);
+    edge.access.render(&mut text);
+    if edge.tls {
+        use std::fmt::Write;
+        let _ = writeln!(
+            text,
+            "# HELP warroom_collector_tls_handshakes_failed_total TLS handshakes that failed or timed out.\n# TYPE warroom_collector_tls_handshakes_failed_total counter\nwarroom_collector_tls_handshakes_failed_total {}",
+            edge.tls_handshakes_failed.load(Relaxed)
+        );
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }

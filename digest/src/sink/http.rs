@@ -5,8 +5,10 @@
 //! for good and counted as rejected. New lines keep queuing (within `queue_bytes`)
 //! while a batch is retried — the payment path never waits for the collector.
 //!
-//! The client is a small HTTP/1.1 writer over `std::net` (plain `http://` only): the
-//! shipper runs on its own thread and needs nothing more.
+//! With `token`, every request carries `Authorization: Bearer <token>` (a collector with
+//! `[collector] tokens` refuses others with 401, counted as rejected); the token is never
+//! shown by `Debug`. The client is a small HTTP/1.1 writer over `std::net` (plain
+//! `http://` only): the shipper runs on its own thread and needs nothing more.
 
 use super::buffer::{Drained, Queue};
 use super::{Counters, Sink, SinkError, SinkStats};
@@ -18,7 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Where to ship and how hard to try.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Clone, serde::Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct HttpShipperConfig {
     /// Collector base URL, `http://host:port` (a path prefix is allowed).
@@ -36,6 +38,24 @@ pub struct HttpShipperConfig {
     pub flush_interval_ms: u64,
     /// Connect / read / write timeout per request, in milliseconds.
     pub timeout_ms: u64,
+    /// Bearer token the collector knows this source by (`[collector] tokens`).
+    pub token: Option<String>,
+}
+
+impl std::fmt::Debug for HttpShipperConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpShipperConfig")
+            .field("url", &self.url)
+            .field("batch_bytes", &self.batch_bytes)
+            .field("queue_bytes", &self.queue_bytes)
+            .field("max_retries", &self.max_retries)
+            .field("backoff_initial_ms", &self.backoff_initial_ms)
+            .field("backoff_max_ms", &self.backoff_max_ms)
+            .field("flush_interval_ms", &self.flush_interval_ms)
+            .field("timeout_ms", &self.timeout_ms)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 impl Default for HttpShipperConfig {
@@ -49,6 +69,7 @@ impl Default for HttpShipperConfig {
             backoff_max_ms: 5_000,
             flush_interval_ms: 200,
             timeout_ms: 5_000,
+            token: None,
         }
     }
 }
@@ -103,14 +124,14 @@ enum Sent {
     Refused,
 }
 
-fn post(t: &Target, path: &str, body: &[u8], timeout: Duration) -> Sent {
+fn post(t: &Target, path: &str, auth: &str, body: &[u8], timeout: Duration) -> Sent {
     let attempt = || -> std::io::Result<u16> {
         let mut s = TcpStream::connect_timeout(&t.addr, timeout)?;
         s.set_read_timeout(Some(timeout))?;
         s.set_write_timeout(Some(timeout))?;
         s.set_nodelay(true)?;
         let head = format!(
-            "POST {}{} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-ndjson\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            "POST {}{} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-ndjson\r\nContent-Length: {}\r\n{auth}Connection: close\r\n\r\n",
             t.prefix,
             path,
             t.host,
@@ -176,6 +197,8 @@ fn chunks(buf: &[u8], max: usize) -> Vec<(&[u8], u64)> {
 struct Shipper {
     target: Target,
     cfg: HttpShipperConfig,
+    /// The `Authorization` header line (with its CRLF), or empty.
+    auth: String,
 }
 
 impl Shipper {
@@ -184,7 +207,7 @@ impl Shipper {
         let timeout = Duration::from_millis(self.cfg.timeout_ms.max(1));
         let mut backoff = self.cfg.backoff_initial_ms.max(1);
         for attempt in 0..=self.cfg.max_retries {
-            match post(&self.target, path, body, timeout) {
+            match post(&self.target, path, &self.auth, body, timeout) {
                 Sent::Ok => {
                     Counters::add(&c.delivered, n);
                     return;
@@ -228,7 +251,21 @@ impl HttpShipper {
         }
         let queue = Arc::new(Queue::new(cfg.queue_bytes));
         let interval = Duration::from_millis(cfg.flush_interval_ms.max(1));
-        let shipper = Shipper { target, cfg };
+        let auth = match &cfg.token {
+            None => String::new(),
+            Some(t)
+                if t.is_empty()
+                    || t.bytes()
+                        .any(|b| b.is_ascii_whitespace() || b.is_ascii_control()) =>
+            {
+                return Err(SinkError::Config {
+                    field: "token",
+                    reason: "must be non-empty, without whitespace or control characters".into(),
+                });
+            }
+            Some(t) => format!("Authorization: Bearer {t}\r\n"),
+        };
+        let shipper = Shipper { target, cfg, auth };
         let drained = Drained::spawn(queue, "digest-http-shipper", move |q| {
             while let Some(batch) = q.take(interval) {
                 let max = shipper.cfg.batch_bytes;
