@@ -419,18 +419,20 @@ fn an_excluded_target_is_never_answered_and_bad_excludes_are_named() {
             "{exclude}: {e}"
         );
     }
-    // The built-in breakers never land on the entry: a breaker there would
-    // refuse every payment.
+    // The built-in breakers never land on the payment path (the entry or a synchronous
+    // dependency): a breaker there would refuse payments that would have gone through.
     let plans = builtin_plans();
     for name in ["latency-breaker", "errors-breaker"] {
         let p = plans.iter().find(|p| p.name == name).expect(name);
         let kind = &p.trigger.kinds[0];
+        for svc in ["cashier", "trade", "payment", "risk", "payment-engine", "accounting"] {
+            assert!(
+                !p.matches(&Trigger::diagnosis(kind, &format!("service:{svc}"), 0)),
+                "{name} on {svc}"
+            );
+        }
         assert!(
-            !p.matches(&Trigger::diagnosis(kind, "service:cashier", 0)),
-            "{name}"
-        );
-        assert!(
-            p.matches(&Trigger::diagnosis(kind, "service:payment", 0)),
+            p.matches(&Trigger::diagnosis(kind, "service:marketing", 0)),
             "{name}"
         );
     }
