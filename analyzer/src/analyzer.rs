@@ -221,6 +221,12 @@ impl Analyzer {
         self.failures.total()
     }
 
+    /// Whether `caller`'s calls reach `callee` in the live call graph (directly or
+    /// through other services).
+    pub fn calls_reach(&self, caller: &str, callee: &str) -> bool {
+        self.topo.reaches(caller, callee)
+    }
+
     /// Real payments taken so far, failed or not (a counter, like
     /// [`Analyzer::failed_payments_total`]).
     pub fn payments_total(&self) -> u64 {

@@ -181,6 +181,7 @@ async fn analyzer_names_payments_sim_faults() {
                 now_us: now + step,
                 candidates: a.candidates(),
                 any_unhealthy: a.any_unhealthy(),
+                calls: &|x, y| a.calls_reach(x, y),
             },
             |from| a.impact_since(from),
         );

@@ -59,6 +59,31 @@ pub struct Observation<'a> {
     pub candidates: &'a [Candidate],
     /// Anything (real) unhealthy now, named or not.
     pub any_unhealthy: bool,
+    /// Whether the first service's calls reach the second (the call graph): latency or
+    /// errors on a caller of a service an open incident blames are its symptom.
+    pub calls: &'a dyn Fn(&str, &str) -> bool,
+}
+
+/// Whether `c` is a symptom of `inc`'s cause: latency or errors (timeouts among them) on a
+/// service whose calls reach the service (or the bank) `inc` blames for latency, errors or
+/// a failing dependency — a slow or failing callee shows on every caller above it.
+fn symptom_of(c: &Candidate, inc: &Incident, calls: &dyn Fn(&str, &str) -> bool) -> bool {
+    use analyzer::CauseKind::{Dependency, Errors, Latency};
+    let (rc, cause) = (&c.root_cause, &inc.root_cause);
+    if !matches!(rc.kind, Latency | Errors) || rc.instance.is_some() {
+        return false;
+    }
+    if !matches!(cause.kind, Latency | Errors | Dependency) {
+        return false;
+    }
+    let Some(caller) = rc.service.as_deref() else {
+        return false;
+    };
+    let below = match cause.kind {
+        Dependency => cause.bank.as_deref(),
+        _ => cause.service.as_deref(),
+    };
+    below.is_some_and(|callee| callee != caller && calls(caller, callee))
 }
 
 /// Open and recent incidents.
@@ -149,7 +174,10 @@ impl IncidentBook {
             .first()
             .filter(|c| c.confidence >= self.cfg.min_confidence)
         {
-            self.take_up(t.now_us, top, start_us, detected_us, &impact);
+            let symptom = self.open.iter().any(|i| symptom_of(top, i, t.calls));
+            if !symptom {
+                self.take_up(t.now_us, top, start_us, detected_us, &impact);
+            }
         }
         self.follow(t, &impact);
         if !flagged && self.open.is_empty() {
@@ -321,7 +349,12 @@ impl IncidentBook {
         let calm = t.now_us.saturating_sub(self.last_bad_us);
         for inc in &mut self.open {
             let key = target_of(&inc.root_cause);
-            if t.candidates.iter().any(|c| target_of(&c.root_cause) == key) {
+            // Seen: named itself, or shown by a symptom (a mitigated cause may fall below
+            // the analyzer's notice while its callers still suffer).
+            if t.candidates.iter().any(|c| {
+                target_of(&c.root_cause) == key
+                    || (c.confidence >= self.cfg.min_confidence && symptom_of(c, inc, t.calls))
+            }) {
                 inc.last_seen_us = t.now_us;
                 inc.absent_since_us = None;
             } else if inc.absent_since_us.is_none() {

@@ -42,6 +42,10 @@ pub trait DiagnosisSource {
     fn any_unhealthy(&self) -> bool;
     /// The damage from `from_us` to the newest data.
     fn impact_since(&self, from_us: Micros) -> Impact;
+    /// Whether `caller`'s calls reach `callee` in the call graph. Default: no graph.
+    fn calls(&self, _caller: &str, _callee: &str) -> bool {
+        false
+    }
     /// Real payments taken so far, failed ones and those failed with one of `shed_codes`
     /// (counters that only grow).
     fn payment_tally(&self, shed_codes: &[String]) -> PaymentTally;
@@ -56,6 +60,9 @@ impl DiagnosisSource for Analyzer {
     }
     fn impact_since(&self, from_us: Micros) -> Impact {
         Analyzer::impact_since(self, from_us)
+    }
+    fn calls(&self, caller: &str, callee: &str) -> bool {
+        self.calls_reach(caller, callee)
     }
     fn payment_tally(&self, shed_codes: &[String]) -> PaymentTally {
         PaymentTally {
@@ -128,6 +135,7 @@ impl CommandLoop {
                     now_us: now,
                     candidates: a.candidates(),
                     any_unhealthy: a.any_unhealthy(),
+                    calls: &|caller, callee| a.calls(caller, callee),
                 },
                 |from| a.impact_since(from),
             );

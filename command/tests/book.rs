@@ -29,14 +29,69 @@ fn none(_: u64) -> Impact {
 }
 
 fn tick(book: &mut IncidentBook, now: u64, c: &[Candidate], bad: bool) {
+    tick_graph(book, now, c, bad, &|_, _| false);
+}
+
+fn tick_graph(
+    book: &mut IncidentBook,
+    now: u64,
+    c: &[Candidate],
+    bad: bool,
+    calls: &dyn Fn(&str, &str) -> bool,
+) {
     book.update(
         &Observation {
             now_us: now,
             candidates: c,
             any_unhealthy: bad,
+            calls,
         },
         none,
     );
+}
+
+/// A call graph: `web → orders → ledger-svc → bank-x`, and `web → search`.
+fn graph(caller: &str, callee: &str) -> bool {
+    let below: &[&str] = match caller {
+        "web" => &["orders", "ledger-svc", "bank-x", "search"],
+        "orders" => &["ledger-svc", "bank-x"],
+        "ledger-svc" => &["bank-x"],
+        _ => &[],
+    };
+    below.contains(&callee)
+}
+
+#[test]
+fn latency_on_the_callers_of_a_blamed_service_is_its_symptom_not_another_incident() {
+    let mut book = IncidentBook::new(BookConfig::default());
+    let cause = cand(RootCause::service(CauseKind::Latency, "ledger-svc"), 0.8);
+    tick_graph(&mut book, T, std::slice::from_ref(&cause), true, &graph);
+    // Past the refine window, the callers show it, the cause itself less (mitigated):
+    // still one incident, seen, on its cause.
+    let orders = cand(RootCause::service(CauseKind::Latency, "orders"), 0.85);
+    let web = cand(RootCause::service(CauseKind::Errors, "web"), 0.7);
+    for k in 3..15 {
+        tick_graph(&mut book, T + k * S, &[orders.clone(), web.clone()], true, &graph);
+    }
+    assert_eq!(book.open().len(), 1, "{:#?}", book.open());
+    assert_eq!(book.open()[0].root_cause, cause.root_cause);
+    assert_eq!(book.open()[0].last_seen_us, T + 14 * S);
+    // A service off that path is another fault; so is another kind of cause upstream.
+    let search = cand(RootCause::service(CauseKind::Latency, "search"), 0.8);
+    tick_graph(&mut book, T + 15 * S, &[search, orders.clone()], true, &graph);
+    assert_eq!(book.open().len(), 2);
+    let mut release = RootCause::service(CauseKind::BadRelease, "web");
+    release.change = None;
+    tick_graph(&mut book, T + 18 * S, &[cand(release, 0.9)], true, &graph);
+    assert_eq!(book.open().len(), 3);
+    // A failing bank: errors on the services above it are its symptom.
+    let mut book = IncidentBook::new(BookConfig::default());
+    let bank = cand(RootCause::bank("bank-x"), 0.9);
+    tick_graph(&mut book, T, std::slice::from_ref(&bank), true, &graph);
+    let gw = cand(RootCause::service(CauseKind::Errors, "ledger-svc"), 0.95);
+    tick_graph(&mut book, T + 5 * S, &[gw, bank.clone()], true, &graph);
+    assert_eq!(book.open().len(), 1);
+    assert_eq!(book.open()[0].root_cause, bank.root_cause);
 }
 
 #[test]

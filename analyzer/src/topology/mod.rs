@@ -233,6 +233,29 @@ impl Topology {
             .collect()
     }
 
+    /// Whether calls from `caller` reach `callee` (directly or through other services).
+    pub fn reaches(&self, caller: &str, callee: &str) -> bool {
+        let (Some(from), Some(to)) = (self.index.get(caller), self.index.get(callee)) else {
+            return false;
+        };
+        if from == to {
+            return false;
+        }
+        let mut seen = std::collections::HashSet::from([*from]);
+        let mut todo = vec![*from];
+        while let Some(n) = todo.pop() {
+            for next in self.graph.neighbors(n) {
+                if next == *to {
+                    return true;
+                }
+                if seen.insert(next) {
+                    todo.push(next);
+                }
+            }
+        }
+        false
+    }
+
     pub fn node(&self, id: &str) -> Option<&Node> {
         self.index.get(id).map(|i| &self.graph[*i])
     }

@@ -181,6 +181,7 @@ impl Sim {
                 now_us: self.clock.now_us(),
                 candidates: a.candidates(),
                 any_unhealthy: a.any_unhealthy(),
+                calls: &|x, y| a.calls_reach(x, y),
             },
             |from| a.impact_since(from),
         );
