@@ -9,7 +9,8 @@
 //! What other crates use: [`Pipeline`] with its [`PipelineConfig`] and
 //! [`Bus`] of subscriptions; [`serve`] (the HTTP edge); the stores behind
 //! [`Store`] ([`EmbeddedStore`], [`ClickHouseStore`]); the file [`Tailer`]; and
-//! the pure decoders ([`decode_v1_line`], [`decode_otlp`], [`decode_sofa_line`]) with their wire
+//! the pure decoders ([`decode_v1_line`], [`decode_otlp`], [`decode_sofa_line`]) and the
+//! pre-aggregation of decoded records ([`RecordRollups`]) with their wire
 //! types ([`otlp_proto`]). Benchmark and load-test tooling (`bench`) is built
 //! only with the `bench` feature.
 //!
@@ -39,6 +40,7 @@ pub use config::{FsyncPolicy, Limits, PipelineConfig};
 pub use error::{IngestError, OpenError};
 pub use http::serve;
 pub use pipeline::{Pipeline, Receipt};
+pub use preagg::RecordRollups;
 pub use sources::otlp::{
     decode_otlp, decode_otlp_with, export_response, throttled_response, KnownServices, OtlpBatch,
     OtlpError, OtlpFormat, OtlpOptions, OtlpResponse,

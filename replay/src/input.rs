@@ -4,24 +4,36 @@
 //! `QUEUED_BATCHES × BATCH` items per file are in flight. Bad lines, an unknown format and
 //! an unreadable (e.g. truncated gzip) tail are sent as [`BadInput`] naming the file and the
 //! line; the file goes on past bad lines.
+//!
+//! The reader also builds each tick's per-second rollup (`digest::SecondRollup`, what
+//! `Analyzer::ingest_raw` would build on the analyzer's thread; built by
+//! `collector::RecordRollups`, without a string copied per record) for its records, so that
+//! half of the analyzer's per-record work runs beside it. A tick's rollup is sent with the
+//! first batch that reaches a later tick — before any input can have read a whole window
+//! past it — and again, partially, for records that come after that (rollups merge exactly).
 
-use crate::format::{resolve, Format, Item, LineDecoder, Outcome};
+use crate::format::{resolve, Format, Item, LineDecoder, Outcome, What};
 use crate::report::BadInput;
 use collector::SofaOptions;
+use collector::RecordRollups;
+use digest::SecondRollup;
+use std::collections::BTreeMap;
 use flate2::bufread::MultiGzDecoder;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 /// Items per message.
-const BATCH: usize = 2048;
+const BATCH: usize = 1024;
 /// Messages queued per file before its reader waits.
-const QUEUED_BATCHES: usize = 4;
+const QUEUED_BATCHES: usize = 8;
 const READ_BUFFER: usize = 256 * 1024;
 
 /// What a file's reader sends.
 pub(crate) enum Msg {
-    Items(Vec<Item>),
+    /// Items in input order, and the rollups of the ticks (by index) this input has moved
+    /// past.
+    Items(Vec<Item>, Vec<(u64, SecondRollup)>),
     Bad(BadInput),
     /// The end of the file, with what was read.
     Done(FileCounts),
@@ -33,17 +45,65 @@ pub(crate) struct FileCounts {
     pub stat_lines: u64,
 }
 
+/// How a file is read.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ReadOptions {
+    pub format: Format,
+    pub sofa: SofaOptions,
+    /// The analyzer's tick, microseconds (rollups are built per tick).
+    pub tick_us: u64,
+}
+
 /// Starts reading `file` (named `name`) on its own thread.
-pub(crate) fn spawn(name: String, file: File, format: Format, sofa: SofaOptions) -> Receiver<Msg> {
+pub(crate) fn spawn(name: String, file: File, o: ReadOptions) -> Receiver<Msg> {
     let (tx, rx) = sync_channel(QUEUED_BATCHES);
     std::thread::Builder::new()
         .name("replay-read".into())
-        .spawn(move || read(&name, file, format, sofa, &tx))
+        .spawn(move || read(&name, file, o, &tx))
         .expect("spawn a reader thread");
     rx
 }
 
-fn read(name: &str, file: File, format: Format, sofa: SofaOptions, tx: &SyncSender<Msg>) {
+/// Per tick, the rollup of this input's records not yet sent.
+struct Rollups {
+    tick_us: u64,
+    open: BTreeMap<u64, RecordRollups>,
+    /// The latest tick a record of this input fell in.
+    newest: u64,
+}
+
+impl Rollups {
+    fn add(&mut self, items: &[Item]) {
+        for it in items {
+            // Events move the input on too (the merge's watermark counts them).
+            self.newest = self.newest.max(it.time_us / self.tick_us);
+            if let What::Record(r) = &it.what {
+                let b = r.time_us / self.tick_us;
+                self.open.entry(b).or_default().add(r);
+            }
+        }
+    }
+    /// The rollups of the ticks before the newest one (all of them at the end).
+    fn take(&mut self, all: bool) -> Vec<(u64, SecondRollup)> {
+        let keep = if all {
+            BTreeMap::new()
+        } else {
+            self.open.split_off(&self.newest)
+        };
+        std::mem::replace(&mut self.open, keep)
+            .into_iter()
+            .flat_map(|(b, mut r)| r.take_all().into_iter().map(move |s| (b, s)))
+            .collect()
+    }
+}
+
+fn read(name: &str, file: File, o: ReadOptions, tx: &SyncSender<Msg>) {
+    let (format, sofa) = (o.format, o.sofa);
+    let mut rollups = Rollups {
+        tick_us: o.tick_us,
+        open: BTreeMap::new(),
+        newest: 0,
+    };
     let mut raw = BufReader::with_capacity(READ_BUFFER, file);
     let gzip = matches!(raw.fill_buf(), Ok(b) if b.starts_with(&[0x1f, 0x8b]));
     let mut r: Box<dyn BufRead> = if gzip {
@@ -108,7 +168,10 @@ fn read(name: &str, file: File, format: Format, sofa: SofaOptions, tx: &SyncSend
                 }
             },
         };
-        match d.decode(line, &mut items) {
+        let before = items.len();
+        let outcome = d.decode(line, &mut items);
+        rollups.add(&items[before..]);
+        match outcome {
             Outcome::Ok { rejected: 0, .. } => {}
             Outcome::Ok { rejected, reason } => {
                 if !bad(counts.lines, reason, rejected) {
@@ -124,7 +187,7 @@ fn read(name: &str, file: File, format: Format, sofa: SofaOptions, tx: &SyncSend
         }
         if items.len() >= BATCH {
             let full = std::mem::replace(&mut items, Vec::with_capacity(BATCH));
-            if tx.send(Msg::Items(full)).is_err() {
+            if tx.send(Msg::Items(full, rollups.take(false))).is_err() {
                 return;
             }
         }
@@ -138,7 +201,7 @@ fn read(name: &str, file: File, format: Format, sofa: SofaOptions, tx: &SyncSend
             skipped,
         );
     }
-    if !items.is_empty() && tx.send(Msg::Items(items)).is_err() {
+    if tx.send(Msg::Items(items, rollups.take(true))).is_err() {
         return;
     }
     let _ = tx.send(Msg::Done(counts));

@@ -1,15 +1,16 @@
 //! The replay loop: files → (per-file readers) → a merge on the lowest time read →
 //! [`Order`] → the analyzer and the incident book under a manual clock. Each released
 //! bucket of one tick is fed as a live step is: the clock set to the tick's end, the
-//! bucket's records and events ingested, then `Analyzer::tick` and
-//! `IncidentBook::update` at that moment (what `command::CommandLoop::step` does with
-//! healing off). Empty ticks between buckets are stepped too, so incidents close on the
+//! bucket's records (`ingest_record`) and events ingested, its records' rollup merged
+//! (`ingest_rollup`: together what `ingest_raw` does, the rollup built on the reader's
+//! thread), then `Analyzer::tick` and `IncidentBook::update` at that moment (what
+//! `command::CommandLoop::step` does with healing off). Empty ticks between buckets are stepped too, so incidents close on the
 //! same seconds of health as live; a gap longer than `MAX_IDLE` is jumped over.
 
 use crate::error::ReplayError;
 use crate::format::{Format, Item, What};
-use crate::input::{spawn, Msg};
-use crate::order::Order;
+use crate::input::{spawn, Msg, ReadOptions};
+use crate::order::{Bucket, Order};
 use crate::report::{BadInput, IncidentReport, PlanChoice, Summary};
 use analyzer::{Analyzer, AnalyzerConfig};
 use command::{BookConfig, IncidentBook, Observation};
@@ -87,7 +88,15 @@ pub fn replay(
     let mut inputs: Vec<Input> = opened
         .into_iter()
         .map(|(name, f)| Input {
-            rx: spawn(name, f, o.format, o.sofa),
+            rx: spawn(
+                name,
+                f,
+                ReadOptions {
+                    format: o.format,
+                    sofa: o.sofa,
+                    tick_us: o.tick_us,
+                },
+            ),
             read_to_us: 0,
             done: false,
         })
@@ -122,12 +131,17 @@ pub fn replay(
     {
         let input = &mut inputs[i];
         match input.rx.recv() {
-            Ok(Msg::Items(items)) => {
+            Ok(Msg::Items(items, rollups)) => {
                 for it in items {
                     input.read_to_us = input.read_to_us.max(it.time_us);
                     if let Some(late) = order.push(it) {
                         s.out_of_window += 1;
                         feed.late(late)?;
+                    }
+                }
+                for (b, r) in rollups {
+                    if let Some(late) = order.push_rollup(b, r) {
+                        feed.late_rollup(&late);
                     }
                 }
             }
@@ -148,12 +162,18 @@ pub fn replay(
             .map(|x| x.read_to_us)
             .min()
             .unwrap_or(u64::MAX);
-        while let Some((b, items)) = order.pop_ready(watermark) {
-            feed.bucket(b, items)?;
+        loop {
+            let next = match order.pop_ready(watermark) {
+                Some(x) => Some(x),
+                None if order.over_cap() => order.pop_first(),
+                None => None,
+            };
+            let Some((b, bucket)) = next else { break };
+            feed.bucket(b, bucket)?;
         }
     }
-    while let Some((b, items)) = order.pop_first() {
-        feed.bucket(b, items)?;
+    while let Some((b, bucket)) = order.pop_first() {
+        feed.bucket(b, bucket)?;
     }
     let reports = feed.reports();
     for r in &reports {
@@ -242,7 +262,7 @@ impl Feed {
 
     /// One bucket (the items of tick `b`): the empty ticks before it, then its items and
     /// the tick at its end.
-    fn bucket(&mut self, b: u64, items: Vec<Item>) -> Result<(), ReplayError> {
+    fn bucket(&mut self, b: u64, bucket: Bucket) -> Result<(), ReplayError> {
         self.analyzer_at(b)?;
         if b > self.next_tick + MAX_IDLE_TICKS {
             for _ in 0..MAX_IDLE_TICKS {
@@ -256,8 +276,12 @@ impl Feed {
             self.next_tick += 1;
         }
         self.clock.set((b + 1) * self.tick_us);
-        for it in items {
+        for it in bucket.items {
             self.ingest(it);
+        }
+        let a = self.analyzer.as_mut().expect("built above");
+        for r in &bucket.rollups {
+            a.ingest_rollup(r);
         }
         self.step_at(b + 1);
         self.next_tick = b + 2;
@@ -272,12 +296,21 @@ impl Feed {
         Ok(())
     }
 
+    /// The rollup of records whose tick was already released (fed with them as they came).
+    fn late_rollup(&mut self, r: &digest::SecondRollup) {
+        if let Some(a) = self.analyzer.as_mut() {
+            a.ingest_rollup(r);
+        }
+    }
+
+    /// A record's keys, instances, versions and failures (`Analyzer::ingest_record`; its
+    /// figures come with its tick's rollup, built by the reader) or a change event.
     fn ingest(&mut self, it: Item) {
         let a = self.analyzer.as_mut().expect("built before ingesting");
         match it.what {
             What::Record(r) => {
                 self.records += 1;
-                a.ingest_raw(&r);
+                a.ingest_record(&r);
             }
             What::Event(e) => {
                 self.events += 1;
