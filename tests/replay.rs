@@ -1,6 +1,7 @@
 //! `warroom replay` end to end through the real binary (issue 14): a drill recorded live
 //! (`warroom drill --record`) and replayed gives the same root cause and the same
-//! detection (within one analyzer tick); `warroom bench replay` prints its figure beside
+//! detection (within one analyzer tick) and names the plan that would have run;
+//! `warroom bench replay` prints its figure beside
 //! the live ingest path's; a missing file is an error; bad lines are named on stderr.
 
 use serde_json::Value;
@@ -38,7 +39,18 @@ fn a_recorded_drill_replays_to_the_same_root_cause_and_detection() {
     // The drill's analyzer settings (a 20 s baseline).
     let cfg = dir.path().join("room.toml");
     std::fs::write(&cfg, "[analyzer]\nbaseline_s = 20\nretention_1s = 40\n").unwrap();
-    let out = warroom(&["replay", "--json", "--config", cfg.to_str().unwrap(), rec.to_str().unwrap()]);
+    // Which plan would have run (dry run: nothing listens on the sim's control API).
+    let plans = dir.path().join("plans");
+    std::fs::create_dir(&plans).unwrap();
+    std::fs::write(
+        plans.join("drain-bank.toml"),
+        "name = \"drain-bank\"\n[trigger]\nkind = \"dependency\"\ntarget = \"bank:*\"\n[[steps]]\nchannel_weight = { bank = \"{target}\", weight = 0 }\n",
+    )
+    .unwrap();
+    let out = warroom(&[
+        "replay", "--json", "--config", cfg.to_str().unwrap(),
+        "--plans", plans.to_str().unwrap(), rec.to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "replay: {}", String::from_utf8_lossy(&out.stderr));
     let lines = json_lines(&out.stdout);
     let (summary, incidents) = lines.split_last().expect("a summary line");
@@ -51,6 +63,8 @@ fn a_recorded_drill_replays_to_the_same_root_cause_and_detection() {
         .collect();
     assert_eq!(same.len(), 1, "live {}: replayed {incidents:?}", live["root_cause"]);
     let i = same[0];
+    assert_eq!(i["plan"]["name"], "drain-bank", "{i}");
+    assert_eq!(i["plan"]["target"], "bank:bank-b", "{i}");
     let detected = i["detected"].as_u64().unwrap();
     let opened = i["opened"].as_u64().unwrap();
     let tick = 100_000;

@@ -11,8 +11,8 @@ use crate::format::Item;
 use digest::SecondRollup;
 use std::collections::BTreeMap;
 
-/// Most items held for ordering (about 200 MB of decoded records).
-pub(crate) const MAX_HELD: usize = 262_144;
+/// Most items held for ordering (about 200 MB of decoded records of ~440-byte lines).
+pub(crate) const MAX_HELD: usize = 131_072;
 
 /// One tick's items and the (partial) rollups of its records.
 #[derive(Default)]

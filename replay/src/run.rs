@@ -85,6 +85,8 @@ pub fn replay(
         })
         .collect::<Result<_, _>>()?;
     let wall = Instant::now();
+    let (spent_tx, spent_rx) = std::sync::mpsc::channel();
+    let spent = Arc::new(std::sync::Mutex::new(spent_rx));
     let mut inputs: Vec<Input> = opened
         .into_iter()
         .map(|(name, f)| Input {
@@ -95,14 +97,18 @@ pub fn replay(
                     format: o.format,
                     sofa: o.sofa,
                     tick_us: o.tick_us,
+                    spent: spent.clone(),
                 },
             ),
             read_to_us: 0,
             done: false,
         })
         .collect();
+    // Only the readers hold the spent items' receiver: once they are done, sends fail and
+    // the items are dropped here.
+    drop(spent);
     let mut order = Order::new(o.tick_us, o.reorder_us);
-    let mut feed = Feed::new(o);
+    let mut feed = Feed::new(o, spent_tx);
     let mut s = Summary {
         records: 0,
         rejected: 0,
@@ -220,10 +226,13 @@ struct Feed {
     first_tick_us: Option<u64>,
     records: u64,
     events: u64,
+    /// Fed items go back to the readers to be dropped (see `input::Spent`); once they are
+    /// done, dropped here.
+    spent: std::sync::mpsc::Sender<Vec<Item>>,
 }
 
 impl Feed {
-    fn new(o: &ReplayOptions) -> Self {
+    fn new(o: &ReplayOptions, spent: std::sync::mpsc::Sender<Vec<Item>>) -> Self {
         let mut book_cfg = o.incidents.clone();
         // Every incident of the replay is reported at its end.
         book_cfg.history = usize::MAX;
@@ -243,6 +252,7 @@ impl Feed {
             first_tick_us: None,
             records: 0,
             events: 0,
+            spent,
         }
     }
 
@@ -276,9 +286,11 @@ impl Feed {
             self.next_tick += 1;
         }
         self.clock.set((b + 1) * self.tick_us);
-        for it in bucket.items {
+        for it in &bucket.items {
             self.ingest(it);
         }
+        // Readers gone: the receiver is dropped and the items with this error.
+        let _ = self.spent.send(bucket.items);
         let a = self.analyzer.as_mut().expect("built above");
         for r in &bucket.rollups {
             a.ingest_rollup(r);
@@ -292,7 +304,7 @@ impl Feed {
     fn late(&mut self, it: Item) -> Result<(), ReplayError> {
         let b = it.time_us / self.tick_us;
         self.analyzer_at(b)?;
-        self.ingest(it);
+        self.ingest(&it);
         Ok(())
     }
 
@@ -305,16 +317,16 @@ impl Feed {
 
     /// A record's keys, instances, versions and failures (`Analyzer::ingest_record`; its
     /// figures come with its tick's rollup, built by the reader) or a change event.
-    fn ingest(&mut self, it: Item) {
+    fn ingest(&mut self, it: &Item) {
         let a = self.analyzer.as_mut().expect("built before ingesting");
-        match it.what {
+        match &it.what {
             What::Record(r) => {
                 self.records += 1;
-                a.ingest_record(&r);
+                a.ingest_record(r);
             }
             What::Event(e) => {
                 self.events += 1;
-                a.ingest_event(&e);
+                a.ingest_event(e);
             }
         }
     }

@@ -236,3 +236,41 @@ fn otlp_json_lines_are_replayed_through_the_collector_decoder() {
     assert_eq!(r.bad[0].line, 51, "{:?}", r.bad);
     assert!(r.incidents.is_empty());
 }
+
+#[test]
+fn plans_are_matched_as_the_healer_would_without_acting() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "shop.jsonl", &lines(&recording()));
+    let plan = |name: &str, priority: i32, target: &str, exclude: &str| {
+        healer::parse_plan(&format!(
+            "name = \"{name}\"\ndescription = \"d\"\npriority = {priority}\n[trigger]\nkind = [\"errors\", \"latency\"]\ntarget = \"{target}\"\nexclude = [{exclude}]\n[[steps]]\nexecutor = \"webhook\"\ncall = {{ name = \"restart\", body = {{ service = \"{{target}}\" }} }}\n"
+        ))
+        .unwrap()
+    };
+    let o = ReplayOptions {
+        plans: Some(vec![
+            plan("restart-any", 1, "service:*", ""),
+            // Higher priority, but not for stockroom.
+            plan("restart-others", 5, "service:*", "\"service:stockroom\""),
+            plan("restart-stockroom", 3, "service:stockroom", ""),
+        ]),
+        ..ReplayOptions::default()
+    };
+    let r = run(&[f.clone()], &o);
+    let i = stockroom_incident(&r);
+    let p = i.plan.clone().expect("plans given").expect("a plan answers");
+    assert_eq!(p.name, "restart-stockroom");
+    assert_eq!(p.target, "service:stockroom");
+    // None answers: `plan` is null; without plans it is absent.
+    let o = ReplayOptions {
+        plans: Some(vec![plan("restart-others", 5, "service:*", "\"service:stockroom\"")]),
+        ..ReplayOptions::default()
+    };
+    let none = run(&[f.clone()], &o);
+    assert_eq!(stockroom_incident(&none).plan, Some(None));
+    let json = serde_json::to_value(stockroom_incident(&none)).unwrap();
+    assert!(json["plan"].is_null() && json.get("plan").is_some(), "{json}");
+    let without = run(&[f], &ReplayOptions::default());
+    let json = serde_json::to_value(stockroom_incident(&without)).unwrap();
+    assert!(json.get("plan").is_none(), "{json}");
+}
