@@ -26,13 +26,29 @@ fn a_recorded_drill_replays_to_the_same_root_cause_and_detection() {
     let dir = tempfile::tempdir().unwrap();
     let rec = dir.path().join("drill.jsonl");
     let out = warroom(&[
-        "drill", "--json", "--warm", "22", "--tps", "250", "--no-heal",
-        "--fault", "bank-outage", "--target", "bank-b",
-        "--record", rec.to_str().unwrap(),
+        "drill",
+        "--json",
+        "--warm",
+        "22",
+        "--tps",
+        "250",
+        "--no-heal",
+        "--fault",
+        "bank-outage",
+        "--target",
+        "bank-b",
+        "--record",
+        rec.to_str().unwrap(),
     ]);
-    assert!(out.status.success(), "drill: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "drill: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let live: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let live_detected = live["incident_detected_us"].as_u64().expect("live incident");
+    let live_detected = live["incident_detected_us"]
+        .as_u64()
+        .expect("live incident");
     let live_opened = live["incident_opened_us"].as_u64().expect("live incident");
     assert_eq!(live["root_cause"]["bank"], "bank-b", "{live}");
 
@@ -48,10 +64,19 @@ fn a_recorded_drill_replays_to_the_same_root_cause_and_detection() {
     )
     .unwrap();
     let out = warroom(&[
-        "replay", "--json", "--config", cfg.to_str().unwrap(),
-        "--plans", plans.to_str().unwrap(), rec.to_str().unwrap(),
+        "replay",
+        "--json",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--plans",
+        plans.to_str().unwrap(),
+        rec.to_str().unwrap(),
     ]);
-    assert!(out.status.success(), "replay: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "replay: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines = json_lines(&out.stdout);
     let (summary, incidents) = lines.split_last().expect("a summary line");
     assert_eq!(summary["rejected"], 0, "{summary}");
@@ -61,19 +86,35 @@ fn a_recorded_drill_replays_to_the_same_root_cause_and_detection() {
         .iter()
         .filter(|i| i["root_cause"] == live["root_cause"])
         .collect();
-    assert_eq!(same.len(), 1, "live {}: replayed {incidents:?}", live["root_cause"]);
+    assert_eq!(
+        same.len(),
+        1,
+        "live {}: replayed {incidents:?}",
+        live["root_cause"]
+    );
     let i = same[0];
     assert_eq!(i["plan"]["name"], "drain-bank", "{i}");
     assert_eq!(i["plan"]["target"], "bank:bank-b", "{i}");
     let detected = i["detected"].as_u64().unwrap();
     let opened = i["opened"].as_u64().unwrap();
     let tick = 100_000;
-    assert!(detected.abs_diff(live_detected) <= tick, "detected {detected} vs live {live_detected}");
+    assert!(
+        detected.abs_diff(live_detected) <= tick,
+        "detected {detected} vs live {live_detected}"
+    );
     let delay = detected - opened;
     let live_delay = live_detected - live_opened;
-    assert!(delay.abs_diff(live_delay) <= tick, "delay {delay} µs vs live {live_delay} µs");
+    assert!(
+        delay.abs_diff(live_delay) <= tick,
+        "delay {delay} µs vs live {live_delay} µs"
+    );
     // Nothing else opened during the drill's healthy warm-up.
-    assert!(incidents.iter().all(|x| x["opened"].as_u64().unwrap() + 1_000_000 >= opened), "{incidents:?}");
+    assert!(
+        incidents
+            .iter()
+            .all(|x| x["opened"].as_u64().unwrap() + 1_000_000 >= opened),
+        "{incidents:?}"
+    );
 }
 
 #[test]
@@ -82,10 +123,17 @@ fn replay_names_bad_lines_and_refuses_a_missing_file() {
     let f = dir.path().join("bad.jsonl");
     std::fs::write(&f, "{\"time\":\"nope\"}\n\nnot json\n").unwrap();
     let out = warroom(&["replay", f.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     let name = f.display().to_string();
-    assert!(err.contains(&format!("{name}:1:")) && err.contains(&format!("{name}:3:")), "{err}");
+    assert!(
+        err.contains(&format!("{name}:1:")) && err.contains(&format!("{name}:3:")),
+        "{err}"
+    );
     let lines = json_lines(&out.stdout);
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0]["rejected"], 2, "{}", lines[0]);
@@ -101,11 +149,20 @@ fn replay_names_bad_lines_and_refuses_a_missing_file() {
 
 #[test]
 fn bench_replay_prints_its_figure_beside_the_live_ingest_path() {
-    let out = warroom(&["bench", "replay", "--json", "--lines", "200000", "--rounds", "1"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = warroom(&[
+        "bench", "replay", "--json", "--lines", "200000", "--rounds", "1",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["replay"]["records"], 200_000, "{v}");
     assert!(v["replay"]["records_per_s"].as_f64().unwrap() > 0.0, "{v}");
-    assert!(v["live_ingest"]["lines_per_s"].as_f64().unwrap() > 0.0, "{v}");
+    assert!(
+        v["live_ingest"]["lines_per_s"].as_f64().unwrap() > 0.0,
+        "{v}"
+    );
     assert!(v["ratio_vs_live_ingest"].as_f64().is_some(), "{v}");
 }

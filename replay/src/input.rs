@@ -14,11 +14,11 @@
 
 use crate::format::{resolve, Format, Item, LineDecoder, Outcome, What};
 use crate::report::BadInput;
-use collector::SofaOptions;
 use collector::RecordRollups;
+use collector::SofaOptions;
 use digest::SecondRollup;
-use std::collections::BTreeMap;
 use flate2::bufread::MultiGzDecoder;
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};

@@ -130,7 +130,9 @@ mod tests {
         assert!(o.push_rollup(14, SecondRollup::new(1)).is_none());
         // Late for a released bucket: handed back.
         assert!(o.push(item(1_000_000)).is_some());
-        let rest: Vec<u64> = std::iter::from_fn(|| o.pop_first()).map(|(b, _)| b).collect();
+        let rest: Vec<u64> = std::iter::from_fn(|| o.pop_first())
+            .map(|(b, _)| b)
+            .collect();
         assert_eq!(rest, [14, 19]);
     }
 }

@@ -70,7 +70,9 @@ pub fn replay(
         return Err(ReplayError::NoFiles);
     }
     if o.tick_us == 0 {
-        return Err(ReplayError::Options("the tick must be longer than 0".into()));
+        return Err(ReplayError::Options(
+            "the tick must be longer than 0".into(),
+        ));
     }
     o.analyzer.validate()?;
     let opened: Vec<(String, std::fs::File)> = files

@@ -16,7 +16,15 @@ const HEALTHY_S: u64 = 90;
 const FAULT_S: u64 = 20;
 const PER_S: u64 = 30;
 
-fn rec(t: u64, trace: u128, span: u64, parent: Option<u64>, kind: SpanKind, svc: &str, peer: &str, ok: bool) -> DigestRecord {
+/// One span: `(trace, span, parent)` ids, its kind, service and peer, success.
+fn rec(
+    t: u64,
+    (trace, span, parent): (u128, u64, Option<u64>),
+    kind: SpanKind,
+    svc: &str,
+    peer: &str,
+    ok: bool,
+) -> DigestRecord {
     let mut keys = Keys::new();
     keys.insert("user".into(), format!("u{}", trace % 500));
     DigestRecord {
@@ -32,7 +40,11 @@ fn rec(t: u64, trace: u128, span: u64, parent: Option<u64>, kind: SpanKind, svc:
         peer: peer.into(),
         duration_us: 3_000 + (trace as u64 % 7) * 500,
         success: ok,
-        code: if ok { "OK".into() } else { "UNAVAILABLE".into() },
+        code: if ok {
+            "OK".into()
+        } else {
+            "UNAVAILABLE".into()
+        },
         error: (!ok).then(|| "Unavailable".into()),
         scene: "checkout".into(),
         channel: String::new(),
@@ -54,11 +66,46 @@ fn recording() -> Vec<DigestRecord> {
         let trace = 0xabc0_0000_0000_0000_0000_0000_0000_0000u128 + i as u128;
         let faulty = t >= T0 + HEALTHY_S * 1_000_000 && i % 10 < 7;
         let s = i * 8 + 1;
-        out.push(rec(t, trace, s, None, SpanKind::Server, "storefront", "", !faulty));
-        out.push(rec(t + 100, trace, s + 1, Some(s), SpanKind::Client, "storefront", "basket", !faulty));
-        out.push(rec(t + 200, trace, s + 2, Some(s + 1), SpanKind::Server, "basket", "storefront", !faulty));
-        out.push(rec(t + 300, trace, s + 3, Some(s + 2), SpanKind::Client, "basket", "stockroom", !faulty));
-        out.push(rec(t + 400, trace, s + 4, Some(s + 3), SpanKind::Server, "stockroom", "basket", !faulty));
+        out.push(rec(
+            t,
+            (trace, s, None),
+            SpanKind::Server,
+            "storefront",
+            "",
+            !faulty,
+        ));
+        out.push(rec(
+            t + 100,
+            (trace, s + 1, Some(s)),
+            SpanKind::Client,
+            "storefront",
+            "basket",
+            !faulty,
+        ));
+        out.push(rec(
+            t + 200,
+            (trace, s + 2, Some(s + 1)),
+            SpanKind::Server,
+            "basket",
+            "storefront",
+            !faulty,
+        ));
+        out.push(rec(
+            t + 300,
+            (trace, s + 3, Some(s + 2)),
+            SpanKind::Client,
+            "basket",
+            "stockroom",
+            !faulty,
+        ));
+        out.push(rec(
+            t + 400,
+            (trace, s + 4, Some(s + 3)),
+            SpanKind::Server,
+            "stockroom",
+            "basket",
+            !faulty,
+        ));
     }
     out
 }
@@ -95,7 +142,11 @@ fn run(files: &[PathBuf], o: &ReplayOptions) -> Run {
         bad.push(b.clone())
     })
     .expect("replay");
-    Run { incidents, bad, summary }
+    Run {
+        incidents,
+        bad,
+        summary,
+    }
 }
 
 /// The one incident the burst must open, blamed on stockroom.
@@ -107,10 +158,22 @@ fn stockroom_incident(r: &Run) -> &IncidentReport {
         .collect();
     assert_eq!(r.incidents.len(), 1, "one incident, not {names:?}");
     let i = &r.incidents[0];
-    assert_eq!(i.root_cause.service.as_deref(), Some("stockroom"), "{names:?}");
+    assert_eq!(
+        i.root_cause.service.as_deref(),
+        Some("stockroom"),
+        "{names:?}"
+    );
     let fault_us = T0 + HEALTHY_S * 1_000_000;
-    assert!(i.opened >= fault_us && i.opened < fault_us + 1_000_000, "opened {}", i.opened_at);
-    assert!(i.detected >= i.opened && i.detection_delay_s <= 3.0, "detected after {} s", i.detection_delay_s);
+    assert!(
+        i.opened >= fault_us && i.opened < fault_us + 1_000_000,
+        "opened {}",
+        i.opened_at
+    );
+    assert!(
+        i.detected >= i.opened && i.detection_delay_s <= 3.0,
+        "detected after {} s",
+        i.detection_delay_s
+    );
     assert!(i.impact.failed_payments > 0, "{:?}", i.impact);
     i
 }
@@ -127,15 +190,26 @@ fn an_error_burst_in_another_system_is_blamed_on_its_service() {
     assert!(r.bad.is_empty());
     assert_eq!(r.summary.incidents, 1);
     // The clock followed the records: ~110 s of record time, one tick per 100 ms.
-    assert!((r.summary.record_secs - (HEALTHY_S + FAULT_S) as f64).abs() < 1.0, "{:?}", r.summary);
-    assert!(r.summary.ticks >= (HEALTHY_S + FAULT_S) * 10, "{:?}", r.summary);
+    assert!(
+        (r.summary.record_secs - (HEALTHY_S + FAULT_S) as f64).abs() < 1.0,
+        "{:?}",
+        r.summary
+    );
+    assert!(
+        r.summary.ticks >= (HEALTHY_S + FAULT_S) * 10,
+        "{:?}",
+        r.summary
+    );
 }
 
 #[test]
 fn out_of_order_split_and_gzipped_inputs_give_the_same_incident() {
     let dir = tempfile::tempdir().unwrap();
     let recs = recording();
-    let base = run(&[write(dir.path(), "a.jsonl", &lines(&recs))], &ReplayOptions::default());
+    let base = run(
+        &[write(dir.path(), "a.jsonl", &lines(&recs))],
+        &ReplayOptions::default(),
+    );
     let want = stockroom_incident(&base).clone();
     // Exporter-style batches: each 2 s of records written newest first.
     let mut shuffled = Vec::new();
@@ -143,8 +217,9 @@ fn out_of_order_split_and_gzipped_inputs_give_the_same_incident() {
         shuffled.extend(chunk.iter().rev().cloned());
     }
     // Two files (one per half of the services), the second gzipped.
-    let (front, back): (Vec<_>, Vec<_>) =
-        shuffled.into_iter().partition(|r| r.service == "storefront");
+    let (front, back): (Vec<_>, Vec<_>) = shuffled
+        .into_iter()
+        .partition(|r| r.service == "storefront");
     let files = [
         write(dir.path(), "front.jsonl", &lines(&front)),
         write(dir.path(), "back.jsonl.gz", &gzip(&lines(&back))),
@@ -154,7 +229,10 @@ fn out_of_order_split_and_gzipped_inputs_give_the_same_incident() {
     assert_eq!(r.summary.records, recs.len() as u64);
     assert_eq!(r.summary.out_of_window, 0, "{:?}", r.summary);
     assert_eq!(got.root_cause, want.root_cause);
-    assert_eq!((got.opened, got.detected, got.closed), (want.opened, want.detected, want.closed));
+    assert_eq!(
+        (got.opened, got.detected, got.closed),
+        (want.opened, want.detected, want.closed)
+    );
 }
 
 #[test]
@@ -164,7 +242,11 @@ fn bad_lines_unknown_formats_and_a_truncated_gzip_are_counted_and_named() {
     let mut text = lines(&recs);
     // Line 3 is not JSON; line 5 misses its service; both are skipped, the rest replayed.
     let mut with_bad = Vec::new();
-    for (n, l) in text.split(|&b| b == b'\n').filter(|l| !l.is_empty()).enumerate() {
+    for (n, l) in text
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .enumerate()
+    {
         match n + 1 {
             3 => with_bad.extend_from_slice(b"this is not a record\n"),
             5 => with_bad.extend_from_slice(br#"{"time":"2026-03-01T00:00:00.000000Z","trace_id":"0000000000000000000000000000000a","span_id":"000000000000000b","kind":"server","operation":"x","duration_us":1,"success":true}"#),
@@ -182,15 +264,32 @@ fn bad_lines_unknown_formats_and_a_truncated_gzip_are_counted_and_named() {
     text.truncate(text.len() / 10);
     let gz = gzip(&text);
     let truncated = write(dir.path(), "cut.jsonl.gz", &gz[..gz.len() * 2 / 3]);
-    let r = run(&[good.clone(), unknown.clone(), truncated.clone()], &ReplayOptions::default());
+    let r = run(
+        &[good.clone(), unknown.clone(), truncated.clone()],
+        &ReplayOptions::default(),
+    );
     stockroom_incident(&r);
-    let on = |f: &PathBuf| r.bad.iter().filter(|b| b.file == f.display().to_string()).collect::<Vec<_>>();
+    let on = |f: &PathBuf| {
+        r.bad
+            .iter()
+            .filter(|b| b.file == f.display().to_string())
+            .collect::<Vec<_>>()
+    };
     let g = on(&good);
-    assert_eq!(g.iter().map(|b| b.line).collect::<Vec<_>>(), [3, 6], "{:?}", r.bad);
+    assert_eq!(
+        g.iter().map(|b| b.line).collect::<Vec<_>>(),
+        [3, 6],
+        "{:?}",
+        r.bad
+    );
     assert!(g[1].reason.contains("service"), "{}", g[1].reason);
     let u = on(&unknown);
     assert_eq!(u.len(), 1, "{:?}", r.bad);
-    assert!(u[0].reason.contains("unknown format") && u[0].rejected == 2, "{:?}", u[0]);
+    assert!(
+        u[0].reason.contains("unknown format") && u[0].rejected == 2,
+        "{:?}",
+        u[0]
+    );
     let t = on(&truncated);
     assert_eq!(t.len(), 1, "{:?}", r.bad);
     assert!(t[0].reason.contains("gzip") && t[0].line > 1, "{:?}", t[0]);
@@ -205,8 +304,13 @@ fn a_missing_file_fails_before_anything_is_read() {
     let f = write(dir.path(), "ok.jsonl", &lines(&recording()[..10]));
     let missing = dir.path().join("nope.jsonl");
     let mut seen = 0;
-    let e = replay::replay(&[f, missing.clone()], &ReplayOptions::default(), &mut |_| seen += 1, &mut |_| {})
-        .unwrap_err();
+    let e = replay::replay(
+        &[f, missing.clone()],
+        &ReplayOptions::default(),
+        &mut |_| seen += 1,
+        &mut |_| {},
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("nope.jsonl"), "{e}");
     assert_eq!(seen, 0);
 }
@@ -220,17 +324,25 @@ fn otlp_json_lines_are_replayed_through_the_collector_decoder() {
         let span = |svc: &str, kind: u8, sid: u64| {
             format!(
                 r#"{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"{svc}"}}}}]}},"scopeSpans":[{{"spans":[{{"traceId":"{:032x}","spanId":"{:016x}","name":"GET /","kind":{kind},"startTimeUnixNano":"{}","endTimeUnixNano":"{}","status":{{}}}}]}}]}}"#,
-                i + 1, sid, start * 1000, (start + 2_000) * 1000
+                i + 1,
+                sid,
+                start * 1000,
+                (start + 2_000) * 1000
             )
         };
         body.extend_from_slice(
-            format!(r#"{{"resourceSpans":[{},{}]}}"#, span("catalog", 2, i * 2 + 1), span("pricing", 2, i * 2 + 2)).as_bytes(),
+            format!(
+                r#"{{"resourceSpans":[{},{}]}}"#,
+                span("catalog", 2, i * 2 + 1),
+                span("pricing", 2, i * 2 + 2)
+            )
+            .as_bytes(),
         );
         body.push(b'\n');
     }
     body.extend_from_slice(b"{\"resourceSpans\": 7}\n");
     let f = write(dir.path(), "traces.json", &body);
-    let r = run(&[f.clone()], &ReplayOptions::default());
+    let r = run(std::slice::from_ref(&f), &ReplayOptions::default());
     assert_eq!(r.summary.records, 100, "{:?} {:?}", r.summary, r.bad);
     assert_eq!(r.summary.rejected, 1);
     assert_eq!(r.bad[0].line, 51, "{:?}", r.bad);
@@ -256,20 +368,32 @@ fn plans_are_matched_as_the_healer_would_without_acting() {
         ]),
         ..ReplayOptions::default()
     };
-    let r = run(&[f.clone()], &o);
+    let r = run(std::slice::from_ref(&f), &o);
     let i = stockroom_incident(&r);
-    let p = i.plan.clone().expect("plans given").expect("a plan answers");
+    let p = i
+        .plan
+        .clone()
+        .expect("plans given")
+        .expect("a plan answers");
     assert_eq!(p.name, "restart-stockroom");
     assert_eq!(p.target, "service:stockroom");
     // None answers: `plan` is null; without plans it is absent.
     let o = ReplayOptions {
-        plans: Some(vec![plan("restart-others", 5, "service:*", "\"service:stockroom\"")]),
+        plans: Some(vec![plan(
+            "restart-others",
+            5,
+            "service:*",
+            "\"service:stockroom\"",
+        )]),
         ..ReplayOptions::default()
     };
-    let none = run(&[f.clone()], &o);
+    let none = run(std::slice::from_ref(&f), &o);
     assert_eq!(stockroom_incident(&none).plan, Some(None));
     let json = serde_json::to_value(stockroom_incident(&none)).unwrap();
-    assert!(json["plan"].is_null() && json.get("plan").is_some(), "{json}");
+    assert!(
+        json["plan"].is_null() && json.get("plan").is_some(),
+        "{json}"
+    );
     let without = run(&[f], &ReplayOptions::default());
     let json = serde_json::to_value(stockroom_incident(&without)).unwrap();
     assert!(json.get("plan").is_none(), "{json}");

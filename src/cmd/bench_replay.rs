@@ -34,7 +34,8 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     let (path, generated) = match &a.input {
         Some(p) => (p.clone(), false),
         None => {
-            let p = std::env::temp_dir().join(format!("warroom-bench-replay-{}.jsonl", std::process::id()));
+            let p = std::env::temp_dir()
+                .join(format!("warroom-bench-replay-{}.jsonl", std::process::id()));
             let mut f = std::io::BufWriter::new(std::fs::File::create(&p)?);
             let start = digest::Clock::now_us(&digest::SystemClock) / 1_000_000 * 1_000_000;
             let step = 1_000_000 / a.per_second.max(1);

@@ -72,7 +72,10 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
             let (n, more) = shown.entry(b.file.clone()).or_default();
             if *n < BAD_LINES_SHOWN {
                 *n += 1;
-                eprintln!("{}:{}: {} ({} skipped)", b.file, b.line, b.reason, b.rejected);
+                eprintln!(
+                    "{}:{}: {} ({} skipped)",
+                    b.file, b.line, b.reason, b.rejected
+                );
             } else {
                 *more += b.rejected;
             }
