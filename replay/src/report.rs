@@ -132,6 +132,8 @@ pub struct Summary {
     pub from: Option<u64>,
     pub to: Option<u64>,
     pub record_secs: f64,
+    /// Seconds of record time replayed per wall second (`record_secs / secs`).
+    pub speedup: f64,
     /// Analyzer ticks run.
     pub ticks: u64,
 }

@@ -127,6 +127,7 @@ pub fn replay(
         from: None,
         to: None,
         record_secs: 0.0,
+        speedup: 0.0,
         ticks: 0,
     };
     // The input that has read the least far next: a merge on time with bounded queues.
@@ -203,6 +204,7 @@ pub fn replay(
     s.to = feed.analyzer.as_ref().map(|_| feed.clock.now_us());
     if let (Some(a), Some(b)) = (s.from, s.to) {
         s.record_secs = (b.saturating_sub(a) as f64 / 1e3).round() / 1e3;
+        s.speedup = (s.record_secs / secs.max(1e-9) * 10.0).round() / 10.0;
     }
     Ok(s)
 }

@@ -92,6 +92,7 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
             "secs": s.secs,
             "records_per_s": s.records_per_s,
             "record_secs": s.record_secs,
+            "speedup": s.speedup,
             "ticks": s.ticks,
             "cpu_secs": cpu,
             "records_per_cpu_s": per_cpu_s,
