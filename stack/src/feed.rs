@@ -75,6 +75,9 @@ impl Feed {
     /// dropped lines, never the drill.
     fn record(&self, events: &[ChangeEvent], lines: &[u8]) {
         let Some(rec) = &self.recording else { return };
+        if events.is_empty() && lines.is_empty() {
+            return;
+        }
         let mut w = rec.lock();
         let mut buf = Vec::new();
         for e in events {
@@ -83,8 +86,11 @@ impl Feed {
                 buf.push(b'\n');
             }
         }
-        buf.extend_from_slice(lines);
-        if w.write_all(&buf).and_then(|_| w.flush()).is_err() {
+        if w.write_all(&buf)
+            .and_then(|_| w.write_all(lines))
+            .and_then(|_| w.flush())
+            .is_err()
+        {
             self.dropped.fetch_add(1, Relaxed);
         }
     }
@@ -111,8 +117,7 @@ impl Feed {
     /// say why.
     pub async fn pump(&self, p: &Pipeline) {
         let events = std::mem::take(&mut *self.events.lock());
-        let (records, lines) = std::mem::take(&mut *self.records.lock());
-        self.record(&events, &lines);
+        self.record(&events, &[]);
         if !events.is_empty() {
             let n = events.len() as u64;
             match p.ingest_events(events).await {
@@ -120,6 +125,8 @@ impl Feed {
                 Err(_) => self.dropped.fetch_add(n, Relaxed),
             };
         }
+        let (records, lines) = std::mem::take(&mut *self.records.lock());
+        self.record(&[], &lines);
         let n = records.len() as u64;
         // The lines as payments-sim wrote them go to the write-ahead buffer as they are.
         match p.ingest_encoded(lines, records) {
