@@ -398,3 +398,42 @@ fn plans_are_matched_as_the_healer_would_without_acting() {
     let json = serde_json::to_value(stockroom_incident(&without)).unwrap();
     assert!(json.get("plan").is_none(), "{json}");
 }
+
+#[test]
+fn sofatracer_logs_are_read_by_their_names_in_their_zone() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = r#"{"timestamp":"2018-05-20 17:00:5S.312","tracerId":"1e27326d152680685303210018501T","spanId":"0.1.2","span.kind":"server","service":"com.example.DirectService:1.0","method":"sayDirect","remote.ip":"127.0.0.1","remote.app":"caller","protocol":"bolt","local.app":"samples","result.code":"00","server.pool.wait.time":"3","biz.impl.time":"1","resp.size":"170","req.size":"582"}"#;
+    let mut log = String::new();
+    for (s, t) in [("3", "1"), ("4", "2"), ("5", "3")] {
+        log.push_str(
+            &server
+                .replace("5S", &format!("5{s}"))
+                .replace("501T", &format!("501{t}")),
+        );
+        log.push('\n');
+    }
+    log.push_str("{\"timestamp\":\"2018-05-20 17:00:56.000\",\"local.app\":\"samples\"}\n");
+    let stat = r#"{"time":"2018-05-20 17:01:00.000","stat.key":{"request.url":"http://localhost/x","local.app":"samples","method":"GET"},"count":5,"total.cost.milliseconds":149,"success":"Y","load.test":"F"}"#;
+    let files = [
+        write(dir.path(), "rpc-server-digest.log", log.as_bytes()),
+        write(
+            dir.path(),
+            "spring-mvc-stat.log.2018-05-20",
+            format!("{stat}\n").as_bytes(),
+        ),
+    ];
+    let o = ReplayOptions {
+        sofa: collector::SofaOptions {
+            utc_offset_s: 8 * 3600,
+        },
+        ..ReplayOptions::default()
+    };
+    let r = run(&files, &o);
+    assert_eq!(r.summary.records, 3, "{:?} {:?}", r.summary, r.bad);
+    assert_eq!(r.summary.stat_lines, 1, "{:?}", r.summary);
+    assert_eq!(r.summary.rejected, 1, "{:?}", r.bad);
+    assert_eq!(r.bad[0].line, 4, "{:?}", r.bad);
+    // 17:00:53 at UTC+8 is 09:00:53Z.
+    let from = digest::format_rfc3339(r.summary.from.unwrap());
+    assert!(from.starts_with("2018-05-20T09:00:5"), "{from}");
+}
