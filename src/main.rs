@@ -21,7 +21,7 @@ struct Cli {
 enum Command {
     /// Run payments-sim under load (optionally with faults and a control plane) and report.
     Sim(cmd::sim::Args),
-    /// Benchmarks: `sim`, `ledger`, `ingest`.
+    /// Benchmarks: `sim`, `ledger`, `ingest`, `replay`, `guard`.
     #[command(subcommand)]
     Bench(cmd::bench::Bench),
     /// Run the collector alone.
@@ -33,6 +33,9 @@ enum Command {
     /// The war room for your own services (no simulator): collector, analyzer, SLA,
     /// alerts, healer and dashboard for whatever sends OTLP, digest lines or SOFATracer logs.
     Serve(cmd::serve::Args),
+    /// Recorded records (v1 lines, OTLP JSON, SOFATracer; gzip too) through the analyzer on
+    /// their own clock: one JSON line per incident, then a summary.
+    Replay(cmd::replay::Args),
     /// Inspect the whole system before a big sale and write a report (not built yet).
     Patrol(cmd::patrol::Args),
     /// Read a password on stdin, print its hash for the dashboard config's `[[users]]`.
@@ -52,6 +55,7 @@ fn main() -> anyhow::Result<()> {
             Command::Drill(a) => cmd::drill::run(a).await,
             Command::Up(a) => cmd::up::run(a).await,
             Command::Serve(a) => cmd::serve::run(a).await,
+            Command::Replay(a) => cmd::replay::run(a).await,
             Command::Patrol(a) => cmd::patrol::run(a).await,
             Command::HashPassword(a) => cmd::hash_password::run(a).await,
         }

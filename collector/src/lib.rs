@@ -10,7 +10,8 @@
 //! [`Bus`] of subscriptions; [`serve_edge`] (the HTTP edge, guarded by an [`Edge`]:
 //! bearer tokens per source, TLS, the loopback rule) and [`serve`] (open, loopback); the stores behind
 //! [`Store`] ([`EmbeddedStore`], [`ClickHouseStore`]); the file [`Tailer`]; and
-//! the pure decoders ([`decode_otlp`], [`decode_sofa_line`]) with their wire
+//! the pure decoders ([`decode_v1_line`], [`decode_otlp`], [`decode_sofa_line`]) and the
+//! pre-aggregation of decoded records ([`RecordRollups`]) with their wire
 //! types ([`otlp_proto`]). Benchmark and load-test tooling (`bench`) is built
 //! only with the `bench` feature.
 //!
@@ -45,6 +46,7 @@ pub use http::{
     UNAUTHENTICATED,
 };
 pub use pipeline::{Pipeline, Receipt};
+pub use preagg::RecordRollups;
 pub use sources::otlp::{
     decode_otlp, decode_otlp_with, export_response, throttled_response, KnownServices, OtlpBatch,
     OtlpError, OtlpFormat, OtlpOptions, OtlpResponse,
@@ -61,3 +63,11 @@ pub use sources::tail::{
 pub use store::clickhouse::{ClickHouseConfig, ClickHouseStore};
 pub use store::embedded::{EmbeddedConfig, EmbeddedStore};
 pub use store::{BoxFuture, LineBatch, LineMeta, RecordQuery, Store, StoreError};
+
+/// One v1 line (a digest record or a change event) decoded as the ingest path decodes it:
+/// the fast scanner, falling back to the strict reference decoder (`digest::decode_line`)
+/// for anything unusual, so the answer is always the reference's. For readers of recorded
+/// files (`warroom replay`) that must see exactly what live ingest would have seen.
+pub fn decode_v1_line(line: &[u8]) -> Result<digest::Line, digest::DecodeError> {
+    scan::decode_fast(line)
+}

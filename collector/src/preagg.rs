@@ -181,10 +181,47 @@ impl Preagg {
     }
 }
 
+/// Per-second rollups of decoded records, built as the collector's pre-aggregation builds
+/// them (equal to `digest::RollupBuilder`'s, without copying a string per record): for
+/// readers of recorded files that feed the analyzer rollups beside its records
+/// (`warroom replay`).
+#[derive(Default)]
+pub struct RecordRollups(Preagg);
+
+impl RecordRollups {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds one record.
+    #[inline]
+    pub fn add(&mut self, r: &digest::DigestRecord) {
+        self.0.add(&RecordView::of(r));
+    }
+
+    /// Removes and returns every second, oldest first.
+    pub fn take_all(&mut self) -> Vec<SecondRollup> {
+        self.0.take_all()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use digest::{DigestRecord, RollupBuilder, SpanId, SpanKind, TraceId};
+
+    #[test]
+    fn record_rollups_equal_rollup_builder() {
+        let mut fast = RecordRollups::new();
+        let mut reference = RollupBuilder::default();
+        let lines = crate::bench::generate_lines(3_000, 5, 1_800_000_000_000_000, 2_000);
+        for l in lines.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+            let r = digest::decode_record(l).unwrap();
+            fast.add(&r);
+            reference.add(&r);
+        }
+        assert_eq!(fast.take_all(), reference.take_all());
+    }
 
     #[test]
     fn equals_rollup_builder() {

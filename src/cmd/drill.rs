@@ -64,6 +64,10 @@ pub struct Args {
     /// Print JSON (the only format).
     #[arg(long)]
     pub json: bool,
+    /// Also write every digest line and change event of the run to FILE (v1 lines, as the
+    /// collector took them in): a recording for `warroom replay`.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
 }
 
 pub async fn run(a: Args) -> anyhow::Result<()> {
@@ -118,6 +122,7 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
         max_s: a.max,
         quiet_s: a.quiet,
         data_dir: data_dir.clone(),
+        record_to: a.record.clone(),
     };
     let started = Instant::now();
     let progress = std::io::stderr().is_terminal();
@@ -241,6 +246,7 @@ async fn run_scenarios(a: Args, approve: Approve) -> anyhow::Result<()> {
         max_s: a.max,
         quiet_s: a.quiet,
         data_dir: data_dir.clone(),
+        record_to: a.record.clone(),
     };
     let started = Instant::now();
     let progress = std::io::stderr().is_terminal();

@@ -279,23 +279,10 @@ impl RoomConfig {
     /// The plan files of `[healer] plans` (none when absent), each checked, sorted by file
     /// name; an error names the file.
     pub fn plans(&self) -> anyhow::Result<Vec<healer::Plan>> {
-        let Some(dir) = self.healer.as_ref().and_then(|h| h.plans.as_ref()) else {
-            return Ok(Vec::new());
-        };
-        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-            .with_context(|| format!("[healer] plans: {}", dir.display()))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-            .collect();
-        files.sort();
-        files
-            .iter()
-            .map(|f| {
-                let text = std::fs::read_to_string(f)
-                    .with_context(|| format!("reading {}", f.display()))?;
-                healer::parse_plan(&text).with_context(|| format!("plan file {}", f.display()))
-            })
-            .collect()
+        match self.healer.as_ref().and_then(|h| h.plans.as_ref()) {
+            Some(dir) => plans_in(dir).context("[healer] plans"),
+            None => Ok(Vec::new()),
+        }
     }
 
     /// The executors `[healer]` configures (Sentinel, webhook).
@@ -341,4 +328,23 @@ impl RoomConfig {
         }
         Ok(())
     }
+}
+
+/// The plan files (`*.toml`) of `dir`, each checked, sorted by file name; an error names
+/// the file.
+pub fn plans_in(dir: &Path) -> anyhow::Result<Vec<healer::Plan>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading the plans directory {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|f| {
+            let text =
+                std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+            healer::parse_plan(&text).with_context(|| format!("plan file {}", f.display()))
+        })
+        .collect()
 }

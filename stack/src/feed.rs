@@ -2,12 +2,15 @@
 //! `digest::Sink` that queues records and change events (never blocking the
 //! payment path), and `pump`, which hands what queued to the collector
 //! `Pipeline` (write-ahead buffer, dedup, pre-aggregation, store, bus) and
-//! counts what the collector refused.
+//! counts what the collector refused. A recording feed also appends every line it hands
+//! over (change events first, then records, as they go in) to a file for `warroom replay`.
 
 use collector::Pipeline;
 use digest::SinkStats;
 use digest::{decode_record, ChangeEvent, DigestRecord, Sink};
 use parking_lot::Mutex;
+use std::io::Write;
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 /// Queue bound: beyond it, records are dropped and counted (the payment path never waits).
@@ -24,6 +27,8 @@ pub struct Feed {
     dropped: AtomicU64,
     rejected: AtomicU64,
     delivered: AtomicU64,
+    /// Where the handed-over lines are also written (a recording).
+    recording: Option<Mutex<std::io::BufWriter<std::fs::File>>>,
 }
 
 impl Sink for Feed {
@@ -57,6 +62,39 @@ impl Sink for Feed {
 }
 
 impl Feed {
+    /// A feed that also writes what it hands over to `path` (created or truncated).
+    pub fn recording(path: &Path) -> std::io::Result<Feed> {
+        let f = std::fs::File::create(path)?;
+        Ok(Feed {
+            recording: Some(Mutex::new(std::io::BufWriter::with_capacity(1 << 20, f))),
+            ..Feed::default()
+        })
+    }
+
+    /// Appends to the recording (if any); a write error ends the recording, counted as
+    /// dropped lines, never the drill.
+    fn record(&self, events: &[ChangeEvent], lines: &[u8]) {
+        let Some(rec) = &self.recording else { return };
+        if events.is_empty() && lines.is_empty() {
+            return;
+        }
+        let mut w = rec.lock();
+        let mut buf = Vec::new();
+        for e in events {
+            digest::encode_event(&mut buf, e);
+            if buf.last() != Some(&b'\n') {
+                buf.push(b'\n');
+            }
+        }
+        if w.write_all(&buf)
+            .and_then(|_| w.write_all(lines))
+            .and_then(|_| w.flush())
+            .is_err()
+        {
+            self.dropped.fetch_add(1, Relaxed);
+        }
+    }
+
     fn queue(&self, r: DigestRecord, line: Option<&[u8]>) {
         let mut q = self.records.lock();
         if q.0.len() >= MAX_QUEUED {
@@ -79,6 +117,7 @@ impl Feed {
     /// say why.
     pub async fn pump(&self, p: &Pipeline) {
         let events = std::mem::take(&mut *self.events.lock());
+        self.record(&events, &[]);
         if !events.is_empty() {
             let n = events.len() as u64;
             match p.ingest_events(events).await {
@@ -87,6 +126,7 @@ impl Feed {
             };
         }
         let (records, lines) = std::mem::take(&mut *self.records.lock());
+        self.record(&[], &lines);
         let n = records.len() as u64;
         // The lines as payments-sim wrote them go to the write-ahead buffer as they are.
         match p.ingest_encoded(lines, records) {

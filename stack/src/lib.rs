@@ -67,6 +67,9 @@ pub struct StackOptions {
     /// Drills: the collector's WAL fsync off (throwaway data) and one
     /// reconciliation pass (no payment is in flight at a step's end).
     pub throwaway: bool,
+    /// Also write every digest line and change event handed to the collector to this file
+    /// (v1 lines, in the order they went in): a recording `warroom replay` reads.
+    pub record_to: Option<PathBuf>,
 }
 
 impl StackOptions {
@@ -90,6 +93,7 @@ impl StackOptions {
             heal: true,
             sim: SimConfig::default(),
             throwaway: false,
+            record_to: None,
         }
     }
 }
@@ -115,7 +119,13 @@ impl Stack {
             source,
         })?;
         // payments-sim, steered; its change events go through the same feed.
-        let feed = Arc::new(Feed::default());
+        let feed = Arc::new(match &o.record_to {
+            Some(path) => Feed::recording(path).map_err(|source| StackError::DataDir {
+                path: path.display().to_string(),
+                source,
+            })?,
+            None => Feed::default(),
+        });
         let steering = Arc::new(Steering::new(
             o.clock.clone(),
             Steering::events_to(feed.clone()),

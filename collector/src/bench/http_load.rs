@@ -226,7 +226,7 @@ pub async fn http_end_to_end(
 
 /// CPU time this process has used so far (user + system, all threads), in
 /// seconds, when Linux tells (`/proc/self/stat`, 10 ms ticks).
-fn process_cpu_secs() -> Option<f64> {
+pub fn process_cpu_secs() -> Option<f64> {
     let s = std::fs::read_to_string("/proc/self/stat").ok()?;
     let (_, after) = s.rsplit_once(')')?;
     let f: Vec<&str> = after.split_whitespace().collect();

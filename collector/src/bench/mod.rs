@@ -11,7 +11,9 @@ mod http_load;
 
 pub use client::{Conn, HttpReply};
 pub use generate::generate_lines;
-pub use http_load::{http_end_to_end, peak_rss_bytes, HttpReport, HttpRun, HttpRunError};
+pub use http_load::{
+    http_end_to_end, peak_rss_bytes, process_cpu_secs, HttpReport, HttpRun, HttpRunError,
+};
 
 use crate::preagg::Preagg;
 use crate::scan::{scan_record, RecordView};

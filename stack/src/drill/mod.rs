@@ -56,6 +56,8 @@ pub struct DrillOptions {
     /// Healthy seconds needed between drills.
     pub quiet_s: u64,
     pub data_dir: PathBuf,
+    /// Write every digest line and change event of the run to this file (`--record`).
+    pub record_to: Option<PathBuf>,
 }
 
 /// The digests' clock: the manual clock plus the real time spent in the
@@ -112,6 +114,7 @@ impl Driver {
         o.analyzer.retention_1s = 40;
         o.heal = opts.heal;
         o.throwaway = true;
+        o.record_to = opts.record_to.clone();
         o.approval = match opts.approve {
             Approve::Auto => Some(ApprovalMode::Auto),
             Approve::Reject => Some(ApprovalMode::Commander),

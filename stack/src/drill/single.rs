@@ -166,6 +166,10 @@ impl Driver {
             // No call was changed (e.g. the bank gets no traffic): nothing to find.
             "fault_touched_calls": truth.as_ref().is_some_and(|g| g.first_affected_us.is_some()),
             "detected_after_s": detected_us.map(secs),
+            // The incident's own moments on the stack's clock (µs): its first bad request
+            // as the digests show it, and its detection (what `warroom replay` reports).
+            "incident_opened_us": inc.as_ref().map(|i| i.start_us),
+            "incident_detected_us": inc.as_ref().map(|i| i.detected_us),
             "diagnosed_after_s": named_us.map(secs),
             "root_cause": verdict.as_ref().map(|v| &v.0),
             "revised_to": inc.as_ref().filter(|i| verdict.as_ref().is_some_and(|v| v.0 != i.root_cause)).map(|i| &i.root_cause),
