@@ -81,7 +81,9 @@ impl Analyzer {
         };
         let now_us = clock.now_us();
         Ok(Self {
-            windows: Windows::new(retention, cfg.lateness_s).with_max_instances(cfg.max_instances),
+            windows: Windows::new(retention, cfg.lateness_s)
+                .with_max_instances(cfg.max_instances)
+                .with_business_codes(cfg.business_codes.clone()),
             hot: HotSpots::new(cfg.hot_k, 64),
             entries: EntryScenes::new(crate::api::ENTRY_WINDOW_S as usize + 4),
             versions: Versions::default(),

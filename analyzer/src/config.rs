@@ -57,6 +57,10 @@ pub struct AnalyzerConfig {
     /// Who the war room's own change events are made by (`by`): its plans and drills.
     /// Known changes, shown on timelines, never blamed as a suspect release.
     pub own_actors: Vec<String>,
+    /// Result codes that are business outcomes, not system failures (a declined card,
+    /// insufficient funds, a risk rejection): counted apart (`Stats::declines`), they never
+    /// make a service unhealthy — a burst of them is customers, not a fault.
+    pub business_codes: Vec<String>,
 }
 
 impl Default for AnalyzerConfig {
@@ -84,6 +88,20 @@ impl Default for AnalyzerConfig {
             max_instances: 64,
             quarantine_max_s: 900,
             own_actors: vec!["healer".into(), "drill".into()],
+            business_codes: [
+                "BANK_DECLINED",
+                "CARD_DECLINED",
+                "INSUFFICIENT_FUNDS",
+                "INSUFFICIENT_BALANCE",
+                "RISK_REJECTED",
+                "RISK_AMOUNT_LIMIT",
+                "RISK_REVIEW",
+                "COUPON_BUDGET_EXHAUSTED",
+                "DUPLICATE_ORDER",
+                "INVALID_AMOUNT",
+            ]
+            .map(String::from)
+            .to_vec(),
         }
     }
 }

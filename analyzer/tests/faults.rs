@@ -163,6 +163,34 @@ fn surge_is_overload() {
 }
 
 #[test]
+fn a_burst_of_business_declines_is_not_a_fault_but_the_same_share_of_errors_is() {
+    let mut sim = Sim::new(400.0);
+    sim.warm_up();
+    sim.inject(Fault::Declines(0.3));
+    sim.run(6.0, |_| {});
+    assert!(
+        sim.analyzer.candidates().is_empty(),
+        "{:?}",
+        sim.analyzer.candidates()
+    );
+    assert!(sim.book.open().is_empty());
+    let engine = sim
+        .analyzer
+        .health()
+        .get(&analyzer::ViewKey::service("payment-engine"))
+        .unwrap()
+        .clone();
+    assert!(!engine.unhealthy(), "{engine:?}");
+    assert_eq!(engine.errors, 0, "declines are not errors");
+    // The same share failing with a system error code is a fault.
+    sim.clear();
+    sim.run(25.0, |_| {});
+    sim.inject(Fault::Errors("payment-engine", 0.3));
+    sim.run(4.0, |_| {});
+    assert!(!sim.analyzer.candidates().is_empty());
+}
+
+#[test]
 fn shadow_traffic_never_opens_a_real_incident() {
     let mut sim = Sim::new(400.0);
     sim.shadow_fraction = 0.3;

@@ -83,6 +83,11 @@ pub trait Guard: Send + Sync + 'static {
     fn feature_enabled(&self, _feature: &str) -> bool {
         true
     }
+    /// Is this payment declined for business reasons (insufficient funds, a card the bank
+    /// declines) before any money moves? A noise drill's legitimate declines.
+    fn business_decline(&self) -> bool {
+        false
+    }
     /// Does a payment of `amount_cents` skip the synchronous risk check (the control
     /// plane's business-aware degrade)? Counted by the guard when it does.
     fn skip_sync_risk(&self, _amount_cents: i64) -> bool {

@@ -114,6 +114,8 @@ pub struct Windows {
     /// Instance views held per (shadow, service): instance → its zone.
     instances: HashMap<(bool, String), HashMap<String, String>>,
     max_instances: usize,
+    /// Result codes that are business declines, not errors.
+    business_codes: Vec<String>,
     pub counters: WindowCounters,
 }
 
@@ -125,8 +127,19 @@ impl Windows {
             views: HashMap::new(),
             instances: HashMap::new(),
             max_instances: 64,
+            business_codes: Vec::new(),
             counters: WindowCounters::default(),
         }
+    }
+
+    /// The result codes counted as business declines, not errors.
+    pub fn with_business_codes(mut self, codes: Vec<String>) -> Self {
+        self.business_codes = codes;
+        self
+    }
+
+    fn is_business(&self, code: &str) -> bool {
+        !code.is_empty() && self.business_codes.iter().any(|c| c == code)
     }
 
     /// Caps the instance views per service (and real/shadow); beyond it new
@@ -170,10 +183,11 @@ impl Windows {
                 view: View::Instance { service, instance },
             };
             let ret = self.retention;
+            let business = self.is_business(&code);
             self.views
                 .entry(key)
                 .or_insert_with(|| Tiered::new(ret))
-                .add(second, &code, &stats);
+                .add(second, &code, &stats, business);
         }
     }
 
@@ -205,6 +219,7 @@ impl Windows {
         }
         self.counters.seconds_merged += 1;
         for (k, s) in &r.series {
+            let business = self.is_business(&k.code);
             for view in views_of(k) {
                 let key = ViewKey {
                     shadow: k.shadow,
@@ -214,7 +229,7 @@ impl Windows {
                 self.views
                     .entry(key)
                     .or_insert_with(|| Tiered::new(ret))
-                    .add(r.second, &k.code, s);
+                    .add(r.second, &k.code, s, business);
             }
         }
         true

@@ -88,10 +88,11 @@ impl Tiered {
         }
     }
 
-    pub fn add(&mut self, second: u64, code: &str, s: &digest::SeriesStats) {
-        self.sec.bucket_mut(second).add_series(code, s);
-        self.ten.bucket_mut(second).add_series(code, s);
-        self.min.bucket_mut(second).add_series(code, s);
+    /// Adds a series of `code` (`business`: a business decline, not an error).
+    pub fn add(&mut self, second: u64, code: &str, s: &digest::SeriesStats, business: bool) {
+        self.sec.bucket_mut(second).add_series(code, s, business);
+        self.ten.bucket_mut(second).add_series(code, s, business);
+        self.min.bucket_mut(second).add_series(code, s, business);
         self.last_second = self.last_second.max(second);
     }
 

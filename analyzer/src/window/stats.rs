@@ -10,20 +10,28 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Stats {
     pub count: u64,
+    /// Failed calls but business declines.
     pub errors: u64,
-    /// Failed calls per business code.
+    /// Failed calls per code (business declines not among them).
     pub error_codes: BTreeMap<String, u64>,
+    /// Calls that ended in a business decline (the config's `business_codes`).
+    pub declines: u64,
     pub amount_cents: i64,
     pub failed_amount_cents: i64,
     pub latency_us: Histogram,
 }
 
 impl Stats {
-    /// Adds one rollup series (its code names the errors it carries).
-    pub fn add_series(&mut self, code: &str, s: &SeriesStats) {
+    /// Adds one rollup series (its code names the errors it carries; `business`: that
+    /// code is a business decline, counted in `declines`, not in `errors`).
+    pub fn add_series(&mut self, code: &str, s: &SeriesStats, business: bool) {
         self.count += s.count;
-        self.errors += s.errors;
-        if s.errors > 0 {
+        if business {
+            self.declines += s.errors;
+        } else {
+            self.errors += s.errors;
+        }
+        if s.errors > 0 && !business {
             match self.error_codes.get_mut(code) {
                 Some(c) => *c += s.errors,
                 None => {
@@ -41,6 +49,7 @@ impl Stats {
     pub fn merge(&mut self, o: &Stats) {
         self.count += o.count;
         self.errors += o.errors;
+        self.declines += o.declines;
         for (k, v) in &o.error_codes {
             *self.error_codes.entry(k.clone()).or_default() += v;
         }

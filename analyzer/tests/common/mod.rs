@@ -34,6 +34,9 @@ pub enum Fault {
     InstanceLatency(&'static str, u64),
     /// One instance failing this share of its calls.
     InstanceErrors(&'static str, f64),
+    /// Not a fault: this share of payments declined by the payment engine for business
+    /// reasons (`INSUFFICIENT_FUNDS`), as a burst of customers without money does.
+    Declines(f64),
 }
 
 /// Instances per service, as payments-sim lays them out by default: `{svc}-{n}`,
@@ -277,6 +280,9 @@ impl Sim {
             }
             Fault::SlowLedger if svc == "accounting" => own += 150_000,
             Fault::Errors(s, r) if s == svc && self.unit() < r => fail = Some("SYSTEM_ERROR"),
+            Fault::Declines(r) if svc == "payment-engine" && self.unit() < r => {
+                fail = Some("INSUFFICIENT_FUNDS")
+            }
             Fault::ShadowErrors(s) if s == svc && p.shadow && self.unit() < 0.5 => {
                 fail = Some("SYSTEM_ERROR")
             }

@@ -81,6 +81,7 @@ pub fn router(steering: Arc<Steering>, token: &str) -> Result<Router, NoToken> {
         .route("/control/rules/{kind}", get(get_rules).put(put_rules))
         .route("/control/switches", get(get_switches).put(put_switches))
         .route("/control/risk", get(get_risk).put(put_risk))
+        .route("/control/declines", get(get_declines).put(put_declines))
         .route("/control/channels", get(get_channels).put(put_channels))
         .route("/control/zones", get(get_zones).put(put_zones))
         .route("/control/versions", get(get_versions).put(put_versions))
@@ -166,6 +167,14 @@ async fn put_rules(
     body: Bytes,
 ) -> Response {
     reply(RuleType::parse(&kind).and_then(|k| c.steering.put_rules_json(k, &body, &actor(&h))))
+}
+
+async fn get_declines(State(c): State<Ctx>) -> Response {
+    Json(c.steering.declines()).into_response()
+}
+
+async fn put_declines(State(c): State<Ctx>, body: Bytes) -> Response {
+    reply(parse_json(&body).and_then(|b| c.steering.put_declines(b)))
 }
 
 async fn get_risk(State(c): State<Ctx>) -> Response {

@@ -96,6 +96,10 @@ impl Guard for Steering {
         self.switches.enabled(feature)
     }
 
+    fn business_decline(&self) -> bool {
+        self.declines.decline()
+    }
+
     fn skip_sync_risk(&self, amount_cents: i64) -> bool {
         self.risk.skips(amount_cents)
     }

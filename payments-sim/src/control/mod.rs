@@ -19,6 +19,7 @@ pub mod api;
 pub mod bench;
 mod breaker;
 mod changes;
+mod declines;
 mod error;
 mod hot;
 mod limits;
@@ -37,6 +38,7 @@ pub use error::ControlError;
 pub use routing::{
     ChannelBody, InstanceView, InstancesView, IsolateBody, LedgerDbView, SwitchoverBody,
 };
+pub use declines::DeclinesBody;
 pub use risk::{RiskBody, RiskView};
 pub use rules::RuleType;
 pub use steering::Steering;

@@ -16,6 +16,7 @@ use super::routing::{
 };
 use super::rule_book::RuleBook;
 use super::rules::RuleType;
+use super::declines::{Declines, DeclinesBody};
 use super::risk::{RiskBody, RiskDegrade, RiskView};
 use super::switches::Switches;
 use crate::faults::{FaultSet, FaultSpec, GroundTruth};
@@ -32,6 +33,7 @@ pub struct Steering {
     pub(super) rules: RuleBook,
     pub(super) switches: Switches,
     pub(super) risk: RiskDegrade,
+    pub(super) declines: Declines,
     pub(super) routing: Routing,
     pub(super) releases: Releases,
     pub(super) faults: FaultSet,
@@ -55,6 +57,7 @@ impl Steering {
             rules: RuleBook::default(),
             switches: Switches::default(),
             risk: RiskDegrade::default(),
+            declines: Declines::default(),
             routing: Routing::default(),
             releases: Releases::default(),
             faults: FaultSet::default(),
@@ -123,6 +126,17 @@ impl Steering {
     /// Sets the cap below which payments skip the sync risk check (0: none does).
     pub fn put_risk(&self, body: RiskBody, by: &str) -> Result<RiskView, ControlError> {
         self.risk.put(body, &self.changes.begin(by))
+    }
+
+    /// The share of payments declined for business reasons (noise, not a fault).
+    pub fn declines(&self) -> DeclinesBody {
+        self.declines.view()
+    }
+
+    /// Sets the share of payments declined for business reasons (no change event: it is
+    /// the customers' doing, not an operator's).
+    pub fn put_declines(&self, body: DeclinesBody) -> Result<DeclinesBody, ControlError> {
+        self.declines.put(body)
     }
 
     // ---- routing: channels, zones, ledger, instances, pools --------------------
