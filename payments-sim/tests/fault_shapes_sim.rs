@@ -328,3 +328,27 @@ async fn a_config_push_fails_its_service_until_its_config_is_reverted() {
     assert_eq!(s, 200);
     assert_eq!(l.r.mem.events().len(), n);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revert_before_a_scheduled_push_does_not_cancel_it() {
+    let mut l = lab().await;
+    l.at(0.0);
+    let (s, b) = l
+        .put(
+            "/control/faults",
+            json!([{"kind": "config-push", "target": "payment", "start_s": 5, "rate": 1.0}]),
+            "drill",
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    l.at(1.0);
+    let (s, b) = l
+        .put("/control/configs", json!({"payment": "previous"}), "healer")
+        .await;
+    assert_eq!((s, b), (200, json!({"payment": "cfg-1"})));
+    assert!(l.r.mem.events().is_empty(), "nothing to revert yet");
+    assert_eq!(failed(&l.pay(20, "quick_pay", "SDK", false).await), 0);
+    l.at(6.0);
+    assert_eq!(failed(&l.pay(20, "quick_pay", "SDK", false).await), 20);
+    assert_eq!(l.get("/control/configs").await, json!({"payment": "cfg-2"}));
+}

@@ -116,7 +116,11 @@ impl Configs {
     ) -> BTreeMap<String, String> {
         for service in body.keys() {
             for f in faults.snapshot().iter() {
-                if f.kind == FaultKind::ConfigPush && f.hits_service(service, "") {
+                // A push not yet made (scheduled later) is not reverted in advance.
+                if f.kind == FaultKind::ConfigPush
+                    && f.is_announced()
+                    && f.hits_service(service, "")
+                {
                     f.roll_back();
                 }
             }

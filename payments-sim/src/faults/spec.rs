@@ -385,6 +385,26 @@ mod tests {
     }
 
     #[test]
+    fn the_drill_scenarios_specs_are_accepted() {
+        // As `stack/src/drill/scenario.rs` sends them.
+        for body in [
+            r#"{"kind": "latency", "target": "risk", "ramp_s": 60}"#,
+            r#"{"kind": "errors", "target": "trade", "ramp_s": 60}"#,
+            r#"{"kind": "errors", "target": "trade", "scene": "quick_pay", "rate": 0.6}"#,
+            r#"{"kind": "errors", "target": "payment", "channel": "SDK", "rate": 0.6}"#,
+            r#"{"kind": "bank-outage", "target": "bank-a", "merchants": "m-1"}"#,
+            r#"{"kind": "errors", "target": "accounting", "shadow_only": true, "rate": 0.8}"#,
+            r#"{"kind": "config-push", "target": "risk"}"#,
+            r#"{"kind": "bank-outage", "target": "bank-b", "flap_on_s": 4, "flap_off_s": 4}"#,
+        ] {
+            let spec: FaultSpec = serde_json::from_str(body).unwrap_or_else(|e| panic!("{body}: {e}"));
+            spec.resolve().unwrap_or_else(|e| panic!("{body}: {e}"));
+        }
+        let e = serde_json::from_str::<FaultSpec>(r#"{"kind": "errors", "ramp": 6}"#).unwrap_err();
+        assert!(e.to_string().contains("ramp"), "{e}");
+    }
+
+    #[test]
     fn errors_name_the_part() {
         for (bad, field) in [
             ("latncy", "kind"),
