@@ -192,6 +192,11 @@ pub fn trigger_of(i: &Incident) -> Trigger {
         }
     }
     labels.insert("incident".into(), i.id.to_string());
+    if let Some(ch) = &rc.change {
+        // What kind of change a bad release is blamed on (`deploy`, `config`, …): a
+        // config push is cured by reverting the config, not by a rollback.
+        labels.insert("change".into(), ch.event.as_str().to_string());
+    }
     Trigger {
         kind: rc.kind.as_str().to_string(),
         target: target_of(rc),

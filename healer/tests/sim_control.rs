@@ -72,8 +72,8 @@ async fn every_builtin_action_applies_and_undoes_on_the_real_control_api() {
         for step in &plan.steps {
             for stage in &step.stages {
                 let a = stage.instantiate(&t).unwrap();
-                if matches!(a, Action::Rollback { .. }) {
-                    continue; // versions: covered below (needs a deployed version)
+                if matches!(a, Action::Rollback { .. } | Action::ConfigRevert { .. }) {
+                    continue; // versions, configs: covered below (need a deploy, a push)
                 }
                 let applied = sim
                     .apply(&a)
@@ -146,6 +146,45 @@ async fn rollback_goes_through_the_versions_endpoint() {
     assert_eq!(applied.before["payment"], "2.4.0");
     sim.undo(&a, &applied).await.unwrap();
     assert_eq!(steering.current_version("payment"), "2.4.0");
+}
+
+#[tokio::test]
+async fn config_revert_goes_through_the_configs_endpoint_and_stays() {
+    let (url, steering) = serve_sim().await;
+    steering.set_builtin_versions([("payment".to_string(), "2.3.0".to_string())]);
+    let push: payments_sim::faults::FaultSpec =
+        serde_json::from_value(json!({"kind": "config-push", "target": "payment"})).unwrap();
+    steering.put_faults(vec![push]).unwrap();
+    steering.tick();
+    assert_eq!(json!(steering.configs()), json!({"payment": "cfg-2"}));
+    let plan = builtin_plans()
+        .into_iter()
+        .find(|p| p.name == "config-revert")
+        .unwrap();
+    let mut t = Trigger::diagnosis("bad_release", "service:payment", 0);
+    assert!(!plan.matches(&t), "a bad release without a config change");
+    t.labels.insert("change".into(), "deploy".into());
+    assert!(!plan.matches(&t), "a deploy is rolled back, not reverted");
+    t.labels.insert("change".into(), "config".into());
+    assert!(plan.matches(&t));
+    let sim = SimExecutor::new(&url, TOKEN, &[], &[]);
+    let a = plan.steps[0].stages[0].instantiate(&t).unwrap();
+    assert_eq!(
+        a,
+        Action::ConfigRevert {
+            service: "payment".into()
+        }
+    );
+    let applied = sim.apply(&a).await.unwrap();
+    assert_eq!(applied.before["payment"], "cfg-2");
+    assert_eq!(applied.after["payment"], "cfg-1");
+    assert!(steering.faults()[0].rolled_back);
+    sim.undo(&a, &applied).await.unwrap();
+    assert_eq!(
+        json!(steering.configs()),
+        json!({"payment": "cfg-1"}),
+        "a broken config is never put back"
+    );
 }
 
 #[tokio::test]

@@ -21,6 +21,8 @@ pub struct CallSite<'a> {
     /// Zone (data centre / unit) serving the call.
     pub zone: &'a str,
     pub scene: &'a str,
+    /// The payment's channel (`SDK`, `WAP`, …).
+    pub channel: &'a str,
     pub keys: &'a Keys,
     pub shadow: bool,
 }

@@ -38,6 +38,7 @@ fn site<'a>(service: &'a str, operation: &'a str, keys: &'a Keys) -> CallSite<'a
         instance: "",
         zone: "zone-a",
         scene: "quick_pay",
+        channel: "SDK",
         keys,
         shadow: false,
     }

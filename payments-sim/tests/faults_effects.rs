@@ -48,6 +48,7 @@ fn site<'a>(service: &'a str, op: &'a str, zone: &'a str, k: &'a Keys) -> CallSi
         instance: "",
         zone,
         scene: "quick_pay",
+        channel: "SDK",
         keys: k,
         shadow: false,
     }

@@ -7,7 +7,9 @@
 //! `/control/ledger-db` (switchover), see [`super::levers`]. Each apply reads the state
 //! first; undo writes that state back (merged maps get the old value or `null` for the
 //! touched key; the ledger primary is put back; `isolate`'s undo takes only its own
-//! instance out of the isolated set, so isolations made meanwhile by others stay).
+//! instance out of the isolated set, so isolations made meanwhile by others stay);
+//! `/control/configs` (`config_revert`: `{service: "previous"}`, whose undo leaves the
+//! revert in place — a broken config is never put back).
 
 use super::levers::{isolate_body, restore_field, switchover_body};
 use super::rules::{rule_type, with_rule};
@@ -69,6 +71,7 @@ impl SimExecutor {
             Action::PoolSize { .. } => "/control/pools",
             Action::LedgerSwitchover {} => "/control/ledger-db",
             Action::RiskSkip { .. } => "/control/risk",
+            Action::ConfigRevert { .. } => "/control/configs",
             Action::Call { .. } => {
                 return Err(ExecError::Unsupported {
                     executor: "sim",
@@ -163,6 +166,10 @@ impl SimExecutor {
                 Shape::Merge(service.clone()),
             ),
             Action::LedgerSwitchover {} => (switchover_body(cur)?, Shape::Field("primary")),
+            Action::ConfigRevert { service } => (
+                json!({ service.clone(): "previous" }),
+                Shape::Merge(service.clone()),
+            ),
             Action::RiskSkip { below_cents } => (
                 json!({ "sync_skip_below_cents": below_cents }),
                 Shape::Field("sync_skip_below_cents"),
@@ -264,6 +271,10 @@ impl Executor for SimExecutor {
     ) -> BoxFuture<'a, Result<Value, ExecError>> {
         Box::pin(async move {
             let path = Self::path(action)?;
+            if let Action::ConfigRevert { .. } = action {
+                // A broken config is never put back: the revert stays.
+                return self.get(path).await;
+            }
             let body = if let Action::Isolate { instance, .. } = action {
                 // Only this step's instance comes back: isolations made meanwhile by
                 // others stay (equal to the set before when nobody else changed it).

@@ -64,6 +64,9 @@ pub enum Action {
     /// Business-aware degrade of the synchronous risk check: payments below `below_cents`
     /// skip it (each skipped check recorded for later review); larger ones are checked.
     RiskSkip { below_cents: i64 },
+    /// Revert `service`'s config to its last good one (an operator's config push broke
+    /// it). Its undo leaves the revert in place: a broken config is never put back.
+    ConfigRevert { service: String },
 }
 
 /// The largest cap a `risk_skip` step may set (100,000 yuan).
@@ -95,6 +98,7 @@ impl Action {
             Action::PoolSize { service, .. } => format!("pool:{service}"),
             Action::LedgerSwitchover {} => "ledger-db".into(),
             Action::RiskSkip { .. } => "risk:sync".into(),
+            Action::ConfigRevert { service } => format!("config:{service}"),
         }
     }
 
@@ -147,6 +151,9 @@ impl Action {
             Action::LedgerSwitchover {} => "switch the ledger db over to its standby".into(),
             Action::RiskSkip { below_cents } => {
                 format!("skip the sync risk check below {below_cents} cents (recorded for review)")
+            }
+            Action::ConfigRevert { service } => {
+                format!("revert {service}'s config to its last good one")
             }
         }
     }
@@ -223,6 +230,9 @@ impl Action {
                     return Err(format!("`size` must be in 1..={MAX_POOL}"));
                 }
                 Ok(())
+            }
+            Action::ConfigRevert { service } if service.trim().is_empty() => {
+                Err("`service` must name a service".into())
             }
             Action::RiskSkip { below_cents } => {
                 if !(1..=MAX_RISK_SKIP_CENTS).contains(below_cents) {

@@ -2,7 +2,8 @@
 //! payments-sim fault: bank outage/errors/timeouts (fail the channel over), surge (limit
 //! the entry), overload (degrade marketing and async risk), hot merchant (buffered
 //! accounting; cutting the hot key with a hot-parameter limit needs a commander), bad
-//! release (roll back), zone outage (staged cut-over), slow or failing risk (small
+//! release (roll back), an operator's config push (revert the config: a `bad_release`
+//! whose blamed change is a config, label `change = "config"`), zone outage (staged cut-over), slow or failing risk (small
 //! payments skip the sync check; a commander confirms), latency and errors on marketing,
 //! off the critical path (breakers — never on a synchronous dependency of the payment
 //! path), pool exhaustion (grow the pool), slow ledger (switch the ledger db over) and one
@@ -12,7 +13,7 @@
 use super::{parse_plan, Plan};
 
 /// `(file name, TOML)` of every built-in plan.
-pub const BUILTIN: [(&str, &str); 13] = [
+pub const BUILTIN: [(&str, &str); 14] = [
     (
         "bank-failover.toml",
         include_str!("../../plans/bank-failover.toml"),
@@ -44,6 +45,10 @@ pub const BUILTIN: [(&str, &str); 13] = [
     (
         "bad-release-rollback.toml",
         include_str!("../../plans/bad-release-rollback.toml"),
+    ),
+    (
+        "config-revert.toml",
+        include_str!("../../plans/config-revert.toml"),
     ),
     (
         "zone-cutover.toml",

@@ -33,6 +33,9 @@ struct TriggerConfig {
     /// Targets the plan never acts on, as globs (e.g. the entry service).
     #[serde(default)]
     exclude: Vec<String>,
+    /// Labels the trigger must carry with these values (`{ change = "config" }`).
+    #[serde(default)]
+    labels: std::collections::BTreeMap<String, String>,
     alert: Option<String>,
 }
 
@@ -98,6 +101,9 @@ pub struct TriggerSpec {
     /// Globs over `KIND:NAME` the plan never answers, e.g. `service:cashier`
     /// (a breaker on the entry would refuse every payment).
     pub exclude: Vec<String>,
+    /// Labels the trigger must carry with exactly these values, e.g. `change =
+    /// "config"` (the blamed change was a config push, not a deploy).
+    pub labels: std::collections::BTreeMap<String, String>,
     pub alert: Option<String>,
 }
 
@@ -148,12 +154,21 @@ impl Plan {
     /// glob accepts it and whose excludes do not (what a commander may choose from).
     pub fn fits_target(&self, t: &Trigger) -> bool {
         self.trigger.alert.is_none()
+            && self.labels_match(t)
             && self
                 .trigger
                 .target
                 .as_deref()
                 .is_none_or(|g| glob(g, &t.target))
             && !self.trigger.exclude.iter().any(|g| glob(g, &t.target))
+    }
+
+    /// Does `t` carry every label the plan's trigger asks for, with its value?
+    fn labels_match(&self, t: &Trigger) -> bool {
+        self.trigger
+            .labels
+            .iter()
+            .all(|(k, v)| t.labels.get(k) == Some(v))
     }
 
     /// Whether this plan answers `t` (an alert plan matches the alert name; a diagnosis
@@ -163,6 +178,7 @@ impl Plan {
             return t.alert.as_deref() == Some(a.as_str());
         }
         self.trigger.kinds.contains(&t.kind)
+            && self.labels_match(t)
             && self
                 .trigger
                 .target
@@ -225,7 +241,7 @@ fn stage_fraction(s: &str) -> Option<f64> {
     (f.is_finite() && (0.0..=1.0).contains(&f)).then_some(f)
 }
 
-const ACTIONS: [&str; 13] = [
+const ACTIONS: [&str; 14] = [
     "channel_weight",
     "flow_limit",
     "param_limit",
@@ -239,6 +255,7 @@ const ACTIONS: [&str; 13] = [
     "pool_size",
     "ledger_switchover",
     "risk_skip",
+    "config_revert",
 ];
 
 fn parse_step(plan: &str, i: usize, mut t: toml::Table) -> Result<Step, HealerError> {
@@ -398,6 +415,9 @@ pub fn parse_plan(toml_text: &str) -> Result<Plan, HealerError> {
         None => Vec::new(),
         Some(v) => trigger_kinds(p, v)?,
     };
+    if !t.labels.is_empty() && t.kind.is_none() {
+        return Err(plan_err(p, "trigger.labels", "only with `kind`"));
+    }
     for (i, g) in t.exclude.iter().enumerate() {
         if t.kind.is_none() {
             return Err(plan_err(p, "trigger.exclude", "only with `kind`"));
@@ -470,6 +490,7 @@ pub fn parse_plan(toml_text: &str) -> Result<Plan, HealerError> {
             kinds,
             target: t.target.clone(),
             exclude: t.exclude.clone(),
+            labels: t.labels.clone(),
             alert: t.alert.clone(),
         },
         guards: Guards {

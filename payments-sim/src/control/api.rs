@@ -85,6 +85,7 @@ pub fn router(steering: Arc<Steering>, token: &str) -> Result<Router, NoToken> {
         .route("/control/channels", get(get_channels).put(put_channels))
         .route("/control/zones", get(get_zones).put(put_zones))
         .route("/control/versions", get(get_versions).put(put_versions))
+        .route("/control/configs", get(get_configs).put(put_configs))
         .route("/control/ledger", get(get_ledger).put(put_ledger))
         .route("/control/faults", get(get_faults).put(put_faults))
         .route("/control/ground-truth", get(get_ground_truth))
@@ -215,6 +216,14 @@ async fn get_versions(State(c): State<Ctx>) -> Response {
 
 async fn put_versions(State(c): State<Ctx>, h: HeaderMap, body: Bytes) -> Response {
     reply(parse_json(&body).and_then(|b| c.steering.put_versions(b, &actor(&h))))
+}
+
+async fn get_configs(State(c): State<Ctx>) -> Response {
+    Json(c.steering.configs()).into_response()
+}
+
+async fn put_configs(State(c): State<Ctx>, h: HeaderMap, body: Bytes) -> Response {
+    reply(parse_json(&body).and_then(|b| c.steering.put_configs(b, &actor(&h))))
 }
 
 async fn get_ledger(State(c): State<Ctx>) -> Response {

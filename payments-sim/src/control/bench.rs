@@ -106,6 +106,7 @@ fn run_one(guard: &Arc<dyn Guard>, threads: usize, calls: u64) -> (f64, u64) {
                             instance: "payment-1",
                             zone: "zone-a",
                             scene: "quick_pay",
+                            channel: "SDK",
                             keys: &keys[(i % 64) as usize],
                             shadow: false,
                         };

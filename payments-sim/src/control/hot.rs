@@ -40,8 +40,9 @@ impl Steering {
             return verdict;
         }
         if self.faults.has_releases() {
-            self.releases
-                .poll(&self.faults, self.clock.now_us(), &self.changes);
+            let now = self.clock.now_us();
+            self.releases.poll(&self.faults, now, &self.changes);
+            self.configs.poll(&self.faults, now, &self.changes);
         }
         self.faults
             .judge(site, bank, verdict, &self.clock, |service| {

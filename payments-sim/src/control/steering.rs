@@ -9,6 +9,7 @@
 
 use super::breaker::BreakerState;
 use super::changes::{ChangeSink, Changes};
+use super::configs::Configs;
 use super::error::ControlError;
 use super::releases::Releases;
 use super::routing::{
@@ -36,6 +37,7 @@ pub struct Steering {
     pub(super) declines: Declines,
     pub(super) routing: Routing,
     pub(super) releases: Releases,
+    pub(super) configs: Configs,
     pub(super) faults: FaultSet,
 }
 
@@ -60,6 +62,7 @@ impl Steering {
             declines: Declines::default(),
             routing: Routing::default(),
             releases: Releases::default(),
+            configs: Configs::default(),
             faults: FaultSet::default(),
         }
     }
@@ -77,6 +80,9 @@ impl Steering {
     /// Tells the control plane each service's built-in version, so bad releases
     /// and rollbacks name real versions.
     pub fn set_builtin_versions(&self, versions: impl IntoIterator<Item = (String, String)>) {
+        let versions: Vec<(String, String)> = versions.into_iter().collect();
+        self.configs
+            .set_services(versions.iter().map(|(s, _)| s.clone()));
         self.releases.set_builtin(versions);
     }
 
@@ -255,6 +261,26 @@ impl Steering {
         Ok(self.releases.put(body, &self.faults, &self.clock, &batch))
     }
 
+    // ---- configs -------------------------------------------------------------
+
+    /// The config in force per service (`cfg-1` built in; a config push puts a new one).
+    pub fn configs(&self) -> BTreeMap<String, String> {
+        self.configs.all()
+    }
+
+    /// Reverts services to their last good config (`{service: "previous"}` or
+    /// `{service: null}`), ending the effect of their config pushes; one
+    /// `rollback` change event per service reverted.
+    pub fn put_configs(
+        &self,
+        body: BTreeMap<String, Option<String>>,
+        by: &str,
+    ) -> Result<BTreeMap<String, String>, ControlError> {
+        self.configs.check(&body)?;
+        let batch = self.changes.begin(by);
+        Ok(self.configs.put(body, &self.faults, &batch))
+    }
+
     // ---- faults --------------------------------------------------------------
 
     /// Adds faults timed from the run's start (the CLI's `--fault`).
@@ -278,19 +304,21 @@ impl Steering {
         self.faults
             .snapshot()
             .iter()
-            .map(|f| f.ground_truth())
+            .map(|f| f.ground_truth(self.clock.now_us()))
             .collect()
     }
 
     /// Every fault of the run with its start, end and first affected call.
     pub fn ground_truth(&self) -> Vec<GroundTruth> {
-        self.faults.ground_truth()
+        self.faults.ground_truth(self.clock.now_us())
     }
 
     /// Handles time-driven fault transitions now (a bad release's deploy and
-    /// its end). The payment path calls this too; a run may also call it each second.
+    /// its end, a config push and its end). The payment path calls this too; a
+    /// run may also call it each second.
     pub fn tick(&self) {
-        self.releases
-            .poll(&self.faults, self.clock.now_us(), &self.changes);
+        let now = self.clock.now_us();
+        self.releases.poll(&self.faults, now, &self.changes);
+        self.configs.poll(&self.faults, now, &self.changes);
     }
 }

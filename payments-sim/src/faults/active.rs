@@ -2,6 +2,8 @@
 //! resolved target and magnitudes, and what it records as ground truth (when it
 //! started, ended or was removed, and when it first touched a call).
 
+use super::scope::Scope;
+use super::shape::Shape;
 use super::spec::FaultSpec;
 use super::{defaults, Binding, FaultError, FaultKind, Target};
 use crate::hotpath::{Cache, InFlight, Published, Refusals};
@@ -31,14 +33,19 @@ pub(crate) struct Fault {
     pub factor: f64,
     pub share: f64,
     pub pool: u32,
+    /// Ramp and flapping.
+    pub(super) shape: Shape,
+    /// The calls it touches.
+    pub(super) scope: Scope,
     removed_us: AtomicU64,
     first_affected_us: AtomicU64,
-    /// Bad release: announced as a deploy; rolled back through the control API;
-    /// its automatic end handled.
+    /// Bad release / config push: announced as a deploy (a config change); rolled
+    /// back (reverted) through the control API; its automatic end handled.
     announced: AtomicBool,
     rolled_back: AtomicBool,
     end_handled: AtomicBool,
-    /// Bad release: (version before, bad version), fixed when it deploys.
+    /// Bad release: (version before, bad version), fixed when it deploys;
+    /// config push: (config before, bad config).
     release: OnceLock<(String, String)>,
     /// Pool exhaustion: calls holding a slot of the pool.
     pub(super) in_flight: InFlight,
@@ -49,6 +56,8 @@ pub(crate) struct Fault {
 impl Fault {
     fn new(id: u64, spec: FaultSpec, base_us: Micros, b: &Binding<'_>) -> Result<Self, FaultError> {
         let target = spec.bind(b)?;
+        let shape = Shape::check(&spec)?;
+        let scope = Scope::check(&spec)?;
         let start_us = base_us + (spec.start_s * 1e6) as u64;
         let end_us = spec.duration_s.map(|d| start_us + (d * 1e6) as u64);
         use FaultKind::*;
@@ -63,6 +72,7 @@ impl Fault {
         let rate = spec.rate.unwrap_or(match spec.kind {
             Errors => defaults::ERROR_RATE,
             BadRelease => defaults::RELEASE_ERROR_RATE,
+            ConfigPush => defaults::CONFIG_ERROR_RATE,
             _ => 1.0,
         });
         Ok(Self {
@@ -76,6 +86,8 @@ impl Fault {
             factor: spec.factor.unwrap_or(defaults::SURGE_FACTOR),
             share: spec.share.unwrap_or(defaults::HOT_SHARE),
             pool: spec.pool.unwrap_or(defaults::POOL_SIZE),
+            shape,
+            scope,
             spec,
             removed_us: AtomicU64::new(0),
             first_affected_us: AtomicU64::new(0),
@@ -98,8 +110,37 @@ impl Fault {
         }
     }
 
+    /// Within its window and, if it flaps, in an on phase.
     pub(crate) fn is_active(&self, now_us: Micros) -> bool {
-        now_us >= self.start_us && self.effective_end_us().is_none_or(|e| now_us < e)
+        now_us >= self.start_us
+            && self.effective_end_us().is_none_or(|e| now_us < e)
+            && self.shape.is_on(self.start_us, now_us)
+    }
+
+    /// Its extra delay at `now` (grown by its ramp).
+    #[inline]
+    pub(crate) fn delay_at(&self, now_us: Micros) -> u64 {
+        if !self.shape.ramps() {
+            return self.delay_us;
+        }
+        (self.delay_us as f64 * self.shape.strength(self.start_us, now_us)) as u64
+    }
+
+    /// Its failure rate at `now` (grown by its ramp).
+    #[inline]
+    pub(crate) fn rate_at(&self, now_us: Micros) -> f64 {
+        self.rate * self.shape.strength(self.start_us, now_us)
+    }
+
+    /// Its load factor at `now`: from 1 to `factor` along its ramp.
+    pub(crate) fn factor_at(&self, now_us: Micros) -> f64 {
+        1.0 + (self.factor - 1.0) * self.shape.strength(self.start_us, now_us)
+    }
+
+    /// Is the call at `site` within the fault's scope (scene, channel, merchants, shadow)?
+    #[inline]
+    pub(crate) fn in_scope(&self, site: &crate::guard::CallSite<'_>) -> bool {
+        self.scope.admits(site)
     }
 
     /// Notes that the fault changed a call at `now_us` (first time only).
@@ -142,6 +183,9 @@ impl Fault {
     /// Could this fault change a call to `site` (or to `bank`)? By target only,
     /// without the clock: the payment path asks this first.
     pub(crate) fn could_hit(&self, site: &crate::guard::CallSite<'_>, bank: Option<&str>) -> bool {
+        if !self.scope.admits(site) {
+            return false;
+        }
         match (&self.target, bank) {
             (Target::Service { .. }, None) => self.hits_service(site.service, site.operation),
             (Target::Instance { instance, .. }, None) => instance == site.instance,
@@ -163,9 +207,9 @@ impl Fault {
         self.release.get().map(|(_, bad)| bad.as_str())
     }
 
-    /// Bad release: is its deploy or its end due at `now`?
+    /// Bad release / config push: is its announcement or its end due at `now`?
     pub(crate) fn release_due(&self, now: Micros) -> bool {
-        self.kind == FaultKind::BadRelease
+        matches!(self.kind, FaultKind::BadRelease | FaultKind::ConfigPush)
             && now >= self.start_us
             && if self.announced.load(Ordering::Acquire) {
                 !self.is_active(now)
@@ -209,9 +253,15 @@ impl Fault {
         self.rolled_back.store(true, Ordering::Release);
     }
 
-    pub(crate) fn ground_truth(&self) -> GroundTruth {
+    /// Has the control plane rolled it back (a release) or reverted it (a config)?
+    pub(crate) fn is_rolled_back(&self) -> bool {
+        self.rolled_back.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn ground_truth(&self, now: Micros) -> GroundTruth {
         let first = self.first_affected_us.load(Ordering::Acquire);
         let end = self.effective_end_us();
+        let (periods, active_periods_dropped) = self.shape.periods(self.start_us, end, now);
         GroundTruth {
             id: self.id,
             kind: self.kind,
@@ -222,6 +272,16 @@ impl Fault {
             start: format_rfc3339(self.start_us),
             end: end.map(format_rfc3339),
             rolled_back: self.rolled_back.load(Ordering::Acquire),
+            active: periods
+                .into_iter()
+                .map(|(from, to)| ActivePeriod {
+                    start_us: from,
+                    end_us: to,
+                    start: format_rfc3339(from),
+                    end: to.map(format_rfc3339),
+                })
+                .collect(),
+            active_periods_dropped,
             spec: self.spec.clone(),
         }
     }
@@ -240,9 +300,24 @@ pub struct GroundTruth {
     pub first_affected_us: Option<Micros>,
     pub start: String,
     pub end: Option<String>,
-    /// A bad release rolled back through the control API.
+    /// A bad release rolled back, or a config push reverted, through the control API.
     pub rolled_back: bool,
+    /// When it was really on, up to now: its window, or each on phase of a
+    /// flapping fault (the latest ones; see `active_periods_dropped`). Empty
+    /// before it starts.
+    pub active: Vec<ActivePeriod>,
+    /// Earlier on phases left out of `active` (a long-flapping fault).
+    pub active_periods_dropped: u64,
     pub spec: FaultSpec,
+}
+
+/// One stretch `[start, end)` a fault was on; `end` absent while it still is.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ActivePeriod {
+    pub start_us: Micros,
+    pub end_us: Option<Micros>,
+    pub start: String,
+    pub end: Option<String>,
 }
 
 /// The faults of a run.
@@ -278,7 +353,8 @@ impl FaultSet {
         self.any.load(Ordering::Acquire)
     }
 
-    /// Is a bad release installed (it has time-driven deploy and end events)?
+    /// Is a bad release or a config push installed (it has time-driven
+    /// announcements and end events)?
     #[inline]
     pub(crate) fn has_releases(&self) -> bool {
         self.releases.load(Ordering::Acquire)
@@ -322,7 +398,8 @@ impl FaultSet {
     fn install(&self, all: Vec<Arc<Fault>>) {
         self.any.store(!all.is_empty(), Ordering::Release);
         self.releases.store(
-            all.iter().any(|f| f.kind == FaultKind::BadRelease),
+            all.iter()
+                .any(|f| matches!(f.kind, FaultKind::BadRelease | FaultKind::ConfigPush)),
             Ordering::Release,
         );
         self.pools.store(
@@ -372,11 +449,11 @@ impl FaultSet {
     }
 
     /// Every fault ever installed in this run, in order, with what happened.
-    pub(crate) fn ground_truth(&self) -> Vec<GroundTruth> {
+    pub(crate) fn ground_truth(&self, now: Micros) -> Vec<GroundTruth> {
         self.history
             .lock()
             .iter()
-            .map(|f| f.ground_truth())
+            .map(|f| f.ground_truth(now))
             .collect()
     }
 }

@@ -1,7 +1,8 @@
 //! What installed faults do to the payment path, as [`FaultSet`] methods the
-//! guard calls: refuse or slow a served call or a bank call, hold pool slots,
+//! guard calls: refuse or slow a served call or a bank call (within the fault's
+//! scope, at its ramp's strength, in its on phases), hold pool slots,
 //! slow ledger postings, multiply the load, make a merchant hot, report a bad
-//! release's version. With no fault installed each is one atomic load; the
+//! release's version, fail a config-pushed service. With no fault installed each is one atomic load; the
 //! clock is read only when a fault could apply, and nothing is allocated but a
 //! refusal's code strings and the values returned owned.
 //!
@@ -68,16 +69,25 @@ fn served_fault(f: &Fault, site: &CallSite<'_>, now: u64, delay: &mut u64) -> Op
             }
         }
         FaultKind::Latency if f.hits_served(site) => {
-            f.touch(now);
-            *delay += f.delay_us;
+            let d = f.delay_at(now);
+            if d > 0 {
+                f.touch(now);
+                *delay += d;
+            }
         }
-        FaultKind::Errors if f.hits_served(site) && chance(f.rate) => {
+        FaultKind::Errors if f.hits_served(site) && chance(f.rate_at(now)) => {
             f.touch(now);
             return Some(reject("SYSTEM_ERROR", "InternalError", *delay));
         }
-        FaultKind::Timeout if f.hits_served(site) && chance(f.rate) => {
+        FaultKind::Timeout if f.hits_served(site) && chance(f.rate_at(now)) => {
             f.touch(now);
             return Some(reject("TIMEOUT", "TimeoutException", *delay + f.delay_us));
+        }
+        FaultKind::ConfigPush
+            if hits() && f.is_announced() && !f.is_rolled_back() && chance(f.rate_at(now)) =>
+        {
+            f.touch(now);
+            return Some(reject("SYSTEM_ERROR", "ConfigException", *delay));
         }
         FaultKind::BadRelease if hits() && f.bad_version().is_some() => {
             f.touch(now);
@@ -102,15 +112,18 @@ fn bank_fault(f: &Fault, bank: &str, now: u64, delay: &mut u64) -> Option<Verdic
             Some(reject("BANK_UNAVAILABLE", "ConnectException", *delay))
         }
         FaultKind::Latency => {
-            f.touch(now);
-            *delay += f.delay_us;
+            let d = f.delay_at(now);
+            if d > 0 {
+                f.touch(now);
+                *delay += d;
+            }
             None
         }
-        FaultKind::Errors if chance(f.rate) => {
+        FaultKind::Errors if chance(f.rate_at(now)) => {
             f.touch(now);
             Some(reject("BANK_ERROR", "BankSystemError", *delay))
         }
-        FaultKind::Timeout if chance(f.rate) => {
+        FaultKind::Timeout if chance(f.rate_at(now)) => {
             f.touch(now);
             Some(reject(
                 "BANK_TIMEOUT",
@@ -135,7 +148,10 @@ fn faults_on_call(
 ) -> Result<u64, Option<Verdict>> {
     let mut out = None;
     if !rule_refused {
-        for f in faults.iter().filter(|f| f.is_active(now)) {
+        for f in faults
+            .iter()
+            .filter(|f| f.is_active(now) && f.in_scope(site))
+        {
             out = match bank {
                 Some(b) => bank_fault(f, b, now, &mut delay),
                 None => served_fault(f, site, now, &mut delay),
@@ -261,7 +277,7 @@ impl FaultSet {
         self.each_active(FaultKind::SlowLedger, clock, |f, now| {
             if f.hits_db(primary) {
                 f.touch(now);
-                d += f.delay_us;
+                d += f.delay_at(now);
             }
         });
         d
@@ -272,7 +288,7 @@ impl FaultSet {
         let mut m = 1.0;
         self.each_active(FaultKind::Surge, clock, |f, now| {
             f.touch(now);
-            m *= f.factor;
+            m *= f.factor_at(now);
         });
         m
     }

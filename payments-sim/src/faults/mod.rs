@@ -3,15 +3,22 @@
 //! faults live in a run with its ground truth for drills.
 //!
 //! Faults never announce themselves: their starts and ends are kept only in
-//! the ground truth (`Steering::ground_truth`), never as change events. A bad release is the one
-//! exception by nature: a release is a deploy, and deploys are announced.
+//! the ground truth (`Steering::ground_truth`), never as change events. A bad release and a
+//! config push are the exceptions by nature: a release is a deploy and a config push is a
+//! config change, and both are announced.
+//!
+//! Shapes and scopes (`shape.rs`, `scope.rs`): a fault may ramp up (`ramp_s`), flap
+//! (`flap_on_s`/`flap_off_s`) and be confined to a scene, a channel, a merchant group or
+//! shadow traffic.
 
 mod active;
 mod effects;
+mod scope;
+mod shape;
 mod spec;
 
 pub(crate) use active::FaultSet;
-pub use active::GroundTruth;
+pub use active::{ActivePeriod, GroundTruth};
 pub use spec::{parse_fault, FaultSpec};
 
 /// The ledger's databases: the primary at start, then its standby.
@@ -36,6 +43,8 @@ pub mod defaults {
     pub const BANK: &str = "bank-a";
     /// bad-release / pool-exhaustion without a target hit this service.
     pub const RELEASE_SERVICE: &str = "payment";
+    /// config-push without a target breaks this service.
+    pub const CONFIG_SERVICE: &str = "payment";
     pub const POOL_SERVICE: &str = "accounting";
     /// hot-merchant without a target makes this merchant hot.
     pub const MERCHANT: &str = "m-hot";
@@ -48,6 +57,10 @@ pub mod defaults {
     pub const HOT_SHARE: f64 = 0.5;
     pub const RELEASE_ERROR_RATE: f64 = 0.3;
     pub const RELEASE_LATENCY_MS: u64 = 100;
+    /// Share of a config-pushed service's calls that fail (as for errors).
+    pub const CONFIG_ERROR_RATE: f64 = ERROR_RATE;
+    /// Who pushes the bad config (the change event's `by`): an operator.
+    pub const CONFIG_PUSHED_BY: &str = "ops-lin";
     pub const POOL_SIZE: u32 = 2;
     pub const POOL_WAIT_MS: u64 = 200;
     pub const SLOW_LEDGER_MS: u64 = 50;
@@ -67,10 +80,13 @@ pub enum FaultKind {
     PoolExhaustion,
     SlowLedger,
     ZoneOutage,
+    /// An operator's config push that breaks a service until it is reverted
+    /// (`/control/configs`).
+    ConfigPush,
 }
 
 impl FaultKind {
-    pub(crate) const ALL: [FaultKind; 10] = [
+    pub(crate) const ALL: [FaultKind; 11] = [
         Self::Latency,
         Self::Errors,
         Self::Timeout,
@@ -81,6 +97,7 @@ impl FaultKind {
         Self::PoolExhaustion,
         Self::SlowLedger,
         Self::ZoneOutage,
+        Self::ConfigPush,
     ];
     pub(crate) fn as_str(self) -> &'static str {
         match self {
@@ -94,6 +111,7 @@ impl FaultKind {
             Self::PoolExhaustion => "pool-exhaustion",
             Self::SlowLedger => "slow-ledger",
             Self::ZoneOutage => "zone-outage",
+            Self::ConfigPush => "config-push",
         }
     }
     pub(crate) fn parse(s: &str) -> Option<Self> {

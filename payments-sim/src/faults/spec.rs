@@ -2,6 +2,8 @@
 //! JSON body of `/control/faults`, both parsed into one [`FaultSpec`], and the
 //! resolution of a spec's target against its kind (with the documented defaults).
 
+use super::scope::Scope;
+use super::shape::Shape;
 use super::{defaults, Binding, FaultError, FaultKind, Target, LEDGER_DBS};
 use crate::msg::Service;
 use serde::{Deserialize, Serialize};
@@ -38,6 +40,29 @@ pub struct FaultSpec {
     /// The bad release's version (bad-release); default: the next minor version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+    /// Seconds over which the fault grows linearly from nothing to full strength
+    /// after its start (the rate, the delay or the load factor; see `shape.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ramp_s: Option<f64>,
+    /// Flapping: on for `flap_on_s`, off for `flap_off_s`, repeating from the
+    /// start (both or neither).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flap_on_s: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flap_off_s: Option<f64>,
+    /// Scope: only payments of this scene (`quick_pay`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scene: Option<String>,
+    /// Scope: only payments of this channel (`SDK`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    /// Scope: only payments of these merchants, a comma list of merchant keys
+    /// (`m-1` or `m-1,m-7,m-hot`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merchants: Option<String>,
+    /// Scope: only shadow (full-link stress-test) traffic; real payments never.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub shadow_only: bool,
 }
 
 impl FaultSpec {
@@ -53,10 +78,17 @@ impl FaultSpec {
             share: None,
             pool: None,
             version: None,
+            ramp_s: None,
+            flap_on_s: None,
+            flap_off_s: None,
+            scene: None,
+            channel: None,
+            merchants: None,
+            shadow_only: false,
         }
     }
 
-    fn err(&self, field: &str, reason: impl Into<String>) -> FaultError {
+    pub(crate) fn err(&self, field: &str, reason: impl Into<String>) -> FaultError {
         FaultError {
             spec: self.to_cli(),
             field: field.into(),
@@ -112,6 +144,8 @@ impl FaultSpec {
         {
             return Err(self.err("version", "must be 1..=64 bytes"));
         }
+        Shape::check(self)?;
+        Scope::check(self)?;
         let mut t = self.target.as_deref().map(str::trim);
         if self.kind == FaultKind::SlowLedger && t == Some("") {
             t = None; // the primary, as when absent
@@ -161,11 +195,11 @@ impl FaultSpec {
         };
         match self.kind {
             Latency | Errors | Timeout => svc(defaults::SERVICE),
-            BadRelease | PoolExhaustion => {
-                let d = if self.kind == BadRelease {
-                    defaults::RELEASE_SERVICE
-                } else {
-                    defaults::POOL_SERVICE
+            BadRelease | PoolExhaustion | ConfigPush => {
+                let d = match self.kind {
+                    BadRelease => defaults::RELEASE_SERVICE,
+                    ConfigPush => defaults::CONFIG_SERVICE,
+                    _ => defaults::POOL_SERVICE,
                 };
                 match svc(d)? {
                     Target::Service {
@@ -348,6 +382,26 @@ mod tests {
                 zone: defaults::ZONE.into()
             }
         );
+    }
+
+    #[test]
+    fn the_drill_scenarios_specs_are_accepted() {
+        // As `stack/src/drill/scenario.rs` sends them.
+        for body in [
+            r#"{"kind": "latency", "target": "risk", "ramp_s": 60}"#,
+            r#"{"kind": "errors", "target": "trade", "ramp_s": 60}"#,
+            r#"{"kind": "errors", "target": "trade", "scene": "quick_pay", "rate": 0.6}"#,
+            r#"{"kind": "errors", "target": "payment", "channel": "SDK", "rate": 0.6}"#,
+            r#"{"kind": "bank-outage", "target": "bank-a", "merchants": "m-1"}"#,
+            r#"{"kind": "errors", "target": "accounting", "shadow_only": true, "rate": 0.8}"#,
+            r#"{"kind": "config-push", "target": "risk"}"#,
+            r#"{"kind": "bank-outage", "target": "bank-b", "flap_on_s": 4, "flap_off_s": 4}"#,
+        ] {
+            let spec: FaultSpec = serde_json::from_str(body).unwrap_or_else(|e| panic!("{body}: {e}"));
+            spec.resolve().unwrap_or_else(|e| panic!("{body}: {e}"));
+        }
+        let e = serde_json::from_str::<FaultSpec>(r#"{"kind": "errors", "ramp": 6}"#).unwrap_err();
+        assert!(e.to_string().contains("ramp"), "{e}");
     }
 
     #[test]

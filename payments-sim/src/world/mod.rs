@@ -205,6 +205,7 @@ fn serve_with<'a>(
             instance,
             zone: &ctx.zone,
             scene: &ctx.scene,
+            channel: &ctx.channel,
             keys: &ctx.keys,
             shadow: ctx.shadow,
         };
@@ -319,6 +320,7 @@ impl<'a> Hop<'a> {
             instance: self.instance,
             zone: &self.ctx.zone,
             scene: &self.ctx.scene,
+            channel: &self.ctx.channel,
             keys: &self.ctx.keys,
             shadow: self.ctx.shadow,
         }
