@@ -107,6 +107,14 @@ fn bad_release_is_blamed_on_its_deploy_event() {
 }
 
 #[test]
+fn a_config_push_is_blamed_on_the_config_change_not_on_plain_errors() {
+    let o = drill(Fault::ConfigPush("payment"), "config-push", "payment");
+    assert_eq!(o.top.kind, CauseKind::BadRelease, "{:?}", o.top);
+    let ch = o.top.change.as_ref().unwrap();
+    assert!(ch.label.starts_with("payment config"), "{ch:?}");
+}
+
+#[test]
 fn hot_merchant_is_named_by_its_key() {
     let o = drill(Fault::HotMerchant("m-flash"), "hot-merchant", "m-flash");
     assert_eq!(o.top.key.as_deref(), Some("merchant:m-flash"));

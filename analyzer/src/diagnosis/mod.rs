@@ -277,6 +277,20 @@ impl Inputs<'_> {
             let cref = ChangeRef::of(ch);
             let mut conf = 0.7;
             let mut ev = vec![format!("suspect change: {}", cref.label)];
+            // A config push carries no version to compare failures on; one made within
+            // seconds before this service itself went bad is the likeliest cause.
+            let fresh = ch.time_us + 30_000_000 >= onset;
+            if ch.version.is_empty()
+                && ch.event == digest::ChangeKind::Config
+                && fresh
+                && (h.error_bad || h.slow_bad)
+            {
+                conf = 0.9;
+                ev.push(format!(
+                    "the config changed {:.1} s before the first bad request",
+                    onset.saturating_sub(ch.time_us) as f64 / 1e6
+                ));
+            }
             if !ch.version.is_empty() && !vs.is_empty() {
                 let new = vs.iter().find(|(v, _)| *v == ch.version).map(|x| x.1);
                 let mut rest = crate::versions::VersionFigures::default();

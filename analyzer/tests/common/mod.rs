@@ -34,6 +34,9 @@ pub enum Fault {
     InstanceLatency(&'static str, u64),
     /// One instance failing this share of its calls.
     InstanceErrors(&'static str, f64),
+    /// An operator's config push (a `config` change event, no version) after which the
+    /// service fails 40 % of its calls.
+    ConfigPush(&'static str),
     /// Not a fault: this share of payments declined by the payment engine for business
     /// reasons (`INSUFFICIENT_FUNDS`), as a burst of customers without money does.
     Declines(f64),
@@ -121,6 +124,16 @@ impl Sim {
     /// Starts a fault now (a bad release also emits its deploy event).
     pub fn inject(&mut self, f: Fault) {
         self.fault_start_us = self.now();
+        if let Fault::ConfigPush(s) = f {
+            self.analyzer.ingest_event(&ChangeEvent {
+                time_us: self.now(),
+                event: ChangeKind::Config,
+                service: s.to_string(),
+                version: String::new(),
+                detail: format!("{s} config cfg-1 -> cfg-2"),
+                by: "ops-lin".into(),
+            });
+        }
         if let Fault::BadRelease(s) = f {
             self.analyzer.ingest_event(&ChangeEvent {
                 time_us: self.now(),
@@ -280,6 +293,7 @@ impl Sim {
             }
             Fault::SlowLedger if svc == "accounting" => own += 150_000,
             Fault::Errors(s, r) if s == svc && self.unit() < r => fail = Some("SYSTEM_ERROR"),
+            Fault::ConfigPush(s) if s == svc && self.unit() < 0.4 => fail = Some("SYSTEM_ERROR"),
             Fault::Declines(r) if svc == "payment-engine" && self.unit() < r => {
                 fail = Some("INSUFFICIENT_FUNDS")
             }
