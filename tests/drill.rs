@@ -145,3 +145,29 @@ fn every_built_in_fault_heals_within_ten_seconds() {
         assert!(x["plan"].is_string(), "{name}: {x}");
     }
 }
+
+/// Issue 12: faults off the catalogue, one scenario each of the kinds a plan answers on its
+/// own — an operator's config push (the cure reverts that change) and a bank failing on and
+/// off (one incident, not one per flap) — named, healed, no harm, books in agreement.
+#[test]
+fn a_config_push_is_reverted_and_a_flapping_bank_is_one_incident() {
+    for (kind, target, plan) in [
+        ("config-push", "trade", "config-revert"),
+        ("flapping", "bank-c", "bank-failover"),
+    ] {
+        let d = drill(&["--scenario", kind, "--target", target]);
+        let name = format!("{kind} {target}");
+        assert_eq!(d["all_roots_named"], true, "{name}: {d}");
+        assert_eq!(d["recovered"], true, "{name}: {d}");
+        assert_eq!(d["incidents_opened"], 1, "{name}: {d}");
+        assert_eq!(d["harm_failed_payments"], 0.0, "{name}: {d}");
+        assert_eq!(d["reconciliation_mismatches"], 0, "{name}: {d}");
+        let roots = d["per_root"].as_array().expect("per_root");
+        assert!(
+            roots.iter().any(|r| r["plan"] == plan),
+            "{name}: no {plan} run: {d}"
+        );
+        let mttr = d["mttr_s"].as_f64().unwrap_or(f64::NAN);
+        assert!(mttr > 0.0 && mttr <= 10.0, "{name}: mttr {mttr}");
+    }
+}
