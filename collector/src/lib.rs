@@ -30,6 +30,7 @@ mod lines;
 mod metrics;
 mod pipeline;
 mod preagg;
+pub mod retention;
 mod scan;
 mod sources;
 mod store;
@@ -60,4 +61,4 @@ pub use sources::tail::{
 };
 pub use store::clickhouse::{ClickHouseConfig, ClickHouseStore};
 pub use store::embedded::{EmbeddedConfig, EmbeddedStore};
-pub use store::{BoxFuture, LineBatch, LineMeta, RecordQuery, Store, StoreError};
+pub use store::{BoxFuture, LineBatch, LineMeta, RecordQuery, RetentionStats, Store, StoreError};

@@ -67,6 +67,8 @@ pub struct StackOptions {
     /// Drills: the collector's WAL fsync off (throwaway data) and one
     /// reconciliation pass (no payment is in flight at a step's end).
     pub throwaway: bool,
+    /// How long and how much the collector keeps.
+    pub retention: collector::retention::Retention,
 }
 
 impl StackOptions {
@@ -90,6 +92,7 @@ impl StackOptions {
             heal: true,
             sim: SimConfig::default(),
             throwaway: false,
+            retention: collector::retention::Retention::default(),
         }
     }
 }
@@ -169,6 +172,7 @@ impl Stack {
             approval: o.approval,
             heal: o.heal,
             throwaway: o.throwaway,
+            retention: o.retention,
         })
         .await?;
         Ok(Stack {
