@@ -42,7 +42,12 @@ fn bad_retention_values_are_refused_naming_the_field() {
     let config = dir.path().join("room.toml");
     std::fs::write(&config, "[collector]\nretention = \"soon\"\n").unwrap();
     let cfg = config.to_str().unwrap();
-    let listen = ["--listen", "127.0.0.1:0", "--collector-listen", "127.0.0.1:0"];
+    let listen = [
+        "--listen",
+        "127.0.0.1:0",
+        "--collector-listen",
+        "127.0.0.1:0",
+    ];
     let mut c = warroom(dir.path(), &["serve", "--config", cfg]);
     c.args(listen);
     refused(c, "[collector] retention");
@@ -74,6 +79,9 @@ fn good_retention_values_start_the_collector() {
             .unwrap();
         let _ = child.kill();
         let _ = child.wait();
-        assert!(line.starts_with("collector listening on "), "{age} {size}: {line:?}");
+        assert!(
+            line.starts_with("collector listening on "),
+            "{age} {size}: {line:?}"
+        );
     }
 }

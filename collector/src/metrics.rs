@@ -230,10 +230,26 @@ pub fn render(m: &Metrics, g: &Gauges) -> String {
 /// The store's memory window, files and evictions (`warroom_collector_store_*`).
 fn render_retention(o: &mut String, r: &crate::store::RetentionStats) {
     for (name, help, v) in [
-        ("memory_records", "Records held in memory (the recent window).", r.memory_records),
-        ("disk_records", "Records in the store's segment files.", r.disk_records),
-        ("disk_bytes", "Bytes of the store's segment files.", r.disk_bytes),
-        ("disk_segments", "Segment files of the store.", r.disk_segments),
+        (
+            "memory_records",
+            "Records held in memory (the recent window).",
+            r.memory_records,
+        ),
+        (
+            "disk_records",
+            "Records in the store's segment files.",
+            r.disk_records,
+        ),
+        (
+            "disk_bytes",
+            "Bytes of the store's segment files.",
+            r.disk_bytes,
+        ),
+        (
+            "disk_segments",
+            "Segment files of the store.",
+            r.disk_segments,
+        ),
     ] {
         let _ = writeln!(
             o,

@@ -28,11 +28,7 @@ impl Default for Retention {
 
 impl Retention {
     /// Sets the pipeline's admission cutoff and the embedded store's limits.
-    pub fn apply(
-        &self,
-        pipeline: &mut crate::PipelineConfig,
-        store: &mut crate::EmbeddedConfig,
-    ) {
+    pub fn apply(&self, pipeline: &mut crate::PipelineConfig, store: &mut crate::EmbeddedConfig) {
         pipeline.retention_s = self.max_age_s;
         store.max_age_s = self.max_age_s;
         store.max_bytes = self.max_bytes;
@@ -62,7 +58,8 @@ pub fn parse_age_s(field: &str, value: &str) -> Result<u64, RetentionError> {
         value: value.to_string(),
         reason: reason.to_string(),
     };
-    let (n, unit) = split_number(value.trim()).ok_or_else(|| err("expected a number and a unit (s, m, h, d, w), e.g. `7d`"))?;
+    let (n, unit) = split_number(value.trim())
+        .ok_or_else(|| err("expected a number and a unit (s, m, h, d, w), e.g. `7d`"))?;
     let per = match unit {
         "s" => 1,
         "m" => 60,
@@ -98,7 +95,11 @@ pub fn parse_bytes(field: &str, value: &str) -> Result<u64, RetentionError> {
         "MB" => 1_000_000,
         "GB" => 1_000_000_000,
         "TB" => 1_000_000_000_000,
-        _ => return Err(err("unknown unit; use B, KiB, MiB, GiB, TiB, KB, MB, GB or TB")),
+        _ => {
+            return Err(err(
+                "unknown unit; use B, KiB, MiB, GiB, TiB, KB, MB, GB or TB",
+            ))
+        }
     };
     match n.checked_mul(per) {
         Some(0) => Err(err("must be more than 0")),
@@ -125,7 +126,10 @@ mod tests {
         }
         for bad in ["", "GiB", "20 parsecs", "0", "1.5GiB"] {
             let e = parse_bytes("[collector] retention_bytes", bad).unwrap_err();
-            assert!(e.to_string().starts_with("[collector] retention_bytes: "), "{e}");
+            assert!(
+                e.to_string().starts_with("[collector] retention_bytes: "),
+                "{e}"
+            );
         }
     }
 }

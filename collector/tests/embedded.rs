@@ -48,7 +48,11 @@ async fn memory_window_is_bounded_and_older_records_come_from_disk_across_a_rest
     assert_eq!(s.count().await.unwrap(), 3_000);
     assert_eq!(s.applied_seq(), Some(30));
     for t in [1u128, 15, 21, 30] {
-        assert_eq!(s.trace(TraceId(t)).await.unwrap(), recs(t, 100), "trace {t}");
+        assert_eq!(
+            s.trace(TraceId(t)).await.unwrap(),
+            recs(t, 100),
+            "trace {t}"
+        );
     }
     // A time range over disk and memory: every record once, in time order.
     let all = s
@@ -129,7 +133,10 @@ async fn the_byte_cap_deletes_the_oldest_segments_and_counts_them() {
     }
     let r = s.retention().unwrap();
     assert!(r.disk_bytes <= 256 << 10, "{r:?}");
-    assert!(r.evicted_size_records > 0 && r.evicted_size_bytes > 0, "{r:?}");
+    assert!(
+        r.evicted_size_records > 0 && r.evicted_size_bytes > 0,
+        "{r:?}"
+    );
     assert_eq!(r.evicted_age_records, 0);
     assert_eq!(r.disk_records + r.evicted_size_records, 5_000);
     let on_disk: u64 = std::fs::read_dir(dir.path())

@@ -107,9 +107,15 @@ async fn first_traces_survive_the_memory_window_and_a_restart_and_retention_is_r
     let v = post(addr, &[yesterday]).await;
     assert_eq!(v["accepted"], 1);
     assert!(v.get("outside_retention").is_none(), "{v}");
-    let too_old = [rec(9_002, 1, T0 - 8 * DAY_US), rec(9_002, 2, T0 - 9 * DAY_US)];
+    let too_old = [
+        rec(9_002, 1, T0 - 8 * DAY_US),
+        rec(9_002, 2, T0 - 9 * DAY_US),
+    ];
     let v = post(addr, &too_old).await;
-    assert_eq!((v["accepted"].as_u64(), v["outside_retention"].as_u64()), (Some(2), Some(2)));
+    assert_eq!(
+        (v["accepted"].as_u64(), v["outside_retention"].as_u64()),
+        (Some(2), Some(2))
+    );
 
     let stats = stored(&run).await;
     assert_eq!(stats["records_stored"], 2_001);
@@ -122,7 +128,10 @@ async fn first_traces_survive_the_memory_window_and_a_restart_and_retention_is_r
     assert_eq!(trace_len(addr, 20).await, 100);
     assert_eq!(trace_len(addr, 9_001).await, 1, "yesterday's record");
     assert_eq!(trace_len(addr, 9_002).await, 0);
-    let first_minute = format!("/api/records?from_us={T0}&to_us={}&limit=10000", T0 + 60_000_000);
+    let first_minute = format!(
+        "/api/records?from_us={T0}&to_us={}&limit=10000",
+        T0 + 60_000_000
+    );
     let r = request(addr, "GET", &first_minute, b"").await;
     assert_eq!(json(&r).as_array().unwrap().len(), 2_000);
     let m = String::from_utf8(request(addr, "GET", "/metrics", b"").await.body).unwrap();
@@ -139,7 +148,11 @@ async fn first_traces_survive_the_memory_window_and_a_restart_and_retention_is_r
     // Restart: the files and their indexes are found again, memory still bounded.
     let run = start(dir.path(), &clock).await;
     let addr = run.addr;
-    assert!(run.store.len() <= 500, "memory after restart: {}", run.store.len());
+    assert!(
+        run.store.len() <= 500,
+        "memory after restart: {}",
+        run.store.len()
+    );
     assert_eq!(run.store.count().await.unwrap(), 2_001);
     assert_eq!(trace_len(addr, 1).await, 100);
     assert_eq!(trace_len(addr, 9_001).await, 1);

@@ -3,9 +3,9 @@
 //! `--http`, HTTP ingest end to end through a real listener with the write-ahead
 //! buffer on.
 
-use collector::bench::{parse_fast, parse_fast_file, parse_reference, parse_reference_file};
-use collector::bench::peak_rss_bytes;
 use anyhow::Context;
+use collector::bench::peak_rss_bytes;
+use collector::bench::{parse_fast, parse_fast_file, parse_reference, parse_reference_file};
 use collector::FsyncPolicy;
 use std::path::PathBuf;
 use std::time::Duration;

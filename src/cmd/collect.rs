@@ -66,13 +66,11 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     let clock: digest::SharedClock = Arc::new(digest::SystemClock);
     let store: Arc<dyn Store> = match &a.clickhouse {
         Some(url) => Arc::new(ClickHouseStore::open(ClickHouseConfig::new(url.clone())).await?),
-        None => {
-            Arc::new(EmbeddedStore::open(
-                &a.data_dir.join("store"),
-                sc,
-                clock.clone(),
-            )?)
-        }
+        None => Arc::new(EmbeddedStore::open(
+            &a.data_dir.join("store"),
+            sc,
+            clock.clone(),
+        )?),
     };
     let pipeline = Pipeline::open(cfg, store, clock)?;
     if !a.tail.is_empty() {

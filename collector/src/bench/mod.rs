@@ -303,8 +303,20 @@ mod tests {
         for block in [1 << 16, 100_000, 8 << 20] {
             let s = parse_fast_file(&path, 2, block).unwrap();
             assert_eq!(
-                (s.lines, s.rejected, s.bytes, s.rollup_records, s.rollup_seconds),
-                (whole.lines, whole.rejected, whole.bytes, whole.rollup_records, whole.rollup_seconds),
+                (
+                    s.lines,
+                    s.rejected,
+                    s.bytes,
+                    s.rollup_records,
+                    s.rollup_seconds
+                ),
+                (
+                    whole.lines,
+                    whole.rejected,
+                    whole.bytes,
+                    whole.rollup_records,
+                    whole.rollup_seconds
+                ),
                 "block {block}"
             );
             let r = parse_reference_file(&path, 3, block).unwrap();

@@ -347,7 +347,14 @@ impl EmbeddedStore {
         if let Some(d) = g.disk.as_mut() {
             let bytes = self.cfg.segment_bytes;
             let none = std::iter::empty();
-            d.append(seq.unwrap_or(0), FrameKind::Events, &lines, none, bytes, now)?;
+            d.append(
+                seq.unwrap_or(0),
+                FrameKind::Events,
+                &lines,
+                none,
+                bytes,
+                now,
+            )?;
         }
         for e in events {
             g.push_event(e.clone(), &self.cfg);
