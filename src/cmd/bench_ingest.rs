@@ -22,6 +22,9 @@ pub struct Args {
     /// Lines to generate when no input is given.
     #[arg(long, default_value_t = 1_000_000)]
     pub lines: usize,
+    /// Write the generated lines (`--lines` of them) to this file and stop (a file for `--input`).
+    #[arg(long)]
+    pub save: Option<PathBuf>,
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
@@ -76,6 +79,13 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     let threads = a
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if let Some(path) = &a.save {
+        let now = digest::Clock::now_us(&digest::SystemClock);
+        let data = collector::bench::generate_lines(a.lines, 42, now, 100_000);
+        std::fs::write(path, &data).with_context(|| format!("writing {}", path.display()))?;
+        println!("{} lines, {} bytes: {}", a.lines, data.len(), path.display());
+        return Ok(());
+    }
     let (fast, reference) = match (&a.input, a.whole_file) {
         (Some(path), false) => {
             let (path, rounds, skip) = (path.clone(), a.rounds, a.no_baseline);
