@@ -83,7 +83,12 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
         let now = digest::Clock::now_us(&digest::SystemClock);
         let data = collector::bench::generate_lines(a.lines, 42, now, 100_000);
         std::fs::write(path, &data).with_context(|| format!("writing {}", path.display()))?;
-        println!("{} lines, {} bytes: {}", a.lines, data.len(), path.display());
+        println!(
+            "{} lines, {} bytes: {}",
+            a.lines,
+            data.len(),
+            path.display()
+        );
         return Ok(());
     }
     let (fast, reference) = match (&a.input, a.whole_file) {
