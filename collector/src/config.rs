@@ -89,6 +89,10 @@ pub struct PipelineConfig {
     /// and are told how many messages they missed.
     pub bus_capacity: usize,
     pub limits: Limits,
+    /// Records whose own `time` is older than this (against the clock) when
+    /// they are admitted are acknowledged but not stored, counted as
+    /// `outside_retention`; `None` keeps every age. Match the store's retention.
+    pub retention_s: Option<u64>,
 }
 
 impl Default for PipelineConfig {
@@ -104,6 +108,7 @@ impl Default for PipelineConfig {
             store_batch_records: 20_000,
             bus_capacity: 256,
             limits: Limits::default(),
+            retention_s: Some(crate::retention::DEFAULT_AGE_S),
         }
     }
 }

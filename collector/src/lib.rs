@@ -31,6 +31,7 @@ mod lines;
 mod metrics;
 mod pipeline;
 mod preagg;
+pub mod retention;
 mod scan;
 mod sources;
 mod store;
@@ -62,7 +63,7 @@ pub use sources::tail::{
 };
 pub use store::clickhouse::{ClickHouseConfig, ClickHouseStore};
 pub use store::embedded::{EmbeddedConfig, EmbeddedStore};
-pub use store::{BoxFuture, LineBatch, LineMeta, RecordQuery, Store, StoreError};
+pub use store::{BoxFuture, LineBatch, LineMeta, RecordQuery, RetentionStats, Store, StoreError};
 
 /// One v1 line (a digest record or a change event) decoded as the ingest path decodes it:
 /// the fast scanner, falling back to the strict reference decoder (`digest::decode_line`)

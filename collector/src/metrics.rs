@@ -31,6 +31,8 @@ pub struct Metrics {
     pub store_errors: AtomicU64,
     pub replayed_records: AtomicU64,
     pub late_records: AtomicU64,
+    /// Records acknowledged but older than the retention (by their `time`): not stored.
+    pub outside_retention: AtomicU64,
     pub rollups_published: AtomicU64,
     pub pending_records: AtomicU64,
     pub wal_fsyncs: AtomicU64,
@@ -68,6 +70,8 @@ pub struct Gauges {
     pub dedup_keys: u64,
     /// The file tailer's counters, when one feeds this pipeline.
     pub tail: Option<crate::sources::tail::TailStats>,
+    /// The store's own retention figures, when it keeps them (the embedded store).
+    pub retention: Option<crate::store::RetentionStats>,
 }
 
 /// Prometheus text exposition (version 0.0.4).
@@ -209,10 +213,58 @@ pub fn render(m: &Metrics, g: &Gauges) -> String {
     for (r, v) in m.rejected_by_reason() {
         let _ = writeln!(o, "warroom_collector_rejected_total{{reason=\"{r}\"}} {v}");
     }
+    let _ = writeln!(
+        o,
+        "# HELP warroom_collector_outside_retention_total Records acknowledged but older than the retention (by their time): not stored.\n# TYPE warroom_collector_outside_retention_total counter\nwarroom_collector_outside_retention_total {}",
+        m.outside_retention.load(Relaxed)
+    );
+    if let Some(r) = &g.retention {
+        render_retention(&mut o, r);
+    }
     if let Some(t) = &g.tail {
         render_tail(&mut o, t);
     }
     o
+}
+
+/// The store's memory window, files and evictions (`warroom_collector_store_*`).
+fn render_retention(o: &mut String, r: &crate::store::RetentionStats) {
+    for (name, help, v) in [
+        (
+            "memory_records",
+            "Records held in memory (the recent window).",
+            r.memory_records,
+        ),
+        (
+            "disk_records",
+            "Records in the store's segment files.",
+            r.disk_records,
+        ),
+        (
+            "disk_bytes",
+            "Bytes of the store's segment files.",
+            r.disk_bytes,
+        ),
+        (
+            "disk_segments",
+            "Segment files of the store.",
+            r.disk_segments,
+        ),
+    ] {
+        let _ = writeln!(
+            o,
+            "# HELP warroom_collector_store_{name} {help}\n# TYPE warroom_collector_store_{name} gauge\nwarroom_collector_store_{name} {v}"
+        );
+    }
+    for (what, age, size) in [
+        ("records", r.evicted_age_records, r.evicted_size_records),
+        ("bytes", r.evicted_age_bytes, r.evicted_size_bytes),
+    ] {
+        let _ = writeln!(
+            o,
+            "# HELP warroom_collector_store_evicted_{what}_total Store {what} deleted with their segment, by reason (age: arrived before the retention; size: over the byte budget).\n# TYPE warroom_collector_store_evicted_{what}_total counter\nwarroom_collector_store_evicted_{what}_total{{reason=\"age\"}} {age}\nwarroom_collector_store_evicted_{what}_total{{reason=\"size\"}} {size}"
+        );
+    }
 }
 
 /// The file tailer's counters (`warroom_collector_tail_*`).

@@ -3,19 +3,28 @@
 //! `--http`, HTTP ingest end to end through a real listener with the write-ahead
 //! buffer on.
 
-use collector::bench::{parse_fast, parse_reference, peak_rss_bytes};
+use anyhow::Context;
+use collector::bench::peak_rss_bytes;
+use collector::bench::{parse_fast, parse_fast_file, parse_reference, parse_reference_file};
 use collector::FsyncPolicy;
 use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// v1 digest lines to read (default: generate realistic ~440-byte lines).
+    /// v1 digest lines to read, streamed in blocks (bounded memory; default: generate
+    /// realistic ~440-byte lines in memory).
     #[arg(long)]
     pub input: Option<PathBuf>,
+    /// With `--input`: read the whole file into memory first (the old way, to compare).
+    #[arg(long)]
+    pub whole_file: bool,
     /// Lines to generate when no input is given.
     #[arg(long, default_value_t = 1_000_000)]
     pub lines: usize,
+    /// Write the generated lines (`--lines` of them) to this file and stop (a file for `--input`).
+    #[arg(long)]
+    pub save: Option<PathBuf>,
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
@@ -49,6 +58,9 @@ pub struct Args {
     pub auth: bool,
 }
 
+/// Bytes read per block when streaming `--input` (a few blocks are in memory at once).
+const STREAM_BLOCK: usize = 4 << 20;
+
 fn best(
     mut f: impl FnMut() -> collector::bench::ParseReport,
     rounds: usize,
@@ -67,24 +79,63 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     let threads = a
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let data = match &a.input {
-        Some(p) => std::fs::read(p)?,
-        None => collector::bench::generate_lines(
+    if let Some(path) = &a.save {
+        let now = digest::Clock::now_us(&digest::SystemClock);
+        let data = collector::bench::generate_lines(a.lines, 42, now, 100_000);
+        std::fs::write(path, &data).with_context(|| format!("writing {}", path.display()))?;
+        println!(
+            "{} lines, {} bytes: {}",
             a.lines,
-            42,
-            digest::Clock::now_us(&digest::SystemClock),
-            100_000,
-        ),
-    };
-    let (fast, reference) = tokio::task::spawn_blocking({
-        let (rounds, skip) = (a.rounds, a.no_baseline);
-        move || {
-            let fast = best(|| parse_fast(&data, threads), rounds);
-            let reference = (!skip).then(|| best(|| parse_reference(&data, threads), rounds));
-            (fast, reference)
+            data.len(),
+            path.display()
+        );
+        return Ok(());
+    }
+    let (fast, reference) = match (&a.input, a.whole_file) {
+        (Some(path), false) => {
+            let (path, rounds, skip) = (path.clone(), a.rounds, a.no_baseline);
+            tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+                let read = |r: std::io::Result<collector::bench::ParseReport>| {
+                    r.with_context(|| format!("reading {}", path.display()))
+                };
+                let mut fast = read(parse_fast_file(&path, threads, STREAM_BLOCK))?;
+                for _ in 1..rounds.max(1) {
+                    let r = read(parse_fast_file(&path, threads, STREAM_BLOCK))?;
+                    if r.lines_per_s > fast.lines_per_s {
+                        fast = r;
+                    }
+                }
+                let reference = if skip {
+                    None
+                } else {
+                    Some(read(parse_reference_file(&path, threads, STREAM_BLOCK))?)
+                };
+                Ok((fast, reference))
+            })
+            .await??
         }
-    })
-    .await?;
+        (input, _) => {
+            let data = match input {
+                Some(p) => std::fs::read(p).with_context(|| format!("reading {}", p.display()))?,
+                None => collector::bench::generate_lines(
+                    a.lines,
+                    42,
+                    digest::Clock::now_us(&digest::SystemClock),
+                    100_000,
+                ),
+            };
+            tokio::task::spawn_blocking({
+                let (rounds, skip) = (a.rounds, a.no_baseline);
+                move || {
+                    let fast = best(|| parse_fast(&data, threads), rounds);
+                    let reference =
+                        (!skip).then(|| best(|| parse_reference(&data, threads), rounds));
+                    (fast, reference)
+                }
+            })
+            .await?
+        }
+    };
     let ratio = reference.as_ref().map(|r| fast.lines_per_s / r.lines_per_s);
     let cpu_ratio = reference
         .as_ref()

@@ -29,9 +29,11 @@ pub struct Args {
     /// Records acknowledged but not yet stored, at most (beyond: 429).
     #[arg(long)]
     pub max_pending: Option<u64>,
-    /// Records the embedded store keeps (oldest evicted first).
+    /// Records the embedded store keeps in memory (oldest leave memory first; they stay on disk).
     #[arg(long)]
     pub retention_records: Option<usize>,
+    #[command(flatten)]
+    pub retention: super::room_config::RetentionArgs,
     /// The room's TOML config (as `warroom serve --config`); only its `[collector]` table
     /// (ingest tokens, `tls_cert`, `tls_key`, `allow_unauthenticated`) is used here.
     #[arg(long)]
@@ -42,8 +44,9 @@ pub struct Args {
 }
 
 pub async fn run(a: Args) -> anyhow::Result<()> {
-    let edge =
-        super::room_config::load_room(a.config.as_deref())?.edge(a.allow_unauthenticated_ingest)?;
+    let room = super::room_config::load_room(a.config.as_deref())?;
+    let edge = room.edge(a.allow_unauthenticated_ingest)?;
+    let retention = a.retention.resolve(&room)?;
     // Refused before anything is opened.
     edge.check_listen(a.listen)
         .with_context(|| format!("--listen {}", a.listen))?;
@@ -55,20 +58,19 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     if let Some(n) = a.max_pending {
         cfg.max_pending_records = n;
     }
+    let mut sc = EmbeddedConfig::default();
+    retention.apply(&mut cfg, &mut sc);
+    if let Some(n) = a.retention_records {
+        sc.max_records = n;
+    }
     let clock: digest::SharedClock = Arc::new(digest::SystemClock);
     let store: Arc<dyn Store> = match &a.clickhouse {
         Some(url) => Arc::new(ClickHouseStore::open(ClickHouseConfig::new(url.clone())).await?),
-        None => {
-            let mut sc = EmbeddedConfig::default();
-            if let Some(n) = a.retention_records {
-                sc.max_records = n;
-            }
-            Arc::new(EmbeddedStore::open(
-                &a.data_dir.join("store"),
-                sc,
-                clock.clone(),
-            )?)
-        }
+        None => Arc::new(EmbeddedStore::open(
+            &a.data_dir.join("store"),
+            sc,
+            clock.clone(),
+        )?),
     };
     let pipeline = Pipeline::open(cfg, store, clock)?;
     if !a.tail.is_empty() {

@@ -79,6 +79,45 @@ pub struct CollectorConfig {
     /// Listen beyond loopback without tokens (as `--allow-unauthenticated-ingest`).
     #[serde(default)]
     pub allow_unauthenticated: bool,
+    /// How long records are kept, by arrival (`30m`, `6h`, `7d`; default `7d`); records
+    /// whose own time is older are acknowledged, counted as `outside_retention`, not stored.
+    pub retention: Option<String>,
+    /// Bytes of the embedded store's files, at most (`500MiB`, `20GiB`; default `20GiB`).
+    pub retention_bytes: Option<String>,
+}
+
+/// `--retention` and `--retention-bytes` (`serve`, `up`, `collect`); they win over the config.
+#[derive(clap::Args, Debug, Default, Clone)]
+pub struct RetentionArgs {
+    /// How long records are kept, by arrival: `30m`, `6h`, `7d` (default: the config's
+    /// `[collector] retention`, else 7d). Older records (by their own time) are counted, not stored.
+    #[arg(long)]
+    pub retention: Option<String>,
+    /// Most bytes the embedded store's files take, oldest segments deleted first: `500MiB`,
+    /// `20GiB` (default: the config's `[collector] retention_bytes`, else 20GiB).
+    #[arg(long)]
+    pub retention_bytes: Option<String>,
+}
+
+impl RetentionArgs {
+    /// The retention from the flags, else the config's `[collector]`, else the defaults;
+    /// a bad value is an error naming the flag or the key.
+    pub fn resolve(&self, room: &RoomConfig) -> anyhow::Result<collector::retention::Retention> {
+        use collector::retention::{parse_age_s, parse_bytes, Retention};
+        let c = room.collector.as_ref();
+        let mut r = Retention::default();
+        if let Some(v) = &self.retention {
+            r.max_age_s = Some(parse_age_s("--retention", v)?);
+        } else if let Some(v) = c.and_then(|c| c.retention.as_ref()) {
+            r.max_age_s = Some(parse_age_s("[collector] retention", v)?);
+        }
+        if let Some(v) = &self.retention_bytes {
+            r.max_bytes = Some(parse_bytes("--retention-bytes", v)?);
+        } else if let Some(v) = c.and_then(|c| c.retention_bytes.as_ref()) {
+            r.max_bytes = Some(parse_bytes("[collector] retention_bytes", v)?);
+        }
+        Ok(r)
+    }
 }
 
 /// A source's token, given in the file, by an environment variable or in a file of its own.

@@ -35,6 +35,8 @@ pub struct Args {
     /// `approve`, else `plan`).
     #[arg(long, value_enum)]
     pub approve: Option<Approve>,
+    #[command(flatten)]
+    pub retention: room_config::RetentionArgs,
 }
 
 pub async fn run(a: Args) -> anyhow::Result<()> {
@@ -46,6 +48,7 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
         .unwrap_or_default();
     let dash_cfg = cfg.dashboard(&origin)?;
     let edge = cfg.edge(a.allow_unauthenticated_ingest)?;
+    let retention = a.retention.resolve(&cfg)?;
     let data_dir = a
         .data_dir
         .clone()
@@ -54,6 +57,7 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     let clock: digest::SharedClock = Arc::new(digest::SystemClock);
     let mut o = RoomOptions::new(clock, data_dir.clone());
     o.clickhouse = cfg.clickhouse.clone();
+    o.retention = retention;
     cfg.apply(&mut o.analyzer, &mut o.command, &mut o.alerts)?;
     if let Some(obj) = cfg.objectives()? {
         o.objectives = obj;

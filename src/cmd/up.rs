@@ -43,6 +43,8 @@ pub struct Args {
     /// else `plan`.
     #[arg(long, value_enum)]
     pub approve: Option<Approve>,
+    #[command(flatten)]
+    pub retention: room_config::RetentionArgs,
 }
 
 fn random_token() -> String {
@@ -63,12 +65,14 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
         .unwrap_or_default();
     let dash_cfg = cfg.dashboard(&origin)?;
     let edge = cfg.edge(a.allow_unauthenticated_ingest)?;
+    let retention = a.retention.resolve(cfg)?;
     let clock: digest::SharedClock = Arc::new(digest::SystemClock);
     let token = a.control_token.clone().unwrap_or_else(random_token);
     let data_dir = cfg.data_dir.clone().unwrap_or(a.data_dir.clone());
     let mut o = StackOptions::new(clock.clone(), data_dir.clone(), token);
     o.control_listen = a.control_listen.clone();
     o.clickhouse = cfg.clickhouse.clone();
+    o.retention = retention;
     let approve = a.approve.or(cfg.approve).unwrap_or_default();
     o.approval = approve.mode();
     cfg.apply(&mut o.analyzer, &mut o.command, &mut o.alerts)?;

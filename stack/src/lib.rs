@@ -70,6 +70,8 @@ pub struct StackOptions {
     /// Also write every digest line and change event handed to the collector to this file
     /// (v1 lines, in the order they went in): a recording `warroom replay` reads.
     pub record_to: Option<PathBuf>,
+    /// How long and how much the collector keeps.
+    pub retention: collector::retention::Retention,
 }
 
 impl StackOptions {
@@ -94,6 +96,7 @@ impl StackOptions {
             sim: SimConfig::default(),
             throwaway: false,
             record_to: None,
+            retention: collector::retention::Retention::default(),
         }
     }
 }
@@ -179,6 +182,7 @@ impl Stack {
             approval: o.approval,
             heal: o.heal,
             throwaway: o.throwaway,
+            retention: o.retention,
         })
         .await?;
         Ok(Stack {

@@ -39,6 +39,8 @@ pub struct RoomOptions {
     pub heal: bool,
     /// Drills: the collector's WAL fsync off (throwaway data).
     pub throwaway: bool,
+    /// How long and how much the collector keeps (`--retention`, `--retention-bytes`).
+    pub retention: collector::retention::Retention,
 }
 
 impl RoomOptions {
@@ -61,6 +63,7 @@ impl RoomOptions {
             approval: None,
             heal: true,
             throwaway: false,
+            retention: collector::retention::Retention::default(),
         }
     }
 }
@@ -98,11 +101,13 @@ impl Room {
             pcfg.fsync = collector::FsyncPolicy::Never;
         }
         pcfg.bus_capacity = 4096;
+        let mut scfg = EmbeddedConfig::default();
+        o.retention.apply(&mut pcfg, &mut scfg);
         let store: Arc<dyn Store> = match &o.clickhouse {
             Some(url) => Arc::new(ClickHouseStore::open(ClickHouseConfig::new(url.clone())).await?),
             None => Arc::new(EmbeddedStore::open(
                 &o.data_dir.join("store"),
-                EmbeddedConfig::default(),
+                scfg,
                 o.clock.clone(),
             )?),
         };

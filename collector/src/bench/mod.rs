@@ -1,6 +1,7 @@
 //! Benchmark and load-test tooling, compiled only with the `bench` feature
 //! (`warroom bench ingest`, the collector's own tests, benches and examples):
-//! parse + validate + pre-aggregate over all cores (the fast scanner against
+//! parse + validate + pre-aggregate over all cores (a file streamed in bounded
+//! memory: [`parse_fast_file`]) (the fast scanner against
 //! the `serde_json` reference decoder on the same lines), realistic generated
 //! lines ([`generate_lines`]), and HTTP ingest end to end through a real
 //! listener over loopback ([`http_end_to_end`], with the minimal client [`Conn`]).
@@ -8,6 +9,7 @@
 mod client;
 mod generate;
 mod http_load;
+mod stream;
 
 pub use client::{Conn, HttpReply};
 pub use generate::generate_lines;
@@ -19,6 +21,8 @@ use crate::preagg::Preagg;
 use crate::scan::{scan_record, RecordView};
 use digest::{decode_line, Line, RollupBuilder, SecondRollup};
 use std::collections::BTreeMap;
+use std::io;
+use std::path::Path;
 use std::time::Instant;
 
 /// What one parse run did.
@@ -164,23 +168,74 @@ fn split_lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {
     })
 }
 
+/// The hot path's per-worker state: pre-aggregation and counts.
+struct FastState {
+    agg: Preagg,
+    lines: u64,
+    rejected: u64,
+}
+
+fn fast_new() -> FastState {
+    FastState {
+        agg: Preagg::new(),
+        lines: 0,
+        rejected: 0,
+    }
+}
+
+fn fast_block(st: &mut FastState, chunk: &[u8]) {
+    for line in split_lines(chunk) {
+        st.lines += 1;
+        match scan_record(line) {
+            Some(v) => st.agg.add(&v),
+            None => match decode_line(line) {
+                Ok(Line::Record(r)) => st.agg.add(&RecordView::of(&r)),
+                Ok(Line::Event(_)) => {}
+                Err(_) => st.rejected += 1,
+            },
+        }
+    }
+}
+
+fn fast_done(mut st: FastState) -> stream::Part {
+    (st.lines, st.rejected, st.agg.take_all())
+}
+
+struct ReferenceState {
+    agg: RollupBuilder,
+    lines: u64,
+    rejected: u64,
+}
+
+fn reference_new() -> ReferenceState {
+    ReferenceState {
+        agg: RollupBuilder::default(),
+        lines: 0,
+        rejected: 0,
+    }
+}
+
+fn reference_block(st: &mut ReferenceState, chunk: &[u8]) {
+    for line in split_lines(chunk) {
+        st.lines += 1;
+        match decode_line(line) {
+            Ok(Line::Record(r)) => st.agg.add(&r),
+            Ok(Line::Event(_)) => {}
+            Err(_) => st.rejected += 1,
+        }
+    }
+}
+
+fn reference_done(mut st: ReferenceState) -> stream::Part {
+    (st.lines, st.rejected, st.agg.take_all())
+}
+
 /// The hot path: fast scanner (reference decoder for unusual lines) + pre-aggregation.
 pub fn parse_fast(data: &[u8], threads: usize) -> ParseReport {
     let (parts, secs, cpu) = run_threads(data, threads, |chunk| {
-        let mut agg = Preagg::new();
-        let (mut lines, mut rejected) = (0u64, 0u64);
-        for line in split_lines(chunk) {
-            lines += 1;
-            match scan_record(line) {
-                Some(v) => agg.add(&v),
-                None => match decode_line(line) {
-                    Ok(Line::Record(r)) => agg.add(&RecordView::of(&r)),
-                    Ok(Line::Event(_)) => {}
-                    Err(_) => rejected += 1,
-                },
-            }
-        }
-        (lines, rejected, agg.take_all())
+        let mut st = fast_new();
+        fast_block(&mut st, chunk);
+        fast_done(st)
     });
     report(data, threads, (secs, cpu), parts)
 }
@@ -188,19 +243,33 @@ pub fn parse_fast(data: &[u8], threads: usize) -> ParseReport {
 /// The baseline: `digest::decode_line` (serde_json) + `digest::RollupBuilder`.
 pub fn parse_reference(data: &[u8], threads: usize) -> ParseReport {
     let (parts, secs, cpu) = run_threads(data, threads, |chunk| {
-        let mut agg = RollupBuilder::default();
-        let (mut lines, mut rejected) = (0u64, 0u64);
-        for line in split_lines(chunk) {
-            lines += 1;
-            match decode_line(line) {
-                Ok(Line::Record(r)) => agg.add(&r),
-                Ok(Line::Event(_)) => {}
-                Err(_) => rejected += 1,
-            }
-        }
-        (lines, rejected, agg.take_all())
+        let mut st = reference_new();
+        reference_block(&mut st, chunk);
+        reference_done(st)
     });
     report(data, threads, (secs, cpu), parts)
+}
+
+/// As [`parse_fast`] over a file read as it goes, in blocks of about
+/// `block_bytes` (memory: a few blocks, whatever the file's size).
+pub fn parse_fast_file(path: &Path, threads: usize, block_bytes: usize) -> io::Result<ParseReport> {
+    stream::stream_threads(path, threads, block_bytes, fast_new, fast_block, fast_done)
+}
+
+/// As [`parse_reference`] over a file read as it goes.
+pub fn parse_reference_file(
+    path: &Path,
+    threads: usize,
+    block_bytes: usize,
+) -> io::Result<ParseReport> {
+    stream::stream_threads(
+        path,
+        threads,
+        block_bytes,
+        reference_new,
+        reference_block,
+        reference_done,
+    )
 }
 
 #[cfg(test)]
@@ -218,5 +287,43 @@ mod tests {
         let got: Vec<&[u8]> = split_lines(b"a\n\nbc\nd").collect();
         assert_eq!(got, vec![&b"a"[..], b"bc", b"d"]);
         assert_eq!(split_lines(b"x\n").count(), 1);
+    }
+
+    #[test]
+    fn a_file_streamed_in_small_blocks_counts_as_the_whole_buffer() {
+        let mut data = generate_lines(5_000, 3, 1_800_000_000_000_000, 1000);
+        data.extend_from_slice(b"not json\n\n");
+        // A last line without its newline, and one longer than a block.
+        let long = format!("{{\"pad\":\"{}\"}}\n", "x".repeat(200_000));
+        data.extend_from_slice(long.as_bytes());
+        data.extend_from_slice(&generate_lines(10, 4, 1_800_000_000_000_000, 10));
+        data.pop();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lines.log");
+        std::fs::write(&path, &data).unwrap();
+        let whole = parse_fast(&data, 2);
+        for block in [1 << 16, 100_000, 8 << 20] {
+            let s = parse_fast_file(&path, 2, block).unwrap();
+            assert_eq!(
+                (
+                    s.lines,
+                    s.rejected,
+                    s.bytes,
+                    s.rollup_records,
+                    s.rollup_seconds
+                ),
+                (
+                    whole.lines,
+                    whole.rejected,
+                    whole.bytes,
+                    whole.rollup_records,
+                    whole.rollup_seconds
+                ),
+                "block {block}"
+            );
+            let r = parse_reference_file(&path, 3, block).unwrap();
+            assert_eq!((r.lines, r.rejected), (whole.lines, whole.rejected));
+        }
+        assert!(parse_fast_file(&dir.path().join("missing"), 2, 1 << 20).is_err());
     }
 }

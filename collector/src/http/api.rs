@@ -33,6 +33,8 @@ pub(crate) async fn stats(State(edge): State<EdgeState>) -> Response {
         "store_errors": m.store_errors.load(Relaxed),
         "replayed_records": m.replayed_records.load(Relaxed),
         "late_records": m.late_records.load(Relaxed),
+        "outside_retention": m.outside_retention.load(Relaxed),
+        "retention": g.retention,
         "rollups_published": m.rollups_published.load(Relaxed),
         "refused_busy": m.refused_busy.load(Relaxed),
         "refused_buffer_full": m.refused_buffer_full.load(Relaxed),

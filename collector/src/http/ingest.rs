@@ -155,6 +155,13 @@ struct Reply {
     accepted: usize,
     rejected: u64,
     errors: Vec<LineError>,
+    /// Accepted records older than the retention (acknowledged, not stored).
+    #[serde(skip_serializing_if = "is_zero")]
+    outside_retention: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// 503 when too many bodies are being read already (bounds memory).
@@ -192,14 +199,16 @@ async fn lines_endpoint(p: Pipeline, headers: HeaderMap, body: Body, accept: Acc
         }
     };
     let accepted = parsed.views.len() + parsed.events.len();
+    let mut outside_retention = 0;
     if !parsed.views.is_empty() {
         let payload: &[u8] = if parsed.whole_body {
             &bytes
         } else {
             &parsed.record_lines
         };
-        if let Err(e) = parsed.with_views(|v| p.ingest_views(payload, v)) {
-            return ingest_error_reply(&e);
+        match parsed.with_views(|v| p.ingest_views(payload, v)) {
+            Ok(r) => outside_retention = r.outside_retention,
+            Err(e) => return ingest_error_reply(&e),
         }
     }
     if !parsed.events.is_empty() {
@@ -223,6 +232,7 @@ async fn lines_endpoint(p: Pipeline, headers: HeaderMap, body: Body, accept: Acc
             accepted,
             rejected: parsed.rejected,
             errors: parsed.errors,
+            outside_retention,
         }),
     )
         .into_response()

@@ -25,6 +25,8 @@ pub(crate) struct Admitted {
     pub kept: LineBatch,
     pub duplicates: u64,
     pub late: u64,
+    /// Records older than the retention cutoff: not kept.
+    pub outside_retention: u64,
 }
 
 /// The non-blank lines of a payload, without `\r\n` / `\n`.
@@ -56,16 +58,22 @@ impl Admission {
     }
 
     /// Admits one batch: `views[i]` describes the i-th non-blank line of `payload`.
+    /// Records whose `time` is before `cutoff_us` are outside retention: not kept.
     pub fn admit(
         &mut self,
         payload: &[u8],
         views: &[RecordView<'_>],
         known: &KnownServices,
+        cutoff_us: u64,
     ) -> Admitted {
         let mut kept = LineBatch::with_capacity(views.len(), payload.len());
-        let (mut duplicates, mut late) = (0, 0);
+        let (mut duplicates, mut late, mut outside_retention) = (0, 0, 0);
         let mut services: Vec<&str> = Vec::new();
         for (line, v) in record_lines(payload).zip(views) {
+            if v.time_us < cutoff_us {
+                outside_retention += 1;
+                continue;
+            }
             if !self.dedup.first_time_key((v.trace_id, v.span_id, v.kind)) {
                 duplicates += 1;
                 continue;
@@ -88,6 +96,7 @@ impl Admission {
             kept,
             duplicates,
             late,
+            outside_retention,
         }
     }
 

@@ -39,6 +39,9 @@ pub struct Receipt {
     pub seq: u64,
     /// Records (or events) made durable.
     pub accepted: usize,
+    /// Of the accepted records, those older than the retention (by their own
+    /// `time`): acknowledged, counted, not stored.
+    pub outside_retention: usize,
 }
 
 enum Msg {
@@ -179,7 +182,7 @@ impl Pipeline {
                     let lines = LineBatch::from_records(&records);
                     let views: Vec<RecordView<'_>> = records.iter().map(RecordView::of).collect();
                     let mut adm = self.inner.admission.lock();
-                    let batch = self.admit_lines(&mut adm, &lines.lines, &views);
+                    let (batch, _) = self.admit_lines(&mut adm, &lines.lines, &views);
                     Msg::Lines {
                         seq: f.seq,
                         at_us: now,
@@ -200,9 +203,18 @@ impl Pipeline {
         adm: &mut Admission,
         payload: &[u8],
         views: &[RecordView<'_>],
-    ) -> LineBatch {
-        let a = adm.admit(payload, views, &self.inner.known);
+    ) -> (LineBatch, u64) {
+        let cutoff_us = self.inner.cfg.retention_s.map_or(0, |r| {
+            self.inner
+                .clock
+                .now_us()
+                .saturating_sub(r.saturating_mul(1_000_000))
+        });
+        let a = adm.admit(payload, views, &self.inner.known, cutoff_us);
         let m = &self.inner.metrics;
+        if a.outside_retention > 0 {
+            m.outside_retention.fetch_add(a.outside_retention, Relaxed);
+        }
         if a.duplicates > 0 {
             m.duplicates_dropped.fetch_add(a.duplicates, Relaxed);
         }
@@ -210,7 +222,7 @@ impl Pipeline {
             m.late_records.fetch_add(a.late, Relaxed);
         }
         m.pending_records.fetch_add(a.kept.len() as u64, Relaxed);
-        a.kept
+        (a.kept, a.outside_retention)
     }
 
     fn admit(&self, n: u64, bytes: u64) -> Result<(), IngestError> {
@@ -281,6 +293,7 @@ impl Pipeline {
             return Ok(Receipt {
                 seq: 0,
                 accepted: 0,
+                outside_retention: 0,
             });
         }
         let n = views.len();
@@ -290,7 +303,7 @@ impl Pipeline {
         }
         self.admit(n as u64, payload.len() as u64)?;
         let at_us = self.inner.clock.now_us();
-        let seq = {
+        let (seq, outside) = {
             let mut wal = self.inner.wal.lock();
             let seq = wal.append(FrameKind::Records, payload)?;
             // Hand over hand: take the admission lock before letting the next
@@ -298,18 +311,22 @@ impl Pipeline {
             // in sequence order while the next one is already being written.
             let mut adm = self.inner.admission.lock();
             drop(wal);
-            let batch = self.admit_lines(&mut adm, payload, views);
+            let (batch, outside) = self.admit_lines(&mut adm, payload, views);
             self.inner
                 .tx
                 .send(Msg::Lines { seq, at_us, batch })
                 .map_err(|_| IngestError::Closed)?;
-            seq
+            (seq, outside)
         };
         self.inner
             .metrics
             .records_accepted
             .fetch_add(n as u64, Relaxed);
-        Ok(Receipt { seq, accepted: n })
+        Ok(Receipt {
+            seq,
+            accepted: n,
+            outside_retention: outside as usize,
+        })
     }
 
     /// Same as [`Pipeline::ingest_records`] for change events.
@@ -318,6 +335,7 @@ impl Pipeline {
             return Ok(Receipt {
                 seq: 0,
                 accepted: 0,
+                outside_retention: 0,
             });
         }
         let mut payload = Vec::with_capacity(events.len() * 160);
@@ -340,7 +358,11 @@ impl Pipeline {
                 .metrics
                 .events_accepted
                 .fetch_add(n as u64, Relaxed);
-            Ok(Receipt { seq, accepted: n })
+            Ok(Receipt {
+                seq,
+                accepted: n,
+                outside_retention: 0,
+            })
         }
     }
 
@@ -414,6 +436,7 @@ impl Pipeline {
             (w.unconfirmed_bytes(), w.unconfirmed_batches() as u64)
         };
         Gauges {
+            retention: self.inner.store.retention(),
             records_stored,
             wal_unconfirmed_bytes: b,
             wal_unconfirmed_batches: n,

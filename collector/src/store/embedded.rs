@@ -1,13 +1,17 @@
-//! The embedded store: nothing to install. Records live in memory as the v1
-//! lines they came in (one chunk per stored batch; bounded by count and age,
-//! oldest evicted first, decoded only when read) with a trace-id index, and are appended
-//! to CRC-framed segment files under `DIR/store/` that are replayed at start, so
-//! `records_stored` survives a restart. Each frame carries its write-ahead
-//! sequence number, reported by [`Store::applied_seq`] so the pipeline never
-//! replays a batch twice. A segment is deleted once all its records are evicted.
+//! The embedded store: nothing to install. Every stored batch is appended to
+//! CRC-framed segment files under `DIR/store/` ([`super::embedded_disk`]: whole
+//! segments kept by arrival within the retention and the byte budget, each sealed
+//! one indexed by trace id and time). The most recent `max_records` records also
+//! live in memory as the v1 lines they came in (one chunk per stored batch, with
+//! a trace-id index, decoded only when read). Lookups read memory first, then
+//! disk for older positions, so nothing is returned twice. Each frame carries
+//! its write-ahead sequence number, reported by [`Store::applied_seq`] so the
+//! pipeline never replays a batch twice. At open only the newest segments that
+//! fill the memory window are read back.
 
 pub use super::embedded_config::EmbeddedConfig;
-use super::{BoxFuture, LineBatch, LineMeta, RecordQuery, Store, StoreError};
+use super::embedded_disk::{read_frame_at, Disk, EvictReason};
+use super::{BoxFuture, LineBatch, LineMeta, RecordQuery, RetentionStats, Store, StoreError};
 use crate::scan::{decode_fast, scan_record, RecordView};
 use crate::wal::frame::{self, FrameKind};
 use digest::{
@@ -15,23 +19,7 @@ use digest::{
 };
 use parking_lot::Mutex;
 use std::collections::{HashMap, VecDeque};
-use std::fs::{self, File, OpenOptions};
-use std::io;
-use std::path::{Path, PathBuf};
-
-struct Segment {
-    path: PathBuf,
-    /// Position after the segment's last record.
-    end_pos: u64,
-}
-
-struct Disk {
-    dir: PathBuf,
-    segments: VecDeque<Segment>,
-    file: File,
-    file_bytes: u64,
-    next_index: u64,
-}
+use std::path::Path;
 
 /// No earlier record of the same trace.
 const NONE: u64 = u64::MAX;
@@ -64,6 +52,16 @@ struct Inner {
     events: VecDeque<ChangeEvent>,
     applied_seq: Option<u64>,
     disk: Option<Disk>,
+    evicted: Evicted,
+}
+
+/// Records and bytes that left the disk, by reason.
+#[derive(Default)]
+struct Evicted {
+    age_records: u64,
+    age_bytes: u64,
+    size_records: u64,
+    size_bytes: u64,
 }
 
 /// The embedded store. See the module documentation.
@@ -71,10 +69,6 @@ pub struct EmbeddedStore {
     inner: Mutex<Inner>,
     cfg: EmbeddedConfig,
     clock: SharedClock,
-}
-
-fn seg_path(dir: &Path, index: u64) -> PathBuf {
-    dir.join(format!("seg-{index:010}.log"))
 }
 
 impl Inner {
@@ -118,19 +112,6 @@ impl Inner {
         }
     }
 
-    fn evict_old(&mut self, cfg: &EmbeddedConfig, now_us: Micros) {
-        if let Some(age) = cfg.max_age_s {
-            let cutoff = now_us.saturating_sub(age * 1_000_000);
-            while self
-                .records
-                .front()
-                .is_some_and(|r| r.meta.time_us < cutoff)
-            {
-                self.evict_one();
-            }
-        }
-    }
-
     /// The line of the record at absolute position `pos`, if still held.
     fn line(&self, pos: u64) -> Option<&[u8]> {
         let e = self.records.get(pos.checked_sub(self.base)? as usize)?;
@@ -153,57 +134,103 @@ impl Inner {
         }
     }
 
-    /// Deletes segments whose records are all evicted (never the current one).
-    fn drop_evicted_segments(&mut self) -> io::Result<()> {
-        let base = self.base;
-        if let Some(d) = self.disk.as_mut() {
-            while d.segments.len() > 1 && d.segments[0].end_pos <= base {
-                if let Some(s) = d.segments.pop_front() {
-                    fs::remove_file(&s.path)?;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn write_frame(
-        &mut self,
-        seq: u64,
-        kind: FrameKind,
-        payload: &[u8],
-        cfg: &EmbeddedConfig,
-    ) -> io::Result<()> {
-        let end_pos = self.end_pos();
+    /// Deletes whole segments, oldest first, that arrived longer ago than the
+    /// retention or make the files exceed the byte budget (never the current
+    /// one); records of theirs still in memory go too. Counts what left.
+    fn evict_disk(&mut self, cfg: &EmbeddedConfig, now_us: Micros) -> std::io::Result<()> {
         let Some(d) = self.disk.as_mut() else {
             return Ok(());
         };
-        if d.file_bytes >= cfg.segment_bytes {
-            let path = seg_path(&d.dir, d.next_index);
-            d.next_index += 1;
-            d.file = OpenOptions::new().create(true).append(true).open(&path)?;
-            d.file_bytes = 0;
-            d.segments.push_back(Segment { path, end_pos });
+        while let Some((gone, reason)) = d.evict_one(cfg.max_age_s, cfg.max_bytes, now_us)? {
+            let (records, bytes) = match reason {
+                EvictReason::Age => (&mut self.evicted.age_records, &mut self.evicted.age_bytes),
+                EvictReason::Size => (&mut self.evicted.size_records, &mut self.evicted.size_bytes),
+            };
+            *records += gone.records;
+            *bytes += gone.bytes;
         }
-        match frame::write(&mut d.file, seq, kind, payload) {
-            Ok(n) => d.file_bytes += n,
-            Err(e) => {
-                let _ = d.file.set_len(d.file_bytes);
-                return Err(e);
-            }
+        let first_kept = d.segments.front().map_or(0, |s| s.start_pos);
+        while self.base < first_kept && !self.records.is_empty() {
+            self.evict_one();
         }
         Ok(())
     }
 
-    fn set_current_end(&mut self) {
-        let end = self.end_pos();
-        if let Some(s) = self.disk.as_mut().and_then(|d| d.segments.back_mut()) {
-            s.end_pos = end;
+    /// Records of `trace` on disk only (positions before the memory window).
+    fn disk_trace(&self, trace: TraceId) -> Result<Vec<DigestRecord>, StoreError> {
+        let Some(d) = self.disk.as_ref() else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for (path, offset, first_pos) in d.trace_frames(trace, self.base)? {
+            let f = read_frame_at(&path, offset)?;
+            let batch = LineBatch::from_payload(&f.payload).ok_or_else(|| {
+                StoreError::Refused(format!("undecodable line in {}", path.display()))
+            })?;
+            for (i, m) in batch.meta.iter().enumerate() {
+                if m.trace_id == trace && first_pos + (i as u64) < self.base {
+                    if let Ok(Line::Record(r)) = decode_fast(batch.line(i)) {
+                        out.push(r);
+                    }
+                }
+            }
         }
+        Ok(out)
+    }
+
+    /// Records in the query's range on disk only, newest segments first; stops
+    /// reading segments that cannot beat the newest `limit` already found.
+    fn disk_query(
+        &self,
+        q: &RecordQuery,
+        matches: &dyn Fn(&RecordView<'_>) -> bool,
+        out: &mut Vec<DigestRecord>,
+    ) -> Result<(), StoreError> {
+        let Some(d) = self.disk.as_ref() else {
+            return Ok(());
+        };
+        for s in d.segments.iter().rev() {
+            let sum = &s.summary;
+            if s.start_pos >= self.base
+                || sum.records == 0
+                || sum.max_time_us < q.from_us
+                || sum.min_time_us >= q.to_us
+            {
+                continue;
+            }
+            if q.limit > 0 && out.len() >= q.limit {
+                out.sort_by_key(|r| r.time_us);
+                out.drain(..out.len() - q.limit);
+                if out.first().is_some_and(|r| sum.max_time_us < r.time_us) {
+                    continue;
+                }
+            }
+            let (frames, _) = frame::read_file(&s.path)?;
+            let mut pos = s.start_pos;
+            for f in frames.iter().filter(|f| f.kind == FrameKind::Records) {
+                let batch = LineBatch::from_payload(&f.payload).ok_or_else(|| {
+                    StoreError::Refused(format!("undecodable line in {}", s.path.display()))
+                })?;
+                for (i, m) in batch.meta.iter().enumerate() {
+                    let at = pos + i as u64;
+                    if at >= self.base || m.time_us < q.from_us || m.time_us >= q.to_us {
+                        continue;
+                    }
+                    if let Ok(Line::Record(r)) = decode_fast(batch.line(i)) {
+                        if matches(&RecordView::of(&r)) {
+                            out.push(r);
+                        }
+                    }
+                }
+                pos += batch.len() as u64;
+            }
+        }
+        Ok(())
     }
 }
 
 impl EmbeddedStore {
-    /// A store in memory only (tests, benchmarks).
+    /// A store in memory only (tests, benchmarks): bounded by `max_records`.
     pub fn in_memory(cfg: EmbeddedConfig, clock: SharedClock) -> Self {
         Self {
             inner: Mutex::new(Inner {
@@ -215,46 +242,39 @@ impl EmbeddedStore {
                 events: VecDeque::new(),
                 applied_seq: None,
                 disk: None,
+                evicted: Evicted::default(),
             }),
             cfg,
             clock,
         }
     }
 
-    /// Opens (or creates) the store in `dir`, replaying its segment files.
+    /// Opens (or creates) the store in `dir`. Every segment is found again
+    /// through its index (rebuilt when missing); only the newest segments that
+    /// fill the memory window are read back into memory.
     pub fn open(dir: &Path, cfg: EmbeddedConfig, clock: SharedClock) -> Result<Self, StoreError> {
-        fs::create_dir_all(dir)?;
+        let now = clock.now_us();
+        let disk = Disk::open(dir, now)?;
         let store = Self::in_memory(cfg, clock);
-        let mut found: Vec<(u64, PathBuf)> = Vec::new();
-        for e in fs::read_dir(dir)? {
-            let p = e?.path();
-            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            if let Some(n) = name
-                .strip_prefix("seg-")
-                .and_then(|r| r.strip_suffix(".log"))
-                .and_then(|n| n.parse::<u64>().ok())
-            {
-                found.push((n, p));
-            }
-        }
-        found.sort();
-        let now = store.clock.now_us();
         let mut g = store.inner.lock();
-        let mut segments = VecDeque::new();
-        let mut next_index = 0;
-        for (index, path) in found {
-            let (frames, good) = frame::read_file(&path)?;
-            if (good as u64) < fs::metadata(&path)?.len() {
-                OpenOptions::new()
-                    .write(true)
-                    .open(&path)?
-                    .set_len(good as u64)?;
-            }
+        let sealed = disk.segments.len() - 1;
+        if sealed > 0 {
+            g.applied_seq = disk.segments.iter().map(|s| s.summary.max_seq).max();
+        }
+        // The oldest segment still needed to fill the memory window.
+        let mut first = sealed;
+        let mut held = 0u64;
+        while first > 0 && held < store.cfg.max_records as u64 {
+            first -= 1;
+            held += disk.segments[first].summary.records;
+        }
+        g.base = disk.segments[first].start_pos;
+        for s in disk.segments.iter().take(sealed).skip(first) {
+            let (frames, _) = frame::read_file(&s.path)?;
             // Written by us, CRC-checked: a bad line means a codec change.
             let undecodable =
-                || StoreError::Refused(format!("undecodable line in {}", path.display()));
+                || StoreError::Refused(format!("undecodable line in {}", s.path.display()));
             for f in frames {
-                g.applied_seq = Some(g.applied_seq.unwrap_or(0).max(f.seq));
                 match f.kind {
                     FrameKind::Records => {
                         let b = LineBatch::from_payload(&f.payload).ok_or_else(undecodable)?;
@@ -274,23 +294,9 @@ impl EmbeddedStore {
                     }
                 }
             }
-            g.evict_old(&store.cfg, now);
-            let end_pos = g.end_pos();
-            segments.push_back(Segment { path, end_pos });
-            next_index = index + 1;
         }
-        let path = seg_path(dir, next_index);
-        let file = OpenOptions::new().create(true).append(true).open(&path)?;
-        let end_pos = g.end_pos();
-        segments.push_back(Segment { path, end_pos });
-        g.disk = Some(Disk {
-            dir: dir.to_path_buf(),
-            segments,
-            file,
-            file_bytes: 0,
-            next_index: next_index + 1,
-        });
-        g.drop_evicted_segments()?;
+        g.disk = Some(disk);
+        g.evict_disk(&store.cfg, now)?;
         drop(g);
         Ok(store)
     }
@@ -301,23 +307,22 @@ impl EmbeddedStore {
         seq: Option<u64>,
         batch: LineBatch,
     ) -> Result<(), (StoreError, LineBatch)> {
+        let now = self.clock.now_us();
         let mut g = self.inner.lock();
-        if let Err(e) = g.write_frame(
-            seq.unwrap_or(0),
-            FrameKind::Records,
-            &batch.lines,
-            &self.cfg,
-        ) {
-            return Err((e.into(), batch));
+        if let Some(d) = g.disk.as_mut() {
+            let records = batch.meta.iter().map(|m| (m.trace_id, m.time_us));
+            let seq = seq.unwrap_or(0);
+            let bytes = self.cfg.segment_bytes;
+            if let Err(e) = d.append(seq, FrameKind::Records, &batch.lines, records, bytes, now) {
+                return Err((e.into(), batch));
+            }
         }
         g.push_batch(batch, &self.cfg);
-        g.evict_old(&self.cfg, self.clock.now_us());
-        g.set_current_end();
         if let Some(s) = seq {
             g.applied_seq = Some(g.applied_seq.unwrap_or(0).max(s));
         }
         // The batch is stored; a segment that cannot be deleted only costs disk.
-        if let Err(e) = g.drop_evicted_segments() {
+        if let Err(e) = g.evict_disk(&self.cfg, now) {
             tracing::warn!("embedded store: cannot delete an evicted segment: {e}");
         }
         Ok(())
@@ -333,12 +338,24 @@ impl EmbeddedStore {
         seq: Option<u64>,
         events: &[ChangeEvent],
     ) -> Result<(), StoreError> {
+        let now = self.clock.now_us();
         let mut g = self.inner.lock();
         let mut lines = Vec::with_capacity(events.len() * 160);
         for e in events {
             encode_event(&mut lines, e);
         }
-        g.write_frame(seq.unwrap_or(0), FrameKind::Events, &lines, &self.cfg)?;
+        if let Some(d) = g.disk.as_mut() {
+            let bytes = self.cfg.segment_bytes;
+            let none = std::iter::empty();
+            d.append(
+                seq.unwrap_or(0),
+                FrameKind::Events,
+                &lines,
+                none,
+                bytes,
+                now,
+            )?;
+        }
         for e in events {
             g.push_event(e.clone(), &self.cfg);
         }
@@ -348,7 +365,7 @@ impl EmbeddedStore {
         Ok(())
     }
 
-    /// Records held right now.
+    /// Records held in memory right now (at most `max_records`).
     pub fn len(&self) -> usize {
         self.inner.lock().records.len()
     }
@@ -357,7 +374,7 @@ impl EmbeddedStore {
         self.len() == 0
     }
 
-    fn query_sync(&self, q: &RecordQuery) -> Vec<DigestRecord> {
+    fn query_sync(&self, q: &RecordQuery) -> Result<Vec<DigestRecord>, StoreError> {
         let g = self.inner.lock();
         let matches = |v: &RecordView<'_>| {
             q.service.as_deref().is_none_or(|s| v.service == s)
@@ -383,12 +400,13 @@ impl EmbeddedStore {
                 }
             }
         }
+        g.disk_query(q, &matches, &mut out)?;
         drop(g);
         out.sort_by_key(|r| r.time_us);
         if q.limit > 0 && out.len() > q.limit {
             out.drain(..out.len() - q.limit);
         }
-        out
+        Ok(out)
     }
 }
 
@@ -442,6 +460,7 @@ impl Store for EmbeddedStore {
                 }
                 pos = e.prev;
             }
+            out.extend(g.disk_trace(trace_id)?);
             drop(g);
             out.reverse();
             out.sort_by_key(|r| r.time_us);
@@ -452,7 +471,7 @@ impl Store for EmbeddedStore {
         &'a self,
         q: &'a RecordQuery,
     ) -> BoxFuture<'a, Result<Vec<DigestRecord>, StoreError>> {
-        Box::pin(async move { Ok(self.query_sync(q)) })
+        Box::pin(async move { self.query_sync(q) })
     }
     fn events(
         &self,
@@ -472,7 +491,30 @@ impl Store for EmbeddedStore {
         })
     }
     fn count(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
-        Box::pin(async move { Ok(self.inner.lock().records.len() as u64) })
+        Box::pin(async move {
+            let g = self.inner.lock();
+            Ok(match g.disk.as_ref() {
+                Some(d) => d.total_records(),
+                None => g.records.len() as u64,
+            })
+        })
+    }
+    fn retention(&self) -> Option<RetentionStats> {
+        let g = self.inner.lock();
+        let d = g.disk.as_ref();
+        Some(RetentionStats {
+            memory_records: g.records.len() as u64,
+            memory_max_records: self.cfg.max_records as u64,
+            disk_records: d.map_or(0, |d| d.total_records()),
+            disk_bytes: d.map_or(0, |d| d.total_bytes()),
+            disk_segments: d.map_or(0, |d| d.segments.len() as u64),
+            max_age_s: self.cfg.max_age_s,
+            max_bytes: self.cfg.max_bytes,
+            evicted_age_records: g.evicted.age_records,
+            evicted_age_bytes: g.evicted.age_bytes,
+            evicted_size_records: g.evicted.size_records,
+            evicted_size_bytes: g.evicted.size_bytes,
+        })
     }
     fn applied_seq(&self) -> Option<u64> {
         self.inner.lock().applied_seq

@@ -1,4 +1,4 @@
-//! [`EmbeddedConfig`]: how much the embedded store keeps, and its segment size.
+//! [`EmbeddedConfig`]: how much the embedded store keeps (in memory, on disk), and its segment size.
 
 use serde::{Deserialize, Serialize};
 
@@ -6,10 +6,13 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EmbeddedConfig {
-    /// Records kept, at most (oldest evicted first).
+    /// Records kept in memory, at most (oldest leave memory first; they stay on disk).
     pub max_records: usize,
-    /// Records older than this (by their `time`) are evicted; `None` keeps them.
+    /// Segments whose last record arrived longer ago than this are deleted
+    /// (by arrival, not by the records' own `time`); `None` keeps them.
     pub max_age_s: Option<u64>,
+    /// Segment files take at most this many bytes (oldest deleted first); `None`: no cap.
+    pub max_bytes: Option<u64>,
     /// Change events kept, at most.
     pub max_events: usize,
     /// Roll to a new segment file past this size.
@@ -20,7 +23,8 @@ impl Default for EmbeddedConfig {
     fn default() -> Self {
         Self {
             max_records: 300_000,
-            max_age_s: Some(6 * 3600),
+            max_age_s: Some(crate::retention::DEFAULT_AGE_S),
+            max_bytes: Some(crate::retention::DEFAULT_BYTES),
             max_events: 100_000,
             segment_bytes: 32 << 20,
         }

@@ -8,6 +8,7 @@ mod clickhouse_config;
 mod clickhouse_schema;
 pub(crate) mod embedded;
 mod embedded_config;
+mod embedded_disk;
 
 pub use batch::{LineBatch, LineMeta};
 use digest::{ChangeEvent, DigestRecord, Micros, SpanId, SpanKind, TraceId};
@@ -44,6 +45,24 @@ pub struct RecordQuery {
     pub shadow: Option<bool>,
     /// At most this many records (newest first when cut).
     pub limit: usize,
+}
+
+/// What a store holds and what it let go (`/api/stats` `retention`, `/metrics`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RetentionStats {
+    pub memory_records: u64,
+    pub memory_max_records: u64,
+    pub disk_records: u64,
+    pub disk_bytes: u64,
+    pub disk_segments: u64,
+    pub max_age_s: Option<u64>,
+    pub max_bytes: Option<u64>,
+    /// Records (and their segment bytes) deleted because they arrived longer ago than `max_age_s`.
+    pub evicted_age_records: u64,
+    pub evicted_age_bytes: u64,
+    /// Records (and bytes) deleted to keep the files within `max_bytes`.
+    pub evicted_size_records: u64,
+    pub evicted_size_bytes: u64,
 }
 
 pub trait Store: Send + Sync + 'static {
@@ -148,6 +167,10 @@ pub trait Store: Send + Sync + 'static {
     }
     /// The highest write-ahead sequence known to be stored, if the store tracks it.
     fn applied_seq(&self) -> Option<u64> {
+        None
+    }
+    /// What the store holds and evicted, when it manages its own retention.
+    fn retention(&self) -> Option<RetentionStats> {
         None
     }
     /// A short name for stats (`embedded`, `clickhouse`).
