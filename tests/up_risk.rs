@@ -25,7 +25,13 @@ impl Drop for Up {
 
 fn start(data_dir: &std::path::Path) -> Up {
     let mut child = Command::new(env!("CARGO_BIN_EXE_warroom"))
-        .args(["up", "--listen", "127.0.0.1:0", "--collector-listen", "127.0.0.1:0"])
+        .args([
+            "up",
+            "--listen",
+            "127.0.0.1:0",
+            "--collector-listen",
+            "127.0.0.1:0",
+        ])
         .args(["--tps", "80", "--data-dir"])
         .arg(data_dir)
         .stdout(Stdio::piped())
@@ -154,7 +160,10 @@ async fn service_wide_latency_on_risk_is_one_incident_cured_by_the_approved_degr
                 break d;
             }
         }
-        assert!(Instant::now() < deadline, "no risk incident awaiting approval: {rows:?}");
+        assert!(
+            Instant::now() < deadline,
+            "no risk incident awaiting approval: {rows:?}"
+        );
         tokio::time::sleep(Duration::from_millis(300)).await;
     };
     let plan = incident.plan.as_ref().unwrap();
@@ -167,7 +176,10 @@ async fn service_wide_latency_on_risk_is_one_incident_cured_by_the_approved_degr
         .find(|p| p.name == "risk-degrade")
         .expect("the cure offered");
     assert!(
-        degrade.changes.iter().any(|c| c.contains("skip the sync risk check")),
+        degrade
+            .changes
+            .iter()
+            .any(|c| c.contains("skip the sync risk check")),
         "{degrade:?}"
     );
     assert!(
@@ -177,7 +189,10 @@ async fn service_wide_latency_on_risk_is_one_incident_cured_by_the_approved_degr
 
     // The commander approves; payments recover with no harm.
     let (status, body) = s
-        .post(&format!("/api/incidents/{}/approve", incident.id), json!({}))
+        .post(
+            &format!("/api/incidents/{}/approve", incident.id),
+            json!({}),
+        )
         .await;
     assert_eq!(status, 200, "{body}");
     let path = format!("/api/incidents/{}", incident.id);

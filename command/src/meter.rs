@@ -100,7 +100,12 @@ impl FailureMeter {
     /// Harmful failed payments per second over `[from_us, to_us]`: every failure but the
     /// shed payments within the surplus above `normal_per_s` (the payment rate before the
     /// fault; `None`: not known, every shed payment counts).
-    pub fn harm_rate(&self, from_us: Micros, to_us: Micros, normal_per_s: Option<f64>) -> Option<f64> {
+    pub fn harm_rate(
+        &self,
+        from_us: Micros,
+        to_us: Micros,
+        normal_per_s: Option<f64>,
+    ) -> Option<f64> {
         let (d, secs) = self.delta(from_us, to_us)?;
         let failed = d.failed as f64 / secs;
         let shed = (d.shed.min(d.failed)) as f64 / secs;

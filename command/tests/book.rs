@@ -71,14 +71,26 @@ fn latency_on_the_callers_of_a_blamed_service_is_its_symptom_not_another_inciden
     let orders = cand(RootCause::service(CauseKind::Latency, "orders"), 0.85);
     let web = cand(RootCause::service(CauseKind::Errors, "web"), 0.7);
     for k in 3..15 {
-        tick_graph(&mut book, T + k * S, &[orders.clone(), web.clone()], true, &graph);
+        tick_graph(
+            &mut book,
+            T + k * S,
+            &[orders.clone(), web.clone()],
+            true,
+            &graph,
+        );
     }
     assert_eq!(book.open().len(), 1, "{:#?}", book.open());
     assert_eq!(book.open()[0].root_cause, cause.root_cause);
     assert_eq!(book.open()[0].last_seen_us, T + 14 * S);
     // A service off that path is another fault; so is another kind of cause upstream.
     let search = cand(RootCause::service(CauseKind::Latency, "search"), 0.8);
-    tick_graph(&mut book, T + 15 * S, &[search, orders.clone()], true, &graph);
+    tick_graph(
+        &mut book,
+        T + 15 * S,
+        &[search, orders.clone()],
+        true,
+        &graph,
+    );
     assert_eq!(book.open().len(), 2);
     let mut release = RootCause::service(CauseKind::BadRelease, "web");
     release.change = None;

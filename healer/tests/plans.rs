@@ -50,8 +50,14 @@ fn builtin_plans_parse_and_cover_every_fault() {
     // become failed ones.
     assert_eq!(at("latency", "service:payment-engine").as_deref(), None);
     assert_eq!(at("errors", "service:trade").as_deref(), None);
-    assert_eq!(at("latency", "service:risk").as_deref(), Some("risk-degrade"));
-    assert_eq!(at("timeout", "service:risk").as_deref(), Some("risk-degrade"));
+    assert_eq!(
+        at("latency", "service:risk").as_deref(),
+        Some("risk-degrade")
+    );
+    assert_eq!(
+        at("timeout", "service:risk").as_deref(),
+        Some("risk-degrade")
+    );
     assert_eq!(
         at("latency", "service:accounting").as_deref(),
         Some("slow-ledger")
@@ -322,7 +328,10 @@ fn builtin_plans_route_around_the_sick_part() {
     );
     assert_eq!(pick("overload", "service:trade"), Some("overload-degrade"));
     assert_eq!(pick("latency", "service:accounting"), Some("slow-ledger"));
-    assert_eq!(pick("latency", "service:marketing"), Some("latency-breaker"));
+    assert_eq!(
+        pick("latency", "service:marketing"),
+        Some("latency-breaker")
+    );
     assert_eq!(pick("errors", "service:marketing"), Some("errors-breaker"));
     assert_eq!(pick("errors", "service:risk"), Some("risk-degrade"));
     assert_eq!(pick("latency", "service:payment-engine"), None);
@@ -425,7 +434,14 @@ fn an_excluded_target_is_never_answered_and_bad_excludes_are_named() {
     for name in ["latency-breaker", "errors-breaker"] {
         let p = plans.iter().find(|p| p.name == name).expect(name);
         let kind = &p.trigger.kinds[0];
-        for svc in ["cashier", "trade", "payment", "risk", "payment-engine", "accounting"] {
+        for svc in [
+            "cashier",
+            "trade",
+            "payment",
+            "risk",
+            "payment-engine",
+            "accounting",
+        ] {
             assert!(
                 !p.matches(&Trigger::diagnosis(kind, &format!("service:{svc}"), 0)),
                 "{name} on {svc}"

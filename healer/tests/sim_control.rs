@@ -384,7 +384,9 @@ async fn routing_levers_apply_and_undo_on_the_real_control_api() {
         read(&url, "/control/risk").await["sync_skip_below_cents"],
         0
     );
-    let a = Action::RiskSkip { below_cents: 20_000 };
+    let a = Action::RiskSkip {
+        below_cents: 20_000,
+    };
     let applied = sim.apply(&a).await.unwrap();
     assert_eq!(applied.before["sync_skip_below_cents"], 0);
     assert_eq!(

@@ -177,7 +177,10 @@ mod tests {
     fn beyond_capacity_calls_slow_then_time_out_and_recover_once_the_load_falls() {
         let (c, clock) = capacity();
         let (wait, failed) = offer(&c, &clock, 1500.0, 1);
-        assert!(wait > 100.0 && failed == 0.0, "a second in: slow ({wait} ms)");
+        assert!(
+            wait > 100.0 && failed == 0.0,
+            "a second in: slow ({wait} ms)"
+        );
         let (_, failed) = offer(&c, &clock, 1500.0, 4);
         assert!(failed > 0.9, "five seconds in: {failed} timed out");
         // The load back within capacity: the backlog drains at the spare capacity.

@@ -16,9 +16,9 @@
 #![warn(unreachable_pub)]
 
 pub mod bank;
-mod capacity;
 #[cfg(feature = "bench")]
 pub mod bench;
+mod capacity;
 mod config;
 pub mod control;
 mod ctx;

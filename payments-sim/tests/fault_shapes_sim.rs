@@ -129,8 +129,14 @@ async fn an_errors_ramp_grows_from_nothing_to_full_rate() {
         share.push(failed(&outs) as f64 / 200.0);
     }
     assert!(share[0] < 0.05, "{share:?}");
-    assert!((0.1..0.4).contains(&share[1]), "a quarter at 15 s: {share:?}");
-    assert!((0.6..0.9).contains(&share[2]), "three quarters at 45 s: {share:?}");
+    assert!(
+        (0.1..0.4).contains(&share[1]),
+        "a quarter at 15 s: {share:?}"
+    );
+    assert!(
+        (0.6..0.9).contains(&share[2]),
+        "three quarters at 45 s: {share:?}"
+    );
     assert_eq!(share[3], 1.0, "{share:?}");
     assert_eq!(share[4], 1.0, "{share:?}");
 }
@@ -296,11 +302,18 @@ async fn a_config_push_fails_its_service_until_its_config_is_reverted() {
     let share = failed(&outs) as f64 / 200.0;
     assert!((0.35..0.65).contains(&share), "about half fail: {share}");
     let ev = l.r.mem.events();
-    let push: Vec<_> = ev.iter().filter(|e| e.event == ChangeKind::Config).collect();
+    let push: Vec<_> = ev
+        .iter()
+        .filter(|e| e.event == ChangeKind::Config)
+        .collect();
     assert_eq!(push.len(), 1, "{ev:?}");
     assert_eq!(push[0].service, "payment");
     assert_eq!(push[0].by, "ops-lin");
-    assert!(push[0].detail.contains("cfg-1 -> cfg-2"), "{}", push[0].detail);
+    assert!(
+        push[0].detail.contains("cfg-1 -> cfg-2"),
+        "{}",
+        push[0].detail
+    );
     assert_eq!(l.get("/control/configs").await, json!({"payment": "cfg-2"}));
     // Only "previous" or null reverts.
     let (s, b) = l
@@ -324,7 +337,9 @@ async fn a_config_push_fails_its_service_until_its_config_is_reverted() {
     assert_eq!(gt[0]["rolled_back"], true, "{gt}");
     // Reverting again changes nothing and says nothing.
     let n = l.r.mem.events().len();
-    let (s, _) = l.put("/control/configs", json!({"payment": null}), "healer").await;
+    let (s, _) = l
+        .put("/control/configs", json!({"payment": null}), "healer")
+        .await;
     assert_eq!(s, 200);
     assert_eq!(l.r.mem.events().len(), n);
 }

@@ -26,7 +26,12 @@ async fn small_payments_skip_the_sync_risk_check_under_the_cap_and_are_marked() 
     for bad in [-1, 10_000_001] {
         let e = r
             .steering
-            .put_risk(RiskBody { sync_skip_below_cents: bad }, "healer")
+            .put_risk(
+                RiskBody {
+                    sync_skip_below_cents: bad,
+                },
+                "healer",
+            )
             .unwrap_err();
         assert!(e.to_string().contains("sync_skip_below_cents"), "{e}");
     }
@@ -36,7 +41,12 @@ async fn small_payments_skip_the_sync_risk_check_under_the_cap_and_are_marked() 
     // Payments of 10.00 to 14.90 yuan; below 12.50 skip.
     let v = r
         .steering
-        .put_risk(RiskBody { sync_skip_below_cents: 1_250 }, "healer")
+        .put_risk(
+            RiskBody {
+                sync_skip_below_cents: 1_250,
+            },
+            "healer",
+        )
         .unwrap();
     assert_eq!((v.sync_skip_below_cents, v.skipped), (1_250, 0));
     let degraded = r.phase(2, 50).await;
@@ -48,7 +58,10 @@ async fn small_payments_skip_the_sync_risk_check_under_the_cap_and_are_marked() 
         assert_eq!(marked, amount < 1_250, "amount {amount}: {p:?}");
         assert_eq!(risk_checked.contains(&p.trace_id.0), amount >= 1_250);
         skipped += marked as u64;
-        assert!(p.success, "a skipped check does not fail the payment: {p:?}");
+        assert!(
+            p.success,
+            "a skipped check does not fail the payment: {p:?}"
+        );
     }
     assert!(skipped > 10 && skipped < 40, "{skipped} of 50 skipped");
     assert_eq!(r.steering.risk().skipped, skipped);
@@ -63,7 +76,12 @@ async fn small_payments_skip_the_sync_risk_check_under_the_cap_and_are_marked() 
 
     // Undone: every payment checked again.
     r.steering
-        .put_risk(RiskBody { sync_skip_below_cents: 0 }, "healer")
+        .put_risk(
+            RiskBody {
+                sync_skip_below_cents: 0,
+            },
+            "healer",
+        )
         .unwrap();
     let after = r.phase(3, 50).await;
     assert_eq!(checked(&after).len(), 50);

@@ -197,8 +197,7 @@ impl Engine {
                     .is_some_and(|t| now >= t + self.cfg.harm.settle_us);
                 let verified = if probe.cleared(&trigger) {
                     Some("the triggering condition cleared")
-                } else if e.plan.verify_mitigates && settled && probe.payments_recovered(&trigger)
-                {
+                } else if e.plan.verify_mitigates && settled && probe.payments_recovered(&trigger) {
                     Some("payments recovered: the fault is still named, its effect mitigated")
                 } else {
                     None

@@ -56,8 +56,12 @@ impl Configs {
     /// The config in force per service.
     pub(crate) fn all(&self) -> BTreeMap<String, String> {
         let state = self.state.lock();
-        let mut out: BTreeMap<String, String> =
-            self.known.lock().iter().map(|s| (s.clone(), id(1))).collect();
+        let mut out: BTreeMap<String, String> = self
+            .known
+            .lock()
+            .iter()
+            .map(|s| (s.clone(), id(1)))
+            .collect();
         for (s, c) in state.iter() {
             out.insert(s.clone(), id(c.current));
         }
@@ -87,7 +91,10 @@ impl Configs {
     }
 
     /// Checks a body: known service names, each `"previous"` or `null`.
-    pub(crate) fn check(&self, body: &BTreeMap<String, Option<String>>) -> Result<(), ControlError> {
+    pub(crate) fn check(
+        &self,
+        body: &BTreeMap<String, Option<String>>,
+    ) -> Result<(), ControlError> {
         let known = self.known.lock();
         let state = self.state.lock();
         for (service, v) in body {

@@ -58,7 +58,11 @@ impl Declines {
         if !(body.rate.is_finite() && (0.0..=1.0).contains(&body.rate)) {
             return Err(ControlError::invalid("rate", "must be a share in 0..=1"));
         }
-        let bits = if body.rate == 0.0 { 0 } else { body.rate.to_bits() };
+        let bits = if body.rate == 0.0 {
+            0
+        } else {
+            body.rate.to_bits()
+        };
         self.rate_bits.store(bits, Ordering::Relaxed);
         Ok(self.view())
     }

@@ -25,9 +25,9 @@ mod error;
 mod hot;
 mod limits;
 mod releases;
+mod risk;
 mod routing;
 mod rule_book;
-mod risk;
 mod rules;
 mod steering;
 mod switches;
@@ -35,11 +35,11 @@ mod window;
 
 pub use breaker::BreakerState;
 pub use changes::ChangeSink;
+pub use declines::DeclinesBody;
 pub use error::ControlError;
+pub use risk::{RiskBody, RiskView};
 pub use routing::{
     ChannelBody, InstanceView, InstancesView, IsolateBody, LedgerDbView, SwitchoverBody,
 };
-pub use declines::DeclinesBody;
-pub use risk::{RiskBody, RiskView};
 pub use rules::RuleType;
 pub use steering::Steering;

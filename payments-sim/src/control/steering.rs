@@ -10,15 +10,15 @@
 use super::breaker::BreakerState;
 use super::changes::{ChangeSink, Changes};
 use super::configs::Configs;
+use super::declines::{Declines, DeclinesBody};
 use super::error::ControlError;
 use super::releases::Releases;
+use super::risk::{RiskBody, RiskDegrade, RiskView};
 use super::routing::{
     ChannelBody, InstancesView, IsolateBody, LedgerDb, LedgerDbView, Pools, Routing, SwitchoverBody,
 };
 use super::rule_book::RuleBook;
 use super::rules::RuleType;
-use super::declines::{Declines, DeclinesBody};
-use super::risk::{RiskBody, RiskDegrade, RiskView};
 use super::switches::Switches;
 use crate::faults::{FaultSet, FaultSpec, GroundTruth};
 use crate::guard::LedgerStrategy;

@@ -135,7 +135,9 @@ mod tests {
         let m2 = Keys::from([("merchant".to_string(), "m-2".to_string())]);
         let none = Keys::new();
         let mut s = FaultSpec::new(FaultKind::Errors);
-        assert!(Scope::check(&s).unwrap().admits(&site(&m1, "quick_pay", "SDK", false)));
+        assert!(Scope::check(&s)
+            .unwrap()
+            .admits(&site(&m1, "quick_pay", "SDK", false)));
         s.merchants = Some("m-7, m-1".into());
         let sc = Scope::check(&s).unwrap();
         assert!(sc.admits(&site(&m1, "quick_pay", "SDK", false)));
@@ -152,7 +154,10 @@ mod tests {
         s.shadow_only = true;
         let sc = Scope::check(&s).unwrap();
         assert!(sc.admits(&site(&m1, "scan_pay", "SDK", true)));
-        assert!(!sc.admits(&site(&m1, "scan_pay", "SDK", false)), "real payments never");
+        assert!(
+            !sc.admits(&site(&m1, "scan_pay", "SDK", false)),
+            "real payments never"
+        );
     }
 
     #[test]

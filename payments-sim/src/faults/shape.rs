@@ -160,7 +160,11 @@ mod tests {
         assert!((sh.strength(100, 100 + 2_500_000) - 0.25).abs() < 1e-9);
         assert_eq!(sh.strength(100, 100 + 10_000_000), 1.0);
         assert_eq!(sh.strength(100, 100 + 99_000_000), 1.0);
-        assert_eq!(Shape::default().strength(0, 0), 1.0, "no ramp: full strength");
+        assert_eq!(
+            Shape::default().strength(0, 0),
+            1.0,
+            "no ramp: full strength"
+        );
     }
 
     #[test]

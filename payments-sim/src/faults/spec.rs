@@ -397,7 +397,8 @@ mod tests {
             r#"{"kind": "config-push", "target": "risk"}"#,
             r#"{"kind": "bank-outage", "target": "bank-b", "flap_on_s": 4, "flap_off_s": 4}"#,
         ] {
-            let spec: FaultSpec = serde_json::from_str(body).unwrap_or_else(|e| panic!("{body}: {e}"));
+            let spec: FaultSpec =
+                serde_json::from_str(body).unwrap_or_else(|e| panic!("{body}: {e}"));
             spec.resolve().unwrap_or_else(|e| panic!("{body}: {e}"));
         }
         let e = serde_json::from_str::<FaultSpec>(r#"{"kind": "errors", "ramp": 6}"#).unwrap_err();

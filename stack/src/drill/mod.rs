@@ -108,7 +108,8 @@ impl Driver {
         // Row locks are held for real (the timer's 1 ms at least): keep it short, so the
         // wall time a drill's steps take stays out of the measured latencies.
         o.sim.ledger.hold_us = 200;
-        o.sim.provision_entry(opts.tps, payments_sim::ENTRY_HEADROOM);
+        o.sim
+            .provision_entry(opts.tps, payments_sim::ENTRY_HEADROOM);
         o.analyzer.baseline_s = 20;
         o.analyzer.retention_1s = 40;
         o.heal = opts.heal;
